@@ -1,0 +1,18 @@
+"""PLACEHOLDER until the channels work lands: options only."""
+
+from __future__ import annotations
+
+from alertd.channels.base import Channel, ChannelContext, ChannelType, Options
+from alertd.domain import ChannelSpec
+
+
+class SlackOptions(Options):
+    url: str
+    secret: str | None = None
+
+
+def _build(spec: ChannelSpec, ctx: ChannelContext) -> Channel:
+    raise NotImplementedError
+
+
+TYPE = ChannelType(name="slack", options=SlackOptions, build=_build)

@@ -1,0 +1,141 @@
+"""Plain, immutable values shared by the loader, the planner, the renderer and the channels."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, time
+from typing import Any, Literal
+
+from alertd.timeexpr import Offset
+
+__all__ = [
+    "EVENT_STATUSES",
+    "KINDS",
+    "Calendar",
+    "ChannelSpec",
+    "CountdownLine",
+    "CountdownSpec",
+    "Defaults",
+    "EventSpec",
+    "Kind",
+    "Message",
+    "Planned",
+]
+
+Kind = Literal["reminder", "countdown", "change", "test"]
+KINDS: tuple[Kind, ...] = ("reminder", "countdown", "change", "test")
+EVENT_STATUSES = ("tentative", "confirmed", "postponed", "cancelled")
+# Events in these states are still going to happen, so they get reminders and countdown lines.
+ACTIVE_STATUSES = frozenset({"tentative", "confirmed"})
+
+
+@dataclass(frozen=True, slots=True)
+class CountdownSpec:
+    """Daily countdown digest: fires at ``at`` (channel zone) and lists events starting within ``within_days``."""
+
+    within_days: int
+    at: time
+
+
+@dataclass(frozen=True, slots=True)
+class Defaults:
+    reminders: tuple[Offset, ...]
+    all_day_at: time
+    countdown: CountdownSpec | None
+    notify: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelSpec:
+    """A delivery target: ``type`` picks the channel module, ``options`` are its validated settings."""
+
+    id: str
+    type: str
+    timezone: str
+    locale: str = "en"
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class EventSpec:
+    """One key date, with defaults already applied.
+
+    ``local_start`` is the wall-clock start in ``timezone`` (midnight for all-day events); ``starts_at`` is the
+    same instant in UTC. ``owner`` is ``file`` for provisioned events and ``db`` for events made by the CLI/API.
+    """
+
+    id: str
+    title: str
+    local_start: datetime
+    all_day: bool
+    timezone: str
+    starts_at: datetime
+    status: str = "confirmed"
+    tags: tuple[str, ...] = ()
+    source: str | None = None
+    notes: str | None = None
+    reminders: tuple[Offset, ...] = ()
+    notify: tuple[str, ...] = ()
+    all_day_at: time = time(9, 0)
+    countdown: bool = True
+    owner: str = "file"
+
+    @property
+    def active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+
+@dataclass(frozen=True, slots=True)
+class Calendar:
+    """A validated calendar file."""
+
+    path: str
+    timezone: str
+    defaults: Defaults
+    channels: Mapping[str, ChannelSpec]
+    events: tuple[EventSpec, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    """A notification the planner wants to exist. ``id`` is stable: it is the idempotency key."""
+
+    id: str
+    kind: Kind
+    channel: str
+    due_at: datetime
+    event_id: str | None = None
+    offset: str | None = None
+    expires_at: datetime | None = None
+    payload: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CountdownLine:
+    """One event in a message, with how far away it is."""
+
+    event: EventSpec
+    seconds: int
+    days: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A rendered notification, ready for any channel to format natively."""
+
+    id: str
+    kind: Kind
+    channel: str
+    title: str
+    text: str
+    due_at: datetime
+    sent_at: datetime
+    late: bool = False
+    event: EventSpec | None = None
+    offset: str | None = None
+    countdown: CountdownLine | None = None
+    lines: tuple[CountdownLine, ...] = ()
+    change: Mapping[str, Any] | None = None
+    channel_timezone: str = "UTC"

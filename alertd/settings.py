@@ -1,0 +1,110 @@
+"""Process settings from ``ALERTD_*`` variables, a ``.env`` file and ``*_FILE`` secrets (SPEC §7)."""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from alertd.errors import ConfigError
+from alertd.timeexpr import ZoneError, zone
+
+__all__ = ["Settings", "load_settings", "parse_duration"]
+
+_DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+_SECRET_NAMES = ("api_token", "smtp_password")
+
+
+def parse_duration(value: str | int | float | timedelta) -> timedelta:
+    """Parse ``6h``, ``90m``, ``1d12h``, ``30s`` or a number of seconds."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, int | float):
+        return timedelta(seconds=value)
+    text = value.strip()
+    if text.replace(".", "", 1).isdigit():
+        return timedelta(seconds=float(text))
+    match = _DURATION.match(text)
+    if not text or match is None:
+        raise ValueError(f"bad duration {value!r}: write e.g. 6h, 90m, 1d12h or a number of seconds")
+    d, h, m, s = (int(g or 0) for g in match.groups())
+    return timedelta(days=d, hours=h, minutes=m, seconds=s)
+
+
+class Settings(BaseSettings):
+    """Every process setting; see ``config/.env.example`` for the documented list."""
+
+    model_config = SettingsConfigDict(env_prefix="ALERTD_", env_file=".env", extra="ignore")
+
+    database_url: str = "sqlite:///alertd.db"
+    calendar: Path = Path("config/calendar.yaml")
+    timezone: str = "UTC"
+    catch_up: timedelta = timedelta(hours=6)
+    log_format: Literal["text", "json"] = "text"
+    log_level: str = "INFO"
+    http_timeout: float = Field(default=15.0, gt=0)
+    max_attempts: int = Field(default=10, ge=1)
+    retry_base: float = Field(default=2.0, gt=0)
+    retry_cap: float = Field(default=3600.0, gt=0)
+    lease: float = Field(default=120.0, gt=0)
+    batch_size: int = Field(default=200, ge=1, le=5000)
+    concurrency: int = Field(default=10, ge=1, le=500)
+    max_sleep: float = Field(default=60.0, gt=0)
+    reload_interval: float = Field(default=2.0, gt=0)
+    drain_timeout: float = Field(default=10.0, ge=0)
+    late_after: timedelta = timedelta(seconds=60)
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str | None = None
+    smtp_tls: Literal["starttls", "tls", "none"] = "starttls"
+    http_host: str = "127.0.0.1"
+    http_port: int | None = None
+    api_token: SecretStr | None = None
+
+    @field_validator("catch_up", "late_after", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> timedelta:
+        return parse_duration(value)
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            zone(value)
+        except ZoneError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+
+def _file_secrets(environ: dict[str, str]) -> dict[str, Any]:
+    """Read ``ALERTD_<NAME>_FILE`` variables: the secret is the file's content without its final newline."""
+    found: dict[str, Any] = {}
+    for name in _SECRET_NAMES:
+        var = f"ALERTD_{name.upper()}_FILE"
+        path = environ.get(var)
+        if not path:
+            continue
+        try:
+            found[name] = Path(path).read_text(encoding="utf-8").rstrip("\r\n")
+        except OSError as exc:
+            raise ConfigError(f"{var}: cannot read {path}: {exc.strerror or exc}") from None
+    return found
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build settings from the environment; one-line ConfigError on any bad value."""
+    values = _file_secrets(dict(os.environ))
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"])
+        raise ConfigError(f"ALERTD_{field.upper()}: {err['msg']}") from None

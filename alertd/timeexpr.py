@@ -1,0 +1,120 @@
+"""Offsets and RFC 5545 time arithmetic.
+
+``Nw``/``Nd`` are nominal (the same wall-clock time N weeks/days earlier in the event's zone); ``Nh``/``Nm``/``Ns``
+are exact elapsed time. A leading ``+`` or ``-`` means *after* the start (a follow-up). Parts may be combined,
+largest first: ``1d12h``. A computed local time that falls in a DST gap is read with the UTC offset from before
+the gap, and one in a DST fold resolves to its first occurrence (RFC 5545 §3.3.5); Python's ``fold=0`` does both.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+__all__ = [
+    "Offset",
+    "ZoneError",
+    "apply_offset",
+    "is_ambiguous",
+    "is_nonexistent",
+    "localize",
+    "parse_clock_time",
+    "parse_offset",
+    "zone",
+]
+
+_OFFSET = re.compile(r"^(?P<sign>[+-]?)(?:(?P<w>\d+)w)?(?:(?P<d>\d+)d)?(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+)s)?$")
+_CLOCK = re.compile(r"^(?P<h>[01]?\d|2[0-3]):(?P<m>[0-5]\d)$")
+# Ten years either way is far beyond any reminder and keeps date arithmetic inside datetime's range.
+_MAX_DAYS = 3660
+
+
+class ZoneError(ValueError):
+    """A time zone name is not in the IANA database."""
+
+
+@dataclass(frozen=True, slots=True)
+class Offset:
+    """A reminder offset: ``days`` nominal days plus ``seconds`` exact seconds, before or ``after`` the start."""
+
+    text: str
+    days: int
+    seconds: int
+    after: bool
+
+    @property
+    def is_zero(self) -> bool:
+        return self.days == 0 and self.seconds == 0
+
+
+def parse_offset(text: str) -> Offset:
+    """Parse ``7d``, ``2h``, ``0m``, ``+1d``, ``1w``, ``1d12h``; raise ValueError with the fix otherwise."""
+    raw = text.strip()
+    match = _OFFSET.match(raw)
+    if not raw or match is None or not any(match.group(k) for k in "wdhms"):
+        raise ValueError(
+            f"bad offset {text!r}: write a number and a unit (w, d, h, m, s), e.g. 7d, 2h, 0m, or +1d for after"
+        )
+    parts = {k: int(match.group(k) or 0) for k in "wdhms"}
+    days = parts["w"] * 7 + parts["d"]
+    seconds = parts["h"] * 3600 + parts["m"] * 60 + parts["s"]
+    if days + seconds // 86400 > _MAX_DAYS:
+        raise ValueError(f"offset {text!r} is longer than {_MAX_DAYS} days")
+    return Offset(text=raw, days=days, seconds=seconds, after=match.group("sign") in {"+", "-"})
+
+
+def parse_clock_time(text: str) -> time:
+    """Parse a wall-clock ``HH:MM``."""
+    match = _CLOCK.match(text.strip())
+    if match is None:
+        raise ValueError(f"bad time of day {text!r}: write HH:MM, e.g. 09:00")
+    return time(int(match.group("h")), int(match.group("m")))
+
+
+def zone(name: str) -> ZoneInfo:
+    """Return the IANA zone ``name`` or raise ZoneError naming it."""
+    try:
+        if not name or name != name.strip() or name.startswith(("/", ".")) or ".." in name:
+            raise ZoneInfoNotFoundError(name)
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ZoneError(f"unknown time zone {name!r}: use an IANA name such as America/New_York") from None
+
+
+def is_nonexistent(local: datetime, tz: ZoneInfo) -> bool:
+    """True when the naive wall-clock ``local`` does not exist in ``tz`` (a DST gap)."""
+    aware = local.replace(tzinfo=tz, fold=0)
+    back = aware.astimezone(UTC).astimezone(tz).replace(tzinfo=None, fold=0)
+    return back != local.replace(fold=0)
+
+
+def is_ambiguous(local: datetime, tz: ZoneInfo) -> bool:
+    """True when the naive wall-clock ``local`` happens twice in ``tz`` (a DST fold)."""
+    if is_nonexistent(local, tz):
+        return False
+    first = local.replace(tzinfo=tz, fold=0).utcoffset()
+    second = local.replace(tzinfo=tz, fold=1).utcoffset()
+    return first != second
+
+
+def localize(local: datetime, tz: ZoneInfo) -> datetime:
+    """Turn a naive wall-clock time into an aware UTC instant following RFC 5545 §3.3.5."""
+    return local.replace(tzinfo=tz, fold=0).astimezone(UTC)
+
+
+def apply_offset(anchor_local: datetime, tz: ZoneInfo, offset: Offset) -> datetime:
+    """The UTC instant ``offset`` before (or after) the wall-clock ``anchor_local`` in ``tz``.
+
+    The nominal part moves the wall-clock date; the exact part then moves the resulting instant.
+    """
+    sign = 1 if offset.after else -1
+    wall = anchor_local + timedelta(days=sign * offset.days)
+    instant = localize(wall, tz)
+    return instant + timedelta(seconds=sign * offset.seconds)
+
+
+def day_start(day: date, tz: ZoneInfo) -> datetime:
+    """The UTC instant at which ``day`` begins in ``tz``."""
+    return localize(datetime.combine(day, time(0, 0)), tz)
