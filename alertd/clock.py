@@ -10,7 +10,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-__all__ = ["Clock", "FixedClock", "ReplayClock", "SystemClock", "utc"]
+__all__ = ["Clock", "FixedClock", "ReplayClock", "SystemClock", "utc", "wall_now"]
 
 
 def utc(value: datetime) -> datetime:
@@ -104,3 +104,8 @@ class FixedClock:
 
     def real_delay(self, until: datetime) -> float:
         return max(0.0, (until - self._at).total_seconds())
+
+
+def wall_now() -> datetime:
+    """The real wall clock, for the timer that wakes the daemon (APScheduler runs on wall time)."""
+    return datetime.now(UTC)

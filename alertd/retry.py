@@ -59,6 +59,6 @@ class RetryPolicy:
         if retry_after is not None:
             # The service said when; a little jitter keeps many replicas from returning in lockstep.
             return retry_after + min(1.0, retry_after * 0.1) * rand()
-        ceiling = min(self.cap, self.base * 2 ** max(attempts - 1, 0))
+        ceiling = min(self.cap, self.base * 2.0 ** max(attempts - 1, 0))
         # "Equal jitter": never less than half the exponential step, so retries still back off.
         return ceiling / 2 + (ceiling / 2) * rand()

@@ -14,7 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from alertd.errors import ConfigError
 from alertd.timeexpr import ZoneError, zone
 
-__all__ = ["Settings", "load_settings", "parse_duration"]
+__all__ = ["Settings", "calendar_environ", "load_settings", "parse_duration"]
 
 _DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 _SECRET_NAMES = ("api_token", "smtp_password")
@@ -108,3 +108,13 @@ def load_settings(**overrides: Any) -> Settings:
         err = exc.errors()[0]
         field = ".".join(str(p) for p in err["loc"])
         raise ConfigError(f"ALERTD_{field.upper()}: {err['msg']}") from None
+
+
+def calendar_environ(env_file: str | Path = ".env") -> dict[str, str]:
+    """Variables for ``${VAR}`` in the calendar: the process environment, falling back to the ``.env`` file."""
+    from dotenv import dotenv_values
+
+    path = Path(env_file)
+    values = {k: v for k, v in dotenv_values(path).items() if v is not None} if path.is_file() else {}
+    values.update(os.environ)
+    return values

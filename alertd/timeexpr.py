@@ -25,7 +25,9 @@ __all__ = [
     "zone",
 ]
 
-_OFFSET = re.compile(r"^(?P<sign>[+-]?)(?:(?P<w>\d+)w)?(?:(?P<d>\d+)d)?(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+)s)?$")
+_OFFSET = re.compile(
+    r"^(?P<sign>[+-]?)(?:(?P<w>\d+)w)?(?:(?P<d>\d+)d)?(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+)s)?$"
+)
 _CLOCK = re.compile(r"^(?P<h>[01]?\d|2[0-3]):(?P<m>[0-5]\d)$")
 # Ten years either way is far beyond any reminder and keeps date arithmetic inside datetime's range.
 _MAX_DAYS = 3660

@@ -1,18 +1,177 @@
-"""PLACEHOLDER until the channels work lands: options only."""
+"""``webhook``: POST the generic JSON payload (SPEC §5), signed per Standard Webhooks when a secret is set.
+
+The ``secret`` is normally ``whsec_<base64>`` (the Standard Webhooks form: the key is the decoded bytes). Any
+other string is used as the key as it is, encoded in UTF-8, for receivers configured with a plain passphrase.
+"""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
+import hmac
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from pydantic import ConfigDict, Field, field_validator
+
+from alertd.channels import http
 from alertd.channels.base import Channel, ChannelContext, ChannelType, Options
-from alertd.domain import ChannelSpec
+from alertd.clock import utc
+from alertd.domain import ChannelSpec, CountdownLine, EventSpec, Message
+
+__all__ = [
+    "TYPE",
+    "WebhookChannel",
+    "WebhookOptions",
+    "instant",
+    "payload",
+    "sign",
+    "signing_key",
+]
+
+_PREFIX = "whsec_"
+# Headers alertd owns: a user-supplied value would break signing or the body framing.
+_RESERVED = frozenset(
+    {"webhook-id", "webhook-timestamp", "webhook-signature", "content-type", "content-length", "host"}
+)
+
+
+def signing_key(secret: str) -> bytes:
+    """The HMAC key of a secret: ``whsec_`` + base64 is decoded, anything else is taken as UTF-8 text."""
+    if secret.startswith(_PREFIX):
+        encoded = secret[len(_PREFIX) :]
+        try:
+            # Missing padding is tolerated, as the reference library does.
+            key = base64.b64decode(encoded + "=" * (-len(encoded) % 4), validate=True)
+        except (binascii.Error, ValueError):
+            raise ValueError("the webhook secret after whsec_ is not valid base64") from None
+    else:
+        key = secret.encode("utf-8")
+    if not key:
+        raise ValueError("the webhook secret is empty")
+    return key
+
+
+def sign(key: bytes, msg_id: str, timestamp: str, body: bytes) -> str:
+    """The ``webhook-signature`` value: ``v1,`` + base64 HMAC-SHA256 of ``id.timestamp.body``."""
+    digest = hmac.new(key, f"{msg_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(digest).decode("ascii")
 
 
 class WebhookOptions(Options):
-    url: str
-    secret: str | None = None
+    # The URL and the secret are credentials: keep them out of reprs and validation errors.
+    model_config = ConfigDict(hide_input_in_errors=True)
+
+    url: str = Field(repr=False)
+    secret: str | None = Field(default=None, repr=False)
+    headers: dict[str, str] = Field(default_factory=dict, repr=False)
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return http.check_url(value, what="webhook")
+
+    @field_validator("secret")
+    @classmethod
+    def _secret(cls, value: str | None) -> str | None:
+        if value is not None:
+            signing_key(value)
+        return value
+
+    @field_validator("headers")
+    @classmethod
+    def _headers(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, text in value.items():
+            if name.lower() in _RESERVED:
+                raise ValueError(f"header {name!r} is set by alertd and cannot be overridden")
+            if not name.isascii() or not name or any(c in name for c in " :\r\n\t"):
+                raise ValueError(f"header name {name!r} is not a valid HTTP header name")
+            # httpx encodes header values as ASCII; the value itself may be a credential, so it is not quoted.
+            if not text.isascii() or any(c in text for c in "\r\n"):
+                raise ValueError(f"header {name!r} must be a single line of ASCII text")
+        return value
+
+
+def instant(value: datetime) -> str:
+    """An instant as ISO 8601 UTC with ``Z`` and whole seconds."""
+    return utc(value).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _event(event: EventSpec) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "title": event.title,
+        "starts_at": instant(event.starts_at),
+        "all_day": event.all_day,
+        "timezone": event.timezone,
+        "status": event.status,
+        "tags": list(event.tags),
+        "source": event.source,
+    }
+
+
+def _countdown(line: CountdownLine | None) -> dict[str, Any] | None:
+    return None if line is None else {"seconds": line.seconds, "text": line.text}
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return instant(value)
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def payload(message: Message) -> dict[str, Any]:
+    """The generic JSON payload (SPEC §5); countdown digests carry ``events`` instead of ``event``."""
+    digest = message.kind == "countdown"
+    body: dict[str, Any] = {
+        "id": message.id,
+        "kind": message.kind,
+        "due_at": instant(message.due_at),
+        "sent_at": instant(message.sent_at),
+        "late": message.late,
+        "event": None if digest or message.event is None else _event(message.event),
+        "offset": message.offset,
+        "countdown": None if digest else _countdown(message.countdown),
+        "text": message.text,
+        "change": None if message.change is None else _jsonable(message.change),
+    }
+    if digest:
+        body["events"] = [{**_event(line.event), "countdown": _countdown(line)} for line in message.lines]
+    return body
+
+
+class WebhookChannel:
+    def __init__(self, spec: ChannelSpec, ctx: ChannelContext) -> None:
+        self.spec = spec
+        self._options = WebhookOptions.model_validate(dict(spec.options))
+        self._key = None if self._options.secret is None else signing_key(self._options.secret)
+        self._http = ctx.http
+
+    async def send(self, message: Message) -> str:
+        body = http.json_bytes(payload(message))
+        # Standard Webhooks: the timestamp is the attempt's, so every retry is signed afresh.
+        timestamp = str(int(utc(message.sent_at).timestamp()))
+        headers = {
+            **self._options.headers,
+            "content-type": "application/json",
+            "webhook-id": message.id,
+            "webhook-timestamp": timestamp,
+        }
+        if self._key is not None:
+            headers["webhook-signature"] = sign(self._key, message.id, timestamp, body)
+        response = await http.post(self._http, self._options.url, content=body, headers=headers, now=message.sent_at)
+        http.classify(response, now=message.sent_at)
+        return f"HTTP {response.status_code}"
 
 
 def _build(spec: ChannelSpec, ctx: ChannelContext) -> Channel:
-    raise NotImplementedError
+    return WebhookChannel(spec, ctx)
 
 
 TYPE = ChannelType(name="webhook", options=WebhookOptions, build=_build)

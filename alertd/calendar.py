@@ -1,0 +1,217 @@
+"""Load and validate the calendar file (SPEC §2) into a :class:`~alertd.domain.Calendar`.
+
+Every problem in the file is reported in one pass: each check records an issue and the loader carries on with
+whatever still makes sense, so a user fixes the whole file after a single ``alertd check``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Mapping
+from datetime import datetime, time
+from pathlib import Path
+from typing import Any
+
+from alertd.calendar_channels import check_channels
+from alertd.calendar_schema import Checker, interpolate, suggest
+from alertd.domain import EVENT_STATUSES, Calendar, CountdownSpec, Defaults, EventSpec
+from alertd.errors import CalendarError, CalendarIssue
+from alertd.timeexpr import Offset, is_ambiguous, is_nonexistent, localize, parse_offset, zone
+from alertd.yamlsrc import KeyPath, load_yaml
+
+__all__ = ["load_calendar", "parse_calendar"]
+
+_TOP = ("version", "timezone", "defaults", "channels", "events")
+_DEFAULTS = ("reminders", "all_day_at", "countdown", "notify")
+_EVENT = ("id", "title", "at", "timezone", "status", "tags", "source", "notes", *_DEFAULTS)
+_EVENT_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_AT = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?(?:Z|[+-]\d{2}:\d{2})?)?$")
+_AT_HELP = "write 2025-11-10 (all day), 2025-11-10T00:01 (local time) or 2025-11-10T00:01-05:00"
+_NO_DEFAULTS = Defaults(reminders=(), all_day_at=time(9, 0), countdown=None, notify=())
+
+
+def load_calendar(
+    path: str | Path, *, environ: Mapping[str, str] | None = None
+) -> tuple[Calendar, list[CalendarIssue]]:
+    """Load the calendar at ``path``: return it and its warnings, or raise CalendarError with every issue."""
+    file = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")  # editors on Windows like to add a BOM
+    except (OSError, UnicodeDecodeError) as exc:
+        cause = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        message = f"cannot read the calendar file: {cause}; check the path (ALERTD_CALENDAR or --calendar)"
+        raise CalendarError([CalendarIssue(file, 1, "", message)]) from None
+    return parse_calendar(text, name=file, environ=environ, base_dir=Path(path).parent)
+
+
+def parse_calendar(
+    text: str, *, name: str, environ: Mapping[str, str] | None = None, base_dir: Path | None = None
+) -> tuple[Calendar, list[CalendarIssue]]:
+    """Validate calendar ``text`` (``name`` in issues); ``*_file`` paths are relative to ``base_dir``."""
+    ck = Checker(name, load_yaml(text, file=name))
+    raw = ck.doc.data
+    if raw is None:
+        ck.error((), "the calendar is empty: start with 'version: 1'")
+    data = ck.mapping(interpolate(raw, (), os.environ if environ is None else environ, ck), (), "version: 1")
+    data = data or {}
+    ck.keys(data, (), _TOP, ["version"] if isinstance(raw, dict) else [])
+    if "version" in data and (type(data["version"]) is not int or data["version"] != 1):
+        ck.error(("version",), f"unsupported version {data['version']!r}: this alertd reads 'version: 1'")
+    tz = ck.zone_name(data.get("timezone", "UTC"), ("timezone",)) or "UTC"
+    channels, declared = check_channels(ck, data.get("channels"), tz, base_dir or Path())
+    defaults = _defaults(ck, data.get("defaults"), declared)
+    events = _events(ck, data.get("events"), tz, defaults, declared)
+    calendar = Calendar(path=name, timezone=tz, defaults=defaults, channels=channels, events=events)
+    issues = sorted(ck.issues, key=lambda i: i.line)
+    if ck.error_count:
+        raise CalendarError(issues)
+    return calendar, issues
+
+
+def _defaults(ck: Checker, raw: Any, declared: tuple[str, ...]) -> Defaults:
+    path: KeyPath = ("defaults",)
+    m = ck.mapping(raw, path, "{reminders: [1d, 0m]}")
+    if m is None:
+        return _NO_DEFAULTS
+    ck.keys(m, path, _DEFAULTS, ())
+    reminders: tuple[Offset, ...] = (parse_offset("1d"), parse_offset("0m"))
+    if m.get("reminders") is not None:
+        reminders = ck.offsets(m["reminders"], (*path, "reminders")) or ()
+    at = time(9, 0)
+    if m.get("all_day_at") is not None:
+        at = ck.clock(m["all_day_at"], (*path, "all_day_at")) or at
+    countdown = _countdown(ck, m.get("countdown", True), (*path, "countdown"))
+    notify = declared
+    if m.get("notify") is not None:
+        notify = _notify(ck, m["notify"], (*path, "notify"), declared) or ()
+    return Defaults(reminders=reminders, all_day_at=at, countdown=countdown, notify=notify)
+
+
+def _countdown(ck: Checker, raw: Any, path: KeyPath) -> CountdownSpec | None:
+    if raw is None or raw is False:
+        return None
+    m = {} if raw is True else ck.mapping(raw, path, '{within: 7d, at: "09:00"} (or false)')
+    if m is None:
+        return None
+    ck.keys(m, path, ("within", "at"), ())
+    days, at = 7, time(9, 0)
+    if m.get("within") is not None:
+        within = ck.offset(m["within"], (*path, "within"))
+        if within is not None and (within.after or within.seconds or within.days < 1):
+            ck.error((*path, "within"), f"bad window {within.text!r}: write whole days, e.g. 14d or 2w")
+        elif within is not None:
+            days = within.days
+    if m.get("at") is not None:
+        at = ck.clock(m["at"], (*path, "at")) or at
+    return CountdownSpec(within_days=days, at=at)
+
+
+def _notify(ck: Checker, raw: Any, path: KeyPath, declared: tuple[str, ...]) -> tuple[str, ...] | None:
+    ids = ck.text_list(raw, path, "[desk-slack]")
+    if ids is None:
+        return None
+    for i, cid in enumerate(ids):
+        if cid not in declared:
+            hint = suggest(cid, declared)
+            ck.error((*path, i), f"unknown channel {cid!r} {hint}; declare it under 'channels'")
+    return tuple(dict.fromkeys(ids))
+
+
+def _events(ck: Checker, raw: Any, tz: str, defaults: Defaults, declared: tuple[str, ...]) -> tuple[EventSpec, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        ck.error(("events",), "must be a list of events, each starting with '- id: ...'")
+        return ()
+    seen: dict[str, int] = {}
+    events: list[EventSpec] = []
+    for i, item in enumerate(raw):
+        eid = item.get("id") if isinstance(item, dict) else None
+        if isinstance(eid, str) and eid in seen:
+            ck.error(("events", i, "id"), f"duplicate event id {eid!r} (first on line {seen[eid]}); rename one")
+        elif isinstance(eid, str):
+            seen[eid] = ck.line(("events", i, "id"))
+        event = _event(ck, ("events", i), item, tz, defaults, declared)
+        if event is not None:
+            events.append(event)
+    return tuple(events)
+
+
+def _event(
+    ck: Checker, path: KeyPath, raw: Any, cal_tz: str, defaults: Defaults, declared: tuple[str, ...]
+) -> EventSpec | None:
+    m = ck.mapping(raw, path, "{id: truce-expiry, title: ..., at: 2025-11-10}")
+    if m is None:
+        return None
+    ck.keys(m, path, _EVENT, ("id", "title", "at"))
+    errors = ck.error_count
+
+    def opt(key: str, check: Callable[..., Any], *args: Any) -> Any:
+        return check(m[key], (*path, key), *args) if m.get(key) is not None else None
+
+    eid = ck.text(m["id"], (*path, "id")) if "id" in m else None
+    if eid is not None and not _EVENT_ID.match(eid):
+        ck.error((*path, "id"), f"bad event id {eid!r}: use a-z, 0-9 and '-', e.g. truce-expiry")
+    title = ck.text(m["title"], (*path, "title"), nonempty=True) if "title" in m else None
+    tz = opt("timezone", ck.zone_name) or cal_tz
+    status = opt("status", ck.text) or "confirmed"
+    if status not in EVENT_STATUSES:
+        ck.error((*path, "status"), f"unknown status {status!r} {suggest(status, EVENT_STATUSES)}")
+    tags = opt("tags", ck.text_list, "[trade, deadline]") or ()
+    source, notes = opt("source", ck.text), opt("notes", ck.text)
+    reminders: tuple[Offset, ...] | None = opt("reminders", ck.offsets)
+    notify = opt("notify", lambda raw, p: _notify(ck, raw, p, declared))
+    all_day_at = opt("all_day_at", ck.clock) or defaults.all_day_at
+    countdown = opt("countdown", ck.boolean)
+    start = _start(ck, (*path, "at"), m["at"], tz) if "at" in m else None
+    if ck.error_count > errors or start is None or eid is None or title is None:
+        return None
+    local_start, all_day = start
+    return EventSpec(
+        id=eid,
+        title=title.strip(),
+        local_start=local_start,
+        all_day=all_day,
+        timezone=tz,
+        starts_at=localize(local_start, zone(tz)),
+        status=status,
+        tags=tags,
+        source=source,
+        notes=notes,
+        reminders=defaults.reminders if reminders is None else reminders,
+        notify=defaults.notify if notify is None else notify,
+        all_day_at=all_day_at,
+        countdown=countdown is not False,
+    )
+
+
+def _start(ck: Checker, path: KeyPath, raw: Any, tz_name: str) -> tuple[datetime, bool] | None:
+    """The event's wall-clock start in its zone, and whether it is all-day; DST gaps and folds are checked."""
+    text = raw.strip() if isinstance(raw, str) else repr(raw)
+    try:
+        if not _AT.match(text):
+            raise ValueError(text)
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        ck.error(path, f"bad date/time {text!r}: {_AT_HELP}")
+        return None
+    tz = zone(tz_name)
+    if parsed.tzinfo is not None:
+        return parsed.astimezone(tz).replace(tzinfo=None), False
+    if is_nonexistent(parsed, tz):
+        fix = localize(parsed, tz).astimezone(tz).strftime("%H:%M")
+        ck.error(
+            path,
+            f"{text} does not exist in {tz_name} (clocks jump forward); use {fix} or give an explicit offset",
+        )
+        return None
+    if is_ambiguous(parsed, tz):
+        first = parsed.replace(tzinfo=tz, fold=0).strftime("%z")
+        second = parsed.replace(tzinfo=tz, fold=1).strftime("%z")
+        ck.warn(
+            path,
+            f"{text} happens twice in {tz_name} (clocks go back); using the first occurrence "
+            f"(UTC{first[:3]}:{first[3:]}); append {second[:3]}:{second[3:]} to mean the second",
+        )
+    return parsed, len(text) == len("2025-11-10")

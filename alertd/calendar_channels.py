@@ -1,0 +1,102 @@
+"""The ``channels:`` section of the calendar: common keys, ``*_file`` secrets and each type's own options."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from alertd.calendar_schema import Checker, suggest
+from alertd.channels import REGISTRY
+from alertd.domain import ChannelSpec
+from alertd.yamlsrc import KeyPath
+
+__all__ = ["check_channels"]
+
+_COMMON = ("type", "timezone", "locale")
+_CHANNEL_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+
+def check_channels(ck: Checker, raw: Any, tz: str, base_dir: Path) -> tuple[dict[str, ChannelSpec], tuple[str, ...]]:
+    """Valid channels and every declared id: a broken channel must not also break each notify naming it."""
+    m = ck.mapping(raw, ("channels",), "{desk-slack: {type: slack, url: ...}}")
+    if not m:
+        return {"console": ChannelSpec(id="console", type="console", timezone=tz)}, ("console",)
+    channels: dict[str, ChannelSpec] = {}
+    for cid, spec in m.items():
+        if not _CHANNEL_ID.match(cid):
+            ck.error(("channels", cid), f"bad channel id {cid!r}: use a-z, 0-9, '-' and '_', e.g. desk-slack")
+        channel = _channel(ck, cid, spec, tz, base_dir)
+        if channel is not None:
+            channels[cid] = channel
+    return channels, tuple(m)
+
+
+def _channel(ck: Checker, cid: str, raw: Any, tz: str, base_dir: Path) -> ChannelSpec | None:
+    path: KeyPath = ("channels", cid)
+    m = ck.mapping(raw, path, "{type: console}")
+    if m is None:
+        return None
+    kind = ck.text(m["type"], (*path, "type")) if "type" in m else None
+    if "type" not in m:
+        ck.error(path, f"missing required key 'type' (one of: {', '.join(sorted(REGISTRY))})")
+    elif kind is not None and kind not in REGISTRY:
+        ck.error((*path, "type"), f"unknown channel type {kind!r} {suggest(kind, REGISTRY)}")
+        kind = None
+    channel_tz = ck.zone_name(m["timezone"], (*path, "timezone")) if "timezone" in m else tz
+    locale = ck.text(m["locale"], (*path, "locale"), nonempty=True) if "locale" in m else "en"
+    options, origin = _file_secrets(ck, path, {k: v for k, v in m.items() if k not in _COMMON}, base_dir)
+    if kind is None or options is None:
+        return None
+    model = REGISTRY[kind].options
+    try:
+        validated = model.model_validate(options).model_dump()
+    except ValidationError as exc:
+        known = [*_COMMON, *model.model_fields, *(f"{f}_file" for f in model.model_fields)]
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            key = origin.get(str(loc[0]), str(loc[0])) if loc else ""
+            where = (*path, key, *loc[1:]) if loc else path
+            if err["type"] == "extra_forbidden":
+                ck.error(where, f"unknown key {key!r} for a {kind} channel {suggest(key, known)}")
+            elif err["type"] == "missing":
+                ck.error(where, f"missing required key {key!r} for a {kind} channel")
+            else:
+                # Validators' own messages already carry the fix; pydantic prefixes them with its error class.
+                ck.error(where, err["msg"].removeprefix("Value error, "))
+        return None
+    if channel_tz is None or locale is None:
+        return None
+    return ChannelSpec(id=cid, type=kind, timezone=channel_tz, locale=locale, options=validated)
+
+
+def _file_secrets(
+    ck: Checker, path: KeyPath, options: dict[str, Any], base_dir: Path
+) -> tuple[dict[str, Any] | None, dict[str, str]]:
+    """Replace ``X_file: path`` with ``X: <file content>``; also return X → ``X_file`` for error lines."""
+    out: dict[str, Any] = {}
+    origin: dict[str, str] = {}
+    ok = True
+    for key, value in options.items():
+        if not key.endswith("_file") or len(key) == len("_file"):
+            out.setdefault(key, value)
+            continue
+        target, where = key.removesuffix("_file"), (*path, key)
+        if target in options:
+            ck.error(where, f"give either {target!r} or {key!r}, not both")
+            ok = False
+        elif not isinstance(value, str) or not value.strip():
+            ck.error(where, "must be the path of a file holding the secret")
+            ok = False
+        else:
+            file = base_dir / Path(value).expanduser()
+            try:
+                out[target] = file.read_text(encoding="utf-8").rstrip("\r\n")
+                origin[target] = key
+            except (OSError, UnicodeDecodeError) as exc:
+                cause = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+                ck.error(where, f"cannot read secret file {str(file)!r}: {cause}; check the path and permissions")
+                ok = False
+    return (out if ok else None), origin

@@ -1,0 +1,161 @@
+"""Per-key checks for the calendar loader: each check records an issue and returns None instead of raising,
+so one pass reports every problem in the file."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Collection, Mapping
+from datetime import time
+from typing import Any
+
+from alertd.errors import CalendarIssue
+from alertd.timeexpr import Offset, ZoneError, parse_clock_time, parse_offset, zone
+from alertd.yamlsrc import KeyPath, YamlDoc, dotted
+
+__all__ = ["Checker", "interpolate", "suggest"]
+
+_VAR = re.compile(r"\$(\$?)\{([^}]*)\}")
+_VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def suggest(word: str, choices: Collection[str]) -> str:
+    """A ``(did you mean 'x'?)`` hint, or the list of valid choices when nothing is close."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    if close:
+        return f"(did you mean {close[0]!r}?)"
+    return f"(expected one of: {', '.join(sorted(choices))})" if choices else ""
+
+
+class Checker:
+    """Collects issues for one calendar file and validates values at key paths."""
+
+    def __init__(self, file: str, doc: YamlDoc) -> None:
+        self.file = file
+        self.doc = doc
+        self.issues: list[CalendarIssue] = list(doc.issues)
+        # Values still holding a ${VAR} that could not be resolved: their one error is the missing variable,
+        # not a second "invalid URL" about the placeholder text.
+        self.unresolved: set[KeyPath] = set()
+
+    def line(self, path: KeyPath) -> int:
+        return self.doc.line(path)
+
+    def error(self, path: KeyPath, message: str) -> None:
+        if any(path[: len(u)] == u for u in self.unresolved):
+            return
+        self.issues.append(CalendarIssue(self.file, self.line(path), dotted(path), message))
+
+    def warn(self, path: KeyPath, message: str) -> None:
+        self.issues.append(CalendarIssue(self.file, self.line(path), dotted(path), message, "warning"))
+
+    @property
+    def error_count(self) -> int:
+        return sum(i.severity == "error" for i in self.issues)
+
+    def mapping(self, value: Any, path: KeyPath, example: str) -> dict[str, Any] | None:
+        """``value`` if it is a mapping (None counts as empty), else an error showing ``example``."""
+        if value is None:
+            return {}
+        if isinstance(value, dict):
+            return value
+        self.error(path, f"must be a mapping of keys to values, e.g. {example}")
+        return None
+
+    def keys(self, m: Mapping[str, Any], path: KeyPath, allowed: Collection[str], required: Collection[str]) -> None:
+        for key in m:
+            if key not in allowed:
+                self.error((*path, key), f"unknown key {key!r} {suggest(key, allowed)}")
+        for key in required:
+            if key not in m:
+                self.error(path, f"missing required key {key!r}")
+
+    def text(self, value: Any, path: KeyPath, *, nonempty: bool = False) -> str | None:
+        if isinstance(value, str) and (value.strip() or not nonempty):
+            return value
+        self.error(path, "must be non-empty text" if nonempty else "must be text; quote it if needed")
+        return None
+
+    def text_list(self, value: Any, path: KeyPath, example: str) -> tuple[str, ...] | None:
+        if value is None:
+            return ()
+        if not isinstance(value, list):
+            self.error(path, f"must be a list, e.g. {example}")
+            return None
+        items = [self.text(v, (*path, i), nonempty=True) for i, v in enumerate(value)]
+        return None if any(v is None for v in items) else tuple(v for v in items if v is not None)
+
+    def boolean(self, value: Any, path: KeyPath) -> bool | None:
+        if isinstance(value, bool):
+            return value
+        self.error(path, "must be true or false")
+        return None
+
+    def offsets(self, value: Any, path: KeyPath) -> tuple[Offset, ...] | None:
+        if not isinstance(value, list):
+            self.error(path, "must be a list of offsets, e.g. [7d, 1d, 2h, 0m] ([] for none)")
+            return None
+        found: list[Offset] = []
+        for i, item in enumerate(value):
+            offset = self.offset(item, (*path, i))
+            if offset is not None:
+                found.append(offset)
+        # The same offset twice would plan the same notification twice; keep the first.
+        return tuple(dict.fromkeys(found)) if len(found) == len(value) else None
+
+    def offset(self, value: Any, path: KeyPath) -> Offset | None:
+        if isinstance(value, dict | list) or value is None:
+            self.error(path, "must be an offset such as 7d, 2h, 0m or +1d")
+            return None
+        try:
+            return parse_offset(str(value))
+        except ValueError as exc:
+            self.error(path, str(exc))
+            return None
+
+    def clock(self, value: Any, path: KeyPath) -> time | None:
+        try:
+            return parse_clock_time(value if isinstance(value, str) else repr(value))
+        except ValueError as exc:
+            self.error(path, str(exc))
+            return None
+
+    def zone_name(self, value: Any, path: KeyPath) -> str | None:
+        try:
+            zone(value if isinstance(value, str) else repr(value))
+        except ZoneError as exc:
+            self.error(path, str(exc))
+            return None
+        assert isinstance(value, str)
+        return value
+
+
+def interpolate(value: Any, path: KeyPath, environ: Mapping[str, str], ck: Checker) -> Any:
+    """Replace ``${VAR}`` in every string value (``$${VAR}`` stays a literal ``${VAR}``)."""
+    if isinstance(value, dict):
+        return {k: interpolate(v, (*path, k), environ, ck) for k, v in value.items()}
+    if isinstance(value, list):
+        return [interpolate(v, (*path, i), environ, ck) for i, v in enumerate(value)]
+    if not isinstance(value, str) or "${" not in value:
+        return value
+
+    failed = False
+
+    def replace(match: re.Match[str]) -> str:
+        nonlocal failed
+        escaped, name = match.group(1), match.group(2)
+        if escaped:
+            return "${" + name + "}"
+        if name in environ and _VAR_NAME.match(name):
+            return environ[name]
+        if not _VAR_NAME.match(name):
+            ck.error(path, f"bad variable reference ${{{name}}}: write ${{NAME}} (or $${{...}} for a literal)")
+        else:
+            ck.error(path, f"environment variable {name} is not set: set {name} in the environment or .env")
+        failed = True
+        return match.group(0)
+
+    result = _VAR.sub(replace, value)
+    if failed:
+        ck.unresolved.add(path)
+    return result

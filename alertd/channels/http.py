@@ -1,0 +1,256 @@
+"""The HTTP helper every HTTP channel shares: one client, one POST, one classification of outcomes.
+
+Webhook URLs are credentials (the path or query carries the token), so no message made here ever contains a
+full URL: :func:`redact` keeps only ``scheme://host[:port]``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import json as jsonlib
+import re
+import socket
+import ssl
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from importlib import metadata
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp
+import httpx
+from httpx_aiohttp import HttpxAiohttpClient
+
+from alertd.errors import DeliveryError
+from alertd.retry import parse_retry_after
+
+__all__ = [
+    "USER_AGENT",
+    "check_url",
+    "classify",
+    "excerpt",
+    "json_bytes",
+    "make_client",
+    "post",
+    "redact",
+]
+
+_EXCERPT = 200
+# Throttling and "try again later" answers; every other 5xx is transient too.
+_TRANSIENT = frozenset({408, 425, 429})
+_PAYLOAD = frozenset({400, 413, 422})
+_DESTINATION = frozenset({401, 403, 404, 410})
+_TAGS = re.compile(r"<[^>]*>")
+
+
+def _version() -> str:
+    import alertd
+
+    version = getattr(alertd, "__version__", None)
+    if isinstance(version, str):
+        return version
+    try:
+        return metadata.version("alertd")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+USER_AGENT = f"alertd/{_version()}"
+
+
+def make_client(timeout: float, *, trust_env: bool = True) -> httpx.AsyncClient:
+    """An httpx client on the aiohttp transport: no redirects, an alertd User-Agent, ``timeout`` per phase.
+
+    ``trust_env`` honours ``HTTP(S)_PROXY``/``NO_PROXY`` and ``SSL_CERT_FILE``, like httpx itself.
+    """
+    # HttpxAiohttpClient puts AiohttpTransport under every mount, env proxies included, and hands it the
+    # limits (httpx's own transport collapses at ~50 concurrent requests, aiohttp's does not).
+    return HttpxAiohttpClient(
+        timeout=httpx.Timeout(timeout),
+        follow_redirects=False,
+        headers={"User-Agent": USER_AGENT},
+        limits=httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=30.0),
+        trust_env=trust_env,
+    )
+
+
+def json_bytes(value: Any) -> bytes:
+    """Compact UTF-8 JSON: the exact bytes that are sent (and signed)."""
+    return jsonlib.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
+
+
+def redact(url: str) -> str:
+    """``scheme://host[:port]/…``: what of a URL may appear in messages (the rest may be a credential)."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+        port = parts.port
+    except ValueError:
+        return "<invalid URL>"
+    if not parts.scheme or not host:
+        return "<invalid URL>"
+    if ":" in host:
+        host = f"[{host}]"
+    where = f"{parts.scheme.lower()}://{host}" + (f":{port}" if port is not None else "")
+    hidden = parts.path not in ("", "/") or parts.query or parts.fragment
+    return where + ("/…" if hidden else "/")
+
+
+def _host(url: str) -> str:
+    where = redact(url)
+    return where.split("://", 1)[-1].split("/", 1)[0] or where
+
+
+def check_url(value: str, *, what: str = "webhook") -> str:
+    """Validate an http(s) URL for an options model; the error never repeats the URL."""
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+        if any(c.isspace() or not c.isprintable() for c in value):
+            raise ValueError
+    except ValueError:
+        raise ValueError(f"invalid {what} URL") from None
+    if parts.scheme.lower() not in ("http", "https"):
+        raise ValueError(f"only http and https {what} URLs are allowed")
+    if not parts.hostname:
+        raise ValueError(f"the {what} URL has no host")
+    return value
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    todo: list[BaseException] = [exc]
+    while todo:
+        current = todo.pop(0)
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        for nxt in (current.__cause__, current.__context__, getattr(current, "os_error", None)):
+            if isinstance(nxt, BaseException):
+                todo.append(nxt)
+
+
+def _describe(exc: BaseException, url: str) -> tuple[str, bool]:
+    """One line naming what went wrong, and whether it is permanent."""
+    host = _host(url)
+    chain = list(_causes(exc))
+    # httpx_aiohttp maps most aiohttp connection errors to ConnectTimeout, so look at the real causes.
+    for cause in chain:
+        if isinstance(cause, httpx.UnsupportedProtocol | httpx.InvalidURL):
+            return f"cannot send to {redact(url)}: unsupported or invalid URL", True
+    for cause in chain:
+        if isinstance(cause, ConnectionRefusedError) or getattr(cause, "errno", None) == errno.ECONNREFUSED:
+            return f"connection refused by {host}", False
+    for cause in chain:
+        if isinstance(cause, socket.gaierror):
+            return f"cannot resolve {host}", False
+    for cause in chain:
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return (
+                f"TLS certificate of {host} rejected: {cause.verify_message or 'verification failed'}",
+                False,
+            )
+        if isinstance(cause, ssl.SSLError):
+            return f"TLS handshake with {host} failed", False
+    for cause in chain:
+        if isinstance(cause, aiohttp.ConnectionTimeoutError | httpx.PoolTimeout):
+            return f"timed out connecting to {host}", False
+        if isinstance(cause, TimeoutError):
+            return f"timed out waiting for {host} to answer", False
+    for cause in chain:
+        if isinstance(cause, ConnectionResetError):
+            return f"connection reset by {host}", False
+        if isinstance(cause, aiohttp.ServerDisconnectedError | httpx.RemoteProtocolError):
+            return f"{host} closed the connection without a complete answer", False
+    root = chain[-1]
+    # Exception texts may quote the URL, so only the type is shown.
+    return f"network error talking to {host} ({type(root).__name__})", False
+
+
+def _deadline(timeout: httpx.Timeout) -> float | None:
+    # The aiohttp transport bounds each phase but not the whole request; a server trickling its answer
+    # byte by byte must not hold a delivery worker forever.
+    phases = (timeout.connect, timeout.read, timeout.write, timeout.pool)
+    if any(p is None for p in phases):
+        return None
+    return sum(p for p in phases if p is not None)
+
+
+async def post(
+    client: httpx.AsyncClient,
+    url: str,
+    *,
+    json: Any = None,
+    content: bytes | None = None,
+    headers: Mapping[str, str] | None = None,
+    now: datetime,
+) -> httpx.Response:
+    """POST once and return the answer unclassified; a failure to get one raises DeliveryError.
+
+    ``now`` is the send instant; it is taken for symmetry with :func:`classify` so callers pass the same
+    arguments to both.
+    """
+    try:
+        async with asyncio.timeout(_deadline(client.timeout)):
+            return await client.post(url, json=json, content=content, headers=headers)
+    except (httpx.RequestError, httpx.InvalidURL, aiohttp.ClientError, OSError) as exc:
+        # TimeoutError is an OSError, so the overall deadline lands here too.
+        message, permanent = _describe(exc, url)
+        raise DeliveryError(message, permanent=permanent) from None
+
+
+def excerpt(response: httpx.Response, limit: int = _EXCERPT) -> str:
+    """The start of the response body on one line, markup and the request URL removed."""
+    try:
+        text = response.text
+    except httpx.ResponseNotRead:
+        return ""
+    if "html" in response.headers.get("content-type", "").lower():
+        text = _TAGS.sub(" ", text)
+    try:
+        url = response.request.url
+    except RuntimeError:
+        url = None
+    if url is not None:
+        # Some services echo the request URL (token included) in their error pages.
+        for secret in (str(url), url.raw_path.decode("ascii", "replace"), url.path):
+            if len(secret) > 1:
+                text = text.replace(secret, "…")
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def classify(response: httpx.Response, *, now: datetime) -> None:
+    """Return for 2xx, else raise the DeliveryError the status calls for (the one place that decides)."""
+    status = response.status_code
+    if 200 <= status < 300:
+        return
+    try:
+        host = _host(str(response.request.url))
+    except RuntimeError:
+        host = "the server"
+    body = excerpt(response)
+    said = f": {body}" if body else ""
+    head = f"HTTP {status} from {host}"
+    if 300 <= status < 400:
+        location = response.headers.get("location")
+        to = f" to {redact(location)}" if location else ""
+        raise DeliveryError(f"{head}: redirect{to} not followed; update the URL", permanent=True, status=status)
+    if status in _TRANSIENT or 500 <= status < 600:
+        retry_after = parse_retry_after(response.headers.get("retry-after"), now)
+        wait = f" (retry after {retry_after:g}s)" if retry_after is not None else ""
+        raise DeliveryError(f"{head}{wait}{said}", permanent=False, retry_after=retry_after, status=status)
+    if status in _PAYLOAD:
+        raise DeliveryError(f"{head}: payload rejected{said}", permanent=True, status=status)
+    if status in _DESTINATION:
+        raise DeliveryError(
+            f"{head}: destination refused or gone; check the URL and credentials{said}",
+            permanent=True,
+            status=status,
+        )
+    if 400 <= status < 500:
+        raise DeliveryError(f"{head}: request refused{said}", permanent=True, status=status)
+    # 1xx as a final answer or a status past 599: a broken server or proxy, which may recover.
+    raise DeliveryError(f"{head}: unexpected status{said}", permanent=False, status=status)

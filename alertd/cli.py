@@ -1,0 +1,182 @@
+"""``alertd`` command line: exit 0 on success, 1 on a user error (one line, no traceback), 2 on usage errors."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+import tempfile
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from alertd import __version__
+from alertd.clock import Clock, ReplayClock, SystemClock, utc
+from alertd.errors import AlertdError, CalendarError
+from alertd.settings import Settings, load_settings
+
+__all__ = ["main"]
+
+
+def _instant(text: str) -> datetime:
+    """ISO 8601 date or date-time; without an offset it is UTC."""
+    raw = text.strip()
+    try:
+        value = datetime.fromisoformat(raw.replace("z", "Z"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 instant: {text!r} (e.g. 2025-10-20T00:00Z)") from None
+    return utc(value)
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number: {text!r}")
+    return value
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="alertd", description="Deadline and event alerting daemon.")
+    p.add_argument("--version", action="version", version=f"alertd {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def cmd(name: str, help: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=help, description=help)
+
+    run = cmd("run", "run the daemon")
+    run.add_argument("--calendar", type=Path, help="calendar file (default: ALERTD_CALENDAR or config/calendar.yaml)")
+    run.add_argument("--db", help="database URL (default: ALERTD_DATABASE_URL or sqlite:///alertd.db)")
+    run.add_argument("--replay-from", type=_instant, metavar="ISO", help="run on a virtual clock starting at ISO")
+    run.add_argument(
+        "--speed", type=_positive, default=1.0, help="virtual seconds per real second (with --replay-from)"
+    )
+
+    check = cmd("check", "validate a calendar file")
+    check.add_argument("path", nargs="?", type=Path)
+
+    plan = cmd("plan", "list the notifications a calendar would send, without sending")
+    plan.add_argument("--calendar", type=Path)
+    plan.add_argument("--now", type=_instant, metavar="ISO", help="pretend it is this instant (default: now)")
+    plan.add_argument("--from", dest="start", type=_instant, metavar="ISO", help="window start (default: --now)")
+    plan.add_argument("--until", type=_instant, metavar="ISO", help="window end (default: 30 days after the start)")
+    plan.add_argument("--format", choices=("table", "json"), default="table")
+
+    hist = cmd("history", "show what was sent, retried, failed, missed or cancelled")
+    hist.add_argument("--db")
+    hist.add_argument("--event", help="only this event id")
+    hist.add_argument("--state", help="only this state (pending, retrying, sent, dead, missed, cancelled, …)")
+    hist.add_argument("--limit", type=int, default=200)
+    hist.add_argument("--format", choices=("table", "json"), default="table")
+
+    test = cmd("send-test", "send a test notification to one channel now and show the service's answer")
+    test.add_argument("channel")
+    test.add_argument("--calendar", type=Path)
+    test.add_argument("--db")
+
+    db = cmd("db", "database maintenance")
+    db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    up = db_sub.add_parser("upgrade", help="create or upgrade the schema to the newest version")
+    up.add_argument("--db")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except CalendarError as exc:
+        for issue in exc.issues:
+            print(issue, file=sys.stderr)
+        errors = sum(1 for i in exc.issues if i.severity == "error")
+        print(
+            f"alertd: the calendar has {errors} error{'s' if errors != 1 else ''}; nothing was changed",
+            file=sys.stderr,
+        )
+        return 1
+    except AlertdError as exc:
+        print(f"alertd: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    from alertd import commands
+
+    settings = load_settings()
+    handlers: dict[str, Any] = {
+        "check": commands.check,
+        "plan": commands.plan,
+        "history": commands.history,
+        "send-test": commands.send_test,
+        "db": commands.db_upgrade,
+    }
+    if args.command == "run":
+        return _run(args, settings)
+    result: int = handlers[args.command](args, settings)
+    return result
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    from alertd.daemon import Daemon
+    from alertd.logs import setup_logging
+
+    clock: Clock = SystemClock()
+    db_url = args.db or settings.database_url
+    scratch: tempfile.TemporaryDirectory[str] | None = None
+    if args.replay_from is not None:
+        clock = ReplayClock(args.replay_from, args.speed)
+        if args.db is None:
+            # A rehearsal must not mark real notifications as sent: unless asked, it gets a throw-away database.
+            scratch = tempfile.TemporaryDirectory(prefix="alertd-replay-")
+            db_url = f"sqlite:///{scratch.name}/replay.db"
+        print(
+            f"alertd {clock.label}: REPLAY on a virtual clock from {args.replay_from:%Y-%m-%d %H:%M}Z at "
+            f"{args.speed:g}× real time; database {'(temporary)' if scratch else db_url}",
+            flush=True,
+        )
+    setup_logging(clock, fmt=settings.log_format, level=settings.log_level)
+    daemon = Daemon(
+        settings, clock=clock, calendar_path=args.calendar or settings.calendar, db_url=db_url, out=sys.stdout
+    )
+    try:
+        asyncio.run(_serve(daemon))
+    finally:
+        if scratch is not None:
+            scratch.cleanup()
+    return 0
+
+
+async def _serve(daemon: Any) -> None:
+    loop = asyncio.get_running_loop()
+    signals = {"count": 0}
+
+    def stop() -> None:
+        signals["count"] += 1
+        if signals["count"] > 1:
+            # Second signal: leave now; rows in flight are resent (same id) on the next start.
+            print("alertd: second signal, exiting immediately", file=sys.stderr, flush=True)
+            import os
+
+            os._exit(130)
+        print("alertd: stopping (signal again to exit immediately)", file=sys.stderr, flush=True)
+        daemon.request_stop()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop)
+    loop.add_signal_handler(signal.SIGHUP, daemon.request_reload)
+    try:
+        await daemon.start()
+    except BaseException:
+        await daemon.shutdown()
+        raise
+    await daemon.run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

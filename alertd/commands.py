@@ -1,0 +1,200 @@
+"""The one-shot CLI commands (all but ``run``): each takes parsed arguments and settings, returns an exit code."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import DBAPIError
+
+from alertd.calendar import load_calendar
+from alertd.clock import SystemClock
+from alertd.db import create_engine, describe_db_error, migrate
+from alertd.domain import Planned
+from alertd.errors import DeliveryError, StorageError, UsageError
+from alertd.messages import render
+from alertd.outbox import ATTEMPT, NOTIFICATION, Outcome, enqueue, record
+from alertd.preview import preview
+from alertd.settings import Settings, calendar_environ
+
+__all__ = ["check", "db_upgrade", "history", "plan", "send_test"]
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def _table(headers: list[str], rows: list[list[str]]) -> None:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
+    print("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
+    for row in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+
+
+def check(args: argparse.Namespace, settings: Settings) -> int:
+    path = args.path or settings.calendar
+    calendar, warnings = load_calendar(path, environ=calendar_environ())
+    for issue in warnings:
+        print(issue, file=sys.stderr)
+    print(f"{path}: OK — {len(calendar.events)} events, {len(calendar.channels)} channels")
+    return 0
+
+
+def plan(args: argparse.Namespace, settings: Settings) -> int:
+    calendar, warnings = load_calendar(args.calendar or settings.calendar, environ=calendar_environ())
+    for issue in warnings:
+        print(issue, file=sys.stderr)
+    now = args.now or SystemClock().now()
+    start = max(args.start or now, now)
+    until = args.until or start + timedelta(days=30)
+    if until < start:
+        raise UsageError("--until is before the start of the window")
+    items = preview(calendar, start=start, end=until)
+    if args.format == "json":
+        _print_json([i.as_json() for i in items])
+        return 0
+    rows = [
+        [
+            i.planned.due_at.strftime("%Y-%m-%d %H:%MZ"),
+            i.local_due_at.strftime("%a %d %b %H:%M %Z"),
+            i.planned.kind,
+            i.planned.channel,
+            i.planned.event_id or "-",
+            i.planned.offset or "-",
+            i.message.title,
+        ]
+        for i in items
+    ]
+    _table(["DUE (UTC)", "LOCAL", "KIND", "CHANNEL", "EVENT", "OFFSET", "MESSAGE"], rows)
+    print(f"\n{len(items)} notifications from {start:%Y-%m-%d %H:%M}Z to {until:%Y-%m-%d %H:%M}Z")
+    return 0
+
+
+def _engine(url: str) -> sa.Engine:
+    engine = create_engine(url)
+    migrate(engine)
+    return engine
+
+
+def history(args: argparse.Namespace, settings: Settings) -> int:
+    engine = _engine(args.db or settings.database_url)
+    n, a = NOTIFICATION.c, ATTEMPT.c
+    tries = sa.select(sa.func.count()).where(a.notification_id == n.id).scalar_subquery()
+    query = sa.select(
+        n.id,
+        n.kind,
+        n.event_id,
+        n.channel,
+        n.due_at,
+        n.state,
+        n.attempts,
+        n.sent_at,
+        n.late,
+        n.last_error,
+        tries,
+    )
+    query = query.where(n.state == args.state) if args.state else query.where(n.state != "pending")
+    if args.event:
+        query = query.where(n.event_id == args.event)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(query.order_by(n.due_at, n.id).limit(args.limit)).all()
+    except DBAPIError as exc:
+        raise StorageError(describe_db_error(str(engine.url), exc)) from None
+    finally:
+        engine.dispose()
+    if args.format == "json":
+        _print_json(
+            [
+                {
+                    "id": r.id,
+                    "kind": r.kind,
+                    "event_id": r.event_id,
+                    "channel": r.channel,
+                    "due_at": r.due_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "state": r.state,
+                    "attempts": r.attempts,
+                    "sent_at": r.sent_at.strftime("%Y-%m-%dT%H:%M:%SZ") if r.sent_at else None,
+                    "late": r.late,
+                    "last_error": r.last_error,
+                }
+                for r in rows
+            ]
+        )
+        return 0
+    table = [
+        [
+            r.due_at.strftime("%Y-%m-%d %H:%MZ"),
+            r.state + (" (late)" if r.late else ""),
+            str(r.attempts),
+            r.channel,
+            r.id,
+            (r.last_error or "")[:100],
+        ]
+        for r in rows
+    ]
+    _table(["DUE (UTC)", "STATE", "TRIES", "CHANNEL", "ID", "LAST ERROR"], table)
+    return 0
+
+
+def send_test(args: argparse.Namespace, settings: Settings) -> int:
+    from alertd.channels import ChannelContext
+    from alertd.channels.http import make_client
+    from alertd.daemon import build_channels
+
+    calendar, _ = load_calendar(args.calendar or settings.calendar, environ=calendar_environ())
+    spec = calendar.channels.get(args.channel)
+    if spec is None:
+        known = ", ".join(sorted(calendar.channels)) or "none"
+        raise UsageError(f"no channel {args.channel!r} in the calendar (channels: {known})")
+    now = SystemClock().now()
+    message = render(id=f"test:{spec.id}:{now:%Y%m%dT%H%M%S%fZ}", kind="test", channel=spec, due_at=now, now=now)
+
+    async def send() -> str:
+        async with make_client(settings.http_timeout) as http:
+            channels, _ = build_channels({spec.id: spec}, ChannelContext(http=http, out=sys.stdout, settings=settings))
+            return await channels[spec.id].send(message)
+
+    try:
+        answer = asyncio.run(send())
+    except DeliveryError as exc:
+        _remember(settings, message.id, spec.id, now, Outcome(id=message.id, state="dead", at=now, detail=str(exc)))
+        kind = "permanent" if exc.permanent else "temporary"
+        raise UsageError(f"send-test {spec.id}: failed ({kind}): {exc}") from None
+    _remember(settings, message.id, spec.id, now, Outcome(id=message.id, state="sent", at=now, detail=answer))
+    print(f"send-test {spec.id}: delivered — {answer}")
+    return 0
+
+
+def _remember(settings: Settings, id: str, channel: str, now: Any, outcome: Outcome) -> None:
+    """Keep the test in history; a test that cannot be recorded still counts as sent."""
+    try:
+        engine = _engine(settings.database_url)
+        with engine.begin() as conn:
+            enqueue(
+                conn,
+                [Planned(id=id, kind="test", channel=channel, due_at=now)],
+                now=now - timedelta(seconds=1),
+            )
+            conn.execute(
+                NOTIFICATION.update()
+                .where(NOTIFICATION.c.id == id)
+                .values(state="sending", locked_by="cli", attempts=1)
+            )
+            record(conn, [outcome], worker="cli")
+        engine.dispose()
+    except (StorageError, DBAPIError) as exc:
+        print(f"alertd: warning: test not recorded in history: {exc}", file=sys.stderr)
+
+
+def db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    url = args.db or settings.database_url
+    engine = _engine(url)
+    engine.dispose()
+    print(f"database {engine.url.render_as_string(hide_password=True)}: schema is up to date")
+    return 0

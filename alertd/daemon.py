@@ -1,0 +1,242 @@
+"""The long-running daemon: wiring of storage, calendar, channels, dispatcher and the APScheduler timer.
+
+APScheduler is only the clock here: one ``wake`` date job re-armed at the next due instant (capped), plus
+interval jobs for calendar reload and lease recovery. Signals are handled by the CLI, which calls
+:meth:`Daemon.request_stop` and :meth:`Daemon.request_reload`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TextIO
+
+import httpx
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
+from sqlalchemy.exc import DBAPIError
+
+from alertd.calendar import load_calendar
+from alertd.channels import REGISTRY, Channel, ChannelContext
+from alertd.channels.http import make_client
+from alertd.clock import Clock, wall_now
+from alertd.db import InstanceLock, create_engine, describe_db_error, is_sqlite, migrate, sqlite_path
+from alertd.dispatcher import Dispatcher, DispatchSettings
+from alertd.domain import ChannelSpec
+from alertd.errors import CalendarError, StorageError
+from alertd.outbox import reclaim
+from alertd.retry import RetryPolicy
+from alertd.settings import Settings, calendar_environ
+from alertd.sync import sync_calendar
+
+__all__ = ["Daemon", "build_channels"]
+
+log = logging.getLogger("alertd.daemon")
+
+
+def build_channels(specs: Mapping[str, ChannelSpec], ctx: ChannelContext) -> tuple[dict[str, Channel], dict[str, int]]:
+    """Instantiate every channel of a calendar, with its concurrency limit."""
+    channels: dict[str, Channel] = {}
+    limits: dict[str, int] = {}
+    for cid, spec in specs.items():
+        kind = REGISTRY[spec.type]
+        channels[cid] = kind.build(spec, ctx)
+        limits[cid] = kind.concurrency
+    return channels, limits
+
+
+class Daemon:
+    """``start()`` → ``run()`` until ``request_stop()``; the database holds everything a restart needs."""
+
+    def __init__(self, settings: Settings, *, clock: Clock, calendar_path: Path, db_url: str, out: TextIO) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.calendar_path = calendar_path
+        self.db_url = db_url
+        self.out = out
+        self.worker = f"{socket.gethostname()}:{os.getpid()}"
+        self.reload_error: str | None = None
+        self._stopping = asyncio.Event()
+        self._reload_wanted = False
+        self._file_stamp: tuple[int, int] | None = None
+        self._lock: InstanceLock | None = None
+        self._http: httpx.AsyncClient | None = None
+        self._pump: asyncio.Task[None] | None = None
+        self.scheduler = AsyncIOScheduler(
+            timezone=UTC, job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1}
+        )
+
+    async def start(self) -> None:
+        """Open storage, load and apply the calendar, start the timer. Raises AlertdError on user errors."""
+        self.engine = create_engine(self.db_url)
+        path = sqlite_path(self.db_url)
+        if path is not None:
+            self._lock = InstanceLock(path)
+            self._lock.acquire()
+        migrate(self.engine)
+        calendar, warnings = load_calendar(self.calendar_path, environ=calendar_environ())
+        for issue in warnings:
+            log.warning("%s", issue)
+        self._file_stamp = self._stamp()
+        now = self.clock.now()
+        try:
+            with self.engine.begin() as conn:
+                # With SQLite the file lock proves no other daemon is sending, so every row in flight is orphaned.
+                orphans = reclaim(conn, now=now, everything=is_sqlite(self.engine))
+                report = sync_calendar(conn, calendar, now=now)
+        except DBAPIError as exc:
+            raise StorageError(describe_db_error(self.db_url, exc)) from None
+        if orphans:
+            log.warning("%d notifications were being sent when alertd last stopped; resending them", orphans)
+        log.info("calendar %s: %s", self.calendar_path, report)
+        self._http = make_client(self.settings.http_timeout)
+        self.ctx = ChannelContext(http=self._http, out=self.out, settings=self.settings)
+        channels, limits = build_channels(calendar.channels, self.ctx)
+        s = self.settings
+        self.dispatcher = Dispatcher(
+            engine=self.engine,
+            clock=self.clock,
+            calendar=calendar,
+            channels=channels,
+            concurrency=limits,
+            settings=DispatchSettings(
+                worker=self.worker,
+                catch_up=s.catch_up,
+                late_after=s.late_after,
+                lease=s.lease,
+                capacity=s.batch_size,
+                concurrency=s.concurrency,
+                policy=RetryPolicy(max_attempts=s.max_attempts, base=s.retry_base, cap=s.retry_cap),
+            ),
+        )
+        self.calendar = calendar
+        self.scheduler.start()
+        self.scheduler.add_job(self._check_reload, "interval", seconds=s.reload_interval, id="reload")
+        self.scheduler.add_job(self._reclaim, "interval", seconds=30, id="reclaim")
+        self._pump = asyncio.create_task(self._run_pump())
+
+    async def run(self) -> None:
+        """Deliver until a stop is requested, then drain in-flight sends for up to the drain timeout."""
+        await self._stopping.wait()
+        await self.shutdown()
+
+    def request_stop(self) -> None:
+        self._stopping.set()
+        if hasattr(self, "dispatcher"):
+            self.dispatcher.kick.set()
+
+    def request_reload(self) -> None:
+        self._reload_wanted = True
+        self.scheduler.add_job(self._check_reload, id="reload-now", replace_existing=True)
+
+    async def shutdown(self) -> None:
+        self._stopping.set()
+        if self._pump is not None:
+            self.dispatcher.kick.set()
+            await self._pump
+            abandoned = await self.dispatcher.drain(self.settings.drain_timeout)
+            if abandoned:
+                log.warning("stopped with %d sends unfinished; they will be resent with the same id", abandoned)
+            self.dispatcher.close()
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        if self._http is not None:
+            await self._http.aclose()
+        if hasattr(self, "engine"):
+            self.engine.dispose()
+        if self._lock is not None:
+            self._lock.release()
+        log.info("stopped")
+
+    async def _run_pump(self) -> None:
+        pause = 1.0
+        while not self._stopping.is_set():
+            self.dispatcher.kick.clear()
+            try:
+                claimed, due = await self.dispatcher.step()
+            except (DBAPIError, StorageError):
+                await self._wait_kick(pause)
+                pause = min(pause * 2, 30.0)
+                continue
+            pause = 1.0
+            if claimed:
+                await asyncio.sleep(0)
+                continue
+            if self.dispatcher.inflight == 0:
+                self._arm(due)
+            await self.dispatcher.kick.wait()
+
+    async def _wait_kick(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.dispatcher.kick.wait(), timeout=seconds)
+
+    def _arm(self, due: datetime | None) -> None:
+        """Wake at ``due`` (or after the longest sleep, in case the wall clock jumped or another writer queued)."""
+        delay = self.settings.max_sleep if due is None else min(self.clock.real_delay(due), self.settings.max_sleep)
+        run_at = wall_now() + timedelta(seconds=delay)
+        self.scheduler.add_job(self._wake, DateTrigger(run_date=run_at), id="wake", replace_existing=True)
+
+    async def _wake(self) -> None:
+        self.dispatcher.kick.set()
+
+    async def _reclaim(self) -> None:
+        try:
+            count = await self.dispatcher.reclaim_expired()
+        except DBAPIError:
+            return
+        if count:
+            log.warning("%d notifications had an expired lease; queued again with the same id", count)
+            self.dispatcher.kick.set()
+
+    def _stamp(self) -> tuple[int, int] | None:
+        try:
+            st = self.calendar_path.stat()
+        except OSError:
+            return None
+        return (st.st_mtime_ns, st.st_size)
+
+    async def _check_reload(self) -> None:
+        stamp = self._stamp()
+        if stamp == self._file_stamp and not self._reload_wanted:
+            return
+        self._file_stamp, self._reload_wanted = stamp, False
+        try:
+            calendar, warnings = load_calendar(self.calendar_path, environ=calendar_environ())
+        except CalendarError as exc:
+            self.reload_error = str(exc)
+            log.error("calendar change rejected, still running the last good version:")
+            for issue in exc.issues:
+                log.error("  %s", issue)
+            return
+        for issue in warnings:
+            log.warning("%s", issue)
+        now = self.clock.now()
+
+        def apply() -> str:
+            with self.engine.begin() as conn:
+                return str(sync_calendar(conn, calendar, now=now))
+
+        try:
+            report = await self.dispatcher.db(apply)
+        except DBAPIError as exc:
+            self._file_stamp = None  # try again on the next check
+            log.error("calendar reload postponed: %s", describe_db_error(self.db_url, exc))
+            return
+        self.reload_error = None
+        if calendar.channels != self.calendar.channels:
+            channels, limits = build_channels(calendar.channels, self.ctx)
+        else:
+            channels, limits = (
+                self.dispatcher.channels,
+                {c: REGISTRY[s.type].concurrency for c, s in calendar.channels.items()},
+            )
+        self.dispatcher.use(calendar, channels, limits)
+        self.calendar = calendar
+        log.info("calendar reloaded: %s", report)
+        self.dispatcher.kick.set()

@@ -1,0 +1,275 @@
+"""Claim due notifications, render them, send each through its channel once, record what happened.
+
+The dispatcher never sleeps on its own: :meth:`Dispatcher.step` does one round of work and reports when the next
+notification is due; the daemon's timer calls it again then (or sooner, when something is queued or finishes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
+
+from alertd.channels import Channel
+from alertd.clock import Clock
+from alertd.db import describe_db_error
+from alertd.domain import Calendar, EventSpec, Message
+from alertd.errors import DeliveryError, StorageError
+from alertd.messages import render
+from alertd.outbox import Claimed, Outcome, claim, next_due, reclaim, record, supersede_countdowns
+from alertd.planner import digest_events
+from alertd.retry import RetryPolicy
+from alertd.store import EVENT, event_from_row, load_events
+
+__all__ = ["DispatchSettings", "Dispatcher"]
+
+log = logging.getLogger("alertd.dispatch")
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class DispatchSettings:
+    worker: str
+    catch_up: timedelta = timedelta(hours=6)
+    late_after: timedelta = timedelta(seconds=60)
+    lease: float = 120.0
+    capacity: int = 200
+    concurrency: int = 10
+    policy: RetryPolicy = field(default_factory=RetryPolicy)
+
+
+@dataclass(slots=True)
+class _Work:
+    item: Claimed
+    event: EventSpec | None
+    digest: list[EventSpec]
+
+
+class Dispatcher:
+    """Moves due notifications from the outbox to their channels."""
+
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        clock: Clock,
+        calendar: Calendar,
+        channels: Mapping[str, Channel],
+        concurrency: Mapping[str, int],
+        settings: DispatchSettings,
+    ) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.settings = settings
+        self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="alertd-db")
+        self._inflight: dict[asyncio.Task[None], str] = {}
+        self._results: list[Outcome] = []
+        self._limits: dict[str, asyncio.Semaphore] = {}
+        self._db_down: str | None = None
+        self.kick = asyncio.Event()
+        self.sent_total = 0
+        self.use(calendar, channels, concurrency)
+
+    def use(self, calendar: Calendar, channels: Mapping[str, Channel], concurrency: Mapping[str, int]) -> None:
+        """Switch to a new calendar and channel set (after a reload); deliveries in flight finish as they are."""
+        self.calendar = calendar
+        self.channels = dict(channels)
+        self._caps = {cid: max(1, min(concurrency.get(cid, 1), self.settings.concurrency)) for cid in channels}
+        self._limits = {cid: self._limits.get(cid) or asyncio.Semaphore(cap) for cid, cap in self._caps.items()}
+
+    async def db(self, fn: Any, *args: Any) -> Any:
+        """Run blocking database work on the one database thread, keeping the event loop free."""
+        return await asyncio.get_running_loop().run_in_executor(self._db, fn, *args)
+
+    @property
+    def inflight(self) -> int:
+        return len(self._inflight)
+
+    async def step(self) -> tuple[int, datetime | None]:
+        """One round: store finished outcomes, claim what is due, start sending it.
+
+        Returns how many notifications were claimed and, when nothing is in flight, when the next one is due.
+        """
+        results, self._results = self._results, []
+        now = self.clock.now()
+        room = self.settings.capacity - len(self._inflight)
+        busy = [cid for cid, cap in self._caps.items() if self._busy(cid) >= 2 * cap]
+        try:
+            work, due = await self.db(self._step_sync, results, now, room, busy)
+        except (DBAPIError, StorageError) as exc:
+            self._results = results + self._results
+            self._report_db_down(exc)
+            raise
+        if self._db_down is not None:
+            log.warning("database reachable again; resuming deliveries")
+            self._db_down = None
+        for w in work:
+            task = asyncio.create_task(self._deliver(w))
+            self._inflight[task] = w.item.channel
+            task.add_done_callback(self._done)
+        self.sent_total += sum(1 for r in results if r.state == "sent")
+        return len(work), (None if self._inflight else due)
+
+    def _report_db_down(self, exc: BaseException) -> None:
+        text = describe_db_error(str(self.engine.url), exc) if isinstance(exc, DBAPIError) else str(exc)
+        if self._db_down is None:
+            log.error("%s; deliveries paused, nothing is lost, retrying", text)
+        self._db_down = text
+
+    def _busy(self, channel: str) -> int:
+        return sum(1 for c in self._inflight.values() if c == channel)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._inflight.pop(task, None)
+        self.kick.set()
+
+    def _step_sync(
+        self, results: list[Outcome], now: datetime, room: int, busy: list[str]
+    ) -> tuple[list[_Work], datetime | None]:
+        with self.engine.begin() as conn:
+            if results:
+                record(conn, results, worker=self.settings.worker)
+            claimed: list[Claimed] = []
+            if room > 0:
+                supersede_countdowns(conn, now=now)
+                lease_until = now + timedelta(seconds=self.settings.lease * self.clock.speed)
+                claimed = claim(
+                    conn,
+                    now=now,
+                    worker=self.settings.worker,
+                    lease_until=lease_until,
+                    limit=room,
+                    skip_channels=busy,
+                )
+            work = self._load_context(conn, claimed) if claimed else []
+            due = None if claimed else next_due(conn)
+        return work, due
+
+    def _load_context(self, conn: sa.Connection, claimed: list[Claimed]) -> list[_Work]:
+        events = load_events(conn, (c.event_id for c in claimed if c.event_id), include_removed=True)
+        return [_Work(c, events.get(c.event_id or ""), self._digest(conn, c)) for c in claimed]
+
+    def _digest(self, conn: sa.Connection, item: Claimed) -> list[EventSpec]:
+        spec = self.calendar.defaults.countdown
+        channel = self.calendar.channels.get(item.channel)
+        if item.kind != "countdown" or spec is None or channel is None:
+            return []
+        lo = item.due_at - timedelta(days=2)
+        hi = item.due_at + timedelta(days=spec.within_days + 2)
+        rows = conn.execute(
+            sa.select(EVENT).where(EVENT.c.removed.is_(False), EVENT.c.starts_at >= lo, EVENT.c.starts_at < hi)
+        )
+        return digest_events((event_from_row(r) for r in rows), channel, spec, item.due_at)
+
+    def _finish(self, item: Claimed, state: str, detail: str, **extra: Any) -> None:
+        self._results.append(Outcome(id=item.id, state=state, at=self.clock.now(), detail=detail, **extra))
+
+    async def _deliver(self, work: _Work) -> None:
+        item = work.item
+        now = self.clock.now()
+        overdue = now - item.due_at
+        if item.attempts == 1 and overdue > self.settings.catch_up:
+            hours = overdue.total_seconds() / 3600
+            self._finish(item, "missed", f"overdue by {hours:.1f}h, beyond the catch-up window", attempted=False)
+            return
+        if item.expires_at is not None and now > item.expires_at:
+            why = "the event has already started" if item.kind == "reminder" else "a newer digest replaces it"
+            self._finish(item, "missed" if item.attempts == 1 else "dead", f"not sent: {why}", attempted=False)
+            return
+        channel = self.channels.get(item.channel)
+        spec = self.calendar.channels.get(item.channel)
+        if channel is None or spec is None:
+            self._finish(item, "dead", f"channel {item.channel!r} is no longer in the calendar", attempted=False)
+            return
+        if item.kind in ("reminder", "change") and work.event is None:
+            self._finish(item, "dead", f"event {item.event_id!r} no longer exists", attempted=False)
+            return
+        if item.kind == "countdown" and not work.digest:
+            self._finish(item, "cancelled", "no event left to count down", attempted=False)
+            return
+        late = overdue > self.settings.late_after + timedelta(seconds=self.clock.speed)
+        message = render(
+            id=item.id,
+            kind=item.kind,  # type: ignore[arg-type]
+            channel=spec,
+            due_at=item.due_at,
+            now=now,
+            event=work.event,
+            offset=item.offset,
+            payload=item.payload,
+            digest=work.digest,
+            late=late,
+        )
+        await self._send(item, channel, message, late)
+
+    async def _send(self, item: Claimed, channel: Channel, message: Message, late: bool) -> None:
+        async with self._limits[item.channel]:
+            started = time.perf_counter()
+            try:
+                answer = await channel.send(message)
+            except DeliveryError as exc:
+                self._failed(item, exc, (time.perf_counter() - started) * 1000)
+                return
+            except Exception as exc:  # a bug in a channel must not take the daemon down or lose the row
+                log.exception("channel %s crashed while sending %s", item.channel, item.id)
+                self._failed(item, DeliveryError(f"internal error: {type(exc).__name__}: {exc}"), 0.0)
+                return
+        elapsed = (time.perf_counter() - started) * 1000
+        self._finish(item, "sent", answer, late=late, duration_ms=elapsed)
+        log.info("sent %s → %s%s: %s", item.id, item.channel, " (late)" if late else "", answer)
+
+    def _failed(self, item: Claimed, exc: DeliveryError, elapsed_ms: float) -> None:
+        now = self.clock.now()
+        detail = str(exc)
+        delay = None if exc.permanent else self.settings.policy.delay(item.attempts, retry_after=exc.retry_after)
+        if delay is None:
+            why = "permanent error" if exc.permanent else f"gave up after {item.attempts} attempts"
+            self._finish(item, "dead", f"{detail} ({why})", duration_ms=elapsed_ms)
+            log.error("dead %s → %s: %s (%s)", item.id, item.channel, detail, why)
+            return
+        next_at = now + timedelta(seconds=delay * self.clock.speed)
+        if item.kind == "reminder" and item.expires_at is not None and next_at > item.expires_at:
+            self._finish(item, "dead", f"{detail} (not retried past the event start)", duration_ms=elapsed_ms)
+            log.error("dead %s → %s: %s (event starts before the next try)", item.id, item.channel, detail)
+            return
+        self._finish(item, "retrying", detail, next_at=next_at, duration_ms=elapsed_ms)
+        log.warning("retry %s → %s in %.1fs: %s", item.id, item.channel, delay, detail)
+
+    async def reclaim_expired(self) -> int:
+        """Requeue rows whose lease ran out (a replica died mid-send)."""
+        now = self.clock.now()
+
+        def run() -> int:
+            with self.engine.begin() as conn:
+                return reclaim(conn, now=now)
+
+        count: int = await self.db(run)
+        return count
+
+    async def drain(self, timeout: float) -> int:
+        """Wait up to ``timeout`` seconds for deliveries in flight, then store every outcome; return abandoned."""
+        if self._inflight:
+            await asyncio.wait(list(self._inflight), timeout=timeout)
+        abandoned = list(self._inflight)
+        for task in abandoned:
+            task.cancel()
+        results, self._results = self._results, []
+        if results:
+            await self.db(self._record_only, results)
+        return len(abandoned)
+
+    def _record_only(self, results: list[Outcome]) -> None:
+        with self.engine.begin() as conn:
+            record(conn, results, worker=self.settings.worker)
+
+    def close(self) -> None:
+        self._db.shutdown(wait=True)

@@ -1,0 +1,63 @@
+"""Logging: readable text by default, JSON lines with ``ALERTD_LOG_FORMAT=json``; stamped with alertd's clock."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from typing import TextIO
+
+from alertd.clock import Clock
+
+__all__ = ["setup_logging"]
+
+
+class _ClockStamp(logging.Filter):
+    """Stamps records with the daemon's clock, so replayed runs log virtual time and say so."""
+
+    def __init__(self, clock: Clock) -> None:
+        super().__init__()
+        self.clock = clock
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.at = self.clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")
+        record.clock = self.clock.label
+        return True
+
+
+class _Text(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        clock = getattr(record, "clock", "")
+        label = f" {clock}" if clock else ""
+        text = f"{getattr(record, 'at', '')}{label} {record.levelname:<7} {record.getMessage()}"
+        if record.exc_info:
+            text += "\n" + self.formatException(record.exc_info)
+        return text
+
+
+class _Json(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        data = {
+            "at": getattr(record, "at", None),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if getattr(record, "clock", ""):
+            data["clock"] = getattr(record, "clock", "")
+        if record.exc_info:
+            data["exception"] = self.formatException(record.exc_info)
+        return json.dumps(data, ensure_ascii=False)
+
+
+def setup_logging(clock: Clock, *, fmt: str = "text", level: str = "INFO", stream: TextIO | None = None) -> None:
+    """Send alertd's logs to ``stream`` (stderr by default) in the chosen format."""
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.addFilter(_ClockStamp(clock))
+    handler.setFormatter(_Json() if fmt == "json" else _Text())
+    root = logging.getLogger("alertd")
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    root.propagate = False
+    # APScheduler logs every job run at INFO; only its problems matter here.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)

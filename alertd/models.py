@@ -1,0 +1,128 @@
+"""SQLModel tables. Every instant is stored as naive UTC and read back aware (SQLite keeps no offsets)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+from sqlmodel import Field, SQLModel
+
+__all__ = [
+    "ACTIVE_STATES",
+    "FINAL_STATES",
+    "Attempt",
+    "EventRow",
+    "Meta",
+    "Notification",
+    "UTCDateTime",
+]
+
+# States a notification can still leave by being sent.
+ACTIVE_STATES = ("pending", "retrying")
+FINAL_STATES = ("sent", "dead", "cancelled", "missed")
+
+
+class UTCDateTime(sa.TypeDecorator[datetime]):
+    """Aware UTC in Python, naive UTC on disk: SQLite would silently drop the offset and then sort wrongly."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; alertd stores aware UTC instants only")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+def _utc_column(*, nullable: bool = False, index: bool = False) -> Any:
+    return Field(sa_type=UTCDateTime, nullable=nullable, index=index)
+
+
+class EventRow(SQLModel, table=True):
+    """An event as last seen: provisioned from the file (``owner='file'``) or owned by the database."""
+
+    __tablename__ = "event"
+
+    id: str = Field(primary_key=True, max_length=200)
+    title: str
+    local_start: str = Field(max_length=32)
+    all_day: bool
+    timezone: str = Field(max_length=64)
+    starts_at: datetime = _utc_column(index=True)
+    status: str = Field(max_length=16)
+    tags: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    source: str | None = None
+    notes: str | None = None
+    reminders: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    notify: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    all_day_at: str = Field(default="09:00", max_length=5)
+    countdown: bool = True
+    owner: str = Field(default="file", max_length=8)
+    fingerprint: str = Field(max_length=64)
+    revision: int = 1
+    removed: bool = False
+    updated_at: datetime = _utc_column()
+
+
+class Notification(SQLModel, table=True):
+    """The outbox: one row per planned delivery. ``id`` is stable and doubles as the idempotency key."""
+
+    __tablename__ = "notification"
+    __table_args__ = (
+        sa.Index(
+            "ix_notification_due_active",
+            "next_at",
+            sqlite_where=sa.text("state IN ('pending', 'retrying')"),
+            postgresql_where=sa.text("state IN ('pending', 'retrying')"),
+        ),
+        sa.Index("ix_notification_state_due", "state", "due_at"),
+    )
+
+    id: str = Field(primary_key=True, max_length=300)
+    kind: str = Field(max_length=16)
+    event_id: str | None = Field(default=None, index=True, max_length=200)
+    channel: str = Field(index=True, max_length=100)
+    offset: str | None = Field(default=None, max_length=32)
+    due_at: datetime = _utc_column()
+    next_at: datetime = _utc_column()
+    expires_at: datetime | None = _utc_column(nullable=True)
+    state: str = Field(default="pending", max_length=16)
+    attempts: int = 0
+    locked_by: str | None = Field(default=None, max_length=100)
+    locked_until: datetime | None = _utc_column(nullable=True)
+    late: bool = False
+    sent_at: datetime | None = _utc_column(nullable=True)
+    last_error: str | None = None
+    payload: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
+    created_at: datetime = _utc_column()
+    updated_at: datetime = _utc_column()
+
+
+class Attempt(SQLModel, table=True):
+    """One delivery attempt and its outcome, kept for ``alertd history``."""
+
+    __tablename__ = "attempt"
+
+    id: int | None = Field(default=None, primary_key=True)
+    notification_id: str = Field(index=True, max_length=300)
+    at: datetime = _utc_column()
+    outcome: str = Field(max_length=16)
+    detail: str = ""
+    worker: str = Field(default="", max_length=100)
+    duration_ms: float = 0.0
+
+
+class Meta(SQLModel, table=True):
+    """Small key/value facts about the database (e.g. the last planned calendar fingerprint)."""
+
+    __tablename__ = "meta"
+
+    key: str = Field(primary_key=True, max_length=100)
+    value: str

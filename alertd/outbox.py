@@ -1,0 +1,270 @@
+"""The only writer of notification rows: enqueue, cancel, claim, record outcomes, reclaim leases."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from alertd.domain import Planned
+from alertd.models import ACTIVE_STATES, Attempt, Notification
+
+__all__ = [
+    "ATTEMPT",
+    "NOTIFICATION",
+    "Claimed",
+    "Outcome",
+    "cancel",
+    "claim",
+    "enqueue",
+    "next_due",
+    "reclaim",
+    "record",
+    "supersede_countdowns",
+]
+
+NOTIFICATION = Notification.__table__  # type: ignore[attr-defined]
+ATTEMPT = Attempt.__table__  # type: ignore[attr-defined]
+_CHUNK = 500
+
+
+def _insert(conn: sa.Connection) -> Any:
+    dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
+    return dialect.insert(NOTIFICATION).on_conflict_do_nothing(index_elements=["id"])
+
+
+def enqueue(conn: sa.Connection, planned: Iterable[Planned], *, now: datetime) -> int:
+    """Insert the planned notifications due after ``now``; ids already present are left alone (idempotent).
+
+    A wanted id that was cancelled earlier (an event moved away and back) becomes pending again.
+    """
+    rows = [
+        {
+            "id": p.id,
+            "kind": p.kind,
+            "event_id": p.event_id,
+            "channel": p.channel,
+            "offset": p.offset,
+            "due_at": p.due_at,
+            "next_at": p.due_at,
+            "expires_at": p.expires_at,
+            "state": "pending",
+            "attempts": 0,
+            "late": False,
+            "payload": dict(p.payload) if p.payload is not None else None,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for p in planned
+        if p.due_at > now or p.kind == "change"
+    ]
+    inserted = 0
+    stmt = _insert(conn)
+    for start in range(0, len(rows), 5000):
+        chunk = rows[start : start + 5000]
+        inserted += conn.execute(stmt, chunk).rowcount or 0
+    ids = [r["id"] for r in rows]
+    for start in range(0, len(ids), _CHUNK):
+        conn.execute(
+            NOTIFICATION.update()
+            .where(NOTIFICATION.c.id.in_(ids[start : start + _CHUNK]), NOTIFICATION.c.state == "cancelled")
+            .values(state="pending", next_at=NOTIFICATION.c.due_at, attempts=0, last_error=None, updated_at=now)
+        )
+    return inserted
+
+
+def cancel(
+    conn: sa.Connection,
+    where: sa.ColumnElement[bool],
+    *,
+    keep: Sequence[str] = (),
+    reason: str,
+    now: datetime,
+) -> int:
+    """Cancel active notifications matching ``where`` except the ids in ``keep``."""
+    cond = sa.and_(where, NOTIFICATION.c.state.in_(ACTIVE_STATES))
+    if keep:
+        cond = sa.and_(cond, NOTIFICATION.c.id.not_in(list(keep)))
+    result = conn.execute(
+        NOTIFICATION.update().where(cond).values(state="cancelled", last_error=reason, updated_at=now)
+    )
+    return result.rowcount or 0
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    id: str
+    kind: str
+    event_id: str | None
+    channel: str
+    offset: str | None
+    due_at: datetime
+    expires_at: datetime | None
+    attempts: int
+    payload: dict[str, Any] | None
+
+
+def claim(
+    conn: sa.Connection,
+    *,
+    now: datetime,
+    worker: str,
+    lease_until: datetime,
+    limit: int,
+    skip_channels: Sequence[str] = (),
+) -> list[Claimed]:
+    """Atomically take up to ``limit`` due rows: one UPDATE…RETURNING (SQLite) or SKIP LOCKED (PostgreSQL)."""
+    n = NOTIFICATION.c
+    due = (
+        sa.select(n.id)
+        .where(n.state.in_(ACTIVE_STATES), n.next_at <= now)
+        .order_by(n.next_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    if skip_channels:
+        due = due.where(n.channel.not_in(list(skip_channels)))
+    stmt = (
+        NOTIFICATION.update()
+        .where(n.id.in_(due.scalar_subquery()))
+        .values(
+            state="sending",
+            locked_by=worker,
+            locked_until=lease_until,
+            attempts=n.attempts + 1,
+            updated_at=now,
+        )
+        .returning(n.id, n.kind, n.event_id, n.channel, n.offset, n.due_at, n.expires_at, n.attempts, n.payload)
+    )
+    rows = conn.execute(stmt).all()
+    claimed = [Claimed(*row) for row in rows]
+    claimed.sort(key=lambda c: c.due_at)
+    return claimed
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """How one claimed notification ended this time: ``state`` is sent, retrying, dead or missed."""
+
+    id: str
+    state: str
+    at: datetime
+    detail: str = ""
+    next_at: datetime | None = None
+    late: bool = False
+    duration_ms: float = 0.0
+    attempted: bool = True
+
+
+def record(conn: sa.Connection, outcomes: Sequence[Outcome], *, worker: str) -> int:
+    """Store outcomes of rows this worker still holds; a row whose lease another worker took is not touched."""
+    n = NOTIFICATION.c
+    stmt = (
+        NOTIFICATION.update()
+        .where(n.id == sa.bindparam("b_id"), n.locked_by == worker, n.state == "sending")
+        .values(
+            state=sa.bindparam("b_state"),
+            next_at=sa.func.coalesce(sa.bindparam("b_next", type_=n.next_at.type), n.next_at),
+            sent_at=sa.bindparam("b_sent", type_=n.sent_at.type),
+            late=sa.bindparam("b_late"),
+            last_error=sa.bindparam("b_error"),
+            locked_by=None,
+            locked_until=None,
+            updated_at=sa.bindparam("b_at", type_=n.updated_at.type),
+        )
+    )
+    if not outcomes:
+        return 0
+    params = [
+        {
+            "b_id": o.id,
+            "b_state": o.state,
+            "b_next": o.next_at,
+            "b_sent": o.at if o.state == "sent" else None,
+            "b_late": o.late,
+            "b_error": None if o.state == "sent" else o.detail,
+            "b_at": o.at,
+        }
+        for o in outcomes
+    ]
+    updated = conn.execute(stmt, params).rowcount or 0
+    attempts = [
+        {
+            "notification_id": o.id,
+            "at": o.at,
+            "outcome": o.state,
+            "detail": o.detail,
+            "worker": worker,
+            "duration_ms": o.duration_ms,
+        }
+        for o in outcomes
+        if o.attempted
+    ]
+    if attempts:
+        conn.execute(ATTEMPT.insert(), attempts)
+    return updated
+
+
+def reclaim(conn: sa.Connection, *, now: datetime, everything: bool = False) -> int:
+    """Put rows whose lease ran out (or, with ``everything``, every row in flight) back in the queue.
+
+    Their send may have happened: the retry carries the same id, so receivers can deduplicate.
+    """
+    n = NOTIFICATION.c
+    cond = n.state == "sending"
+    if not everything:
+        cond = sa.and_(cond, n.locked_until < now)
+    result = conn.execute(
+        NOTIFICATION.update()
+        .where(cond)
+        .values(
+            state="retrying",
+            next_at=now,
+            locked_by=None,
+            locked_until=None,
+            last_error="interrupted while sending; resending with the same id",
+            updated_at=now,
+        )
+    )
+    return result.rowcount or 0
+
+
+def supersede_countdowns(conn: sa.Connection, *, now: datetime) -> int:
+    """Of several overdue digests for one channel only the newest is sent; older ones become ``missed``."""
+    n = NOTIFICATION.c
+    newer = NOTIFICATION.alias("newer")
+    exists = (
+        sa.select(newer.c.id)
+        .where(
+            newer.c.kind == "countdown",
+            newer.c.channel == n.channel,
+            newer.c.state.in_(ACTIVE_STATES),
+            newer.c.due_at <= now,
+            newer.c.due_at > n.due_at,
+        )
+        .exists()
+    )
+    result = conn.execute(
+        NOTIFICATION.update()
+        .where(n.kind == "countdown", n.state.in_(ACTIVE_STATES), n.due_at <= now, n.attempts == 0, exists)
+        .values(state="missed", last_error="superseded by a newer countdown digest", updated_at=now)
+    )
+    return result.rowcount or 0
+
+
+def next_due(conn: sa.Connection) -> datetime | None:
+    """The earliest instant at which a notification wants an attempt, or None when nothing is queued."""
+    n = NOTIFICATION.c
+    value: datetime | None = conn.execute(
+        sa.select(sa.func.min(n.next_at)).where(n.state.in_(ACTIVE_STATES))
+    ).scalar_one()
+    if value is not None and value.tzinfo is None:
+        # Aggregates bypass the column type on some backends.
+        from datetime import UTC
+
+        value = value.replace(tzinfo=UTC)
+    return value

@@ -1,0 +1,181 @@
+"""Pure planning: which notifications a calendar wants, with stable ids that double as idempotency keys.
+
+Nothing here reads the clock or the database. ``plan_*`` return every notification the events imply, past or
+future; the caller decides which are still worth inserting (only those due after ``now``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from alertd.domain import ChannelSpec, CountdownSpec, EventSpec, Planned
+from alertd.timeexpr import apply_offset, localize, zone
+
+__all__ = [
+    "countdown_listed",
+    "digest_events",
+    "event_fingerprint",
+    "event_snapshot",
+    "plan_changes",
+    "plan_countdowns",
+    "plan_reminders",
+    "reminder_id",
+]
+
+
+def _stamp(instant: datetime) -> str:
+    return instant.strftime("%Y%m%dT%H%M%SZ")
+
+
+def reminder_id(event_id: str, offset: str, channel: str, due_at: datetime) -> str:
+    return f"rem:{event_id}:{offset}:{channel}:{_stamp(due_at)}"
+
+
+def event_snapshot(event: EventSpec) -> dict[str, Any]:
+    """What a change notice reports about an event before or after a change."""
+    return {
+        "title": event.title,
+        "local_start": event.local_start.isoformat(),
+        "all_day": event.all_day,
+        "timezone": event.timezone,
+        "starts_at": event.starts_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "status": event.status,
+    }
+
+
+def event_fingerprint(event: EventSpec) -> str:
+    """A digest of everything about an event that planning or messages depend on."""
+    fields = event_snapshot(event) | {
+        "tags": list(event.tags),
+        "source": event.source,
+        "notes": event.notes,
+        "reminders": [o.text for o in event.reminders],
+        "notify": list(event.notify),
+        "all_day_at": event.all_day_at.strftime("%H:%M"),
+        "countdown": event.countdown,
+    }
+    return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:32]
+
+
+def _anchor(event: EventSpec) -> datetime:
+    if event.all_day:
+        return datetime.combine(event.local_start.date(), event.all_day_at)
+    return event.local_start
+
+
+def plan_reminders(event: EventSpec, channels: Iterable[str]) -> Iterator[Planned]:
+    """Every reminder of ``event`` for each of ``channels`` (nothing for postponed or cancelled events)."""
+    if not event.active:
+        return
+    tz = zone(event.timezone)
+    anchor = _anchor(event)
+    for offset in event.reminders:
+        due = apply_offset(anchor, tz, offset)
+        # A reminder before the start is useless once the event has begun; later ones live by the catch-up rule.
+        expires = event.starts_at if due < event.starts_at else None
+        for channel in channels:
+            yield Planned(
+                id=reminder_id(event.id, offset.text, channel, due),
+                kind="reminder",
+                channel=channel,
+                due_at=due,
+                event_id=event.id,
+                offset=offset.text,
+                expires_at=expires,
+            )
+
+
+def countdown_listed(
+    event: EventSpec, digest_day: date, digest_at: datetime, spec: CountdownSpec, tz_name: str
+) -> bool:
+    """Whether the digest of ``digest_day`` (sent at ``digest_at``, zone ``tz_name``) lists ``event``."""
+    if not (event.active and event.countdown):
+        return False
+    day = event.local_start.date() if event.all_day else event.starts_at.astimezone(zone(tz_name)).date()
+    if not event.all_day and event.starts_at < digest_at:
+        return False
+    return 0 <= (day - digest_day).days <= spec.within_days
+
+
+def plan_countdowns(
+    events: Iterable[EventSpec], channels: Mapping[str, ChannelSpec], spec: CountdownSpec | None
+) -> list[Planned]:
+    """One digest per channel per local day on which at least one subscribed event is within the window."""
+    if spec is None:
+        return []
+    days: dict[str, set[date]] = {c: set() for c in channels}
+    for event in events:
+        if not (event.active and event.countdown):
+            continue
+        for channel_id in event.notify:
+            channel = channels.get(channel_id)
+            if channel is None:
+                continue
+            tz = zone(channel.timezone)
+            last = event.local_start.date() if event.all_day else event.starts_at.astimezone(tz).date()
+            for back in range(spec.within_days + 1):
+                day = last - timedelta(days=back)
+                if countdown_listed(event, day, localize(datetime.combine(day, spec.at), tz), spec, channel.timezone):
+                    days[channel_id].add(day)
+    planned: list[Planned] = []
+    for channel_id, wanted in days.items():
+        tz = zone(channels[channel_id].timezone)
+        for day in sorted(wanted):
+            due = localize(datetime.combine(day, spec.at), tz)
+            planned.append(
+                Planned(
+                    id=f"cd:{channel_id}:{day:%Y%m%d}",
+                    kind="countdown",
+                    channel=channel_id,
+                    due_at=due,
+                    # Tomorrow's digest replaces this one, so there is no point sending it after that.
+                    expires_at=due + timedelta(days=1),
+                    payload={"day": day.isoformat()},
+                )
+            )
+    return planned
+
+
+def _changed(before: EventSpec, after: EventSpec) -> bool:
+    old, new = event_snapshot(before), event_snapshot(after)
+    return any(old[k] != new[k] for k in ("title", "local_start", "all_day", "timezone", "status"))
+
+
+def plan_changes(before: EventSpec | None, after: EventSpec | None, *, revision: int, now: datetime) -> list[Planned]:
+    """Change notices for one event going from ``before`` to ``after`` (None = absent), due at ``now``."""
+    if before is None and after is None:
+        return []
+    if before is not None and after is not None and not _changed(before, after):
+        return []
+    kind = "added" if before is None else "removed" if after is None else "changed"
+    change = {
+        "type": kind,
+        "before": event_snapshot(before) if before else None,
+        "after": event_snapshot(after) if after else None,
+    }
+    subject = after or before
+    assert subject is not None
+    targets = list(dict.fromkeys([*(after.notify if after else ()), *(before.notify if before else ())]))
+    return [
+        Planned(
+            id=f"chg:{subject.id}:{revision}:{channel}",
+            kind="change",
+            channel=channel,
+            due_at=now,
+            event_id=subject.id,
+            payload=change,
+        )
+        for channel in targets
+    ]
+
+
+def digest_events(
+    events: Iterable[EventSpec], channel: ChannelSpec, spec: CountdownSpec, due_at: datetime
+) -> list[EventSpec]:
+    """The events the countdown digest of ``channel`` due at ``due_at`` lists."""
+    day = due_at.astimezone(zone(channel.timezone)).date()
+    return [e for e in events if channel.id in e.notify and countdown_listed(e, day, due_at, spec, channel.timezone)]

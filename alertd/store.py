@@ -1,0 +1,83 @@
+"""Reading events back from the database and turning rows into :class:`EventSpec` values."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, time
+from typing import Any
+
+import sqlalchemy as sa
+
+from alertd.domain import EventSpec
+from alertd.models import EventRow
+from alertd.planner import event_fingerprint
+from alertd.timeexpr import parse_offset
+
+__all__ = ["EVENT", "event_from_row", "event_values", "load_events"]
+
+EVENT = EventRow.__table__  # type: ignore[attr-defined]
+
+
+def event_values(event: EventSpec, *, revision: int, now: datetime) -> dict[str, Any]:
+    """The column values that store ``event``."""
+    return {
+        "id": event.id,
+        "title": event.title,
+        "local_start": event.local_start.isoformat(),
+        "all_day": event.all_day,
+        "timezone": event.timezone,
+        "starts_at": event.starts_at,
+        "status": event.status,
+        "tags": list(event.tags),
+        "source": event.source,
+        "notes": event.notes,
+        "reminders": [o.text for o in event.reminders],
+        "notify": list(event.notify),
+        "all_day_at": event.all_day_at.strftime("%H:%M"),
+        "countdown": event.countdown,
+        "owner": event.owner,
+        "fingerprint": event_fingerprint(event),
+        "revision": revision,
+        "removed": False,
+        "updated_at": now,
+    }
+
+
+def event_from_row(row: Any) -> EventSpec:
+    """Rebuild an EventSpec from an ``event`` row (a Row or mapping with the table's columns)."""
+    hh, mm = (int(p) for p in row.all_day_at.split(":"))
+    return EventSpec(
+        id=row.id,
+        title=row.title,
+        local_start=datetime.fromisoformat(row.local_start),
+        all_day=row.all_day,
+        timezone=row.timezone,
+        starts_at=row.starts_at,
+        status=row.status,
+        tags=tuple(row.tags or ()),
+        source=row.source,
+        notes=row.notes,
+        reminders=tuple(parse_offset(t) for t in row.reminders or ()),
+        notify=tuple(row.notify or ()),
+        all_day_at=time(hh, mm),
+        countdown=row.countdown,
+        owner=row.owner,
+    )
+
+
+def load_events(
+    conn: sa.Connection, ids: Iterable[str] | None = None, *, include_removed: bool = False
+) -> dict[str, EventSpec]:
+    """Events by id (all of them when ``ids`` is None)."""
+    query = sa.select(EVENT)
+    if not include_removed:
+        query = query.where(EVENT.c.removed.is_(False))
+    if ids is None:
+        return {row.id: event_from_row(row) for row in conn.execute(query)}
+    wanted = list(dict.fromkeys(ids))
+    found: dict[str, EventSpec] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        for row in conn.execute(query.where(EVENT.c.id.in_(chunk))):
+            found[row.id] = event_from_row(row)
+    return found

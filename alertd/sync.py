@@ -1,0 +1,164 @@
+"""Bring the database in line with a calendar: store events, (re)plan their notifications, queue change notices."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from alertd.domain import Calendar, EventSpec, Planned
+from alertd.models import Meta
+from alertd.outbox import NOTIFICATION, cancel, enqueue
+from alertd.planner import event_fingerprint, plan_changes, plan_countdowns, plan_reminders
+from alertd.store import EVENT, event_from_row, event_values, load_events
+
+__all__ = ["SyncReport", "sync_calendar"]
+
+META = Meta.__table__  # type: ignore[attr-defined]
+_FLUSH = 20_000
+
+
+@dataclass(slots=True)
+class SyncReport:
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    queued: int = 0
+    cancelled: int = 0
+
+    def __str__(self) -> str:
+        return (
+            f"{len(self.added)} added, {len(self.changed)} changed, {len(self.removed)} removed; "
+            f"{self.queued} notifications queued, {self.cancelled} cancelled"
+        )
+
+
+class _Batch:
+    """Collects planned rows and writes them in large chunks, so 100k events do not sit in memory at once."""
+
+    def __init__(self, conn: sa.Connection, now: datetime, report: SyncReport) -> None:
+        self.conn, self.now, self.report = conn, now, report
+        self.rows: list[Planned] = []
+
+    def add(self, planned: list[Planned]) -> None:
+        self.rows.extend(planned)
+        if len(self.rows) >= _FLUSH:
+            self.flush()
+
+    def flush(self) -> None:
+        self.report.queued += enqueue(self.conn, self.rows, now=self.now)
+        self.rows = []
+
+
+def _meta(conn: sa.Connection, key: str) -> str | None:
+    value: str | None = conn.execute(sa.select(META.c.value).where(META.c.key == key)).scalar()
+    return value
+
+
+def _set_meta(conn: sa.Connection, key: str, value: str) -> None:
+    if conn.execute(META.update().where(META.c.key == key).values(value=value)).rowcount == 0:
+        conn.execute(META.insert().values(key=key, value=value))
+
+
+def _replan(conn: sa.Connection, batch: _Batch, event: EventSpec, report: SyncReport) -> None:
+    wanted = list(plan_reminders(event, event.notify))
+    report.cancelled += cancel(
+        conn,
+        sa.and_(NOTIFICATION.c.event_id == event.id, NOTIFICATION.c.kind == "reminder"),
+        keep=[p.id for p in wanted],
+        reason="event changed; re-planned",
+        now=batch.now,
+    )
+    batch.add(wanted)
+
+
+def sync_calendar(conn: sa.Connection, calendar: Calendar, *, now: datetime) -> SyncReport:
+    """Apply ``calendar`` to the database inside the caller's transaction."""
+    report = SyncReport()
+    batch = _Batch(conn, now, report)
+    known = {
+        row.id: row
+        for row in conn.execute(
+            sa.select(EVENT.c.id, EVENT.c.fingerprint, EVENT.c.revision, EVENT.c.owner, EVENT.c.removed)
+        )
+    }
+    # The very first load of a calendar announces nothing: every event would otherwise be "added".
+    bootstrap = not any(row.owner == "file" for row in known.values())
+    new_rows = []
+    seen: set[str] = set()
+    for event in calendar.events:
+        seen.add(event.id)
+        row = known.get(event.id)
+        if row is None:
+            new_rows.append(event_values(event, revision=1, now=now))
+            batch.add(list(plan_reminders(event, event.notify)))
+            if not bootstrap:
+                batch.add(plan_changes(None, event, revision=1, now=now))
+            report.added.append(event.id)
+            continue
+        if row.owner != "file":
+            report.skipped.append(event.id)
+            continue
+        if not row.removed and row.fingerprint == event_fingerprint(event):
+            continue
+        before = (
+            None if row.removed else event_from_row(conn.execute(sa.select(EVENT).where(EVENT.c.id == event.id)).one())
+        )
+        revision = row.revision + 1
+        conn.execute(
+            EVENT.update().where(EVENT.c.id == event.id).values(**event_values(event, revision=revision, now=now))
+        )
+        batch.add(plan_changes(before, event, revision=revision, now=now))
+        _replan(conn, batch, event, report)
+        (report.added if before is None else report.changed).append(event.id)
+    for start in range(0, len(new_rows), 5000):
+        conn.execute(EVENT.insert(), new_rows[start : start + 5000])
+    gone = [r for r in known.values() if r.owner == "file" and not r.removed and r.id not in seen]
+    for row in gone:
+        before = event_from_row(conn.execute(sa.select(EVENT).where(EVENT.c.id == row.id)).one())
+        conn.execute(
+            EVENT.update().where(EVENT.c.id == row.id).values(removed=True, revision=row.revision + 1, updated_at=now)
+        )
+        report.cancelled += cancel(
+            conn, NOTIFICATION.c.event_id == row.id, reason="event removed from the calendar", now=now
+        )
+        batch.add(plan_changes(before, None, revision=row.revision + 1, now=now))
+        report.removed.append(row.id)
+    report.cancelled += cancel(
+        conn,
+        NOTIFICATION.c.channel.not_in(list(calendar.channels)),
+        reason="channel removed from the calendar",
+        now=now,
+    )
+    batch.flush()
+    _sync_countdowns(conn, batch, calendar, report)
+    batch.flush()
+    return report
+
+
+def _sync_countdowns(conn: sa.Connection, batch: _Batch, calendar: Calendar, report: SyncReport) -> None:
+    spec = calendar.defaults.countdown
+    fingerprint_rows = conn.execute(
+        sa.select(EVENT.c.id, EVENT.c.fingerprint).where(EVENT.c.removed.is_(False)).order_by(EVENT.c.id)
+    )
+    digest = hashlib.sha256()
+    for row in fingerprint_rows:
+        digest.update(f"{row.id}={row.fingerprint};".encode())
+    channels = {c.id: [c.type, c.timezone] for c in calendar.channels.values()}
+    digest.update(json.dumps([channels, spec and [spec.within_days, spec.at.isoformat()]], sort_keys=True).encode())
+    if _meta(conn, "countdown_fingerprint") == digest.hexdigest():
+        return
+    wanted = plan_countdowns(load_events(conn).values(), calendar.channels, spec)
+    report.cancelled += cancel(
+        conn,
+        NOTIFICATION.c.kind == "countdown",
+        keep=[p.id for p in wanted],
+        reason="no event left to count down",
+        now=batch.now,
+    )
+    batch.add(wanted)
+    _set_meta(conn, "countdown_fingerprint", digest.hexdigest())

@@ -1,0 +1,101 @@
+"""Builders of domain values with sensible defaults; pass keywords to change what a test is about.
+
+The defaults follow the SPEC §5 example: an all-day event on 10 Nov 2025 in New York and its 1-day reminder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from alertd.domain import ChannelSpec, CountdownLine, EventSpec, Kind, Message
+from alertd.timeexpr import localize, zone
+
+__all__ = ["make_channel", "make_event", "make_line", "make_message"]
+
+DUE = datetime(2025, 11, 9, 14, 0, tzinfo=UTC)
+
+
+def make_event(
+    id: str = "truce-expiry",
+    *,
+    title: str = "Trade truce expires",
+    local_start: datetime = datetime(2025, 11, 10),
+    timezone: str = "America/New_York",
+    all_day: bool = True,
+    starts_at: datetime | None = None,
+    status: str = "confirmed",
+    tags: tuple[str, ...] = ("trade",),
+    source: str | None = "https://example.org/truce",
+    **extra: Any,
+) -> EventSpec:
+    """An event; ``starts_at`` is derived from ``local_start`` (naive wall clock) in ``timezone``."""
+    return EventSpec(
+        id=id,
+        title=title,
+        local_start=local_start,
+        all_day=all_day,
+        timezone=timezone,
+        starts_at=starts_at or localize(local_start, zone(timezone)),
+        status=status,
+        tags=tags,
+        source=source,
+        **extra,
+    )
+
+
+def make_line(event: EventSpec | None = None, *, seconds: int = 54000, text: str = "tomorrow") -> CountdownLine:
+    """How far ``event`` is; ``days`` is derived from ``seconds``."""
+    return CountdownLine(event=event or make_event(), seconds=seconds, days=seconds // 86400, text=text)
+
+
+def make_message(
+    id: str = "ntf_01J9Z3ZK7Q",
+    *,
+    kind: Kind = "reminder",
+    channel: str = "hooks",
+    title: str = "Trade truce expires tomorrow",
+    text: str = "Trade truce expires tomorrow (Mon 10 Nov 2025, all day).",
+    due_at: datetime = DUE,
+    sent_at: datetime | None = None,
+    late: bool = False,
+    event: EventSpec | None = None,
+    offset: str | None = "1d",
+    countdown: CountdownLine | None = None,
+    lines: tuple[CountdownLine, ...] = (),
+    change: Mapping[str, Any] | None = None,
+    channel_timezone: str = "UTC",
+) -> Message:
+    """A message: by default the 1-day reminder of :func:`make_event` (digests get no event)."""
+    if event is None and kind in ("reminder", "change"):
+        event = make_event()
+    if countdown is None and kind == "reminder" and event is not None:
+        countdown = make_line(event)
+    return Message(
+        id=id,
+        kind=kind,
+        channel=channel,
+        title=title,
+        text=text,
+        due_at=due_at,
+        sent_at=sent_at or due_at + timedelta(seconds=2),
+        late=late,
+        event=event,
+        offset=offset,
+        countdown=countdown,
+        lines=lines,
+        change=change,
+        channel_timezone=channel_timezone,
+    )
+
+
+def make_channel(
+    type: str = "webhook",
+    *,
+    id: str = "hooks",
+    timezone: str = "UTC",
+    options: Mapping[str, Any] | None = None,
+) -> ChannelSpec:
+    """A channel spec with the given (unvalidated) options."""
+    return ChannelSpec(id=id, type=type, timezone=timezone, options=dict(options or {}))

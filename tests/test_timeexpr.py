@@ -1,0 +1,135 @@
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+
+import pytest
+
+from alertd.timeexpr import (
+    ZoneError,
+    apply_offset,
+    day_start,
+    is_ambiguous,
+    is_nonexistent,
+    localize,
+    parse_clock_time,
+    parse_offset,
+    zone,
+)
+
+NY = zone("America/New_York")
+
+
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
+
+
+def test_nominal_days_keep_the_wall_clock_across_dst() -> None:
+    """The SPEC example: 14d before 2025-11-10T00:00 New York is 00:00 EDT on Oct 27, i.e. 04:00Z."""
+    assert apply_offset(datetime(2025, 11, 10), NY, parse_offset("14d")) == utc(2025, 10, 27, 4)
+
+
+def test_exact_hours_count_elapsed_time_across_dst() -> None:
+    """The SPEC example: 336h before 2025-11-10T00:00 New York is 05:00Z, an hour off the 14d reminder."""
+    assert apply_offset(datetime(2025, 11, 10), NY, parse_offset("336h")) == utc(2025, 10, 27, 5)
+
+
+def test_after_offset_moves_forward() -> None:
+    """``+1d`` is a follow-up one nominal day after the start."""
+    assert apply_offset(datetime(2025, 11, 1, 12), NY, parse_offset("+1d")) == utc(2025, 11, 2, 17)
+
+
+def test_plus_prefix_means_after() -> None:
+    """A leading ``+`` marks the offset as after the start."""
+    offset = parse_offset("+1d")
+    assert (offset.after, offset.days, offset.seconds) == (True, 1, 0)
+
+
+def test_minus_prefix_also_means_after() -> None:
+    """A leading ``-`` also means after the start, as SPEC §3 says."""
+    assert parse_offset("-2h").after
+
+
+def test_compound_offset_adds_its_parts() -> None:
+    """``1w2d3h4m5s`` splits into nominal days and exact seconds."""
+    offset = parse_offset("1w2d3h4m5s")
+    assert (offset.days, offset.seconds, offset.after) == (9, 3 * 3600 + 4 * 60 + 5, False)
+
+
+def test_compound_offset_applies_nominal_then_exact() -> None:
+    """``1d12h`` moves the wall-clock date first, then subtracts exact hours."""
+    assert apply_offset(datetime(2025, 11, 3, 12), NY, parse_offset("1d12h")) == utc(2025, 11, 2, 5)
+
+
+def test_zero_offset_is_zero() -> None:
+    """``0m`` means at the start."""
+    assert parse_offset("0m").is_zero
+
+
+@pytest.mark.parametrize("text", ["", "7", "d", "7x", "1h1d", "1.5h", "7 d", "++1d"])
+def test_bad_offsets_are_rejected_with_the_fix(text: str) -> None:
+    """Malformed offsets raise ValueError that shows how to write one."""
+    with pytest.raises(ValueError, match=r"e\.g\. 7d"):
+        parse_offset(text)
+
+
+def test_offsets_beyond_ten_years_are_rejected() -> None:
+    """Absurdly long offsets are refused instead of overflowing datetime arithmetic."""
+    with pytest.raises(ValueError, match="longer than"):
+        parse_offset("9999w")
+
+
+@pytest.mark.parametrize(("text", "expected"), [("09:00", time(9)), ("9:30", time(9, 30)), ("23:59", time(23, 59))])
+def test_clock_times_parse(text: str, expected: time) -> None:
+    """``HH:MM`` (leading zero optional) parses to a time of day."""
+    assert parse_clock_time(text) == expected
+
+
+@pytest.mark.parametrize("text", ["24:00", "9am", "09:60", "0900", ""])
+def test_bad_clock_times_are_rejected(text: str) -> None:
+    """Anything but a valid ``HH:MM`` raises ValueError with an example."""
+    with pytest.raises(ValueError, match="HH:MM"):
+        parse_clock_time(text)
+
+
+@pytest.mark.parametrize("name", ["Mars/Olympus", "EST5EDT ", "../etc/passwd", "", "/etc/localtime"])
+def test_unknown_zones_raise_zone_error(name: str) -> None:
+    """Names outside the IANA database, including path tricks, raise ZoneError."""
+    with pytest.raises(ZoneError, match="unknown time zone"):
+        zone(name)
+
+
+def test_spring_forward_gap_is_nonexistent() -> None:
+    """02:30 on 2025-03-09 never happens in New York."""
+    assert is_nonexistent(datetime(2025, 3, 9, 2, 30), NY)
+
+
+def test_gap_is_not_ambiguous() -> None:
+    """A time in a gap is reported as nonexistent, not as ambiguous."""
+    assert not is_ambiguous(datetime(2025, 3, 9, 2, 30), NY)
+
+
+def test_fall_back_fold_is_ambiguous() -> None:
+    """01:30 on 2025-11-02 happens twice in New York."""
+    assert is_ambiguous(datetime(2025, 11, 2, 1, 30), NY)
+
+
+def test_ordinary_time_is_neither_gap_nor_fold() -> None:
+    """A normal wall-clock time is unambiguous and exists."""
+    local = datetime(2025, 11, 2, 3, 30)
+    assert not is_nonexistent(local, NY)
+    assert not is_ambiguous(local, NY)
+
+
+def test_localize_reads_a_gap_with_the_offset_before_it() -> None:
+    """RFC 5545: 02:30 in the spring gap is read as EST (-05:00), i.e. 07:30Z."""
+    assert localize(datetime(2025, 3, 9, 2, 30), NY) == utc(2025, 3, 9, 7, 30)
+
+
+def test_localize_resolves_a_fold_to_its_first_occurrence() -> None:
+    """RFC 5545: 01:30 in the autumn fold is the EDT one (-04:00), i.e. 05:30Z."""
+    assert localize(datetime(2025, 11, 2, 1, 30), NY) == utc(2025, 11, 2, 5, 30)
+
+
+def test_day_start_is_local_midnight() -> None:
+    """The day of 2025-11-10 begins at 05:00Z in New York (EST)."""
+    assert day_start(date(2025, 11, 10), NY) == utc(2025, 11, 10, 5)
