@@ -164,6 +164,12 @@ class Daemon:
                 await self._wait_kick(pause)
                 pause = min(pause * 2, 30.0)
                 continue
+            except Exception:
+                # A bug must not silently stop deliveries: report it and keep the loop alive.
+                log.exception("dispatcher step failed; retrying in %.0fs", pause)
+                await self._wait_kick(pause)
+                pause = min(pause * 2, 30.0)
+                continue
             pause = 1.0
             if claimed:
                 await asyncio.sleep(0)

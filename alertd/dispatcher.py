@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -66,6 +66,7 @@ class Dispatcher:
         channels: Mapping[str, Channel],
         concurrency: Mapping[str, int],
         settings: DispatchSettings,
+        observer: Callable[[Claimed, Outcome], None] | None = None,
     ) -> None:
         self.engine = engine
         self.clock = clock
@@ -77,6 +78,8 @@ class Dispatcher:
         self._db_down: str | None = None
         self.kick = asyncio.Event()
         self.sent_total = 0
+        # Told of every outcome as it is produced (the daemon's metrics); must be quick and must not raise.
+        self.observer = observer
         self.use(calendar, channels, concurrency)
 
     def use(self, calendar: Calendar, channels: Mapping[str, Channel], concurrency: Mapping[str, int]) -> None:
@@ -171,7 +174,10 @@ class Dispatcher:
         return digest_events((event_from_row(r) for r in rows), channel, spec, item.due_at)
 
     def _finish(self, item: Claimed, state: str, detail: str, **extra: Any) -> None:
-        self._results.append(Outcome(id=item.id, state=state, at=self.clock.now(), detail=detail, **extra))
+        outcome = Outcome(id=item.id, state=state, at=self.clock.now(), detail=detail, **extra)
+        self._results.append(outcome)
+        if self.observer is not None:
+            self.observer(item, outcome)
 
     async def _deliver(self, work: _Work) -> None:
         item = work.item

@@ -8,8 +8,8 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
+from alertd.bulk import insert_ignoring_duplicates
 from alertd.domain import Planned
 from alertd.models import ACTIVE_STATES, Attempt, Notification
 
@@ -19,22 +19,19 @@ __all__ = [
     "Claimed",
     "Outcome",
     "cancel",
+    "cancel_one",
     "claim",
     "enqueue",
     "next_due",
     "reclaim",
     "record",
+    "retry_dead",
     "supersede_countdowns",
 ]
 
 NOTIFICATION = Notification.__table__  # type: ignore[attr-defined]
 ATTEMPT = Attempt.__table__  # type: ignore[attr-defined]
 _CHUNK = 500
-
-
-def _insert(conn: sa.Connection) -> Any:
-    dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
-    return dialect.insert(NOTIFICATION).on_conflict_do_nothing(index_elements=["id"])
 
 
 def enqueue(conn: sa.Connection, planned: Iterable[Planned], *, now: datetime) -> int:
@@ -62,11 +59,9 @@ def enqueue(conn: sa.Connection, planned: Iterable[Planned], *, now: datetime) -
         for p in planned
         if p.due_at > now or p.kind == "change"
     ]
-    inserted = 0
-    stmt = _insert(conn)
-    for start in range(0, len(rows), 5000):
-        chunk = rows[start : start + 5000]
-        inserted += conn.execute(stmt, chunk).rowcount or 0
+    inserted = insert_ignoring_duplicates(conn, NOTIFICATION, rows)
+    if inserted == len(rows):
+        return inserted
     ids = [r["id"] for r in rows]
     for start in range(0, len(ids), _CHUNK):
         conn.execute(
@@ -268,3 +263,23 @@ def next_due(conn: sa.Connection) -> datetime | None:
 
         value = value.replace(tzinfo=UTC)
     return value
+
+
+def retry_dead(conn: sa.Connection, id: str, *, now: datetime) -> bool:
+    """Queue one ``dead`` notification for an attempt now; False when it is not dead or its moment has passed.
+
+    ``attempts`` is kept: the retry budget is not refilled, and the catch-up rule (first attempts only) does not
+    turn a manual retry into ``missed``. A reminder past its event's start is refused: it would die unsent.
+    """
+    n = NOTIFICATION.c
+    result = conn.execute(
+        NOTIFICATION.update()
+        .where(n.id == id, n.state == "dead", sa.or_(n.expires_at.is_(None), n.expires_at > now))
+        .values(state="retrying", next_at=now, updated_at=now)
+    )
+    return (result.rowcount or 0) == 1
+
+
+def cancel_one(conn: sa.Connection, id: str, *, now: datetime, reason: str = "cancelled by an operator") -> bool:
+    """Cancel one notification that has not been sent yet (pending or retrying); False otherwise."""
+    return cancel(conn, NOTIFICATION.c.id == id, reason=reason, now=now) == 1

@@ -17,7 +17,7 @@ from alertd.timeexpr import ZoneError, zone
 __all__ = ["Settings", "calendar_environ", "load_settings", "parse_duration"]
 
 _DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
-_SECRET_NAMES = ("api_token", "smtp_password")
+_SECRET_NAMES = ("api_token", "api_read_token", "smtp_password")
 
 
 def parse_duration(value: str | int | float | timedelta) -> timedelta:
@@ -65,8 +65,10 @@ class Settings(BaseSettings):
     smtp_from: str | None = None
     smtp_tls: Literal["starttls", "tls", "none"] = "starttls"
     http_host: str = "127.0.0.1"
-    http_port: int | None = None
+    http_port: int | None = Field(default=None, ge=0, le=65535)
+    # Bearer tokens of the HTTP API: api_token may read and write, api_read_token may only read.
     api_token: SecretStr | None = None
+    api_read_token: SecretStr | None = None
 
     @field_validator("catch_up", "late_after", mode="before")
     @classmethod

@@ -14,6 +14,7 @@ from pydantic import ConfigDict, Field, field_validator
 
 from alertd.channels import http
 from alertd.channels.base import Channel, ChannelContext, ChannelType, Options
+from alertd.clock import wall_now
 from alertd.domain import ChannelSpec, CountdownLine, EventSpec, Message
 from alertd.errors import DeliveryError
 from alertd.retry import parse_retry_after
@@ -218,8 +219,10 @@ class SlackChannel:
     async def send(self, message: Message) -> str:
         body = http.json_bytes(payload(message, channel_timezone=self.spec.timezone))
         headers = {"content-type": "application/json"}
-        response = await http.post(self._http, self._options.url, content=body, headers=headers, now=message.sent_at)
-        classify(response, now=message.sent_at)
+        # Real time, not the (possibly virtual) ``sent_at``: an HTTP-date Retry-After is measured against it.
+        now = wall_now()
+        response = await http.post(self._http, self._options.url, content=body, headers=headers, now=now)
+        classify(response, now=now)
         return "HTTP 200 ok"
 
 

@@ -18,7 +18,7 @@ from pydantic import ConfigDict, Field, field_validator
 
 from alertd.channels import http
 from alertd.channels.base import Channel, ChannelContext, ChannelType, Options
-from alertd.clock import utc
+from alertd.clock import utc, wall_now
 from alertd.domain import ChannelSpec, CountdownLine, EventSpec, Message
 
 __all__ = [
@@ -155,8 +155,11 @@ class WebhookChannel:
 
     async def send(self, message: Message) -> str:
         body = http.json_bytes(payload(message))
-        # Standard Webhooks: the timestamp is the attempt's, so every retry is signed afresh.
-        timestamp = str(int(utc(message.sent_at).timestamp()))
+        # Standard Webhooks: the timestamp is the attempt's, so every retry is signed afresh. It is the real time,
+        # not ``sent_at``: receivers check it against their own clock (±5 min), and under ``--replay-from``
+        # ``sent_at`` is virtual. The same goes for the HTTP-date form of Retry-After.
+        attempted = wall_now()
+        timestamp = str(int(attempted.timestamp()))
         headers = {
             **self._options.headers,
             "content-type": "application/json",
@@ -165,8 +168,8 @@ class WebhookChannel:
         }
         if self._key is not None:
             headers["webhook-signature"] = sign(self._key, message.id, timestamp, body)
-        response = await http.post(self._http, self._options.url, content=body, headers=headers, now=message.sent_at)
-        http.classify(response, now=message.sent_at)
+        response = await http.post(self._http, self._options.url, content=body, headers=headers, now=attempted)
+        http.classify(response, now=attempted)
         return f"HTTP {response.status_code}"
 
 
