@@ -7,6 +7,8 @@
     ├── CalendarError                the calendar file is invalid; .issues lists every problem with file:line
     ├── StorageError                 the database is unreachable, unwritable, locked by another daemon or too old
     ├── UsageError                   a command was asked for something that cannot be done (unknown channel, id)
+    │   ├── NotFoundError            the event or notification named does not exist
+    │   └── ConflictError            the change clashes with what exists (duplicate id, event owned by the file)
     └── DeliveryError                one delivery attempt failed; .permanent says whether retrying can help,
                                      .retry_after carries the service's own throttling hint in seconds
 
@@ -23,6 +25,8 @@ __all__ = [
     "CalendarIssue",
     "ConfigError",
     "DeliveryError",
+    "ConflictError",
+    "NotFoundError",
     "StorageError",
     "UsageError",
 ]
@@ -42,6 +46,15 @@ class StorageError(AlertdError):
 
 class UsageError(AlertdError):
     """A command asked for something that does not exist or cannot be done."""
+
+
+@dataclass(frozen=True, slots=True)
+class NotFoundError(UsageError):
+    """The event or notification named does not exist."""
+
+
+class ConflictError(UsageError):
+    """The change clashes with what exists: a duplicate id, or an event provisioned by the calendar file."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -51,3 +51,7 @@ class ChannelType:
     build: Callable[[ChannelSpec, ChannelContext], Channel]
     # Deliveries in flight at once towards one channel of this type.
     concurrency: int = 10
+    # The service's documented sustained rate towards one channel (sends per second) and the burst it tolerates;
+    # the dispatcher paces each channel with a token bucket. None = no documented limit.
+    rate: float | None = None
+    burst: int = 1
