@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import datetime, time
 from pathlib import Path
 from typing import Any
@@ -17,12 +18,13 @@ from alertd.calendar_channels import check_channels
 from alertd.calendar_schema import Checker, interpolate, suggest
 from alertd.domain import EVENT_STATUSES, Calendar, CountdownSpec, Defaults, EventSpec
 from alertd.errors import CalendarError, CalendarIssue
+from alertd.routes import check_routes, resolve_notify
 from alertd.timeexpr import Offset, is_ambiguous, is_nonexistent, localize, parse_offset, zone
 from alertd.yamlsrc import KeyPath, load_yaml
 
 __all__ = ["load_calendar", "parse_calendar"]
 
-_TOP = ("version", "timezone", "defaults", "channels", "events")
+_TOP = ("version", "timezone", "defaults", "channels", "routes", "events")
 _DEFAULTS = ("reminders", "all_day_at", "countdown", "notify")
 _EVENT = ("id", "title", "at", "timezone", "status", "tags", "source", "notes", *_DEFAULTS)
 _EVENT_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -61,6 +63,7 @@ def parse_calendar(
     tz = ck.zone_name(data.get("timezone", "UTC"), ("timezone",)) or "UTC"
     channels, declared = check_channels(ck, data.get("channels"), tz, base_dir or Path())
     defaults = _defaults(ck, data.get("defaults"), declared)
+    defaults = replace(defaults, routes=check_routes(ck, data.get("routes"), declared))
     events = _events(ck, data.get("events"), tz, defaults, declared)
     calendar = Calendar(path=name, timezone=tz, defaults=defaults, channels=channels, events=events)
     issues = sorted(ck.issues, key=lambda i: i.line)
@@ -180,7 +183,7 @@ def _event(
         source=source,
         notes=notes,
         reminders=defaults.reminders if reminders is None else reminders,
-        notify=defaults.notify if notify is None else notify,
+        notify=resolve_notify(defaults.notify if notify is None else notify, defaults.routes, tags, status),
         all_day_at=all_day_at,
         countdown=countdown is not False,
     )

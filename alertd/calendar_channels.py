@@ -11,11 +11,16 @@ from pydantic import ValidationError
 from alertd.calendar_schema import Checker, suggest
 from alertd.channels import REGISTRY
 from alertd.domain import ChannelSpec
+from alertd.i18n import check_locale
+from alertd.quiet import check_quiet_hours
+from alertd.ratelimit import check_rate_limit
+from alertd.templates import check_templates
 from alertd.yamlsrc import KeyPath
 
 __all__ = ["check_channels"]
 
-_COMMON = ("type", "timezone", "locale")
+# Keys every channel takes, whatever its type; the rest are the type's own options.
+_COMMON = ("type", "timezone", "locale", "quiet_hours", "rate_limit", "templates")
 _CHANNEL_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 
@@ -46,7 +51,16 @@ def _channel(ck: Checker, cid: str, raw: Any, tz: str, base_dir: Path) -> Channe
         ck.error((*path, "type"), f"unknown channel type {kind!r} {suggest(kind, REGISTRY)}")
         kind = None
     channel_tz = ck.zone_name(m["timezone"], (*path, "timezone")) if "timezone" in m else tz
-    locale = ck.text(m["locale"], (*path, "locale"), nonempty=True) if "locale" in m else "en"
+    locale = check_locale(ck, m["locale"], (*path, "locale")) if "locale" in m else "en"
+    errors = ck.error_count
+    quiet = check_quiet_hours(ck, m["quiet_hours"], (*path, "quiet_hours")) if "quiet_hours" in m else None
+    rate = check_rate_limit(ck, m["rate_limit"], (*path, "rate_limit")) if "rate_limit" in m else None
+    templates: dict[str, dict[str, str]] | None = {}
+    if "templates" in m and channel_tz is not None and locale is not None:
+        # Templates are trial-rendered in the channel's own zone and locale, as they will be sent.
+        sample = ChannelSpec(id=cid, type=kind or "console", timezone=channel_tz, locale=locale)
+        templates = check_templates(ck, m["templates"], (*path, "templates"), sample)
+    common_ok = ck.error_count == errors
     options, origin = _file_secrets(ck, path, {k: v for k, v in m.items() if k not in _COMMON}, base_dir)
     if kind is None or options is None:
         return None
@@ -67,9 +81,18 @@ def _channel(ck: Checker, cid: str, raw: Any, tz: str, base_dir: Path) -> Channe
                 # Validators' own messages already carry the fix; pydantic prefixes them with its error class.
                 ck.error(where, err["msg"].removeprefix("Value error, "))
         return None
-    if channel_tz is None or locale is None:
+    if channel_tz is None or locale is None or templates is None or not common_ok:
         return None
-    return ChannelSpec(id=cid, type=kind, timezone=channel_tz, locale=locale, options=validated)
+    return ChannelSpec(
+        id=cid,
+        type=kind,
+        timezone=channel_tz,
+        locale=locale,
+        options=validated,
+        quiet_hours=quiet,
+        rate_limit=rate,
+        templates=templates,
+    )
 
 
 def _file_secrets(

@@ -72,6 +72,9 @@ def _parser() -> argparse.ArgumentParser:
     hist.add_argument("--state", help="only this state (pending, retrying, sent, dead, missed, cancelled, …)")
     hist.add_argument("--limit", type=int, default=200)
     hist.add_argument("--format", choices=("table", "json"), default="table")
+    hist.add_argument(
+        "--channels", action="store_true", help="only channel health: which channels are failing, since when, why"
+    )
 
     test = cmd("send-test", "send a test notification to one channel now and show the service's answer")
     test.add_argument("channel")
@@ -82,6 +85,10 @@ def _parser() -> argparse.ArgumentParser:
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     up = db_sub.add_parser("upgrade", help="create or upgrade the schema to the newest version")
     up.add_argument("--db")
+
+    from alertd import commands_events
+
+    commands_events.add_parsers(sub)
     return p
 
 
@@ -106,7 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    from alertd import commands
+    from alertd import commands, commands_events
 
     settings = load_settings()
     handlers: dict[str, Any] = {
@@ -115,6 +122,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         "history": commands.history,
         "send-test": commands.send_test,
         "db": commands.db_upgrade,
+        "events": commands_events.events,
+        "export-ics": commands_events.export_ics,
     }
     if args.command == "run":
         return _run(args, settings)

@@ -17,6 +17,7 @@ from alertd.clock import SystemClock
 from alertd.db import create_engine, describe_db_error, migrate
 from alertd.domain import Planned
 from alertd.errors import DeliveryError, StorageError, UsageError
+from alertd.health import ChannelHealth, clear_failing, failing_channels
 from alertd.messages import render
 from alertd.outbox import ATTEMPT, NOTIFICATION, Outcome, enqueue, record
 from alertd.preview import preview
@@ -81,8 +82,28 @@ def _engine(url: str) -> sa.Engine:
     return engine
 
 
+def _health_json(failing: dict[str, ChannelHealth]) -> list[dict[str, str]]:
+    return [
+        {"channel": h.channel, "since": h.since.strftime("%Y-%m-%dT%H:%M:%SZ"), "reason": h.reason}
+        for h in sorted(failing.values(), key=lambda h: h.channel)
+    ]
+
+
+def _print_health(failing: dict[str, ChannelHealth]) -> None:
+    """The channel health section: failing channels first, so nobody reads a history of held rows puzzled."""
+    if not failing:
+        print("all channels healthy")
+        return
+    print("FAILING CHANNELS (notifications held; 'alertd send-test CHANNEL' clears once it succeeds)")
+    _table(
+        ["CHANNEL", "FAILING SINCE (UTC)", "REASON"],
+        [[h["channel"], h["since"], h["reason"]] for h in _health_json(failing)],
+    )
+
+
 def history(args: argparse.Namespace, settings: Settings) -> int:
     engine = _engine(args.db or settings.database_url)
+    only_channels = getattr(args, "channels", False)
     n, a = NOTIFICATION.c, ATTEMPT.c
     tries = sa.select(sa.func.count()).where(a.notification_id == n.id).scalar_subquery()
     query = sa.select(
@@ -96,18 +117,28 @@ def history(args: argparse.Namespace, settings: Settings) -> int:
         n.sent_at,
         n.late,
         n.last_error,
+        n.held_until,
         tries,
     )
-    query = query.where(n.state == args.state) if args.state else query.where(n.state != "pending")
+    # Pending rows are the plan, not history, except held ones: a hold is something alertd did to them.
+    shown = sa.or_(n.state != "pending", n.held_until.is_not(None))
+    query = query.where(n.state == args.state) if args.state else query.where(shown)
     if args.event:
         query = query.where(n.event_id == args.event)
     try:
         with engine.connect() as conn:
-            rows = conn.execute(query.order_by(n.due_at, n.id).limit(args.limit)).all()
+            failing = failing_channels(conn)
+            rows = [] if only_channels else conn.execute(query.order_by(n.due_at, n.id).limit(args.limit)).all()
     except DBAPIError as exc:
         raise StorageError(describe_db_error(str(engine.url), exc)) from None
     finally:
         engine.dispose()
+    if only_channels:
+        if args.format == "json":
+            _print_json(_health_json(failing))
+        else:
+            _print_health(failing)
+        return 0
     if args.format == "json":
         _print_json(
             [
@@ -122,6 +153,7 @@ def history(args: argparse.Namespace, settings: Settings) -> int:
                     "sent_at": r.sent_at.strftime("%Y-%m-%dT%H:%M:%SZ") if r.sent_at else None,
                     "late": r.late,
                     "last_error": r.last_error,
+                    "held_until": r.held_until.strftime("%Y-%m-%dT%H:%M:%SZ") if r.held_until else None,
                 }
                 for r in rows
             ]
@@ -130,7 +162,7 @@ def history(args: argparse.Namespace, settings: Settings) -> int:
     table = [
         [
             r.due_at.strftime("%Y-%m-%d %H:%MZ"),
-            r.state + (" (late)" if r.late else ""),
+            _state_label(r.state, late=r.late, held=r.held_until is not None),
             str(r.attempts),
             r.channel,
             r.id,
@@ -138,8 +170,16 @@ def history(args: argparse.Namespace, settings: Settings) -> int:
         ]
         for r in rows
     ]
+    if failing:
+        _print_health(failing)
+        print()
     _table(["DUE (UTC)", "STATE", "TRIES", "CHANNEL", "ID", "LAST ERROR"], table)
     return 0
+
+
+def _state_label(state: str, *, late: bool, held: bool) -> str:
+    marks = [m for m, on in (("late", late), ("held", held)) if on]
+    return state + (f" ({', '.join(marks)})" if marks else "")
 
 
 def send_test(args: argparse.Namespace, settings: Settings) -> int:
@@ -163,18 +203,28 @@ def send_test(args: argparse.Namespace, settings: Settings) -> int:
     try:
         answer = asyncio.run(send())
     except DeliveryError as exc:
-        _remember(settings, message.id, spec.id, now, Outcome(id=message.id, state="dead", at=now, detail=str(exc)))
+        failed = Outcome(id=message.id, state="dead", at=now, detail=str(exc))
+        _remember(args.db or settings.database_url, message.id, spec.id, now, failed)
         kind = "permanent" if exc.permanent else "temporary"
         raise UsageError(f"send-test {spec.id}: failed ({kind}): {exc}") from None
-    _remember(settings, message.id, spec.id, now, Outcome(id=message.id, state="sent", at=now, detail=answer))
+    sent = Outcome(id=message.id, state="sent", at=now, detail=answer)
+    cleared = _remember(args.db or settings.database_url, message.id, spec.id, now, sent)
     print(f"send-test {spec.id}: delivered — {answer}")
+    if cleared is not None:
+        mark, released = cleared
+        print(
+            f"send-test {spec.id}: channel was failing since {mark.since:%Y-%m-%d %H:%M}Z ({mark.reason}); "
+            f"cleared, {released} held notification{'s' if released != 1 else ''} due now"
+        )
     return 0
 
 
-def _remember(settings: Settings, id: str, channel: str, now: Any, outcome: Outcome) -> None:
-    """Keep the test in history; a test that cannot be recorded still counts as sent."""
+def _remember(url: str, id: str, channel: str, now: Any, outcome: Outcome) -> tuple[ChannelHealth, int] | None:
+    """Keep the test in history; a successful test also clears the channel's failing mark (returned with the
+    number of held notifications it released). A test that cannot be recorded still counts as sent."""
+    cleared: tuple[ChannelHealth, int] | None = None
     try:
-        engine = _engine(settings.database_url)
+        engine = _engine(url)
         with engine.begin() as conn:
             enqueue(
                 conn,
@@ -187,9 +237,13 @@ def _remember(settings: Settings, id: str, channel: str, now: Any, outcome: Outc
                 .values(state="sending", locked_by="cli", attempts=1)
             )
             record(conn, [outcome], worker="cli")
+            if outcome.state == "sent":
+                mark, released = clear_failing(conn, channel, now=now)
+                cleared = None if mark is None else (mark, released)
         engine.dispose()
     except (StorageError, DBAPIError) as exc:
         print(f"alertd: warning: test not recorded in history: {exc}", file=sys.stderr)
+    return cleared
 
 
 def db_upgrade(args: argparse.Namespace, settings: Settings) -> int:

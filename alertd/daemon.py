@@ -15,7 +15,7 @@ import socket
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import httpx
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -23,6 +23,7 @@ from apscheduler.triggers.date import DateTrigger
 from sqlalchemy.exc import DBAPIError
 
 from alertd.calendar import load_calendar
+from alertd.channel_state import MetaState
 from alertd.channels import REGISTRY, Channel, ChannelContext
 from alertd.channels.http import make_client
 from alertd.clock import Clock, wall_now
@@ -30,10 +31,14 @@ from alertd.db import InstanceLock, create_engine, describe_db_error, is_sqlite,
 from alertd.dispatcher import Dispatcher, DispatchSettings
 from alertd.domain import ChannelSpec
 from alertd.errors import CalendarError, StorageError
+from alertd.metrics import Metrics
 from alertd.outbox import reclaim
 from alertd.retry import RetryPolicy
 from alertd.settings import Settings, calendar_environ
-from alertd.sync import sync_calendar
+from alertd.sync import events_revision, sync_calendar
+
+if TYPE_CHECKING:
+    from alertd.api import HttpServer
 
 __all__ = ["Daemon", "build_channels"]
 
@@ -65,9 +70,14 @@ class Daemon:
         self._stopping = asyncio.Event()
         self._reload_wanted = False
         self._file_stamp: tuple[int, int] | None = None
+        self._events_rev: str | None = None
         self._lock: InstanceLock | None = None
         self._http: httpx.AsyncClient | None = None
         self._pump: asyncio.Task[None] | None = None
+        self.metrics = Metrics()
+        self._web: HttpServer | None = None
+        # Where the HTTP API listens once started (port 0 in the settings picks a free one).
+        self.http_address: tuple[str, int] | None = None
         self.scheduler = AsyncIOScheduler(
             timezone=UTC, job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1}
         )
@@ -96,7 +106,8 @@ class Daemon:
             log.warning("%d notifications were being sent when alertd last stopped; resending them", orphans)
         log.info("calendar %s: %s", self.calendar_path, report)
         self._http = make_client(self.settings.http_timeout)
-        self.ctx = ChannelContext(http=self._http, out=self.out, settings=self.settings)
+        # Channel state lives in the database, so replicas and restarts share it (e.g. Slack cards' ts).
+        self.ctx = ChannelContext(http=self._http, out=self.out, settings=self.settings, state=MetaState(self.engine))
         channels, limits = build_channels(calendar.channels, self.ctx)
         s = self.settings
         self.dispatcher = Dispatcher(
@@ -114,12 +125,28 @@ class Daemon:
                 concurrency=s.concurrency,
                 policy=RetryPolicy(max_attempts=s.max_attempts, base=s.retry_base, cap=s.retry_cap),
             ),
+            observer=self.metrics.observe,
         )
         self.calendar = calendar
+        self.metrics.watch_queue(self.engine, self.clock)
         self.scheduler.start()
         self.scheduler.add_job(self._check_reload, "interval", seconds=s.reload_interval, id="reload")
         self.scheduler.add_job(self._reclaim, "interval", seconds=30, id="reclaim")
         self._pump = asyncio.create_task(self._run_pump())
+        if s.http_port is not None:
+            await self._start_http(s.http_host, s.http_port)
+
+    async def _start_http(self, host: str, port: int) -> None:
+        # Imported here: a daemon without ALERTD_HTTP_PORT never loads the web stack.
+        from alertd.api import HttpServer, create_app
+
+        self._web = HttpServer(create_app(self), host=host, port=port)
+        self.http_address = await self._web.start()
+
+    @property
+    def delivering(self) -> bool:
+        """The delivery loop is running (it stops only on shutdown)."""
+        return self._pump is not None and not self._pump.done()
 
     async def run(self) -> None:
         """Deliver until a stop is requested, then drain in-flight sends for up to the drain timeout."""
@@ -137,6 +164,10 @@ class Daemon:
 
     async def shutdown(self) -> None:
         self._stopping.set()
+        if self._web is not None:
+            # First, so no API write lands while deliveries drain.
+            await self._web.stop()
+            self._web = None
         if self._pump is not None:
             self.dispatcher.kick.set()
             await self._pump
@@ -189,6 +220,7 @@ class Daemon:
         self.scheduler.add_job(self._wake, DateTrigger(run_date=run_at), id="wake", replace_existing=True)
 
     async def _wake(self) -> None:
+        log.debug("wake: timer fired")
         self.dispatcher.kick.set()
 
     async def _reclaim(self) -> None:
@@ -207,7 +239,27 @@ class Daemon:
             return None
         return (st.st_mtime_ns, st.st_size)
 
+    async def _check_events(self) -> None:
+        """Wake the dispatcher when database-owned events changed (CLI or API, maybe in another process)."""
+
+        def read() -> str | None:
+            with self.engine.connect() as conn:
+                return events_revision(conn)
+
+        try:
+            revision = await self.dispatcher.db(read)
+        except DBAPIError:
+            return
+        if revision != self._events_rev:
+            # Their change notices are due now; without a kick they would wait for the next timer.
+            self._events_rev = revision
+            self.dispatcher.kick.set()
+
     async def _check_reload(self) -> None:
+        await self._check_events()
+        with contextlib.suppress(DBAPIError):
+            # A channel cleared by ``alertd send-test`` in another process: its held notifications are due now.
+            await self.dispatcher.poll_health()
         stamp = self._stamp()
         if stamp == self._file_stamp and not self._reload_wanted:
             return
@@ -216,6 +268,7 @@ class Daemon:
             calendar, warnings = load_calendar(self.calendar_path, environ=calendar_environ())
         except CalendarError as exc:
             self.reload_error = str(exc)
+            self.metrics.calendar_reloaded(ok=False)
             log.error("calendar change rejected, still running the last good version:")
             for issue in exc.issues:
                 log.error("  %s", issue)
@@ -235,6 +288,7 @@ class Daemon:
             log.error("calendar reload postponed: %s", describe_db_error(self.db_url, exc))
             return
         self.reload_error = None
+        self.metrics.calendar_reloaded(ok=True)
         if calendar.channels != self.calendar.channels:
             channels, limits = build_channels(calendar.channels, self.ctx)
         else:

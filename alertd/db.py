@@ -131,7 +131,13 @@ class InstanceLock:
         self._handle: IO[str] | None = None
 
     def acquire(self) -> None:
-        handle = self._path.open("a+", encoding="utf-8")
+        try:
+            handle = self._path.open("a+", encoding="utf-8")
+        except OSError as exc:
+            raise StorageError(
+                f"database {self._path.with_suffix('')}: cannot create the lock file {self._path}: "
+                f"{exc.strerror or exc}; check that the folder exists and is writable"
+            ) from None
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:

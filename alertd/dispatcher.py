@@ -24,9 +24,12 @@ from alertd.clock import Clock
 from alertd.db import describe_db_error
 from alertd.domain import Calendar, EventSpec, Message
 from alertd.errors import DeliveryError, StorageError
+from alertd.health import ChannelHealth, failing_channels, health_revision, is_destination_failure, mark_failing
 from alertd.messages import render
-from alertd.outbox import Claimed, Outcome, claim, next_due, reclaim, record, supersede_countdowns
+from alertd.outbox import Claimed, Outcome, claim, hold, next_due, reclaim, record, supersede_countdowns
 from alertd.planner import digest_events
+from alertd.quiet import held_detail, quiet_until
+from alertd.ratelimit import TokenBucket, channel_limit
 from alertd.retry import RetryPolicy
 from alertd.store import EVENT, event_from_row, load_events
 
@@ -76,6 +79,14 @@ class Dispatcher:
         self._results: list[Outcome] = []
         self._limits: dict[str, asyncio.Semaphore] = {}
         self._db_down: str | None = None
+        self._buckets: dict[str, TokenBucket] = {}
+        # Rate-limited channels whose last claim was cut short by their bucket: wake when it refills.
+        self._starved: set[str] = set()
+        # Channels marked failing (read from the database whenever ``health_rev`` changes) and marks to write.
+        self._failing: dict[str, ChannelHealth] = {}
+        self._health_rev: str | None = None
+        self._health_loaded = False
+        self._marks: list[tuple[str, str, datetime]] = []
         self.kick = asyncio.Event()
         self.sent_total = 0
         # Told of every outcome as it is produced (the daemon's metrics); must be quick and must not raise.
@@ -88,6 +99,15 @@ class Dispatcher:
         self.channels = dict(channels)
         self._caps = {cid: max(1, min(concurrency.get(cid, 1), self.settings.concurrency)) for cid in channels}
         self._limits = {cid: self._limits.get(cid) or asyncio.Semaphore(cap) for cid, cap in self._caps.items()}
+        buckets: dict[str, TokenBucket] = {}
+        for cid, spec in calendar.channels.items():
+            limit = channel_limit(spec)
+            old = self._buckets.get(cid)
+            if limit is not None:
+                # A reload must not refill a bucket the channel just emptied.
+                buckets[cid] = old if old is not None and old.limit == limit else TokenBucket(limit, self.clock)
+        self._buckets = buckets
+        self._starved &= set(buckets)
 
     async def db(self, fn: Any, *args: Any) -> Any:
         """Run blocking database work on the one database thread, keeping the event loop free."""
@@ -103,13 +123,20 @@ class Dispatcher:
         Returns how many notifications were claimed and, when nothing is in flight, when the next one is due.
         """
         results, self._results = self._results, []
+        marks, self._marks = self._marks, []
         now = self.clock.now()
         room = self.settings.capacity - len(self._inflight)
         busy = [cid for cid, cap in self._caps.items() if self._busy(cid) >= 2 * cap]
+        if busy and len(busy) == len(self._caps):
+            # Every channel has a full queue: a claim would skip them all, after scanning every due row to say so.
+            room = 0
+        # The next due instant only matters when nothing is in flight (a finishing send steps again anyway).
+        want_due = not self._inflight
         try:
-            work, due = await self.db(self._step_sync, results, now, room, busy)
+            work, due = await self.db(self._step_sync, results, now, room, busy, want_due, marks)
         except (DBAPIError, StorageError) as exc:
             self._results = results + self._results
+            self._marks = marks + self._marks
             self._report_db_down(exc)
             raise
         if self._db_down is not None:
@@ -136,26 +163,117 @@ class Dispatcher:
         self.kick.set()
 
     def _step_sync(
-        self, results: list[Outcome], now: datetime, room: int, busy: list[str]
+        self,
+        results: list[Outcome],
+        now: datetime,
+        room: int,
+        busy: list[str],
+        want_due: bool = True,
+        marks: list[tuple[str, str, datetime]] | None = None,
     ) -> tuple[list[_Work], datetime | None]:
         with self.engine.begin() as conn:
             if results:
                 record(conn, results, worker=self.settings.worker)
+            self._sync_health(conn, marks or [])
             claimed: list[Claimed] = []
+            skip = set(busy) | set(self._failing)
             if room > 0:
                 supersede_countdowns(conn, now=now)
-                lease_until = now + timedelta(seconds=self.settings.lease * self.clock.speed)
-                claimed = claim(
-                    conn,
-                    now=now,
-                    worker=self.settings.worker,
-                    lease_until=lease_until,
-                    limit=room,
-                    skip_channels=busy,
-                )
+                skip |= self._hold_quiet(conn, now, skip)
+                claimed = self._claim(conn, now, room, skip)
             work = self._load_context(conn, claimed) if claimed else []
-            due = None if claimed else next_due(conn)
+            due = None
+            if not claimed and want_due:
+                # Failing channels wait for a clear (the daemon kicks), starved ones for their bucket.
+                due = next_due(conn, skip_channels=[*self._failing, *self._starved])
+                refills = [self._buckets[c].ready_at() for c in self._starved if c in self._buckets]
+                due = min([d for d in (due, *refills) if d is not None], default=None)
         return work, due
+
+    def _sync_health(self, conn: sa.Connection, marks: list[tuple[str, str, datetime]]) -> None:
+        """Store new failing marks (logging each once) and reload the failing set when anyone changed it."""
+        for channel, reason, at in marks:
+            if mark_failing(conn, channel, reason, now=at):
+                log.error(
+                    "channel %s is failing: %s; its notifications are held (not lost) until "
+                    "'alertd send-test %s' succeeds",
+                    channel,
+                    reason,
+                    channel,
+                )
+        revision = health_revision(conn)
+        if not self._health_loaded or revision != self._health_rev:
+            self._failing = failing_channels(conn)
+            self._health_rev, self._health_loaded = revision, True
+
+    def _hold_quiet(self, conn: sa.Connection, now: datetime, skip: set[str]) -> set[str]:
+        """Move the due rows of channels in quiet hours to the window's end; return those channels."""
+        quiet: set[str] = set()
+        for cid, spec in self.calendar.channels.items():
+            until = quiet_until(spec.quiet_hours, spec.timezone, now)
+            if until is None or cid in skip:
+                continue
+            held = hold(conn, cid, until=until, detail=held_detail(until, spec.timezone), now=now)
+            if held:
+                log.info("held %d notifications for %s: %s", held, cid, held_detail(until, spec.timezone))
+            quiet.add(cid)
+        return quiet
+
+    def _claim(self, conn: sa.Connection, now: datetime, room: int, skip: set[str]) -> list[Claimed]:
+        """Claim due rows: unpaced channels in one query, then each rate-limited channel up to its tokens.
+
+        Rows a bucket cannot pay for now stay pending in the database, not queued in memory.
+        """
+        lease_until = now + timedelta(seconds=self.settings.lease * self.clock.speed)
+        paced = [c for c in self._buckets if c not in skip]
+        claimed = claim(
+            conn,
+            now=now,
+            worker=self.settings.worker,
+            lease_until=lease_until,
+            limit=room,
+            skip_channels=sorted(skip | set(self._buckets)),
+        )
+        for cid in paced:
+            left = room - len(claimed)
+            if left <= 0:
+                break
+            bucket = self._buckets[cid]
+            tokens = bucket.available()
+            if tokens <= 0:
+                self._starved.add(cid)
+                continue
+            got = claim(
+                conn,
+                now=now,
+                worker=self.settings.worker,
+                lease_until=lease_until,
+                limit=min(tokens, left),
+                only_channel=cid,
+            )
+            bucket.take(len(got))
+            if len(got) == tokens:
+                self._starved.add(cid)
+            else:
+                self._starved.discard(cid)
+            claimed.extend(got)
+        claimed.sort(key=lambda c: c.due_at)
+        return claimed
+
+    async def poll_health(self) -> None:
+        """Kick the loop when channel health changed elsewhere (``alertd send-test`` cleared a channel)."""
+
+        def read() -> str | None:
+            with self.engine.connect() as conn:
+                return health_revision(conn)
+
+        if await self.db(read) != self._health_rev:
+            self.kick.set()
+
+    @property
+    def failing(self) -> Mapping[str, ChannelHealth]:
+        """Channels currently marked failing, as last read from the database."""
+        return dict(self._failing)
 
     def _load_context(self, conn: sa.Connection, claimed: list[Claimed]) -> list[_Work]:
         events = load_events(conn, (c.event_id for c in claimed if c.event_id), include_removed=True)
@@ -183,11 +301,14 @@ class Dispatcher:
         item = work.item
         now = self.clock.now()
         overdue = now - item.due_at
-        if item.attempts == 1 and overdue > self.settings.catch_up:
-            hours = overdue.total_seconds() / 3600
+        # A held row (quiet hours, failing channel) counts its catch-up from its release and outlives its expiry:
+        # holding it was alertd's choice, so it is delivered late rather than missed.
+        since = item.due_at if item.held_until is None else max(item.due_at, item.held_until)
+        if item.attempts == 1 and now - since > self.settings.catch_up:
+            hours = (now - since).total_seconds() / 3600
             self._finish(item, "missed", f"overdue by {hours:.1f}h, beyond the catch-up window", attempted=False)
             return
-        if item.expires_at is not None and now > item.expires_at:
+        if item.expires_at is not None and now > item.expires_at and item.held_until is None:
             why = "the event has already started" if item.kind == "reminder" else "a newer digest replaces it"
             self._finish(item, "missed" if item.attempts == 1 else "dead", f"not sent: {why}", attempted=False)
             return
@@ -236,6 +357,9 @@ class Dispatcher:
     def _failed(self, item: Claimed, exc: DeliveryError, elapsed_ms: float) -> None:
         now = self.clock.now()
         detail = str(exc)
+        if is_destination_failure(exc):
+            # Stored (and logged once) by the next step, before it claims anything else for this channel.
+            self._marks.append((item.channel, detail, now))
         delay = None if exc.permanent else self.settings.policy.delay(item.attempts, retry_after=exc.retry_after)
         if delay is None:
             why = "permanent error" if exc.permanent else f"gave up after {item.attempts} attempts"

@@ -21,6 +21,9 @@ __all__ = [
     "Kind",
     "Message",
     "Planned",
+    "QuietHours",
+    "RateLimit",
+    "Route",
 ]
 
 Kind = Literal["reminder", "countdown", "change", "test"]
@@ -39,11 +42,39 @@ class CountdownSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class Route:
+    """A top-level ``routes`` entry: events matching every given key (any-of within a key) also notify ``notify``."""
+
+    notify: tuple[str, ...]
+    tags: tuple[str, ...] = ()
+    status: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Defaults:
     reminders: tuple[Offset, ...]
     all_day_at: time
     countdown: CountdownSpec | None
     notify: tuple[str, ...]
+    # Routes live with the defaults because they are applied wherever defaults are: to file events at load time
+    # and to database-owned events when their draft is resolved, so ``EventSpec.notify`` is always the full set.
+    routes: tuple[Route, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class QuietHours:
+    """Local wall-clock window (channel zone) in which nothing is sent; ``start > end`` wraps past midnight."""
+
+    start: time
+    end: time
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimit:
+    """Sustained sends per second towards one channel and the burst it tolerates (a token bucket)."""
+
+    per_second: float
+    burst: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +86,11 @@ class ChannelSpec:
     timezone: str
     locale: str = "en"
     options: Mapping[str, Any] = field(default_factory=dict)
+    quiet_hours: QuietHours | None = None
+    # None = the channel type's documented rate (alertd.channels.base.ChannelType.rate).
+    rate_limit: RateLimit | None = None
+    # Per-kind Jinja2 overrides, validated at load: {"reminder": {"title": "…", "text": "…"}, …} (alertd.templates).
+    templates: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,3 +175,5 @@ class Message:
     lines: tuple[CountdownLine, ...] = ()
     change: Mapping[str, Any] | None = None
     channel_timezone: str = "UTC"
+    # The channel's locale, for channels that word their own labels around these fields.
+    locale: str = "en"

@@ -48,7 +48,6 @@ class UsageError(AlertdError):
     """A command asked for something that does not exist or cannot be done."""
 
 
-@dataclass(frozen=True, slots=True)
 class NotFoundError(UsageError):
     """The event or notification named does not exist."""
 

@@ -69,6 +69,9 @@ class EventRow(SQLModel, table=True):
     revision: int = 1
     removed: bool = False
     updated_at: datetime = _utc_column()
+    # A database-owned event as the user wrote it (alertd.eventdraft.EventDraft), so a calendar reload can
+    # re-apply changed defaults and channels to it; None for provisioned events, whose source is the file.
+    draft: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
 
 
 class Notification(SQLModel, table=True):
@@ -103,6 +106,9 @@ class Notification(SQLModel, table=True):
     payload: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
     created_at: datetime = _utc_column()
     updated_at: datetime = _utc_column()
+    # Set when quiet hours or a failing channel held the row back: the instant it was released. The catch-up
+    # window counts from here and the event-start expiry no longer applies, so a hold never turns into "missed".
+    held_until: datetime | None = _utc_column(nullable=True)
 
 
 class Attempt(SQLModel, table=True):

@@ -22,9 +22,11 @@ __all__ = [
     "cancel_one",
     "claim",
     "enqueue",
+    "hold",
     "next_due",
     "reclaim",
     "record",
+    "requeue",
     "retry_dead",
     "supersede_countdowns",
 ]
@@ -32,12 +34,15 @@ __all__ = [
 NOTIFICATION = Notification.__table__  # type: ignore[attr-defined]
 ATTEMPT = Attempt.__table__  # type: ignore[attr-defined]
 _CHUNK = 500
+# The reason recorded when a person cancels one notification; enqueue never revives such a row.
+OPERATOR_CANCEL = "cancelled by an operator"
 
 
 def enqueue(conn: sa.Connection, planned: Iterable[Planned], *, now: datetime) -> int:
     """Insert the planned notifications due after ``now``; ids already present are left alone (idempotent).
 
-    A wanted id that was cancelled earlier (an event moved away and back) becomes pending again.
+    A wanted id that was cancelled by a re-plan (an event moved away and back) becomes pending again; one that an
+    operator cancelled stays cancelled, however often the event is re-planned.
     """
     rows = [
         {
@@ -66,7 +71,11 @@ def enqueue(conn: sa.Connection, planned: Iterable[Planned], *, now: datetime) -
     for start in range(0, len(ids), _CHUNK):
         conn.execute(
             NOTIFICATION.update()
-            .where(NOTIFICATION.c.id.in_(ids[start : start + _CHUNK]), NOTIFICATION.c.state == "cancelled")
+            .where(
+                NOTIFICATION.c.id.in_(ids[start : start + _CHUNK]),
+                NOTIFICATION.c.state == "cancelled",
+                sa.or_(NOTIFICATION.c.last_error.is_(None), ~NOTIFICATION.c.last_error.startswith(OPERATOR_CANCEL)),
+            )
             .values(state="pending", next_at=NOTIFICATION.c.due_at, attempts=0, last_error=None, updated_at=now)
         )
     return inserted
@@ -101,6 +110,7 @@ class Claimed:
     expires_at: datetime | None
     attempts: int
     payload: dict[str, Any] | None
+    held_until: datetime | None = None
 
 
 def claim(
@@ -111,8 +121,12 @@ def claim(
     lease_until: datetime,
     limit: int,
     skip_channels: Sequence[str] = (),
+    only_channel: str | None = None,
 ) -> list[Claimed]:
-    """Atomically take up to ``limit`` due rows: one UPDATE…RETURNING (SQLite) or SKIP LOCKED (PostgreSQL)."""
+    """Atomically take up to ``limit`` due rows: one UPDATE…RETURNING (SQLite) or SKIP LOCKED (PostgreSQL).
+
+    ``only_channel`` claims for one channel alone (a rate-limited one, up to its tokens).
+    """
     n = NOTIFICATION.c
     due = (
         sa.select(n.id)
@@ -123,6 +137,8 @@ def claim(
     )
     if skip_channels:
         due = due.where(n.channel.not_in(list(skip_channels)))
+    if only_channel is not None:
+        due = due.where(n.channel == only_channel)
     stmt = (
         NOTIFICATION.update()
         .where(n.id.in_(due.scalar_subquery()))
@@ -133,7 +149,9 @@ def claim(
             attempts=n.attempts + 1,
             updated_at=now,
         )
-        .returning(n.id, n.kind, n.event_id, n.channel, n.offset, n.due_at, n.expires_at, n.attempts, n.payload)
+        .returning(
+            n.id, n.kind, n.event_id, n.channel, n.offset, n.due_at, n.expires_at, n.attempts, n.payload, n.held_until
+        )
     )
     rows = conn.execute(stmt).all()
     claimed = [Claimed(*row) for row in rows]
@@ -251,18 +269,34 @@ def supersede_countdowns(conn: sa.Connection, *, now: datetime) -> int:
     return result.rowcount or 0
 
 
-def next_due(conn: sa.Connection) -> datetime | None:
-    """The earliest instant at which a notification wants an attempt, or None when nothing is queued."""
+def next_due(conn: sa.Connection, *, skip_channels: Sequence[str] = ()) -> datetime | None:
+    """The earliest instant at which a notification wants an attempt, or None when nothing is queued.
+
+    ``skip_channels`` (failing or rate-limited ones) are left out: their due rows would otherwise ask for a wake-up
+    right now, again and again, while the dispatcher may not claim them.
+    """
     n = NOTIFICATION.c
-    value: datetime | None = conn.execute(
-        sa.select(sa.func.min(n.next_at)).where(n.state.in_(ACTIVE_STATES))
-    ).scalar_one()
+    query = sa.select(sa.func.min(n.next_at)).where(n.state.in_(ACTIVE_STATES))
+    if skip_channels:
+        query = query.where(n.channel.not_in(list(skip_channels)))
+    value: datetime | None = conn.execute(query).scalar_one()
     if value is not None and value.tzinfo is None:
         # Aggregates bypass the column type on some backends.
         from datetime import UTC
 
         value = value.replace(tzinfo=UTC)
     return value
+
+
+def hold(conn: sa.Connection, channel: str, *, until: datetime, detail: str, now: datetime) -> int:
+    """Move ``channel``'s due queued rows to ``until`` (quiet hours): still pending, marked held, never dropped."""
+    n = NOTIFICATION.c
+    result = conn.execute(
+        NOTIFICATION.update()
+        .where(n.channel == channel, n.state.in_(ACTIVE_STATES), n.next_at <= now)
+        .values(next_at=until, held_until=until, last_error=detail, updated_at=now)
+    )
+    return result.rowcount or 0
 
 
 def retry_dead(conn: sa.Connection, id: str, *, now: datetime) -> bool:
@@ -280,6 +314,32 @@ def retry_dead(conn: sa.Connection, id: str, *, now: datetime) -> bool:
     return (result.rowcount or 0) == 1
 
 
-def cancel_one(conn: sa.Connection, id: str, *, now: datetime, reason: str = "cancelled by an operator") -> bool:
-    """Cancel one notification that has not been sent yet (pending or retrying); False otherwise."""
-    return cancel(conn, NOTIFICATION.c.id == id, reason=reason, now=now) == 1
+def cancel_one(conn: sa.Connection, id: str, *, now: datetime, reason: str = "") -> bool:
+    """Cancel one notification that has not been sent yet (pending or retrying); False otherwise.
+
+    The reason starts with :data:`OPERATOR_CANCEL`, which keeps a later re-plan of the event from reviving it.
+    """
+    text = f"{OPERATOR_CANCEL}: {reason}" if reason else OPERATOR_CANCEL
+    return cancel(conn, NOTIFICATION.c.id == id, reason=text, now=now) == 1
+
+
+def requeue(conn: sa.Connection, id: str, *, now: datetime) -> bool:
+    """Queue one ``dead`` or ``missed`` notification for an attempt now (an operator's retry); False otherwise.
+
+    ``attempts`` becomes at least 1, so the catch-up rule (first attempts only) does not turn the retry straight
+    back into ``missed``. A notification whose moment has passed (a reminder after its event started) is refused.
+    """
+    n = NOTIFICATION.c
+    result = conn.execute(
+        NOTIFICATION.update()
+        .where(n.id == id, n.state.in_(("dead", "missed")), sa.or_(n.expires_at.is_(None), n.expires_at > now))
+        .values(
+            state="pending",
+            next_at=now,
+            attempts=sa.func.max(n.attempts, 1) if conn.dialect.name == "sqlite" else sa.func.greatest(n.attempts, 1),
+            locked_by=None,
+            locked_until=None,
+            updated_at=now,
+        )
+    )
+    return (result.rowcount or 0) == 1

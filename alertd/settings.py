@@ -64,6 +64,10 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_from: str | None = None
     smtp_tls: Literal["starttls", "tls", "none"] = "starttls"
+    # Server certificates are verified against the system CAs, or only against smtp_ca_file (a private CA) when set.
+    smtp_ca_file: Path | None = None
+    smtp_verify: bool = True
+    smtp_timeout: float = Field(default=30.0, gt=0)
     http_host: str = "127.0.0.1"
     http_port: int | None = Field(default=None, ge=0, le=65535)
     # Bearer tokens of the HTTP API: api_token may read and write, api_read_token may only read.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, time
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,6 +17,8 @@ from alertd.timeexpr import parse_offset
 __all__ = ["EVENT", "event_from_row", "event_values", "load_events"]
 
 EVENT = EventRow.__table__  # type: ignore[attr-defined]
+# Rows repeat a handful of offset texts; parsing each once keeps reading 100k events (or a claimed batch) cheap.
+_offset = lru_cache(maxsize=1024)(parse_offset)
 
 
 def event_values(event: EventSpec, *, revision: int, now: datetime) -> dict[str, Any]:
@@ -57,7 +60,7 @@ def event_from_row(row: Any) -> EventSpec:
         tags=tuple(row.tags or ()),
         source=row.source,
         notes=row.notes,
-        reminders=tuple(parse_offset(t) for t in row.reminders or ()),
+        reminders=tuple(_offset(t) for t in row.reminders or ()),
         notify=tuple(row.notify or ()),
         all_day_at=time(hh, mm),
         countdown=row.countdown,

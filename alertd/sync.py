@@ -4,21 +4,30 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 
 from alertd.domain import Calendar, EventSpec, Planned
+from alertd.errors import CalendarError
+from alertd.eventdraft import EventDraft, resolve_draft
 from alertd.models import Meta
 from alertd.outbox import NOTIFICATION, cancel, enqueue
 from alertd.planner import event_fingerprint, plan_changes, plan_countdowns, plan_reminders
 from alertd.store import EVENT, event_from_row, event_values, load_events
 
-__all__ = ["SyncReport", "sync_calendar"]
+__all__ = ["EVENTS_REV", "SyncReport", "apply_event", "events_revision", "sync_calendar"]
 
 META = Meta.__table__  # type: ignore[attr-defined]
 _FLUSH = 20_000
+# Bumped by every write to a database-owned event, so a daemon in another process notices and wakes up.
+EVENTS_REV = "events_rev"
+
+log = logging.getLogger("alertd.sync")
 
 
 @dataclass(slots=True)
@@ -101,6 +110,8 @@ def sync_calendar(conn: sa.Connection, calendar: Calendar, *, now: datetime) -> 
             report.added.append(event.id)
             continue
         if row.owner != "file":
+            if not row.removed:
+                log.warning("calendar event %r ignored: the id belongs to a database-owned event; rename one", event.id)
             report.skipped.append(event.id)
             continue
         if not row.removed and row.fingerprint == event_fingerprint(event):
@@ -117,6 +128,9 @@ def sync_calendar(conn: sa.Connection, calendar: Calendar, *, now: datetime) -> 
         (report.added if before is None else report.changed).append(event.id)
     for start in range(0, len(new_rows), 5000):
         conn.execute(EVENT.insert(), new_rows[start : start + 5000])
+    for row in known.values():
+        if row.owner == "db" and not row.removed:
+            _refresh_db_event(conn, batch, calendar, row.id, report)
     gone = [r for r in known.values() if r.owner == "file" and not r.removed and r.id not in seen]
     for row in gone:
         before = event_from_row(conn.execute(sa.select(EVENT).where(EVENT.c.id == row.id)).one())
@@ -140,6 +154,62 @@ def sync_calendar(conn: sa.Connection, calendar: Calendar, *, now: datetime) -> 
     return report
 
 
+def _refresh_db_event(
+    conn: sa.Connection, batch: _Batch, calendar: Calendar, event_id: str, report: SyncReport
+) -> None:
+    """Re-apply the calendar's defaults and channels to one database-owned event; it is never removed here."""
+    row = conn.execute(sa.select(EVENT).where(EVENT.c.id == event_id)).one()
+    if row.draft is None:
+        return
+    try:
+        event, _ = resolve_draft(EventDraft.model_validate(row.draft), calendar, lenient=True)
+    except CalendarError as exc:
+        # Keep the event as last stored: an edit through the CLI or API will surface the problem to its owner.
+        log.warning("database event %r no longer fits the calendar, kept unchanged: %s", event_id, exc)
+        return
+    if row.fingerprint == event_fingerprint(event):
+        return
+    revision = row.revision + 1
+    values = event_values(event, revision=revision, now=batch.now) | {"draft": row.draft}
+    conn.execute(EVENT.update().where(EVENT.c.id == event_id).values(**values))
+    batch.add(plan_changes(event_from_row(row), event, revision=revision, now=batch.now))
+    _replan(conn, batch, event, report)
+    report.changed.append(event_id)
+
+
+def apply_event(
+    conn: sa.Connection, calendar: Calendar, event: EventSpec, *, now: datetime, draft: Mapping[str, Any]
+) -> tuple[SyncReport, int]:
+    """Store one database-owned event (new or changed) as a calendar reload would store a file event.
+
+    Re-plans its reminders, queues its change notice, refreshes the countdown digests and bumps ``events_rev``,
+    all inside the caller's transaction. Returns the report and the event's new revision.
+    """
+    report = SyncReport()
+    batch = _Batch(conn, now, report)
+    row = conn.execute(sa.select(EVENT).where(EVENT.c.id == event.id)).one_or_none()
+    before = None if row is None or row.removed else event_from_row(row)
+    revision = 1 if row is None else row.revision + 1
+    values = event_values(event, revision=revision, now=now) | {"draft": dict(draft)}
+    if row is None:
+        conn.execute(EVENT.insert().values(**values))
+    else:
+        conn.execute(EVENT.update().where(EVENT.c.id == event.id).values(**values))
+    batch.add(plan_changes(before, event, revision=revision, now=now))
+    _replan(conn, batch, event, report)
+    (report.added if before is None else report.changed).append(event.id)
+    batch.flush()
+    _sync_countdowns(conn, batch, calendar, report)
+    batch.flush()
+    _set_meta(conn, EVENTS_REV, str(int(_meta(conn, EVENTS_REV) or 0) + 1))
+    return report, revision
+
+
+def events_revision(conn: sa.Connection) -> str | None:
+    """The ``events_rev`` counter: it changes whenever a database-owned event is written."""
+    return _meta(conn, EVENTS_REV)
+
+
 def _sync_countdowns(conn: sa.Connection, batch: _Batch, calendar: Calendar, report: SyncReport) -> None:
     spec = calendar.defaults.countdown
     fingerprint_rows = conn.execute(
@@ -152,7 +222,8 @@ def _sync_countdowns(conn: sa.Connection, batch: _Batch, calendar: Calendar, rep
     digest.update(json.dumps([channels, spec and [spec.within_days, spec.at.isoformat()]], sort_keys=True).encode())
     if _meta(conn, "countdown_fingerprint") == digest.hexdigest():
         return
-    wanted = plan_countdowns(load_events(conn).values(), calendar.channels, spec)
+    # Without digests there is nothing to plan: skip reading every event back (a quarter of a 100k-event sync).
+    wanted = plan_countdowns(load_events(conn).values(), calendar.channels, spec) if spec is not None else []
     report.cancelled += cancel(
         conn,
         NOTIFICATION.c.kind == "countdown",
@@ -161,4 +232,17 @@ def _sync_countdowns(conn: sa.Connection, batch: _Batch, calendar: Calendar, rep
         now=batch.now,
     )
     batch.add(wanted)
+    batch.flush()
+    # A digest id names a channel and a day, not a time, so that a day never gets two digests: a new
+    # ``countdown.at`` or channel zone must move the queued (never attempted) digests instead.
+    n = NOTIFICATION.c
+    due = sa.bindparam("b_due", type_=n.due_at.type)
+    moved = [{"b_id": p.id, "b_due": p.due_at, "b_exp": p.expires_at} for p in wanted if p.due_at > batch.now]
+    if moved:
+        conn.execute(
+            NOTIFICATION.update()
+            .where(n.id == sa.bindparam("b_id"), n.state == "pending", n.attempts == 0, n.due_at != due)
+            .values(due_at=due, next_at=due, expires_at=sa.bindparam("b_exp", type_=n.expires_at.type)),
+            moved,
+        )
     _set_meta(conn, "countdown_fingerprint", digest.hexdigest())

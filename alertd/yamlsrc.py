@@ -29,7 +29,11 @@ def dotted(path: KeyPath) -> str:
     """``("events", 2, "at")`` → ``events[2].at``."""
     out = ""
     for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+        if isinstance(part, str) and (not part.isprintable() or not part.strip() or part != part.strip()):
+            # A key with a newline or only blanks must not break the one-line file:line message.
+            out += f"[{part!r}]"
+        else:
+            out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
     return out
 
 
@@ -60,8 +64,15 @@ def load_yaml(text: str, *, file: str) -> YamlDoc:
         line = mark.line + 1 if mark else 1
         message = f"YAML syntax error: {what}; check indentation, colons and quotes around here"
         raise CalendarError([CalendarIssue(file, line, "", message)]) from None
+    except yaml.reader.ReaderError as exc:
+        # Control characters and the like: its str() spans lines and says "position N", so give the line instead.
+        line = text.count("\n", 0, exc.position) + 1
+        code = f"U+{exc.character:04X}" if isinstance(exc.character, int) else repr(exc.character)
+        message = f"YAML syntax error: character {code} is not allowed ({exc.reason}); remove it"
+        raise CalendarError([CalendarIssue(file, line, "", message)]) from None
     except yaml.YAMLError as exc:
-        raise CalendarError([CalendarIssue(file, 1, "", f"YAML syntax error: {exc}")]) from None
+        message = " ".join(f"YAML syntax error: {exc}".split())  # one line, whatever PyYAML wrote
+        raise CalendarError([CalendarIssue(file, 1, "", message)]) from None
     walker = _Walker(file)
     data = None if root is None else walker.walk(root, (), root.start_mark.line + 1)
     return YamlDoc(data, walker.lines, tuple(walker.issues.values()))

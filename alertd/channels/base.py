@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict
 
 from alertd.domain import ChannelSpec, Message
 
-__all__ = ["Channel", "ChannelContext", "ChannelType", "Options"]
+__all__ = ["Channel", "ChannelContext", "ChannelState", "ChannelType", "Options"]
 
 
 class Options(BaseModel):
@@ -25,13 +25,35 @@ class Options(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class ChannelState(Protocol):
+    """A small durable key/value store shared by every replica (e.g. which Slack message is an event's card)."""
+
+    async def get(self, key: str) -> str | None:
+        """The value stored under ``key``, or None."""
+        ...
+
+    async def put_if_absent(self, key: str, value: str) -> str:
+        """Store ``value`` unless ``key`` has one already; return the value that is stored now (the winner)."""
+        ...
+
+    async def put(self, key: str, value: str) -> None:
+        """Store ``value`` under ``key``, replacing any other."""
+        ...
+
+    async def replace(self, key: str, old: str, new: str) -> str:
+        """Store ``new`` if ``key`` still holds ``old`` (or nothing); return the value that is stored now."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class ChannelContext:
-    """What channels share: one HTTP client, the console stream, process settings."""
+    """What channels share: one HTTP client, the console stream, process settings and, in the daemon, state."""
 
     http: httpx.AsyncClient
     out: TextIO
     settings: Any
+    # Durable across restarts and replicas when the daemon provides it; None for one-shot commands.
+    state: ChannelState | None = None
 
 
 class Channel(Protocol):

@@ -1,33 +1,36 @@
-"""``slack``: post to a Slack incoming webhook as Block Kit with mrkdwn.
+"""``slack``: post to Slack, either to an incoming webhook (``url``) or as a bot (``token`` + ``channel``).
 
-Success is HTTP 200 with the body ``ok``. Errors are bare strings whose status varies between reports, so they
-are classified by the body first and by the status (:func:`alertd.channels.http.classify`) only after that.
+Incoming webhook: success is HTTP 200 with the body ``ok``. Errors are bare strings whose status varies between
+reports, so they are classified by the body first and by the status (:func:`alertd.channels.http.classify`) only
+after that. Bot mode (one countdown card per event, updated in place) lives in :mod:`alertd.channels.slack_bot`;
+the Block Kit of both modes in :mod:`alertd.channels.slack_blocks`.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
-from typing import Any
+from typing import Self
 
 import httpx
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from alertd.channels import http
 from alertd.channels.base import Channel, ChannelContext, ChannelType, Options
+from alertd.channels.slack_blocks import escape, payload
+from alertd.channels.slack_bot import SlackBotChannel
 from alertd.clock import wall_now
-from alertd.domain import ChannelSpec, CountdownLine, EventSpec, Message
+from alertd.domain import ChannelSpec, Message
 from alertd.errors import DeliveryError
 from alertd.retry import parse_retry_after
-from alertd.timeexpr import zone
 
-__all__ = ["TYPE", "SlackChannel", "SlackOptions", "classify", "escape", "payload"]
+__all__ = ["API_BASE", "TYPE", "SlackChannel", "SlackOptions", "classify", "escape", "payload"]
 
-# Block Kit limits (docs.slack.dev): header text, section text, one section field, fields per section.
-HEADER_MAX = 150
-SECTION_MAX = 3000
-FIELD_MAX = 2000
-_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+API_BASE = "https://slack.com/api"
+# Conversation ids: C… public, G… private (legacy), D… direct message. Names are not enough: chat.update and
+# chat.delete accept only the id.
+_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{6,}$")
+_TOKEN_PREFIXES = ("xoxb-", "xoxp-")
 
 _NEW_WEBHOOK = "create a new one and update the channel url"
 _FORMAT = "Slack rejected the message format; this is an alertd bug, please report it"
@@ -64,122 +67,58 @@ _ERRORS: dict[str, tuple[bool, str]] = {
 
 
 class SlackOptions(Options):
-    # The webhook URL is the credential: keep it out of reprs and validation errors.
+    """Either ``url`` (incoming webhook) or ``token`` + ``channel`` (bot), never both."""
+
+    # The webhook URL and the token are credentials: keep them out of reprs and validation errors.
     model_config = ConfigDict(hide_input_in_errors=True)
 
-    url: str = Field(repr=False)
+    url: str | None = Field(default=None, repr=False)
+    token: str | None = Field(default=None, repr=False)
+    channel: str | None = None
+    api_base: str = API_BASE
+    # Bot mode: also show reminders and change notices in the channel, not only in the card's thread.
+    broadcast: bool = False
 
     @field_validator("url")
     @classmethod
-    def _url(cls, value: str) -> str:
-        return http.check_url(value, what="Slack webhook")
+    def _url(cls, value: str | None) -> str | None:
+        return None if value is None else http.check_url(value, what="Slack webhook")
 
+    @field_validator("token")
+    @classmethod
+    def _token(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip()
+        if not value.startswith(_TOKEN_PREFIXES) or any(c.isspace() for c in value):
+            raise ValueError("a Slack bot token starts with xoxb- (Slack app → OAuth & Permissions)")
+        return value
 
-def escape(text: str) -> str:
-    """Escape the three characters mrkdwn gives meaning to (and nothing else, as Slack asks)."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    @field_validator("channel")
+    @classmethod
+    def _channel(cls, value: str | None) -> str | None:
+        if value is not None and not _CHANNEL_ID.match(value):
+            raise ValueError(
+                f"{value!r} is not a Slack channel id; use the id (e.g. C0123ABCD, shown at the bottom of the "
+                "channel's details), not its name"
+            )
+        return value
 
+    @field_validator("api_base")
+    @classmethod
+    def _api_base(cls, value: str) -> str:
+        return http.check_url(value, what="Slack API").rstrip("/")
 
-def _fit(text: str, limit: int) -> str:
-    """``escape(text)`` cut with … to at most ``limit`` characters, never inside an entity."""
-    out: list[str] = []
-    size = 0
-    for char in text:
-        piece = escape(char)
-        if size + len(piece) > limit - 1:
-            return "".join(out) + "…"
-        out.append(piece)
-        size += len(piece)
-    return "".join(out)
-
-
-def _plain(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _day(local: datetime) -> str:
-    return f"{_DAYS[local.weekday()]} {local.day} {_MONTHS[local.month - 1]}"
-
-
-def _when(local: datetime) -> str:
-    return f"{_day(local)} {local.year} at {local:%H:%M} {local.tzname()}"
-
-
-def _local(event: EventSpec, timezone: str | None = None) -> datetime:
-    return event.starts_at.astimezone(zone(timezone or event.timezone))
-
-
-def _time_field(event: EventSpec, channel_timezone: str) -> str:
-    here = _local(event)
-    if event.all_day:
-        # An all-day date is the same date wherever the reader is, so it is not converted.
-        return f"*When*\n{_day(here)} {here.year} (all day, {event.timezone})"
-    lines = [f"*When*\n{_when(here)} ({event.timezone})"]
-    there = _local(event, channel_timezone)
-    if there.utcoffset() != here.utcoffset():
-        unix = int(event.starts_at.timestamp())
-        # Slack renders the token in each reader's zone; the fallback is the channel's zone.
-        lines.append(f"<!date^{unix}^{{date_short_pretty}} at {{time}}|{_when(there)} ({channel_timezone})>")
-    return "\n".join(lines)
-
-
-def _source(source: str) -> str:
-    if source.startswith(("https://", "http://")):
-        label = http.redact(source).split("://", 1)[1].split("/", 1)[0]
-        return f"<{escape(source).replace('|', '%7C')}|{escape(label)}>"
-    return escape(source)
-
-
-def _fields(event: EventSpec, channel_timezone: str) -> list[dict[str, str]]:
-    texts = [_time_field(event, channel_timezone), f"*Status*\n{escape(event.status)}"]
-    if event.tags:
-        texts.append("*Tags*\n" + escape(", ".join(event.tags)))
-    if event.source:
-        texts.append(f"*Source*\n{_source(event.source)}")
-    return [{"type": "mrkdwn", "text": _plain(t, FIELD_MAX)} for t in texts]
-
-
-def _digest(lines: tuple[CountdownLine, ...]) -> str:
-    rows: list[str] = []
-    for line in lines:
-        status = "" if line.event.status == "confirmed" else f" _({escape(line.event.status)})_"
-        rows.append(f"• *{_fit(line.event.title, 200)}* — {escape(line.text)} ({_day(_local(line.event))}){status}")
-    text = "\n".join(rows)
-    while len(text) > SECTION_MAX and rows:
-        rows.pop()
-        text = "\n".join(rows) + f"\n…and {len(lines) - len(rows)} more"
-    return text or "_nothing coming up_"
-
-
-def _body_text(message: Message) -> str:
-    # The rendered text is plain: a sentence (for a change notice, what changed), then the event's time,
-    # status and source. With an event those follow as fields, so only the sentence is kept.
-    if message.event is not None:
-        return message.text.split("\n", 1)[0]
-    return message.text
-
-
-def payload(message: Message, *, channel_timezone: str | None = None) -> dict[str, Any]:
-    """The Slack webhook body: plain fallback ``text`` plus Block Kit ``blocks``."""
-    tz = channel_timezone or message.channel_timezone
-    digest = message.kind == "countdown"
-    title = message.title or f"alertd {message.kind}"  # Slack rejects an empty header
-    blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": _plain(title, HEADER_MAX), "emoji": True}},
-    ]
-    section = _digest(message.lines) if digest else _fit(_body_text(message), SECTION_MAX)
-    if section:
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": section}})
-    if message.event is not None and not digest:
-        blocks.append({"type": "section", "fields": _fields(message.event, tz)})
-    note = f"alertd {message.kind}" + (f" · {escape(message.offset)}" if message.offset else "")
-    if message.late:
-        note += f" · sent late (was due {_when(message.due_at.astimezone(zone(tz)))})"
-    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": note}]})
-    # The fallback is the whole plain text (notifications, screen readers); Slack still parses it for <…>
-    # mentions and links, hence the escaping.
-    text = f"{title}\n{message.text}" if digest else message.text or title
-    return {"text": _fit(text, SECTION_MAX), "blocks": blocks}
+    @model_validator(mode="after")
+    def _one_mode(self) -> Self:
+        bot = self.token is not None or self.channel is not None
+        if self.url is not None and bot:
+            raise ValueError("give either url (incoming webhook) or token and channel (bot), not both")
+        if self.url is None and not bot:
+            raise ValueError("give url (an incoming webhook) or token and channel (a bot)")
+        if bot and (self.token is None or self.channel is None):
+            raise ValueError("bot mode needs both token and channel")
+        return self
 
 
 def classify(response: httpx.Response, *, now: datetime) -> None:
@@ -211,9 +150,11 @@ def classify(response: httpx.Response, *, now: datetime) -> None:
 
 
 class SlackChannel:
-    def __init__(self, spec: ChannelSpec, ctx: ChannelContext) -> None:
+    """Incoming-webhook mode: one POST per notification."""
+
+    def __init__(self, spec: ChannelSpec, ctx: ChannelContext, url: str) -> None:
         self.spec = spec
-        self._options = SlackOptions.model_validate(dict(spec.options))
+        self._url = url
         self._http = ctx.http
 
     async def send(self, message: Message) -> str:
@@ -221,13 +162,28 @@ class SlackChannel:
         headers = {"content-type": "application/json"}
         # Real time, not the (possibly virtual) ``sent_at``: an HTTP-date Retry-After is measured against it.
         now = wall_now()
-        response = await http.post(self._http, self._options.url, content=body, headers=headers, now=now)
+        response = await http.post(self._http, self._url, content=body, headers=headers, now=now)
         classify(response, now=now)
         return "HTTP 200 ok"
 
 
 def _build(spec: ChannelSpec, ctx: ChannelContext) -> Channel:
-    return SlackChannel(spec, ctx)
+    options = SlackOptions.model_validate(dict(spec.options))
+    if options.url is not None:
+        return SlackChannel(spec, ctx, options.url)
+    # The model validator guarantees both in bot mode.
+    assert options.token is not None
+    assert options.channel is not None
+    return SlackBotChannel(
+        spec,
+        ctx,
+        token=options.token,
+        channel=options.channel,
+        api_base=options.api_base,
+        broadcast=options.broadcast,
+    )
 
 
-TYPE = ChannelType(name="slack", options=SlackOptions, build=_build)
+# Slack allows about one message per second per channel with short bursts; one send at a time per channel also
+# keeps a bot's card updates for one event in order.
+TYPE = ChannelType(name="slack", options=SlackOptions, build=_build, concurrency=1, rate=1.0, burst=3)

@@ -1,21 +1,23 @@
-"""The Slack incoming-webhook channel: Block Kit formatting and Slack's error strings, over a real socket."""
+"""The Slack channel's options (webhook or bot) and its incoming-webhook mode, over a real socket."""
 
 from __future__ import annotations
 
 import io
+import re
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
 from pydantic import ValidationError
-from support.factories import make_channel, make_event, make_line, make_message
+from support.factories import make_channel, make_event, make_message
 from support.receiver import Receiver
 
 from alertd.channels import REGISTRY
 from alertd.channels.base import ChannelContext
 from alertd.channels.http import json_bytes
-from alertd.channels.slack import TYPE, SlackOptions, classify, escape, payload
+from alertd.channels.slack import TYPE, SlackChannel, SlackOptions, classify, payload
+from alertd.channels.slack_bot import SlackBotChannel
 from alertd.errors import DeliveryError
 
 NOW = datetime(2025, 11, 9, 14, 0, 2, tzinfo=UTC)
@@ -35,117 +37,48 @@ def _channel(receiver: Receiver, client: httpx.AsyncClient, timezone: str = "UTC
     return TYPE.build(spec, ChannelContext(http=client, out=io.StringIO(), settings=None))
 
 
-def _block(body: dict[str, Any], kind: str, index: int = 0) -> dict[str, Any]:
-    found: list[dict[str, Any]] = [b for b in body["blocks"] if b["type"] == kind]
-    return found[index]
-
-
 def test_registered() -> None:
     """The registry maps ``slack`` to this module."""
     assert REGISTRY["slack"] is TYPE
 
 
-def test_reminder_payload_exact() -> None:
-    """A reminder is a header, its first sentence, event fields and a context line; fallback is all text."""
-    text = "Council vote tomorrow.\nMon 10 Nov 2025 09:00 EST\nStatus: tentative"
-    message = make_message(event=TIMED, title="Council vote — tomorrow", text=text)
-    assert payload(message, channel_timezone="Europe/Berlin") == {
-        "text": text,
-        "blocks": [
-            {
-                "type": "header",
-                "text": {"type": "plain_text", "text": "Council vote — tomorrow", "emoji": True},
-            },
-            {"type": "section", "text": {"type": "mrkdwn", "text": "Council vote tomorrow."}},
-            {
-                "type": "section",
-                "fields": [
-                    {
-                        "type": "mrkdwn",
-                        "text": "*When*\nMon 10 Nov 2025 at 09:00 EST (America/New_York)\n"
-                        "<!date^1762783200^{date_short_pretty} at {time}"
-                        "|Mon 10 Nov 2025 at 15:00 CET (Europe/Berlin)>",
-                    },
-                    {"type": "mrkdwn", "text": "*Status*\ntentative"},
-                    {"type": "mrkdwn", "text": "*Tags*\npolicy, eu"},
-                    {
-                        "type": "mrkdwn",
-                        "text": "*Source*\n<https://example.org/agenda?id=7&amp;x=&lt;y&gt;|example.org>",
-                    },
-                ],
-            },
-            {"type": "context", "elements": [{"type": "mrkdwn", "text": "alertd reminder · 1d"}]},
-        ],
-    }
+async def test_options_take_a_webhook_or_a_bot_and_build_the_matching_channel(http_client: httpx.AsyncClient) -> None:
+    """``url`` builds the webhook channel; ``token`` + ``channel`` the bot channel with the default API base."""
+    ctx = ChannelContext(http=http_client, out=io.StringIO(), settings=None)
+    hook = TYPE.build(make_channel("slack", options={"url": "https://hooks.slack.com/services/T/B/x"}), ctx)
+    bot_options = {"token": "xoxb-1-2-abc", "channel": "C0123ABCD"}
+    bot = TYPE.build(make_channel("slack", options=bot_options), ctx)
+    assert isinstance(hook, SlackChannel)
+    assert isinstance(bot, SlackBotChannel)
+    assert SlackOptions.model_validate(bot_options).api_base == "https://slack.com/api"
 
 
-def test_same_zone_shows_no_date_token() -> None:
-    """When the channel shares the event's UTC offset only the event-zone time is shown."""
-    fields = _block(payload(make_message(event=TIMED), channel_timezone="America/Toronto"), "section", 1)["fields"]
-    assert fields[0]["text"] == "*When*\nMon 10 Nov 2025 at 09:00 EST (America/New_York)"
+@pytest.mark.parametrize(
+    ("options", "error"),
+    [
+        ({}, "give url (an incoming webhook) or token and channel (a bot)"),
+        (
+            {"url": "https://hooks.slack.com/services/T/B/x", "token": "xoxb-1", "channel": "C0123ABCD"},
+            "give either url (incoming webhook) or token and channel (bot), not both",
+        ),
+        ({"token": "xoxb-1-2-abc"}, "bot mode needs both token and channel"),
+        ({"token": "xoxb-1-2-abc", "channel": "#general"}, "is not a Slack channel id"),
+        ({"token": "https://hooks.slack.com/services/T/B/x", "channel": "C0123ABCD"}, "starts with xoxb-"),
+        ({"token": "xoxb-1-2-abc", "channel": "C0123ABCD", "api_base": "ftp://x"}, "only http and https"),
+    ],
+)
+def test_options_are_validated(options: dict[str, str], error: str) -> None:
+    """Exactly one mode, a bot token that looks like one, a channel id (chat.update needs ids, not names)."""
+    with pytest.raises(ValidationError, match=re.escape(error)):
+        SlackOptions.model_validate(options)
 
 
-def test_all_day_event_is_not_converted() -> None:
-    """An all-day date is shown as a date in its own zone, with no time token."""
-    fields = _block(payload(make_message(), channel_timezone="Asia/Tokyo"), "section", 1)["fields"]
-    assert fields[0]["text"] == "*When*\nMon 10 Nov 2025 (all day, America/New_York)"
-
-
-def test_user_text_is_escaped_for_mrkdwn() -> None:
-    """Only & < > are escaped, so user text cannot ping <!channel> or fake links."""
-    body = payload(make_message(title="A & B", text="<!channel> *now* & <https://x|y>"))
-    assert _block(body, "section")["text"]["text"] == "&lt;!channel&gt; *now* &amp; &lt;https://x|y&gt;"
-    assert body["text"] == "&lt;!channel&gt; *now* &amp; &lt;https://x|y&gt;"
-    assert _block(body, "header")["text"]["text"] == "A & B"
-    assert escape("a<b>c&d") == "a&lt;b&gt;c&amp;d"
-
-
-def test_long_title_and_text_are_truncated() -> None:
-    """The header stays within 150 chars and the section within 3000, cut with an ellipsis."""
-    body = payload(make_message(title="T" * 400, text="&" * 2000))
-    header = _block(body, "header")["text"]["text"]
-    assert len(header) == 150
-    assert header.endswith("…")
-    section = _block(body, "section")["text"]["text"]
-    assert len(section) <= 3000
-    assert section.endswith("&amp;…")
-
-
-def test_countdown_digest_lists_each_event() -> None:
-    """A digest shows one line per event with its countdown and local date, and no event fields."""
-    lines = (make_line(text="tomorrow"), make_line(TIMED, seconds=3 * 86400, text="in 3 days"))
-    body = payload(make_message(kind="countdown", title="Countdown", text="2 events", offset=None, lines=lines))
-    assert [b["type"] for b in body["blocks"]] == ["header", "section", "context"]
-    assert _block(body, "section")["text"]["text"] == (
-        "• *Trade truce expires* — tomorrow (Mon 10 Nov)\n• *Council vote* — in 3 days (Mon 10 Nov) _(tentative)_"
-    )
-
-
-def test_long_digest_is_cut_with_a_count() -> None:
-    """A digest too long for one section ends with how many events were left out."""
-    lines = tuple(make_line(make_event(f"e{i}", title="x" * 150)) for i in range(40))
-    text = _block(payload(make_message(kind="countdown", lines=lines)), "section")["text"]["text"]
-    assert len(text) <= 3000
-    assert text.endswith("more")
-    shown = text.count("\n• ") + 1
-    assert text.endswith(f"…and {40 - shown} more")
-
-
-def test_change_notice_shows_the_change_text() -> None:
-    """A change notice's section is the sentence saying what changed; time and status follow as fields."""
-    text = "Truce: moved from Sat 1 Nov 2025 to Mon 10 Nov 2025.\nMon 10 Nov 2025 (all day)"
-    change = {"type": "changed", "before": {"status": "confirmed"}, "after": {"status": "confirmed"}}
-    body = payload(make_message(kind="change", title="Changed: Truce", text=text, offset=None, change=change))
-    assert _block(body, "section")["text"]["text"] == "Truce: moved from Sat 1 Nov 2025 to Mon 10 Nov 2025."
-    assert _block(body, "section", 1)["fields"][0]["text"].startswith("*When*\nMon 10 Nov 2025")
-    assert body["text"] == text
-
-
-def test_late_notice_says_so() -> None:
-    """A late notification says when it was due, in the channel's zone."""
-    body = payload(make_message(late=True), channel_timezone="Europe/Berlin")
-    note = _block(body, "context")["elements"][0]["text"]
-    assert note == "alertd reminder · 1d · sent late (was due Sun 9 Nov 2025 at 15:00 CET)"
+def test_options_hide_the_token() -> None:
+    """The token is in neither the repr nor a validation error."""
+    assert "s3cr3t" not in repr(SlackOptions.model_validate({"token": "xoxb-s3cr3t", "channel": "C0123ABCD"}))
+    with pytest.raises(ValidationError) as info:
+        SlackOptions.model_validate({"token": "xoxq-s3cr3t", "channel": "C0123ABCD"})
+    assert "s3cr3t" not in str(info.value)
 
 
 def test_options_reject_other_schemes_without_quoting_url() -> None:

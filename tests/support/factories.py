@@ -5,14 +5,14 @@ The defaults follow the SPEC §5 example: an all-day event on 10 Nov 2025 in New
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from alertd.domain import ChannelSpec, CountdownLine, EventSpec, Kind, Message
-from alertd.timeexpr import localize, zone
+from alertd.domain import Calendar, ChannelSpec, CountdownLine, CountdownSpec, Defaults, EventSpec, Kind, Message
+from alertd.timeexpr import Offset, localize, parse_offset, zone
 
-__all__ = ["make_channel", "make_event", "make_line", "make_message"]
+__all__ = ["make_calendar", "make_channel", "make_event", "make_line", "make_message", "offsets"]
 
 DUE = datetime(2025, 11, 9, 14, 0, tzinfo=UTC)
 
@@ -99,3 +99,26 @@ def make_channel(
 ) -> ChannelSpec:
     """A channel spec with the given (unvalidated) options."""
     return ChannelSpec(id=id, type=type, timezone=timezone, options=dict(options or {}))
+
+
+def offsets(*texts: str) -> tuple[Offset, ...]:
+    """Reminder offsets as the calendar loader would parse them, e.g. ``offsets("7d", "2h")``."""
+    return tuple(parse_offset(t) for t in texts)
+
+
+def make_calendar(
+    events: Iterable[EventSpec] = (),
+    *,
+    channels: Iterable[ChannelSpec] | None = None,
+    countdown: CountdownSpec | None = None,
+    timezone: str = "America/New_York",
+) -> Calendar:
+    """A validated-looking calendar; by default one UTC webhook channel ``hooks`` and no countdown."""
+    chans = list(channels) if channels is not None else [make_channel()]
+    return Calendar(
+        path="calendar.yaml",
+        timezone=timezone,
+        defaults=Defaults(reminders=(), all_day_at=time(9, 0), countdown=countdown, notify=()),
+        channels={c.id: c for c in chans},
+        events=tuple(events),
+    )

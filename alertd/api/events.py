@@ -1,0 +1,92 @@
+"""``/api/v1/events``: read every event; create and change database-owned ones (provisioned ones answer 409)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+
+from alertd import eventsdb
+from alertd.api.auth import ReadAccess, WriteAccess
+from alertd.api.deps import DaemonDep, run_db
+from alertd.api.schemas import EventOut, EventPatch, MoveBody, error_responses
+from alertd.daemon import Daemon
+from alertd.domain import EventSpec
+from alertd.eventdraft import EventDraft
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/events", tags=["events"], responses=error_responses(400, 401, 403, 404, 409, 422, 503))
+EventId = Annotated[str, Path(description="The event's id, e.g. truce-expiry.")]
+
+
+def _out(daemon: Daemon, event: EventSpec) -> EventOut:
+    return EventOut.of(event, calendar_file=daemon.calendar_path.name)
+
+
+def _changed(daemon: Daemon, action: str) -> None:
+    """A write went through: count it, and wake the dispatcher so new notifications are picked up at once."""
+    daemon.metrics.api_writes.labels(action).inc()
+    daemon.dispatcher.kick.set()
+
+
+@router.get("", response_model=list[EventOut], dependencies=[ReadAccess])
+async def list_events(daemon: DaemonDep) -> list[EventOut]:
+    """Every event, provisioned and database-owned, in start order."""
+    events = await run_db(daemon, eventsdb.list_events, daemon.engine)
+    return [_out(daemon, e) for e in events]
+
+
+@router.get("/{event_id}", response_model=EventOut, dependencies=[ReadAccess])
+async def get_event(daemon: DaemonDep, event_id: EventId) -> EventOut:
+    event = await run_db(daemon, eventsdb.get_event, daemon.engine, event_id)
+    return _out(daemon, event)
+
+
+@router.post("", response_model=EventOut, status_code=201, dependencies=[WriteAccess])
+async def add_event(daemon: DaemonDep, draft: EventDraft) -> EventOut:
+    """Create a database-owned event; it is checked exactly like an event of the calendar file."""
+    calendar, now = daemon.calendar, daemon.clock.now()
+    event = await run_db(daemon, lambda: eventsdb.add_event(daemon.engine, calendar, draft, now=now))
+    _changed(daemon, "add")
+    return _out(daemon, event)
+
+
+@router.patch("/{event_id}", response_model=EventOut, dependencies=[WriteAccess])
+async def update_event(daemon: DaemonDep, event_id: EventId, patch: EventPatch) -> EventOut:
+    """Change some fields; a changed time re-plans reminders and queues a change notice."""
+    calendar, now, changes = daemon.calendar, daemon.clock.now(), patch.changes()
+    event = await run_db(daemon, lambda: eventsdb.update_event(daemon.engine, calendar, event_id, changes, now=now))
+    _changed(daemon, "update")
+    return _out(daemon, event)
+
+
+@router.post("/{event_id}/move", response_model=EventOut, dependencies=[WriteAccess])
+async def move_event(daemon: DaemonDep, event_id: EventId, body: MoveBody) -> EventOut:
+    """Move the event to a new start (and zone)."""
+    calendar, now = daemon.calendar, daemon.clock.now()
+    event = await run_db(
+        daemon,
+        lambda: eventsdb.move_event(daemon.engine, calendar, event_id, body.start, body.timezone, now=now),
+    )
+    _changed(daemon, "move")
+    return _out(daemon, event)
+
+
+async def _set_status(daemon: Daemon, event_id: str, status: str) -> EventOut:
+    calendar, now = daemon.calendar, daemon.clock.now()
+    event = await run_db(daemon, lambda: eventsdb.set_status(daemon.engine, calendar, event_id, status, now=now))
+    _changed(daemon, status)
+    return _out(daemon, event)
+
+
+@router.post("/{event_id}/confirm", response_model=EventOut, dependencies=[WriteAccess])
+async def confirm_event(daemon: DaemonDep, event_id: EventId) -> EventOut:
+    """Mark the event confirmed (e.g. a tentative summit that now has a date)."""
+    return await _set_status(daemon, event_id, "confirmed")
+
+
+@router.post("/{event_id}/cancel", response_model=EventOut, dependencies=[WriteAccess])
+async def cancel_event(daemon: DaemonDep, event_id: EventId) -> EventOut:
+    """Mark the event cancelled: its pending reminders are cancelled and a change notice goes out."""
+    return await _set_status(daemon, event_id, "cancelled")

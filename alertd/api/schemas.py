@@ -1,0 +1,202 @@
+"""Request and response bodies of the HTTP API; every instant is written ``2025-11-10T05:00:00Z`` (UTC)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
+
+from alertd.domain import EventSpec
+
+__all__ = [
+    "NOTIFICATION_STATES",
+    "ErrorBody",
+    "EventOut",
+    "EventPatch",
+    "Health",
+    "MoveBody",
+    "NotificationOut",
+    "NotificationPage",
+    "NotificationState",
+    "PlanItem",
+    "PlanOut",
+    "Readiness",
+    "ReadinessCheck",
+    "error_responses",
+    "iso",
+]
+
+NotificationState = Literal["pending", "sending", "retrying", "sent", "dead", "cancelled", "missed"]
+NOTIFICATION_STATES: tuple[str, ...] = ("pending", "sending", "retrying", "sent", "dead", "cancelled", "missed")
+NotificationKind = Literal["reminder", "countdown", "change", "test"]
+
+
+def iso(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class ErrorBody(BaseModel):
+    """Every 4xx/5xx answer: a one-line message, and structured detail when there is more to say."""
+
+    error: str
+    detail: JsonValue = None
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the error answers a route can give, all with the :class:`ErrorBody` shape."""
+    return {status: {"model": ErrorBody, "description": "Error"} for status in statuses}
+
+
+class Health(BaseModel):
+    status: Literal["ok"] = "ok"
+
+
+class ReadinessCheck(BaseModel):
+    ok: bool
+    error: str | None = None
+
+
+class Readiness(BaseModel):
+    """``ready`` is true when every check passed; a rejected calendar reload does not make the daemon unready."""
+
+    ready: bool
+    failed: list[str]
+    checks: dict[str, ReadinessCheck]
+    calendar_file: str
+    calendar_events: int | None = None
+    last_reload_error: str | None = Field(
+        default=None, description="Why the newest calendar file was rejected; the last good version still runs."
+    )
+
+
+class EventOut(BaseModel):
+    """An event as stored. ``read_only`` events are provisioned by the calendar ``file`` and edited there."""
+
+    id: str
+    title: str
+    start: str = Field(description="Local start in the calendar file's syntax: a date, or a date and time.")
+    all_day: bool
+    timezone: str
+    starts_at: str
+    status: str
+    tags: list[str]
+    source: str | None
+    notes: str | None
+    reminders: list[str]
+    notify: list[str]
+    countdown: bool
+    owner: str
+    read_only: bool
+    file: str | None
+
+    @classmethod
+    def of(cls, event: EventSpec, *, calendar_file: str) -> EventOut:
+        provisioned = event.owner == "file"
+        start = event.local_start.date().isoformat() if event.all_day else event.local_start.isoformat()
+        return cls(
+            id=event.id,
+            title=event.title,
+            start=start,
+            all_day=event.all_day,
+            timezone=event.timezone,
+            starts_at=iso(event.starts_at),
+            status=event.status,
+            tags=list(event.tags),
+            source=event.source,
+            notes=event.notes,
+            reminders=[o.text for o in event.reminders],
+            notify=list(event.notify),
+            countdown=event.countdown,
+            owner=event.owner,
+            read_only=provisioned,
+            file=calendar_file if provisioned else None,
+        )
+
+
+class EventPatch(BaseModel):
+    """Fields to change on a database-owned event; fields left out stay as they are."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str | None = None
+    start: str | None = None
+    timezone: str | None = None
+    all_day: bool | None = None
+    status: str | None = None
+    tags: list[str] | None = None
+    notes: str | None = None
+    source: str | None = None
+    notify: list[str] | None = None
+    reminders: list[str] | None = None
+
+    def changes(self) -> dict[str, Any]:
+        return self.model_dump(exclude_unset=True)
+
+
+class MoveBody(BaseModel):
+    """A new start, in the calendar file's syntax, and optionally a new zone."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    start: str
+    timezone: str | None = None
+
+
+class NotificationOut(BaseModel):
+    id: str
+    kind: str
+    event_id: str | None
+    channel: str
+    offset: str | None
+    state: str
+    due_at: str
+    next_at: str
+    expires_at: str | None
+    attempts: int
+    late: bool
+    sent_at: str | None
+    last_error: str | None
+
+    @classmethod
+    def of(cls, row: Any) -> NotificationOut:
+        return cls(
+            id=row.id,
+            kind=row.kind,
+            event_id=row.event_id,
+            channel=row.channel,
+            offset=row.offset,
+            state=row.state,
+            due_at=iso(row.due_at),
+            next_at=iso(row.next_at),
+            expires_at=iso(row.expires_at) if row.expires_at else None,
+            attempts=row.attempts,
+            late=row.late,
+            sent_at=iso(row.sent_at) if row.sent_at else None,
+            last_error=row.last_error,
+        )
+
+
+class NotificationPage(BaseModel):
+    """One page, in due order; pass ``next_cursor`` as ``cursor`` for the next one (null: this was the last)."""
+
+    items: list[NotificationOut]
+    next_cursor: str | None
+
+
+class PlanItem(BaseModel):
+    id: str
+    kind: str
+    event_id: str | None
+    channel: str
+    due_at: str
+    local_due_at: str
+    offset: str | None
+    title: str
+    text: str
+
+
+class PlanOut(BaseModel):
+    start: str
+    until: str
+    items: list[PlanItem]

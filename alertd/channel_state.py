@@ -1,0 +1,114 @@
+"""Channel state: small durable facts channels keep between sends (e.g. which Slack message is an event's card).
+
+:class:`MetaState` keeps them in the ``meta`` table, so every replica on one database and every restart sees the
+same values; :class:`MemoryState` keeps them in the process, for one-shot commands that have no database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from alertd.models import Meta
+
+__all__ = ["KEY_MAX", "MemoryState", "MetaState", "state_key"]
+
+META = Meta.__table__  # type: ignore[attr-defined]
+# The width of meta.key (VARCHAR(100), enforced by PostgreSQL).
+KEY_MAX = 100
+
+
+def state_key(*parts: str) -> str:
+    """``a:b:c``, or, when that is wider than the column, its first part and a SHA-256 of the whole."""
+    key = ":".join(parts)
+    if len(key) <= KEY_MAX:
+        return key
+    # Event ids may be 200 characters long; a digest keeps the key unique and within the column.
+    return f"{parts[0]}:sha256:{hashlib.sha256(key.encode('utf-8')).hexdigest()}"
+
+
+class MetaState:
+    """Channel state in the ``meta`` table; each call is one short transaction on a worker thread."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    async def get(self, key: str) -> str | None:
+        return await asyncio.to_thread(self._get, key)
+
+    async def put_if_absent(self, key: str, value: str) -> str:
+        return await asyncio.to_thread(self._put_if_absent, key, value)
+
+    async def put(self, key: str, value: str) -> None:
+        await asyncio.to_thread(self._put, key, value)
+
+    async def replace(self, key: str, old: str, new: str) -> str:
+        return await asyncio.to_thread(self._replace, key, old, new)
+
+    def _get(self, key: str) -> str | None:
+        with self.engine.begin() as conn:
+            return _read(conn, key)
+
+    def _put_if_absent(self, key: str, value: str) -> str:
+        dialect = self.engine.dialect.name
+        with self.engine.begin() as conn:
+            if dialect in ("sqlite", "postgresql"):
+                # INSERT … ON CONFLICT DO NOTHING: of two replicas racing, exactly one insert lands.
+                insert = (sqlite.insert if dialect == "sqlite" else postgresql.insert)(META)
+                conn.execute(insert.values(key=key, value=value).on_conflict_do_nothing(index_elements=["key"]))
+            else:
+                try:
+                    with conn.begin_nested():
+                        conn.execute(META.insert().values(key=key, value=value))
+                except IntegrityError:
+                    pass
+            stored = _read(conn, key)
+        return value if stored is None else stored
+
+    def _put(self, key: str, value: str) -> None:
+        with self.engine.begin() as conn:
+            if conn.execute(META.update().where(META.c.key == key).values(value=value)).rowcount == 0:
+                conn.execute(META.insert().values(key=key, value=value))
+
+    def _replace(self, key: str, old: str, new: str) -> str:
+        with self.engine.begin() as conn:
+            # Compare-and-set: a replica that replaced the value first wins, the other one learns its value.
+            changed = conn.execute(
+                META.update().where(META.c.key == key, META.c.value == old).values(value=new)
+            ).rowcount
+            if changed:
+                return new
+        return self._put_if_absent(key, new)
+
+
+def _read(conn: sa.Connection, key: str) -> str | None:
+    value: str | None = conn.execute(sa.select(META.c.value).where(META.c.key == key)).scalar()
+    return value
+
+
+class MemoryState:
+    """Channel state in a dict: good for one process that lives as long as its channels."""
+
+    def __init__(self) -> None:
+        self._values: dict[str, str] = {}
+
+    async def get(self, key: str) -> str | None:
+        return self._values.get(key)
+
+    async def put_if_absent(self, key: str, value: str) -> str:
+        return self._values.setdefault(key, value)
+
+    async def put(self, key: str, value: str) -> None:
+        self._values[key] = value
+
+    async def replace(self, key: str, old: str, new: str) -> str:
+        current = self._values.get(key)
+        if current is None or current == old:
+            self._values[key] = new
+            return new
+        return current

@@ -1,0 +1,216 @@
+"""``pagerduty``: trigger an alert through the PagerDuty Events API v2 (``POST /v2/enqueue``).
+
+``dedup_key`` is the alertd notification id, so a retried or replayed notification updates the same alert
+instead of opening a second incident. Success is **202** (queued: not proof that anyone was paged).
+The ``routing_key`` is the credential; it is in the body, never in a URL or a message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+import httpx
+from pydantic import ConfigDict, Field, field_validator
+
+from alertd.channels import http
+from alertd.channels.base import Channel, ChannelContext, ChannelType, Options
+from alertd.clock import wall_now
+from alertd.domain import ChannelSpec, EventSpec, Kind, Message
+from alertd.errors import DeliveryError
+from alertd.retry import parse_retry_after
+
+__all__ = ["DEFAULT_SEVERITY", "TYPE", "PagerDutyChannel", "PagerDutyOptions", "classify", "dedup_key", "payload"]
+
+SUMMARY_MAX = 1024
+DEDUP_MAX = 255
+# 429 comes without a documented Retry-After; PagerDuty asks for "a backoff of a few minutes" (other pages of
+# its docs say 30 s apart), so a throttled event waits at least this long.
+THROTTLE_WAIT = 60.0
+_KEY = re.compile(r"^[A-Za-z0-9]{32}$")
+
+Severity = Literal["critical", "error", "warning", "info"]
+DEFAULT_SEVERITY: dict[Kind, Severity] = {
+    "reminder": "warning",
+    "countdown": "info",
+    "change": "warning",
+    "test": "info",
+}
+
+
+class PagerDutyOptions(Options):
+    # The routing key is the credential: keep it out of reprs and validation errors.
+    model_config = ConfigDict(hide_input_in_errors=True)
+
+    routing_key: str = Field(repr=False)
+    api_base: str = "https://events.pagerduty.com"
+    # Per kind, merged over DEFAULT_SEVERITY.
+    severity: dict[Kind, Severity] = Field(default_factory=dict)
+    source: str = Field(default="alertd", min_length=1)
+
+    @field_validator("routing_key")
+    @classmethod
+    def _key(cls, value: str) -> str:
+        if not _KEY.match(value):
+            raise ValueError("a PagerDuty routing key (integration key) is 32 letters and digits")
+        return value
+
+    @field_validator("api_base")
+    @classmethod
+    def _base(cls, value: str) -> str:
+        return http.check_url(value, what="PagerDuty API")
+
+    def url(self) -> str:
+        return self.api_base.rstrip("/") + "/v2/enqueue"
+
+
+def dedup_key(message: Message) -> str:
+    """The notification id, hashed only if it were longer than PagerDuty's 255 characters."""
+    if len(message.id) <= DEDUP_MAX:
+        return message.id
+    return "alertd-" + hashlib.sha256(message.id.encode()).hexdigest()
+
+
+def _iso(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _event(event: EventSpec) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "title": event.title,
+        "starts_at": _iso(event.starts_at),
+        "all_day": event.all_day,
+        "timezone": event.timezone,
+        "status": event.status,
+        "tags": list(event.tags),
+        "source": event.source,
+        "notes": event.notes,
+    }
+
+
+def _details(message: Message) -> dict[str, Any]:
+    details: dict[str, Any] = {
+        "notification_id": message.id,
+        "kind": message.kind,
+        "text": message.text,
+        "due_at": _iso(message.due_at),
+        "late": message.late,
+    }
+    if message.offset is not None:
+        details["offset"] = message.offset
+    if message.event is not None:
+        details["event"] = _event(message.event)
+    if message.countdown is not None:
+        details["countdown"] = {"seconds": message.countdown.seconds, "text": message.countdown.text}
+    if message.lines:
+        details["events"] = [{**_event(line.event), "countdown": line.text} for line in message.lines]
+    if message.change is not None:
+        details["change"] = dict(message.change)
+    return details
+
+
+def _summary(message: Message) -> str:
+    text = message.title or message.text.split("\n", 1)[0] or f"alertd {message.kind}"
+    text = " ".join(text.split())
+    return text if len(text) <= SUMMARY_MAX else text[: SUMMARY_MAX - 1] + "…"
+
+
+def payload(message: Message, options: PagerDutyOptions) -> dict[str, Any]:
+    """The Events API v2 trigger event for ``message``."""
+    severity = options.severity.get(message.kind, DEFAULT_SEVERITY[message.kind])
+    body: dict[str, Any] = {
+        "routing_key": options.routing_key,
+        "event_action": "trigger",
+        "dedup_key": dedup_key(message),
+        "payload": {
+            "summary": _summary(message),
+            "source": options.source,
+            "severity": severity,
+            "timestamp": _iso(message.due_at),
+            "class": message.kind,
+            "custom_details": _details(message),
+        },
+        "client": "alertd",
+    }
+    if message.event is not None:
+        body["payload"]["component"] = message.event.id
+    source = message.event.source if message.event is not None else None
+    if source and source.startswith(("https://", "http://")):
+        body["links"] = [{"href": source, "text": "Source"}]
+    return body
+
+
+def _answer(response: httpx.Response, routing_key: str) -> tuple[str, str]:
+    """PagerDuty's ``message`` and ``errors`` on one line, the routing key removed."""
+    try:
+        data = json.loads(response.content)
+    except ValueError:
+        return "", ""
+    if not isinstance(data, dict):
+        return "", ""
+    said = data.get("message")
+    errors = data.get("errors")
+    text = said if isinstance(said, str) else ""
+    problems = "; ".join(str(e) for e in errors) if isinstance(errors, list) else ""
+    if routing_key:
+        # PagerDuty does not echo the key today; if it ever did, it must not reach the logs.
+        text, problems = text.replace(routing_key, "…"), problems.replace(routing_key, "…")
+    return " ".join(text.split())[:200], " ".join(problems.split())[:300]
+
+
+def classify(response: httpx.Response, *, now: datetime, routing_key: str = "") -> str:
+    """Return a summary for 2xx; otherwise raise: 400 permanent, 429 and 5xx transient, the rest by status."""
+    status = response.status_code
+    said, errors = _answer(response, routing_key)
+    if 200 <= status < 300:
+        return f"HTTP {status} {said or 'accepted'}"
+    if status == 400:
+        detail = ": ".join(p for p in (said or "invalid event", errors) if p)
+        raise DeliveryError(
+            f"pagerduty: HTTP 400 {detail}; check the routing key, or report it as an alertd bug",
+            permanent=True,
+            status=status,
+        )
+    if status == 429:
+        retry_after = parse_retry_after(response.headers.get("retry-after"), now)
+        wait = THROTTLE_WAIT if retry_after is None else retry_after
+        raise DeliveryError(
+            f"pagerduty: HTTP 429 too many events for this integration (retry after {wait:g}s)",
+            retry_after=wait,
+            status=status,
+        )
+    try:
+        http.classify(response, now=now)
+    except DeliveryError as exc:
+        raise DeliveryError(
+            f"pagerduty: {exc}", permanent=exc.permanent, retry_after=exc.retry_after, status=exc.status
+        ) from None
+    raise DeliveryError(f"pagerduty: unexpected answer (HTTP {status})", status=status)  # pragma: no cover
+
+
+class PagerDutyChannel:
+    def __init__(self, spec: ChannelSpec, ctx: ChannelContext) -> None:
+        self.spec = spec
+        self._options = PagerDutyOptions.model_validate(dict(spec.options))
+        self._http = ctx.http
+
+    async def send(self, message: Message) -> str:
+        body = http.json_bytes(payload(message, self._options))
+        headers = {"content-type": "application/json"}
+        # Real time, not the (possibly virtual) ``sent_at``: an HTTP-date Retry-After is measured against it.
+        now = wall_now()
+        response = await http.post(self._http, self._options.url(), content=body, headers=headers, now=now)
+        return classify(response, now=now, routing_key=self._options.routing_key)
+
+
+def _build(spec: ChannelSpec, ctx: ChannelContext) -> Channel:
+    return PagerDutyChannel(spec, ctx)
+
+
+# About 120 events per minute per integration key (throttles are adjusted dynamically): 2/s, no burst, so a
+# minute never exceeds the limit.
+TYPE = ChannelType(name="pagerduty", options=PagerDutyOptions, build=_build, concurrency=4, rate=2.0, burst=1)

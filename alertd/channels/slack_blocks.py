@@ -1,0 +1,297 @@
+"""Block Kit for Slack: one notification as a message (webhook or bot), an event's countdown card, a thread reply.
+
+User text is mrkdwn-escaped (only ``&``, ``<`` and ``>``, as Slack asks), so a title cannot ping ``<!channel>`` or
+fake a link. Every limit Slack enforces (50 blocks, 3000 characters per section, 2000 per field, 150 per header)
+is met by cutting with an ellipsis: a cut message is better than ``invalid_blocks``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from alertd.channels import http
+from alertd.domain import CountdownLine, EventSpec, Message
+from alertd.messages import countdown_line, format_day
+from alertd.timeexpr import zone
+
+__all__ = [
+    "BLOCKS_MAX",
+    "FIELD_MAX",
+    "HEADER_MAX",
+    "SECTION_MAX",
+    "STATUS_EMOJI",
+    "TEXT_MAX",
+    "card",
+    "date_token",
+    "escape",
+    "payload",
+    "reply",
+]
+
+# Block Kit limits (docs.slack.dev): blocks per message, section text, one section field, fields per section,
+# header text; TEXT_MAX bounds the fallback text (Slack allows 40,000, notifications show far less).
+BLOCKS_MAX = 50
+SECTION_MAX = 3000
+FIELD_MAX = 2000
+FIELDS_MAX = 10
+HEADER_MAX = 150
+TEXT_MAX = 3000
+
+STATUS_EMOJI = {
+    "tentative": ":grey_question:",
+    "confirmed": ":white_check_mark:",
+    "postponed": ":double_vertical_bar:",
+    "cancelled": ":x:",
+}
+_REMOVED = ":wastebasket: removed from the calendar"
+
+
+def escape(text: str) -> str:
+    """Escape the three characters mrkdwn gives meaning to (and nothing else, as Slack asks)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _fit(text: str, limit: int) -> str:
+    """``escape(text)`` cut with … to at most ``limit`` characters, never inside an entity."""
+    out: list[str] = []
+    size = 0
+    for char in text:
+        piece = escape(char)
+        if size + len(piece) > limit - 1:
+            return "".join(out) + "…"
+        out.append(piece)
+        size += len(piece)
+    return "".join(out)
+
+
+def _plain(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _when(local: datetime) -> str:
+    return f"{format_day(local.date())} {local:%H:%M} {local.tzname()}"
+
+
+def date_token(instant: datetime, fallback: str) -> str:
+    """A ``<!date>`` token: Slack shows ``instant`` in each reader's own zone, other clients the fallback."""
+    unix = int(instant.timestamp())
+    return f"<!date^{unix}^{{date_long_pretty}} {{time}}|{escape(fallback).replace('|', '/')}>"
+
+
+def _time_field(event: EventSpec, channel_timezone: str) -> str:
+    here = event.starts_at.astimezone(zone(event.timezone))
+    if event.all_day:
+        # An all-day date is the same date wherever the reader is, so it is not converted.
+        return f"*When*\n{format_day(event.local_start.date())} (all day, {event.timezone})"
+    lines = [f"*When*\n{_when(here)} ({event.timezone})"]
+    there = event.starts_at.astimezone(zone(channel_timezone))
+    if there.utcoffset() != here.utcoffset():
+        # The channel's zone as a token: readers there see it as written, readers elsewhere in their own zone;
+        # the fallback (notifications, old clients) names the channel's zone.
+        lines.append(date_token(event.starts_at, f"{_when(there)} ({channel_timezone})"))
+    return "\n".join(lines)
+
+
+def _status(event: EventSpec, *, removed: bool = False) -> str:
+    if removed:
+        return _REMOVED
+    emoji = STATUS_EMOJI.get(event.status)
+    return f"{emoji} {escape(event.status)}" if emoji else escape(event.status)
+
+
+def _source(source: str) -> str:
+    if source.startswith(("https://", "http://")):
+        label = http.redact(source).split("://", 1)[1].split("/", 1)[0]
+        # Inside <url|label> a "|" would end the URL early; percent-encoding it keeps the same address.
+        return f"<{escape(source).replace('|', '%7C')}|{escape(label)}>"
+    return escape(source)
+
+
+def _fields(
+    event: EventSpec, channel_timezone: str, *, countdown: str | None = None, removed: bool = False
+) -> dict[str, Any]:
+    texts: list[str] = []
+    if countdown is not None:
+        texts.append(f"*Countdown*\n{escape(countdown)}")
+    texts += [_time_field(event, channel_timezone), f"*Status*\n{_status(event, removed=removed)}"]
+    if event.tags:
+        texts.append("*Tags*\n" + escape(", ".join(event.tags)))
+    if event.source:
+        texts.append(f"*Source*\n{_source(event.source)}")
+    return {"type": "section", "fields": [{"type": "mrkdwn", "text": _plain(t, FIELD_MAX)} for t in texts]}
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def _header(text: str) -> dict[str, Any]:
+    # Slack rejects an empty header; plain_text needs no escaping.
+    return {
+        "type": "header",
+        "text": {"type": "plain_text", "text": _plain(text or "alertd", HEADER_MAX), "emoji": True},
+    }
+
+
+def _context(text: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": _plain(text, SECTION_MAX)}]}
+
+
+def _notes(event: EventSpec) -> list[dict[str, Any]]:
+    return [_section(_fit(f"Notes: {event.notes}", SECTION_MAX))] if event.notes else []
+
+
+def _snapshot(snap: Mapping[str, Any]) -> str:
+    try:
+        local = datetime.fromisoformat(str(snap["local_start"]))
+    except (KeyError, ValueError):
+        return "?"
+    if snap.get("all_day"):
+        return f"{format_day(local.date())} (all day)"
+    return f"{format_day(local.date())} {local:%H:%M} ({snap.get('timezone', '?')})"
+
+
+def _change_lines(change: Mapping[str, Any]) -> list[str]:
+    """What changed, one ``from → to`` line per aspect."""
+    kind = change.get("type")
+    if kind == "added":
+        return [f"• Added for {escape(_snapshot(change.get('after') or {}))}"]
+    if kind == "removed":
+        return ["• Removed from the calendar; its reminders are cancelled"]
+    before, after = change.get("before") or {}, change.get("after") or {}
+    lines: list[str] = []
+    if (before.get("local_start"), before.get("timezone")) != (after.get("local_start"), after.get("timezone")):
+        lines.append(f"• When: ~{escape(_snapshot(before))}~ → *{escape(_snapshot(after))}*")
+    old, new = str(before.get("status", "?")), str(after.get("status", "?"))
+    if old != new:
+        lines.append(
+            f"• Status: ~{escape(old)}~ → *{escape(new)}* {STATUS_EMOJI.get(new, '')}".rstrip(),
+        )
+    if before.get("title") != after.get("title"):
+        lines.append(f"• Title: ~{escape(str(before.get('title')))}~ → *{escape(str(after.get('title')))}*")
+    return lines
+
+
+def _change_section(change: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    lines = _change_lines(change) if change else []
+    return [_section(_plain("*What changed*\n" + "\n".join(lines), SECTION_MAX))] if lines else []
+
+
+def _note(message: Message, channel_timezone: str) -> str:
+    note = f"alertd {message.kind}" + (f" · {escape(message.offset)}" if message.offset else "")
+    if message.late:
+        due = message.due_at.astimezone(zone(channel_timezone))
+        note += f" · :warning: sent late (was due {_when(due)})"
+    return note
+
+
+def _digest_rows(lines: tuple[CountdownLine, ...]) -> list[str]:
+    rows: list[str] = []
+    for line in lines:
+        event = line.event
+        status = "" if event.status == "confirmed" else f" · {_status(event)}"
+        day = format_day(event.local_start.date())
+        rows.append(f"• *{_fit(event.title, 200)}* — {escape(line.text)} ({day}){status}")
+    return rows
+
+
+def _digest_sections(lines: tuple[CountdownLine, ...], room: int) -> list[dict[str, Any]]:
+    """The digest's rows packed into at most ``room`` sections of at most 3000 characters each."""
+    rows = _digest_rows(lines)
+    if not rows:
+        return [_section("_nothing coming up_")]
+    chunks: list[list[str]] = [[]]
+    for row in rows:
+        if chunks[-1] and len("\n".join([*chunks[-1], row])) > SECTION_MAX:
+            chunks.append([])
+        chunks[-1].append(row)
+    shown = chunks[:room]
+    left = len(rows) - sum(len(c) for c in shown)
+    if left:
+        more = f"…and {left} more"
+        # The last section must also hold the count: drop its rows until it fits.
+        while shown[-1] and len("\n".join([*shown[-1], more])) > SECTION_MAX:
+            shown[-1].pop()
+            left += 1
+            more = f"…and {left} more"
+        shown[-1].append(more)
+    return [_section("\n".join(chunk)) for chunk in shown]
+
+
+def _first_sentence(message: Message) -> str:
+    # The rendered text is plain: a sentence (for a change notice, what changed), then the event's time,
+    # status and source. With an event those follow as fields, so only the sentence is kept.
+    return message.text.split("\n", 1)[0] if message.event is not None else message.text
+
+
+def _line(message: Message, event: EventSpec, channel_timezone: str) -> CountdownLine:
+    return message.countdown or countdown_line(event, message.sent_at, channel_timezone)
+
+
+def _removed(message: Message) -> bool:
+    return message.kind == "change" and (message.change or {}).get("type") == "removed"
+
+
+def payload(message: Message, *, channel_timezone: str | None = None) -> dict[str, Any]:
+    """One notification as a Slack message: plain fallback ``text`` plus Block Kit ``blocks``."""
+    tz = channel_timezone or message.channel_timezone
+    title = message.title or f"alertd {message.kind}"
+    blocks: list[dict[str, Any]] = [_header(title)]
+    if message.kind == "countdown":
+        blocks += _digest_sections(message.lines, BLOCKS_MAX - 2)
+    else:
+        sentence = _fit(_first_sentence(message), SECTION_MAX)
+        if sentence:
+            blocks.append(_section(sentence))
+        blocks += _change_section(message.change)
+        event = message.event
+        if event is not None:
+            countdown = None if _removed(message) else _line(message, event, tz).text
+            blocks.append(_fields(event, tz, countdown=countdown, removed=_removed(message)))
+            blocks += _notes(event)
+    blocks.append(_context(_note(message, tz)))
+    # The fallback is the whole plain text (notifications, screen readers); Slack still parses it for <…>
+    # mentions and links, hence the escaping.
+    text = f"{title}\n{message.text}" if message.kind == "countdown" else message.text or title
+    return {"text": _fit(text, TEXT_MAX), "blocks": blocks[:BLOCKS_MAX]}
+
+
+def card(
+    event: EventSpec,
+    line: CountdownLine,
+    *,
+    channel_timezone: str,
+    now: datetime,
+    removed: bool = False,
+) -> dict[str, Any]:
+    """An event's countdown card (bot mode): posted once, then updated in place with every notification."""
+    if removed:
+        lead = f"~{_fit(event.title, SECTION_MAX - 40)}~ {_REMOVED}"
+    else:
+        lead = f":hourglass_flowing_sand: *{escape(line.text)}*"
+    local = now.astimezone(zone(channel_timezone))
+    updated = date_token(now, f"{_when(local)} ({channel_timezone})")
+    blocks = [
+        _header(event.title),
+        _section(lead),
+        _fields(event, channel_timezone, removed=removed),
+        *_notes(event),
+        _context(f"alertd countdown card · updated {updated}"),
+    ]
+    state = "removed from the calendar" if removed else line.text
+    text = f"{event.title} — {state} · {format_day(event.local_start.date())}"
+    return {"text": _fit(text, TEXT_MAX), "blocks": blocks}
+
+
+def reply(message: Message, *, channel_timezone: str | None = None) -> dict[str, Any]:
+    """A milestone (reminder, change notice) as a thread reply under its event's card: no repeated fields."""
+    tz = channel_timezone or message.channel_timezone
+    blocks: list[dict[str, Any]] = []
+    sentence = _fit(_first_sentence(message), SECTION_MAX)
+    if sentence:
+        blocks.append(_section(sentence))
+    blocks += _change_section(message.change)
+    blocks.append(_context(_note(message, tz)))
+    return {"text": _fit(message.text or message.title, TEXT_MAX), "blocks": blocks}

@@ -1,0 +1,368 @@
+"""``telegram``: the Bot API's ``sendMessage`` with ``parse_mode: HTML``.
+
+Every answer is JSON ``{"ok": …}``; errors carry a ``description`` (``"Forbidden: bot was blocked by the user"``)
+and sometimes ``parameters`` (``retry_after`` seconds, ``migrate_to_chat_id``). Telegram says its numeric
+``error_code`` may change, so errors are judged by description and parameters first, by status after.
+
+Size: ``text`` may hold 4096 characters after entity parsing. alertd cuts a longer message (a digest at a line
+boundary with "…and N more") rather than splitting it: one attempt stays one request, so a failure can never
+leave half an alert delivered and a retry can never post the first half twice.
+
+One attempt may still make a second request, only when the first was refused without posting anything:
+
+* ``migrate_to_chat_id`` (the group became a supergroup): the alert is sent to the new chat at once, because the
+  upgrade is Telegram's doing and the alert should not be lost over it; the answer summary names the new id to
+  put in the calendar, and a warning is logged on every such send until it is.
+* ``can't parse entities`` (alertd's HTML was rejected): the same text is resent without markup.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import httpx
+from pydantic import ConfigDict, Field, field_validator
+
+from alertd.channels import http
+from alertd.channels.base import Channel, ChannelContext, ChannelType, Options
+from alertd.clock import wall_now
+from alertd.domain import ChannelSpec, CountdownLine, EventSpec, Message
+from alertd.errors import DeliveryError
+from alertd.messages import format_day, format_when
+from alertd.retry import MAX_RETRY_AFTER, parse_retry_after
+from alertd.timeexpr import zone
+
+__all__ = [
+    "TEXT_MAX",
+    "TYPE",
+    "Answer",
+    "TelegramChannel",
+    "TelegramOptions",
+    "classify",
+    "escape",
+    "message_html",
+    "payload",
+    "visible_length",
+]
+
+log = logging.getLogger("alertd.channels.telegram")
+
+# Characters after entity parsing. Counted in UTF-16 code units (what entity offsets use), never fewer than
+# code points, so the cut is safe whichever Telegram counts.
+TEXT_MAX = 4096
+_TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
+_TAG = re.compile(r"<[^>]*>")
+_ENTITIES = {"&lt;": "<", "&gt;": ">", "&amp;": "&", "&quot;": '"'}
+_ENTITY = re.compile("|".join(_ENTITIES))
+
+_CHAT = "check chat_id, and that the bot was added to the chat (or the user started it)"
+# Part of the description → (permanent, what it means and what to do). First match wins.
+_DESCRIPTIONS: tuple[tuple[str, bool, str], ...] = (
+    ("bot was blocked by the user", True, "the user blocked the bot; they must unblock it"),
+    ("user is deactivated", True, "the user's Telegram account is deactivated; use another chat_id"),
+    ("bot was kicked", True, "the bot was removed from the chat; add it again"),
+    ("bot is not a member", True, "the bot is not a member of the chat; add it"),
+    ("group chat was deleted", True, "the chat was deleted; use another chat_id"),
+    ("not enough rights", True, "the bot may not post in this chat; give it permission to send messages"),
+    ("chat not found", True, _CHAT),
+    ("chat_id is empty", True, _CHAT),
+    ("message thread not found", True, "the forum topic does not exist; check message_thread_id"),
+    ("can't parse entities", True, "Telegram rejected alertd's HTML; this is an alertd bug, please report it"),
+    ("message is too long", True, "the message was too long; this is an alertd bug, please report it"),
+)
+
+
+class TelegramOptions(Options):
+    # The bot token is the credential: keep it out of reprs and validation errors.
+    model_config = ConfigDict(hide_input_in_errors=True)
+
+    bot_token: str = Field(repr=False)
+    chat_id: int | str
+    api_base: str = "https://api.telegram.org"
+    disable_notification: bool = False
+    message_thread_id: int | None = None
+
+    @field_validator("bot_token")
+    @classmethod
+    def _token(cls, value: str) -> str:
+        value = value.strip()
+        if not _TOKEN.match(value):
+            raise ValueError("the Telegram bot token should look like 123456:ABC-def… (from @BotFather)")
+        return value
+
+    @field_validator("chat_id")
+    @classmethod
+    def _chat(cls, value: int | str) -> int | str:
+        if isinstance(value, str):
+            text = value.strip()
+            if re.fullmatch(r"-?\d+", text):
+                return int(text)
+            if not re.fullmatch(r"@[A-Za-z][A-Za-z0-9_]{3,}", text):
+                raise ValueError("chat_id is a number (e.g. -1001234567890) or a public @channelname")
+            return text
+        return value
+
+    @field_validator("api_base")
+    @classmethod
+    def _base(cls, value: str) -> str:
+        return http.check_url(value, what="Telegram API").rstrip("/")
+
+
+def escape(text: str) -> str:
+    """HTML-escape text for Telegram: the three characters it reserves, and ``"`` for attribute values."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
+def _units(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def visible_length(html: str) -> int:
+    """How long ``html`` is once Telegram has parsed it, in UTF-16 code units."""
+    return _units(_ENTITY.sub(lambda m: _ENTITIES[m.group(0)], _TAG.sub("", html)))
+
+
+def _fit(text: str, limit: int) -> str:
+    """``escape(text)`` whose visible length is at most ``limit``, cut with …."""
+    if _units(text) <= limit:
+        return escape(text)
+    out: list[str] = []
+    size = 0
+    for char in text:
+        if size + _units(char) > limit - 1:
+            break
+        out.append(char)
+        size += _units(char)
+    return escape("".join(out)) + "…"
+
+
+def _local(instant: datetime, timezone: str) -> str:
+    local = instant.astimezone(zone(timezone))
+    return f"{format_day(local.date())} {local:%H:%M %Z}"
+
+
+def _details(message: Message, event: EventSpec, channel_timezone: str) -> list[str]:
+    rows = [f"<b>When:</b> {escape(format_when(event))}"]
+    if not event.all_day and channel_timezone != event.timezone:
+        rows.append(f"<b>Your time:</b> {escape(format_when(event, channel_timezone))}")
+    if message.countdown is not None:
+        rows.append(f"<b>Countdown:</b> {escape(message.countdown.text)}")
+    rows.append(f"<b>Status:</b> {escape(event.status)}")
+    if event.tags:
+        rows.append(f"<b>Tags:</b> {escape(', '.join(event.tags))}")
+    if event.source:
+        if event.source.startswith(("https://", "http://")):
+            label = http.redact(event.source).split("://", 1)[1].split("/", 1)[0]
+            rows.append(f'<b>Source:</b> <a href="{escape(event.source)}">{escape(label)}</a>')
+        else:
+            rows.append(f"<b>Source:</b> {escape(event.source)}")
+    return rows
+
+
+def _digest(lines: tuple[CountdownLine, ...], budget: int) -> str:
+    rows: list[str] = []
+    for line in lines:
+        status = "" if line.event.status == "confirmed" else f" <i>({escape(line.event.status)})</i>"
+        day = format_day(line.event.local_start.date())
+        rows.append(f"• <b>{_fit(line.event.title, 200)}</b> — {escape(line.text)} ({day}){status}")
+    text = "\n".join(rows)
+    while visible_length(text) > budget and rows:
+        rows.pop()
+        text = "\n".join(rows) + f"\n…and {len(lines) - len(rows)} more"
+    return text or "<i>nothing coming up</i>"
+
+
+def message_html(message: Message, *, channel_timezone: str | None = None) -> str:
+    """The HTML message: bold title, the sentence (or the digest), then the event's details."""
+    tz = channel_timezone or message.channel_timezone
+    head = f"<b>{_fit(message.title or f'alertd {message.kind}', 512)}</b>"
+    event = message.event if message.kind != "countdown" else None
+    tail = _details(message, event, tz) if event is not None else []
+    note = f"alertd {message.kind}" + (f" · {message.offset}" if message.offset else "")
+    if message.late:
+        note += f" · sent late (was due {_local(message.due_at, tz)})"
+    tail.append(f"<i>{escape(note)}</i>")
+    fixed = "\n\n".join([head, "\n".join(tail)])
+    # The body gets what the title and details leave (two blank lines join the three parts).
+    budget = max(1, TEXT_MAX - visible_length(fixed) - 4)
+    if message.kind == "countdown":
+        body = _digest(message.lines, budget)
+    else:
+        body = _fit(message.text.split("\n", 1)[0] if event is not None else message.text, budget)
+    return "\n\n".join([head, body, "\n".join(tail)])
+
+
+def payload(
+    message: Message,
+    *,
+    chat_id: int | str,
+    channel_timezone: str | None = None,
+    disable_notification: bool = False,
+    message_thread_id: int | None = None,
+) -> dict[str, Any]:
+    """The ``sendMessage`` body."""
+    body: dict[str, Any] = {
+        "chat_id": chat_id,
+        "text": message_html(message, channel_timezone=channel_timezone),
+        "parse_mode": "HTML",
+        # A preview card of the source page would bury the alert itself.
+        "link_preview_options": {"is_disabled": True},
+        "disable_notification": disable_notification,
+    }
+    if message_thread_id is not None:
+        body["message_thread_id"] = message_thread_id
+    return body
+
+
+def _plain(html: str) -> str:
+    return _ENTITY.sub(lambda m: _ENTITIES[m.group(0)], _TAG.sub("", html))
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What one ``sendMessage`` answer says to do next: done (``summary``), or resend somewhere/somehow."""
+
+    summary: str | None = None
+    migrate_to: int | None = None
+    unparsable: bool = False
+
+
+def _json(response: httpx.Response) -> dict[str, Any]:
+    try:
+        data = json.loads(response.content)
+    except (ValueError, UnicodeDecodeError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _seconds(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+        return None
+    return min(max(float(value), 0.0), MAX_RETRY_AFTER)
+
+
+def classify(response: httpx.Response, *, now: datetime) -> Answer:
+    """Judge one answer: success, a resend the channel may make, or a DeliveryError."""
+    status = response.status_code
+    data = _json(response)
+    if 200 <= status < 300 and data.get("ok") is True:
+        result = data.get("result")
+        mid = result.get("message_id") if isinstance(result, dict) else None
+        return Answer(summary=f"HTTP {status} ok, message {mid}" if mid is not None else f"HTTP {status} ok")
+    raw_params = data.get("parameters")
+    params: dict[str, Any] = raw_params if isinstance(raw_params, dict) else {}
+    raw_description = data.get("description")
+    description = raw_description if isinstance(raw_description, str) else ""
+    said = f" ({description})" if description else ""
+    migrate = params.get("migrate_to_chat_id")
+    if isinstance(migrate, int) and not isinstance(migrate, bool):
+        return Answer(migrate_to=migrate)
+    retry_after = _seconds(params.get("retry_after"))
+    if retry_after is not None or status == 429:
+        if retry_after is None:
+            retry_after = parse_retry_after(response.headers.get("retry-after"), now)
+        wait = f"; retry after {retry_after:g}s" if retry_after is not None else ""
+        raise DeliveryError(
+            f"telegram: HTTP {status} too many requests{wait}", permanent=False, retry_after=retry_after, status=status
+        )
+    lowered = description.lower()
+    if status == 400 and "can't parse entities" in lowered:
+        return Answer(unparsable=True)
+    for needle, permanent, hint in _DESCRIPTIONS:
+        if needle in lowered:
+            raise DeliveryError(f"telegram: HTTP {status}{said}: {hint}", permanent=permanent, status=status)
+    if status == 401:
+        raise DeliveryError(
+            f"telegram: HTTP 401{said}: the bot token is invalid or revoked; check bot_token",
+            permanent=True,
+            status=401,
+        )
+    if status == 404 and data.get("ok") is False:
+        # The Bot API answers 404 for a token it does not know (the method path includes it).
+        raise DeliveryError(
+            f"telegram: HTTP 404{said}: the bot token is wrong or api_base is not a Bot API server",
+            permanent=True,
+            status=404,
+        )
+    if 200 <= status < 300:
+        raise DeliveryError(f"telegram: unexpected answer (HTTP {status}): {http.excerpt(response)}", status=status)
+    if status == 400 and description:
+        raise DeliveryError(
+            f"telegram: HTTP 400{said}: Telegram rejected the message; check chat_id and message_thread_id",
+            permanent=True,
+            status=status,
+        )
+    try:
+        http.classify(response, now=now)
+    except DeliveryError as exc:
+        raise DeliveryError(
+            f"telegram: {exc}", permanent=exc.permanent, retry_after=exc.retry_after, status=exc.status
+        ) from None
+    raise DeliveryError(f"telegram: unexpected answer (HTTP {status})", status=status)  # pragma: no cover
+
+
+class TelegramChannel:
+    def __init__(self, spec: ChannelSpec, ctx: ChannelContext) -> None:
+        self.spec = spec
+        self._options = TelegramOptions.model_validate(dict(spec.options))
+        self._http = ctx.http
+        # The token is in the path; http.post and http.excerpt never show more than scheme://host.
+        self._url = f"{self._options.api_base}/bot{self._options.bot_token}/sendMessage"
+
+    async def send(self, message: Message) -> str:
+        o = self._options
+        body = payload(
+            message,
+            chat_id=o.chat_id,
+            channel_timezone=self.spec.timezone,
+            disable_notification=o.disable_notification,
+            message_thread_id=o.message_thread_id,
+        )
+        notes: list[str] = []
+        migrated = plain = False
+        while True:
+            # Real time, not the (possibly virtual) ``sent_at``: an HTTP-date Retry-After is measured against it.
+            now = wall_now()
+            headers = {"content-type": "application/json"}
+            response = await http.post(self._http, self._url, content=http.json_bytes(body), headers=headers, now=now)
+            answer = classify(response, now=now)
+            if answer.summary is not None:
+                return "; ".join([answer.summary, *notes])
+            if answer.migrate_to is not None and not migrated:
+                migrated = True
+                log.warning(
+                    "telegram channel %s: chat %s became supergroup %s; set chat_id: %s in the calendar",
+                    self.spec.id,
+                    body["chat_id"],
+                    answer.migrate_to,
+                    answer.migrate_to,
+                )
+                notes.append(f"the group became a supergroup: set chat_id: {answer.migrate_to}")
+                body = {**body, "chat_id": answer.migrate_to}
+                continue
+            if answer.unparsable and not plain:
+                plain = True
+                notes.append("sent as plain text because Telegram rejected the HTML")
+                body = {k: v for k, v in body.items() if k != "parse_mode"} | {"text": _plain(body["text"])}
+                continue
+            what = (
+                f"chat moved again to {answer.migrate_to}; set chat_id: {answer.migrate_to}"
+                if answer.migrate_to is not None
+                else "Telegram rejected the message even as plain text; this is an alertd bug, please report it"
+            )
+            raise DeliveryError(
+                f"telegram: HTTP {response.status_code}: {what}", permanent=True, status=response.status_code
+            )
+
+
+def _build(spec: ChannelSpec, ctx: ChannelContext) -> Channel:
+    return TelegramChannel(spec, ctx)
+
+
+# About one message per second per chat (short bursts tolerated); one at a time keeps the chat in due order.
+TYPE = ChannelType(name="telegram", options=TelegramOptions, build=_build, concurrency=1, rate=1.0, burst=3)

@@ -1,0 +1,128 @@
+"""Database-owned events as the user writes them, checked exactly like an event of the calendar file.
+
+A draft is turned into the mapping the calendar file would hold (``start`` is the file's ``at``) and run through
+the calendar loader's own event check with the current calendar's zone, defaults and channels, so an unknown
+channel, a bad zone, a DST gap or a bad offset is rejected with the very message ``alertd check`` gives.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from alertd.calendar import _event as _check_event
+from alertd.calendar_schema import Checker
+from alertd.domain import Calendar, EventSpec
+from alertd.errors import CalendarError, CalendarIssue
+from alertd.yamlsrc import YamlDoc
+
+__all__ = ["DRAFT_FIELDS", "EventDraft", "EventIssue", "draft_from_mapping", "resolve_draft"]
+
+log = logging.getLogger("alertd.events")
+
+_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+class EventDraft(BaseModel):
+    """A database-owned event as given to the CLI or the API; ``start`` uses the calendar file's ``at`` syntax."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    title: str
+    start: str
+    timezone: str | None = None
+    all_day: bool | None = None
+    status: str = "confirmed"
+    tags: list[str] = []
+    notes: str | None = None
+    source: str | None = None
+    notify: list[str] | None = None
+    reminders: list[str] | None = None
+
+
+DRAFT_FIELDS = tuple(EventDraft.model_fields)
+
+
+@dataclass(frozen=True, slots=True)
+class EventIssue(CalendarIssue):
+    """A problem with a database-owned event: there is no file line to point at, so it names the event."""
+
+    def __str__(self) -> str:
+        where = f"{self.path}: " if self.path else ""
+        return f"{self.file}: {where}{self.message}"
+
+
+def _fail(event_id: str, problems: list[tuple[str, str]]) -> CalendarError:
+    issues: list[CalendarIssue] = [EventIssue(f"event {event_id!r}", 0, path, message) for path, message in problems]
+    return CalendarError(issues)
+
+
+def draft_from_mapping(data: Mapping[str, Any]) -> EventDraft:
+    """Build a draft from untrusted data; unknown keys and wrong types raise a one-line CalendarError."""
+    try:
+        return EventDraft.model_validate(dict(data))
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            path = ".".join(str(p) for p in err["loc"])
+            if err["type"] == "extra_forbidden":
+                message = f"unknown field; expected one of: {', '.join(DRAFT_FIELDS)}"
+            else:
+                message = str(err["msg"])
+            problems.append((path, message))
+        raise _fail(str(data.get("id", "?")), problems) from None
+
+
+def _raw(draft: EventDraft, calendar: Calendar, *, lenient: bool) -> dict[str, Any]:
+    """The calendar-file mapping of ``draft`` (None values are left out, as the file would)."""
+    start = draft.start.strip()
+    if draft.all_day is True and not _DATE_ONLY.match(start):
+        raise _fail(draft.id, [("start", f"all_day is true but {start!r} has a time: write the date only")])
+    if draft.all_day is False and _DATE_ONLY.match(start):
+        start += "T00:00"  # a timed event asked for explicitly: midnight local time
+    raw: dict[str, Any] = {"id": draft.id, "title": draft.title, "at": start, "status": draft.status}
+    if draft.tags:
+        raw["tags"] = list(draft.tags)
+    for key in ("timezone", "notes", "source", "reminders"):
+        value = getattr(draft, key)
+        if value is not None:
+            raw[key] = value
+    if draft.notify is not None:
+        notify = list(draft.notify)
+        if lenient:
+            # On a calendar reload a channel this event names may have gone: it keeps its other channels
+            # (and gets the removed one back if the channel returns) instead of blocking the reload.
+            notify = [c for c in notify if c in calendar.channels]
+        raw["notify"] = notify
+    return raw
+
+
+def resolve_draft(
+    draft: EventDraft, calendar: Calendar, *, lenient: bool = False
+) -> tuple[EventSpec, list[CalendarIssue]]:
+    """The event ``draft`` describes under ``calendar``'s zone, defaults and channels, and its warnings.
+
+    Raises CalendarError (naming the event and the field) when the draft is invalid. With ``lenient``, channels
+    the calendar no longer declares are dropped rather than rejected (used when the calendar changes).
+    """
+    raw = _raw(draft, calendar, lenient=lenient)
+    ck = Checker(f"event {draft.id!r}", YamlDoc({"events": [raw]}, {}, ()))
+    spec = _check_event(ck, ("events", 0), raw, calendar.timezone, calendar.defaults, tuple(calendar.channels))
+    issues: list[CalendarIssue] = [EventIssue(i.file, 0, _field_path(i.path), i.message, i.severity) for i in ck.issues]
+    if spec is None or any(i.severity == "error" for i in issues):
+        raise CalendarError(issues or [EventIssue(f"event {draft.id!r}", 0, "", "invalid event")])
+    for issue in issues:
+        log.warning("%s", issue)
+    return replace(spec, owner="db"), issues
+
+
+def _field_path(path: str) -> str:
+    """``events[0].at`` → ``start``: name the draft's field, not the calendar file's key."""
+    field = path.removeprefix("events[0]").lstrip(".")
+    return "start" + field[2:] if field.startswith("at") else field

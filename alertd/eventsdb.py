@@ -1,0 +1,182 @@
+"""Database-owned events (``owner="db"``): what ``alertd events …`` and the HTTP API read and write (SPEC §7).
+
+Every write validates the event exactly as the calendar file would (:mod:`alertd.eventdraft`), then stores it,
+re-plans its notifications and queues its change notices in one transaction (:func:`alertd.sync.apply_event`).
+Events provisioned by the calendar file are read-only here: the file owns them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from alertd.db import describe_db_error
+from alertd.domain import EVENT_STATUSES, Calendar, EventSpec
+from alertd.errors import CalendarError, ConflictError, NotFoundError, StorageError
+from alertd.eventdraft import EventDraft, EventIssue, draft_from_mapping, resolve_draft
+from alertd.planner import event_fingerprint
+from alertd.store import EVENT, event_from_row, load_events
+from alertd.sync import apply_event
+
+__all__ = [
+    "STATUS_WORDS",
+    "EventDraft",
+    "add_event",
+    "current_events",
+    "event_as_json",
+    "event_revisions",
+    "get_event",
+    "list_events",
+    "move_event",
+    "set_status",
+    "update_event",
+]
+
+# The CLI verbs (and the statuses themselves) that set_status accepts.
+STATUS_WORDS: Mapping[str, str] = {"confirm": "confirmed", "cancel": "cancelled"} | {s: s for s in EVENT_STATUSES}
+
+
+@contextmanager
+def _transaction(engine: sa.Engine) -> Iterator[sa.Connection]:
+    try:
+        with engine.begin() as conn:
+            yield conn
+    except IntegrityError:
+        raise
+    except DBAPIError as exc:
+        raise StorageError(describe_db_error(str(engine.url), exc)) from None
+
+
+def _file_name(calendar: Calendar) -> str:
+    # The bare file name: enough for the operator, and the API must not reveal the server's folders.
+    return Path(calendar.path).name or calendar.path
+
+
+def _not_found(event_id: str) -> NotFoundError:
+    return NotFoundError(f"no event {event_id!r}; see the ids with 'alertd events list'")
+
+
+def list_events(engine: sa.Engine) -> list[EventSpec]:
+    """Every event that is not removed, provisioned and database-owned, by start time."""
+    with _transaction(engine) as conn:
+        events = load_events(conn)
+    return sorted(events.values(), key=lambda e: (e.starts_at, e.id))
+
+
+def get_event(engine: sa.Engine, event_id: str) -> EventSpec:
+    """One event that is not removed; NotFoundError otherwise."""
+    with _transaction(engine) as conn:
+        found = load_events(conn, [event_id])
+    if event_id not in found:
+        raise _not_found(event_id)
+    return found[event_id]
+
+
+def current_events(engine: sa.Engine, calendar: Calendar) -> list[EventSpec]:
+    """What the calendar holds right now: provisioned events as the file says (even before the daemon has
+    applied the file) and database-owned events as stored, by start time."""
+    with _transaction(engine) as conn:
+        stored = load_events(conn)
+    events = {e.id: e for e in calendar.events}
+    # An id the database owns wins: a reload skips a file event that clashes with it (see sync_calendar).
+    events |= {e.id: e for e in stored.values() if e.owner == "db"}
+    return sorted(events.values(), key=lambda e: (e.starts_at, e.id))
+
+
+def event_revisions(engine: sa.Engine) -> dict[str, int]:
+    """The revision of every stored event (it grows by one with each change): the iCalendar SEQUENCE."""
+    with _transaction(engine) as conn:
+        return {row.id: row.revision for row in conn.execute(sa.select(EVENT.c.id, EVENT.c.revision))}
+
+
+def add_event(engine: sa.Engine, calendar: Calendar, draft: EventDraft, *, now: datetime) -> EventSpec:
+    """Create a database-owned event; ConflictError if the id is taken (also by the file), CalendarError if invalid."""
+    if any(e.id == draft.id for e in calendar.events):
+        raise ConflictError(f"event {draft.id!r} is defined in {_file_name(calendar)}; choose another id")
+    event, _ = resolve_draft(draft, calendar)
+    try:
+        with _transaction(engine) as conn:
+            row = conn.execute(
+                sa.select(EVENT.c.owner, EVENT.c.removed).where(EVENT.c.id == draft.id).with_for_update()
+            ).one_or_none()
+            if row is not None and not row.removed:
+                where = f"in {_file_name(calendar)}" if row.owner == "file" else "already"
+                raise ConflictError(f"event {draft.id!r} exists {where}; choose another id")
+            # A removed row (an event deleted from the file) may be taken over: its history stays with the id.
+            apply_event(conn, calendar, event, now=now, draft=draft.model_dump())
+    except IntegrityError:
+        # Another writer created the same id between our check and our insert.
+        raise ConflictError(f"event {draft.id!r} exists already; choose another id") from None
+    return event
+
+
+def update_event(
+    engine: sa.Engine, calendar: Calendar, event_id: str, changes: Mapping[str, Any], *, now: datetime
+) -> EventSpec:
+    """Change fields of a database-owned event (EventDraft field names); a no-op change writes nothing."""
+    if "id" in changes and changes["id"] != event_id:
+        problem = ("id", "the id cannot be changed: add a new event and cancel this one")
+        raise CalendarError([EventIssue(f"event {event_id!r}", 0, *problem)])
+    with _transaction(engine) as conn:
+        row = conn.execute(sa.select(EVENT).where(EVENT.c.id == event_id).with_for_update()).one_or_none()
+        owned = row is not None and not row.removed and row.owner == "db" and row.draft is not None
+        # The file may define the event before a running daemon has stored it: it is still the file's.
+        if not owned and (any(e.id == event_id for e in calendar.events) or (row is not None and not row.removed)):
+            raise ConflictError(f"event {event_id!r} is defined in {_file_name(calendar)}; edit the file instead")
+        if row is None or not owned:
+            raise _not_found(event_id)
+        merged = dict(row.draft) | dict(changes)
+        if "start" in changes and "all_day" not in changes:
+            merged["all_day"] = None  # a new start says for itself whether it is a date or a time
+        draft = draft_from_mapping(merged)
+        event, _ = resolve_draft(draft, calendar)
+        if event_fingerprint(event) == row.fingerprint and draft.model_dump() == row.draft:
+            return event_from_row(row)
+        apply_event(conn, calendar, event, now=now, draft=draft.model_dump())
+    return event
+
+
+def move_event(
+    engine: sa.Engine,
+    calendar: Calendar,
+    event_id: str,
+    start: str,
+    timezone: str | None = None,
+    *,
+    now: datetime,
+) -> EventSpec:
+    """Give a database-owned event a new start (calendar-file syntax), and optionally a new zone."""
+    changes: dict[str, Any] = {"start": start}
+    if timezone is not None:
+        changes["timezone"] = timezone
+    return update_event(engine, calendar, event_id, changes, now=now)
+
+
+def set_status(engine: sa.Engine, calendar: Calendar, event_id: str, status: str, *, now: datetime) -> EventSpec:
+    """Confirm, cancel, postpone or mark tentative (``confirm``/``cancel`` or any status name)."""
+    return update_event(engine, calendar, event_id, {"status": STATUS_WORDS.get(status, status)}, now=now)
+
+
+def event_as_json(event: EventSpec) -> dict[str, Any]:
+    """The stable JSON shape of an event for the CLI (and anything else that prints one)."""
+    return {
+        "id": event.id,
+        "title": event.title,
+        "starts_at": event.starts_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "local_start": event.local_start.date().isoformat() if event.all_day else event.local_start.isoformat(),
+        "all_day": event.all_day,
+        "timezone": event.timezone,
+        "status": event.status,
+        "tags": list(event.tags),
+        "source": event.source,
+        "notes": event.notes,
+        "reminders": [o.text for o in event.reminders],
+        "notify": list(event.notify),
+        "owner": event.owner,
+    }

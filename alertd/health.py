@@ -1,0 +1,113 @@
+"""Channel health: a permanent error from a destination marks its channel failing until a test send succeeds.
+
+While a channel is failing its notifications stay queued (pending, never claimed, never marked missed); a
+successful ``alertd send-test CHANNEL`` clears the mark and releases them. The mark lives in the ``meta`` table, so
+a restart and every replica remember it, and ``health_rev`` changes with each mark or clear so a running daemon
+notices a clear made by the CLI in another process.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from alertd.channel_state import state_key
+from alertd.errors import DeliveryError
+from alertd.models import ACTIVE_STATES, Meta, Notification
+
+__all__ = [
+    "HEALTH_REV",
+    "ChannelHealth",
+    "clear_failing",
+    "failing_channels",
+    "health_revision",
+    "is_destination_failure",
+    "mark_failing",
+]
+
+META = Meta.__table__  # type: ignore[attr-defined]
+NOTIFICATION = Notification.__table__  # type: ignore[attr-defined]
+HEALTH_REV = "health_rev"
+_PREFIX = "health"
+# Per the protocol notes (channel-protocols §0.1), these reject one payload, not the destination: fix or truncate
+# the message, but keep sending others. Every other permanent error (401/403/404/410, a bad token, a blocked bot,
+# a deleted webhook) means nothing will get through until someone fixes the channel.
+_PAYLOAD_STATUSES = frozenset({400, 413, 422})
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelHealth:
+    channel: str
+    since: datetime
+    reason: str
+
+
+def is_destination_failure(exc: DeliveryError) -> bool:
+    """Whether ``exc`` says the channel itself is broken (rather than this one message)."""
+    return exc.permanent and exc.status not in _PAYLOAD_STATUSES
+
+
+def _key(channel: str) -> str:
+    return state_key(_PREFIX, channel)
+
+
+def _bump(conn: sa.Connection) -> None:
+    current = conn.execute(sa.select(META.c.value).where(META.c.key == HEALTH_REV)).scalar()
+    value = str(int(current or 0) + 1)
+    if conn.execute(META.update().where(META.c.key == HEALTH_REV).values(value=value)).rowcount == 0:
+        conn.execute(META.insert().values(key=HEALTH_REV, value=value))
+
+
+def health_revision(conn: sa.Connection) -> str | None:
+    """Changes whenever a channel is marked failing or cleared."""
+    value: str | None = conn.execute(sa.select(META.c.value).where(META.c.key == HEALTH_REV)).scalar()
+    return value
+
+
+def mark_failing(conn: sa.Connection, channel: str, reason: str, *, now: datetime) -> bool:
+    """Mark ``channel`` failing; False when it already was (the first reason and instant are kept)."""
+    key = _key(channel)
+    if conn.execute(sa.select(META.c.key).where(META.c.key == key)).first() is not None:
+        return False
+    value = json.dumps({"channel": channel, "since": now.isoformat(), "reason": reason})
+    conn.execute(META.insert().values(key=key, value=value))
+    _bump(conn)
+    return True
+
+
+def failing_channels(conn: sa.Connection) -> dict[str, ChannelHealth]:
+    """Every channel marked failing, by id."""
+    rows = conn.execute(sa.select(META.c.value).where(META.c.key.like(f"{_PREFIX}:%")))
+    found: dict[str, ChannelHealth] = {}
+    for (value,) in rows:
+        data = json.loads(value)
+        found[data["channel"]] = ChannelHealth(data["channel"], datetime.fromisoformat(data["since"]), data["reason"])
+    return found
+
+
+def clear_failing(conn: sa.Connection, channel: str, *, now: datetime) -> tuple[ChannelHealth | None, int]:
+    """Clear ``channel``'s mark and release its overdue queued rows; return the old mark and how many were held.
+
+    Released rows get ``held_until = now``: the catch-up window counts from the release and the event-start
+    expiry is waived, so a reminder held by a broken channel is delivered (marked late) instead of missed.
+    """
+    mark = failing_channels(conn).get(channel)
+    if mark is None:
+        return None, 0
+    conn.execute(META.delete().where(META.c.key == _key(channel)))
+    n = NOTIFICATION.c
+    released = conn.execute(
+        NOTIFICATION.update()
+        .where(n.channel == channel, n.state.in_(ACTIVE_STATES), n.next_at <= now)
+        .values(
+            next_at=now,
+            held_until=now,
+            last_error=f"held while channel {channel} was failing ({mark.reason}); released {now:%Y-%m-%d %H:%M}Z",
+            updated_at=now,
+        )
+    ).rowcount
+    _bump(conn)
+    return mark, released or 0

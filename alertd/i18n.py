@@ -1,0 +1,126 @@
+"""Locale-aware wording: countdown phrases, plurals, offsets as durations, dates and times.
+
+Phrases come from the per-language tables in :mod:`alertd.locales`; Babel decides which plural form a number
+takes (CLDR rules: French says "0 jour", Chinese has one form) and renders dates and times from CLDR skeletons,
+so each reader sees their own conventions ("Do., 30. Okt. 2025", "2025年10月30日周四").
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from functools import cache
+from importlib import import_module
+from typing import Any
+
+from babel import Locale
+from babel.dates import format_date, format_skeleton
+from babel.numbers import format_decimal
+
+from alertd.calendar_schema import Checker, suggest
+from alertd.locales import Phrases, Plural
+from alertd.yamlsrc import KeyPath
+
+__all__ = [
+    "DEFAULT_LOCALE",
+    "LOCALES",
+    "check_locale",
+    "format_day",
+    "format_time",
+    "offset_text",
+    "phrases",
+    "plural",
+    "relative_text",
+    "status_text",
+]
+
+DEFAULT_LOCALE = "en"
+# Every locale with a phrase table in alertd/locales/; a channel may name only these.
+LOCALES = ("de", "en", "es", "fr", "ja", "zh")
+_OFFSET_PART = re.compile(r"(\d+)([wdhms])")
+
+
+@cache
+def phrases(locale: str) -> Phrases:
+    """The phrase table of a shipped ``locale`` (unknown names were rejected when the calendar loaded)."""
+    if locale not in LOCALES:
+        raise ValueError(f"unknown locale {locale!r} (shipped: {', '.join(LOCALES)})")
+    table: Phrases = import_module(f"alertd.locales.{locale}").PHRASES
+    return table
+
+
+@cache
+def _babel(locale: str) -> Locale:
+    return Locale.parse(locale)
+
+
+def plural(forms: Plural, n: int, locale: str) -> str:
+    """``forms`` for ``n`` by the locale's CLDR plural rule; a category the table leaves out reads as "other"."""
+    category = _babel(locale).plural_form(abs(n))
+    pattern = forms.get(category, forms["other"])
+    return pattern.format(n=format_decimal(n, locale=locale))
+
+
+def relative_text(seconds: int, days: int, all_day: bool, locale: str = DEFAULT_LOCALE) -> str:
+    """How far away an event is: ``in 3 days``, ``tomorrow``, ``today``, ``in 2 hours``, ``2 days ago``."""
+    p = phrases(locale)
+    if days < 0 or (not all_day and seconds < -60):
+        ago = -days if all_day or seconds < -86400 else 0
+        if ago:
+            return p.yesterday if ago == 1 else plural(p.days_ago, ago, locale)
+        mins = -seconds // 60
+        if mins >= 60:
+            return plural(p.started_hours_ago, mins // 60, locale)
+        return plural(p.started_minutes_ago, mins, locale)
+    if days == 0:
+        # Far enough ahead the exact hour count is noise; the time itself is in the message.
+        if all_day or seconds >= 6 * 3600:
+            return p.today
+        if seconds < 60:
+            return p.now
+        mins = (seconds + 59) // 60
+        return plural(p.in_hours, round(mins / 60), locale) if mins >= 90 else plural(p.in_minutes, mins, locale)
+    if days == 1:
+        return p.tomorrow
+    return plural(p.in_days, days, locale)
+
+
+def format_day(day: date, locale: str = DEFAULT_LOCALE) -> str:
+    """A date with its weekday in the locale's own order, e.g. ``Mon 10 Nov 2025`` or ``2025年11月10日周一``."""
+    p = phrases(locale)
+    if p.date_pattern is not None:
+        return format_date(day, p.date_pattern, locale=locale)
+    return format_skeleton(p.date_skeleton, datetime.combine(day, datetime.min.time()), locale=locale)
+
+
+def format_time(moment: datetime, locale: str = DEFAULT_LOCALE) -> str:
+    """The 24-hour wall-clock time of an aware ``moment`` in its own zone (desks compare times across zones)."""
+    return format_skeleton("Hm", moment, tzinfo=moment.tzinfo, locale=locale)
+
+
+def status_text(status: str, locale: str = DEFAULT_LOCALE) -> str:
+    return phrases(locale).statuses.get(status, status)
+
+
+def offset_text(offset: str | None, locale: str = DEFAULT_LOCALE) -> str:
+    """A reminder offset as words: ``7d`` → ``7 days before``, ``+1d12h`` → ``1 day 12 hours after``."""
+    if not offset:
+        return ""
+    p = phrases(locale)
+    units = {"w": p.weeks, "d": p.days, "h": p.hours, "m": p.minutes, "s": p.seconds}
+    parts = [plural(units[unit], int(n), locale) for n, unit in _OFFSET_PART.findall(offset) if int(n)]
+    if not parts:
+        return p.at_start
+    duration = p.unit_join.join(parts)
+    return (p.after if offset.startswith(("+", "-")) else p.before).format(duration=duration)
+
+
+def check_locale(ck: Checker, value: Any, path: KeyPath) -> str | None:
+    """A shipped locale name, or an error suggesting the closest one (``zh-CN`` → ``zh``)."""
+    if isinstance(value, str) and value in LOCALES:
+        return value
+    text = value if isinstance(value, str) else repr(value)
+    language = re.split(r"[-_]", text, maxsplit=1)[0].lower()
+    hint = f"(did you mean {language!r}?)" if language in LOCALES else suggest(text, LOCALES)
+    ck.error(path, f"unknown locale {text!r} {hint}")
+    return None

@@ -1,0 +1,68 @@
+"""The phrases of every shipped locale, one small typed table per language.
+
+Why Python tables rather than gettext catalogs: there are a few dozen phrases, so a typed dataclass per locale
+is checked by mypy (a missing phrase is a type error, not a runtime fallback), needs no compile step at build or
+install time, and ships as ordinary package modules. Babel supplies what tables should not: CLDR plural rules
+(which plural form a number takes) and localized dates and times.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+__all__ = ["Phrases", "Plural"]
+
+# CLDR plural category ("zero", "one", "two", "few", "many", "other") → pattern with ``{n}``; "other" is required.
+Plural = Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Phrases:
+    """Every phrase a message may need, in one language. Placeholders are named ``{…}`` fields."""
+
+    # How far away an event is (countdown wording).
+    today: str
+    tomorrow: str
+    yesterday: str
+    now: str
+    in_days: Plural
+    days_ago: Plural
+    in_hours: Plural
+    in_minutes: Plural
+    started_hours_ago: Plural
+    started_minutes_ago: Plural
+    # Durations of reminder offsets: "7 days", "1 day 12 hours".
+    weeks: Plural
+    days: Plural
+    hours: Plural
+    minutes: Plural
+    seconds: Plural
+    unit_join: str
+    before: str
+    after: str
+    at_start: str
+    # Times and event details.
+    all_day: str
+    statuses: Mapping[str, str]
+    status_line: str
+    source_line: str
+    # One pattern per message part, so word order is the translator's choice.
+    reminder_title: str
+    reminder_text: str
+    countdown_title: str
+    countdown_line: str
+    change_title: str
+    change_text: str
+    moved: str
+    status_changed: str
+    renamed: str
+    added: str
+    removed: str
+    details_changed: str
+    clause_join: str
+    test_title: str
+    test_text: str
+    # An explicit CLDR date pattern replaces the skeleton (English keeps the day-month-year house style).
+    date_pattern: str | None = None
+    date_skeleton: str = "yMMMEd"

@@ -1,0 +1,53 @@
+"""French. CLDR puts 0 and 1 in the "one" category and very large round numbers in "many"."""
+
+from __future__ import annotations
+
+from alertd.locales import Phrases
+
+__all__ = ["PHRASES"]
+
+# French typography: a no-break space before ":" and inside « », so a line never breaks there.
+_NB = "\u00a0"
+
+PHRASES = Phrases(
+    today="aujourd’hui",
+    tomorrow="demain",
+    yesterday="hier",
+    now="maintenant",
+    in_days={"one": "dans {n} jour", "many": "dans {n} de jours", "other": "dans {n} jours"},
+    days_ago={"one": "il y a {n} jour", "many": "il y a {n} de jours", "other": "il y a {n} jours"},
+    in_hours={"one": "dans {n} heure", "other": "dans {n} heures"},
+    in_minutes={"one": "dans {n} minute", "other": "dans {n} minutes"},
+    started_hours_ago={"one": "a commencé il y a {n} heure", "other": "a commencé il y a {n} heures"},
+    started_minutes_ago={"one": "a commencé il y a {n} minute", "other": "a commencé il y a {n} minutes"},
+    weeks={"one": "{n} semaine", "other": "{n} semaines"},
+    days={"one": "{n} jour", "other": "{n} jours"},
+    hours={"one": "{n} heure", "other": "{n} heures"},
+    minutes={"one": "{n} minute", "other": "{n} minutes"},
+    seconds={"one": "{n} seconde", "other": "{n} secondes"},
+    unit_join=" ",
+    before="{duration} avant",
+    after="{duration} après",
+    at_start="au début",
+    all_day="toute la journée",
+    statuses={"tentative": "provisoire", "confirmed": "confirmé", "postponed": "reporté", "cancelled": "annulé"},
+    status_line=f"Statut{_NB}: {{status}}",
+    source_line=f"Source{_NB}: {{source}}",
+    reminder_title="{title} — {distance}",
+    reminder_text=f"{{title}}{_NB}: {{distance}}.",
+    countdown_title="Compte à rebours du {day}",
+    countdown_line="• {title} — {distance} ({day})",
+    change_title=f"Modifié{_NB}: {{title}}",
+    change_text=f"{{title}}{_NB}: {{sentence}}.",
+    moved="déplacé du {before} au {after}",
+    status_changed="statut passé de {before} à {after}",
+    renamed=f"renommé, anciennement «{_NB}{{before}}{_NB}»",
+    added="ajouté au calendrier pour le {when}",
+    removed=f"retiré du calendrier{_NB}; ses rappels sont annulés",
+    details_changed="détails modifiés",
+    clause_join=f"{_NB}; ",
+    test_title="Notification de test alertd",
+    test_text=(
+        f"Ceci est un test d’alertd pour le canal «{_NB}{{channel}}{_NB}». Si vous le lisez, la remise fonctionne."
+    ),
+)

@@ -1,0 +1,19 @@
+"""The default words of a change notice: what changed, then the event's (new) time."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from alertd.domain import EventSpec
+from alertd.i18n import phrases
+from alertd.message_parts import describe_change, event_details
+
+__all__ = ["change_words"]
+
+
+def change_words(event: EventSpec, change: Mapping[str, Any], tz_name: str, locale: str) -> tuple[str, str]:
+    p = phrases(locale)
+    sentence = describe_change(change, locale=locale)
+    text = p.change_text.format(title=event.title, sentence=sentence)
+    return p.change_title.format(title=event.title), f"{text}\n{event_details(event, tz_name, locale)}"

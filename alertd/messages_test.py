@@ -1,0 +1,12 @@
+"""The default words of ``alertd send-test``: no event, just proof that delivery works."""
+
+from __future__ import annotations
+
+from alertd.i18n import phrases
+
+__all__ = ["test_words"]
+
+
+def test_words(channel_id: str, locale: str) -> tuple[str, str]:
+    p = phrases(locale)
+    return p.test_title, p.test_text.format(channel=channel_id)

@@ -1,0 +1,62 @@
+"""The built-in rendering of a notification, before any channel template: one renderer per kind."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from alertd.domain import ChannelSpec, EventSpec, Kind, Message
+from alertd.message_parts import countdown_line
+from alertd.messages_change import change_words
+from alertd.messages_countdown import countdown_lines, countdown_words
+from alertd.messages_reminder import reminder_words
+from alertd.messages_test import test_words
+from alertd.timeexpr import zone
+
+__all__ = ["render_default"]
+
+
+def render_default(
+    *,
+    id: str,
+    kind: Kind,
+    channel: ChannelSpec,
+    due_at: datetime,
+    now: datetime,
+    event: EventSpec | None = None,
+    offset: str | None = None,
+    payload: Mapping[str, Any] | None = None,
+    digest: Iterable[EventSpec] = (),
+    late: bool = False,
+) -> Message:
+    """Build the message for one notification as it would be sent at ``now``, in the channel's locale."""
+    locale, tz_name = channel.locale, channel.timezone
+    base: dict[str, Any] = {
+        "id": id,
+        "kind": kind,
+        "channel": channel.id,
+        "due_at": due_at,
+        "sent_at": now,
+        "late": late,
+        "offset": offset,
+        "event": event,
+        "channel_timezone": tz_name,
+        "locale": locale,
+    }
+    if kind == "countdown":
+        lines = countdown_lines(digest, now, tz_name, locale)
+        title, text = countdown_words(lines, due_at.astimezone(zone(tz_name)).date(), locale)
+        return Message(**base, title=title, text=text, lines=lines)
+    if kind == "test":
+        title, text = test_words(channel.id, locale)
+        return Message(**base, title=title, text=text)
+    if event is None:
+        raise ValueError(f"{kind} notification {id} has no event")
+    line = countdown_line(event, now, tz_name, locale=locale)
+    if kind == "change":
+        change = dict(payload or {})
+        title, text = change_words(event, change, tz_name, locale)
+        return Message(**base | {"offset": None}, title=title, text=text, countdown=line, change=change)
+    title, text = reminder_words(event, line, tz_name, locale)
+    return Message(**base, title=title, text=text, countdown=line)

@@ -1,0 +1,146 @@
+"""/api/v1/events: every event readable; database-owned ones editable; provisioned ones 409 naming the file."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from .conftest import READ, WRITE
+
+SUMMIT = {
+    "id": "follow-up-summit",
+    "title": "Follow-up summit",
+    "start": "2025-11-20T10:00",
+    "timezone": "Asia/Seoul",
+    "status": "tentative",
+    "tags": ["trade"],
+}
+
+
+async def create(client: httpx.AsyncClient, **changes: Any) -> dict[str, Any]:
+    response = await client.post("/api/v1/events", json={**SUMMIT, **changes}, headers=WRITE)
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def test_list_shows_provisioned_events_as_read_only_with_their_file(client: httpx.AsyncClient) -> None:
+    """A file event is listed with read_only true and the calendar's file name (not its folder)."""
+    [event] = (await client.get("/api/v1/events", headers=READ)).json()
+    assert (event["id"], event["owner"], event["read_only"], event["file"]) == (
+        "truce-expiry",
+        "file",
+        True,
+        "calendar.yaml",
+    )
+    assert (event["start"], event["all_day"], event["starts_at"]) == ("2025-11-10", True, "2025-11-10T05:00:00Z")
+
+
+async def test_get_unknown_event_is_404_json(client: httpx.AsyncClient) -> None:
+    """An unknown id answers 404 in the API's error shape."""
+    response = await client.get("/api/v1/events/no-such-event", headers=READ)
+    assert response.status_code == 404
+    assert set(response.json()) == {"error", "detail"}
+    assert "no-such-event" in response.json()["error"]
+
+
+async def test_create_stores_a_database_owned_event(client: httpx.AsyncClient) -> None:
+    """POST creates an editable event, readable afterwards by id."""
+    created = await create(client)
+    assert (created["owner"], created["read_only"], created["starts_at"]) == ("db", False, "2025-11-20T01:00:00Z")
+    fetched = await client.get("/api/v1/events/follow-up-summit", headers=READ)
+    assert fetched.json() == created
+
+
+async def test_create_queues_the_new_events_reminders(client: httpx.AsyncClient) -> None:
+    """A created event's reminders are in the outbox at once."""
+    await create(client)
+    page = await client.get("/api/v1/notifications", params={"event": SUMMIT["id"], "kind": "reminder"}, headers=READ)
+    assert [n["offset"] for n in page.json()["items"]] == ["3d", "1d"]
+
+
+async def test_create_with_a_taken_id_is_409(client: httpx.AsyncClient) -> None:
+    """Creating an event with a provisioned event's id is a conflict naming the file."""
+    response = await client.post("/api/v1/events", json={**SUMMIT, "id": "truce-expiry"}, headers=WRITE)
+    assert response.status_code == 409
+    assert "calendar.yaml" in response.json()["error"]
+
+
+async def test_create_with_an_invalid_start_is_422_naming_the_field(client: httpx.AsyncClient) -> None:
+    """A start the calendar file would reject is rejected the same way, naming ``start``."""
+    response = await client.post("/api/v1/events", json={**SUMMIT, "start": "next tuesday"}, headers=WRITE)
+    assert response.status_code == 422
+    assert "start" in response.json()["error"]
+
+
+async def test_create_with_an_unknown_field_is_422(client: httpx.AsyncClient) -> None:
+    """Unknown fields are refused, as in the calendar file."""
+    response = await client.post("/api/v1/events", json={**SUMMIT, "colour": "red"}, headers=WRITE)
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == "body.colour"
+
+
+async def test_create_with_malformed_json_is_422(client: httpx.AsyncClient) -> None:
+    """A body that is not JSON is a client error, not a server error."""
+    response = await client.post(
+        "/api/v1/events", content=b"{not json", headers={**WRITE, "Content-Type": "application/json"}
+    )
+    assert response.status_code == 422
+
+
+async def test_patch_changes_only_the_given_fields(client: httpx.AsyncClient) -> None:
+    """PATCH with a title keeps the start, zone and status."""
+    await create(client)
+    response = await client.patch("/api/v1/events/follow-up-summit", json={"title": "Summit, round two"}, headers=WRITE)
+    body = response.json()
+    assert (body["title"], body["start"], body["status"]) == ("Summit, round two", "2025-11-20T10:00:00", "tentative")
+
+
+async def test_patch_of_a_null_title_is_422(client: httpx.AsyncClient) -> None:
+    """A required field cannot be cleared."""
+    await create(client)
+    response = await client.patch("/api/v1/events/follow-up-summit", json={"title": None}, headers=WRITE)
+    assert response.status_code == 422
+
+
+async def test_move_replans_and_queues_a_change_notice(client: httpx.AsyncClient) -> None:
+    """Moving an event changes its start and queues a change notice to its channels."""
+    await create(client)
+    moved = await client.post("/api/v1/events/follow-up-summit/move", json={"start": "2025-11-24T15:00"}, headers=WRITE)
+    assert moved.json()["starts_at"] == "2025-11-24T06:00:00Z"
+    page = await client.get("/api/v1/notifications", params={"event": SUMMIT["id"], "kind": "change"}, headers=READ)
+    assert len(page.json()["items"]) == 2  # one for "added", one for "moved"
+
+
+@pytest.mark.parametrize(("action", "status"), [("confirm", "confirmed"), ("cancel", "cancelled")])
+async def test_status_actions_set_the_status(client: httpx.AsyncClient, action: str, status: str) -> None:
+    """confirm and cancel set the event's status."""
+    await create(client)
+    response = await client.post(f"/api/v1/events/follow-up-summit/{action}", headers=WRITE)
+    assert (response.status_code, response.json()["status"]) == (200, status)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("PATCH", "/api/v1/events/truce-expiry", {"title": "Renamed"}),
+        ("POST", "/api/v1/events/truce-expiry/move", {"start": "2025-11-12"}),
+        ("POST", "/api/v1/events/truce-expiry/confirm", None),
+        ("POST", "/api/v1/events/truce-expiry/cancel", None),
+    ],
+)
+async def test_provisioned_events_are_409_naming_the_file(
+    client: httpx.AsyncClient, method: str, path: str, body: dict[str, str] | None
+) -> None:
+    """Every change to a file event is refused with 409 telling to edit the calendar file."""
+    response = await client.request(method, path, json=body, headers=WRITE)
+    assert response.status_code == 409
+    assert "calendar.yaml" in response.json()["error"]
+
+
+async def test_change_to_an_unknown_event_is_404(client: httpx.AsyncClient) -> None:
+    """Moving an id that does not exist is 404, not 409."""
+    response = await client.post("/api/v1/events/nope/move", json={"start": "2025-11-12"}, headers=WRITE)
+    assert response.status_code == 404

@@ -1,0 +1,39 @@
+"""The benchmark runner works end to end in its quick mode (timings are not checked: the machine may be busy)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_quick_planning_and_burst_run_and_print_a_table(tmp_path: Path) -> None:
+    """``python -m bench.run --quick --only planning,burst`` exits 0, prints the table and writes the JSON."""
+    output = tmp_path / "bench.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.run", "--quick", "--only", "planning,burst", "--output", str(output)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=540,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].split(" | ")[0].strip() == "name"
+    for column in ("alertd", "baseline", "ratio", "target", "result"):
+        assert column in lines[0]
+    names = {line.split(" | ")[0].strip() for line in lines[2:]}
+    assert names == {"planning", "burst"}
+    report = json.loads(output.read_text(encoding="utf-8"))
+    assert [r["name"] for r in report["results"]] == ["planning", "burst"]
+    burst = report["results"][1]["details"]
+    assert burst["received_distinct"] == burst["notifications"]

@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from alertd.bulk import insert_ignoring_duplicates
+from alertd.outbox import NOTIFICATION
+
+NOW = datetime(2025, 11, 9, 14, 0, 0, 123456, tzinfo=UTC)
+
+
+def row(id: str, **values: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "id": id,
+        "kind": "reminder",
+        "event_id": "truce-expiry",
+        "channel": "hooks",
+        "offset": "1d",
+        "due_at": NOW,
+        "next_at": NOW,
+        "expires_at": None,
+        "state": "pending",
+        "attempts": 0,
+        "late": False,
+        "payload": None,
+        "created_at": NOW,
+        "updated_at": NOW,
+    }
+    return base | values
+
+
+def insert(engine: Engine, rows: list[dict[str, Any]], **kwargs: Any) -> int:
+    with engine.begin() as conn:
+        return insert_ignoring_duplicates(conn, NOTIFICATION, rows, **kwargs)
+
+
+def stored(engine: Engine) -> dict[str, Any]:
+    with engine.begin() as conn:
+        return {r.id: r for r in conn.execute(sa.select(NOTIFICATION))}
+
+
+def test_inserts_new_rows_and_counts_them(engine: Engine) -> None:
+    """Every new row is written and counted."""
+    assert insert(engine, [row("a"), row("b")]) == 2
+    assert sorted(stored(engine)) == ["a", "b"]
+
+
+def test_existing_keys_are_ignored(engine: Engine) -> None:
+    """A row whose id exists is skipped without error and the stored row is kept as it was."""
+    insert(engine, [row("a", channel="hooks")])
+    assert insert(engine, [row("a", channel="mail"), row("b")]) == 1
+    assert stored(engine)["a"].channel == "hooks"
+
+
+def test_duplicates_within_one_batch_are_inserted_once(engine: Engine) -> None:
+    """The same id twice in one call yields one row."""
+    assert insert(engine, [row("a"), row("a")]) == 1
+    assert list(stored(engine)) == ["a"]
+
+
+def test_nothing_to_insert_is_a_no_op(engine: Engine) -> None:
+    """An empty batch does not touch the database."""
+    assert insert(engine, []) == 0
+
+
+def test_instants_read_back_as_the_same_aware_utc_values(engine: Engine) -> None:
+    """Offsets are converted to UTC on the way in, and microseconds survive the round trip."""
+    plus_eight = timezone(timedelta(hours=8))
+    insert(engine, [row("a", due_at=NOW.astimezone(plus_eight), expires_at=NOW + timedelta(days=1))])
+    found = stored(engine)["a"]
+    assert found.due_at == NOW
+    assert found.due_at.tzinfo is not None
+    assert found.expires_at == NOW + timedelta(days=1)
+
+
+def test_bulk_rows_sort_like_rows_written_by_the_orm(engine: Engine) -> None:
+    """A bulk row and a normally inserted row compare correctly by instant (same on-disk form)."""
+    insert(engine, [row("bulk", next_at=NOW + timedelta(microseconds=1))])
+    with engine.begin() as conn:
+        conn.execute(NOTIFICATION.insert().values(**row("orm", next_at=NOW)))
+        order = list(conn.execute(sa.select(NOTIFICATION.c.id).order_by(NOTIFICATION.c.next_at)).scalars())
+    assert order == ["orm", "bulk"]
+
+
+def test_json_payload_round_trips(engine: Engine) -> None:
+    """JSON columns are written as JSON text and read back as the same structure, non-ASCII included."""
+    payload = {"type": "changed", "before": {"title": "US–China truce"}, "after": None, "n": [1, 2]}
+    insert(engine, [row("a", payload=payload)])
+    assert stored(engine)["a"].payload == payload
+
+
+def test_null_json_stays_null(engine: Engine) -> None:
+    """A missing payload is stored as NULL, not as the JSON text ``null``."""
+    insert(engine, [row("a", payload=None)])
+    with engine.begin() as conn:
+        found = conn.execute(
+            sa.select(sa.func.count()).select_from(NOTIFICATION).where(NOTIFICATION.c.payload.is_(None))
+        ).scalar_one()
+    assert found == 1
+
+
+def test_large_batches_are_written_in_chunks(engine: Engine) -> None:
+    """Rows beyond one chunk are all written and counted."""
+    assert insert(engine, [row(f"n{i}") for i in range(25)], chunk=10) == 25
+    assert len(stored(engine)) == 25

@@ -1,0 +1,233 @@
+"""The ``alertd`` command line: as a real subprocess where output and exit status matter end to end, in process
+(``alertd.cli.main``) for the rest, both in a clean environment."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from support.receiver import Receiver
+from support.unwritable import unwritable_folder
+
+from alertd.cli import main
+
+SEED = Path(__file__).resolve().parents[1] / "seeds" / "us-china-truce-2025.yaml"
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+def alertd(*args: str, cwd: Path, env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """``python -m alertd ARGS`` without the developer's own ALERTD_* settings."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("ALERTD_")}
+    clean.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "alertd", *args],
+        cwd=cwd,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+
+
+@pytest.fixture
+def clean_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """For in-process runs: no ALERTD_* variables and no .env file in the working directory."""
+    for name in list(os.environ):
+        if name.startswith("ALERTD_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def run_main(capsys: pytest.CaptureFixture[str], *args: str) -> subprocess.CompletedProcess[str]:
+    """``alertd ARGS`` in process, with what it printed."""
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return subprocess.CompletedProcess(["alertd", *args], code, out, err)
+
+
+def assert_one_line_failure(done: subprocess.CompletedProcess[str]) -> str:
+    """Exit 1 with a single ``alertd: …`` line on stderr and no traceback; return that line."""
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("alertd: ")
+    return lines[0]
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+    return path
+
+
+BROKEN = """
+    version: 1
+    timezone: America/New_York
+    channels:
+      console: {type: console}
+    events:
+      - id: one
+        title: First
+        at: 2025-13-40
+      - id: two
+        title: Second
+        at: 2025-11-10
+        timezone: Mars/Olympus_Mons
+      - id: three
+        title: Third
+        at: 2025-11-10
+        notify: [pager]
+"""
+
+
+def test_check_reports_every_mistake_with_file_and_line(tmp_path: Path) -> None:
+    calendar = write(tmp_path / "calendar.yaml", BROKEN)
+    done = alertd("check", str(calendar), cwd=tmp_path)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    located = [line for line in done.stderr.splitlines() if line.startswith(f"{calendar}:")]
+    lines = BROKEN.lstrip("\n").splitlines()
+    wanted = {
+        next(n for n, text in enumerate(lines, 1) if needle in text) for needle in ("2025-13-40", "Mars/", "pager")
+    }
+    found = {int(line.split(":")[1]) for line in located}
+    assert found == wanted
+    assert done.stderr.strip().splitlines()[-1].startswith(f"alertd: the calendar has {len(wanted)} errors")
+
+
+def test_check_accepts_the_seed_calendar(clean_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    done = run_main(capsys, "check", str(SEED))
+    assert done.returncode == 0, done.stderr
+    assert "OK" in done.stdout
+
+
+def test_plan_lists_the_truce_reminders_at_their_utc_instants_across_the_dst_change(
+    clean_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    done = run_main(
+        capsys,
+        "plan",
+        "--calendar",
+        str(SEED),
+        "--now",
+        "2025-10-20T00:00Z",
+        "--until",
+        "2025-11-12T00:00Z",
+        "--format",
+        "json",
+    )
+    assert done.returncode == 0, done.stderr
+    items = json.loads(done.stdout)
+    got = {i["offset"]: i["due_at"] for i in items if i["kind"] == "reminder" and i["event_id"] == "truce-expiry"}
+    # The seed: an all-day event on Mon 10 Nov 2025 in New York, reminders at 09:00 local (all_day_at),
+    # defaults [7d, 3d, 1d, 2h, 0m]. Days are nominal (wall clock), hours exact; EDT ended on Sun 2 Nov.
+    anchor = datetime(2025, 11, 10, 9, 0, tzinfo=NEW_YORK)
+
+    def z(value: datetime) -> str:
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    expected = {
+        "7d": z(datetime(2025, 11, 3, 9, 0, tzinfo=NEW_YORK)),
+        "3d": z(datetime(2025, 11, 7, 9, 0, tzinfo=NEW_YORK)),
+        "1d": z(datetime(2025, 11, 9, 9, 0, tzinfo=NEW_YORK)),
+        "2h": z(anchor.astimezone(UTC) - timedelta(hours=2)),
+        "0m": z(anchor),
+    }
+    assert got == expected
+    assert expected["7d"] == "2025-11-03T14:00:00Z"
+    dues = [i["due_at"] for i in items]
+    assert dues == sorted(dues)
+
+
+def test_plan_puts_reminders_before_the_dst_change_at_the_summer_offset(
+    clean_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    done = run_main(
+        capsys, "plan", "--calendar", str(SEED), "--now", "2025-10-20T00:00Z", "--until", "2025-11-12T00:00Z",
+        "--format", "json",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    items = json.loads(done.stdout)
+    week_before = [
+        i for i in items if i["kind"] == "reminder" and i["event_id"] == "us-100pct-tariff" and i["offset"] == "7d"
+    ]
+    expected = datetime(2025, 10, 25, 9, 0, tzinfo=NEW_YORK).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert [i["due_at"] for i in week_before] == [expected]
+    assert week_before[0]["local_due_at"].endswith("-04:00")
+
+
+@pytest.fixture
+def hook_calendar(tmp_path: Path, threaded_receiver: Receiver) -> Path:
+    return write(
+        tmp_path / "calendar.yaml",
+        f"""
+        version: 1
+        timezone: UTC
+        channels:
+          hook: {{type: webhook, url: "{threaded_receiver.url("/hook")}"}}
+        events: []
+        """,
+    )
+
+
+def test_send_test_prints_the_services_answer(tmp_path: Path, threaded_receiver: Receiver, hook_calendar: Path) -> None:
+    threaded_receiver.reply(202, "queued-for-delivery")
+    done = alertd("send-test", "hook", "--calendar", str(hook_calendar), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert len(threaded_receiver.requests) == 1
+    assert "send-test hook: delivered" in done.stdout
+    assert "202" in done.stdout
+
+
+def test_history_shows_a_dead_notification_with_its_reason(
+    tmp_path: Path, threaded_receiver: Receiver, hook_calendar: Path
+) -> None:
+    threaded_receiver.reply(410, "gone")
+    env = {"ALERTD_DATABASE_URL": f"sqlite:///{tmp_path / 'alertd.db'}"}
+    failed = alertd("send-test", "hook", "--calendar", str(hook_calendar), cwd=tmp_path, env=env)
+    assert "failed (permanent)" in assert_one_line_failure(failed)
+
+    done = alertd("history", "--state", "dead", cwd=tmp_path, env=env)
+    assert done.returncode == 0, done.stderr
+    rows = [line for line in done.stdout.splitlines() if line.startswith("20")]
+    assert len(rows) == 1
+    assert "dead" in rows[0]
+    assert "HTTP 410" in rows[0]
+    assert "destination refused or gone" in rows[0]
+
+
+def test_unreachable_database_gives_one_line_and_exit_1(
+    clean_env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ALERTD_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:1/x")
+    line = assert_one_line_failure(run_main(capsys, "history"))
+    assert "127.0.0.1:1" in line
+
+
+def test_unwritable_sqlite_path_gives_one_line_and_exit_1(clean_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with unwritable_folder(clean_env) as folder:
+        db = folder / "alertd.db"
+        line = assert_one_line_failure(run_main(capsys, "db", "upgrade", "--db", f"sqlite:///{db}"))
+    assert str(db) in line
+
+
+def test_run_on_an_unwritable_sqlite_path_gives_one_line_and_exit_1(tmp_path: Path) -> None:
+    with unwritable_folder(tmp_path) as folder:
+        db = folder / "alertd.db"
+        done = alertd("run", "--calendar", str(SEED), "--db", f"sqlite:///{db}", cwd=tmp_path)
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    messages = [line for line in done.stderr.splitlines() if line.startswith("alertd: ")]
+    assert len(messages) == 1
+    assert str(db) in messages[0]

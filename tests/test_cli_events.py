@@ -1,0 +1,141 @@
+"""``alertd events …`` and ``alertd export-ics`` end to end through the CLI entry point."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import icalendar
+import pytest
+
+from alertd.cli import main
+
+CALENDAR = """\
+version: 1
+timezone: America/New_York
+defaults: {reminders: [7d, 1d], notify: [desk]}
+channels:
+  desk: {type: console}
+events:
+  - id: truce-expiry
+    title: US–China tariff truce expires
+    at: 2025-11-10
+"""
+NOW = "2025-10-20T12:00Z"
+
+
+@pytest.fixture
+def where(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """``--calendar`` and ``--db`` options for a fresh calendar file and SQLite database."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "calendar.yaml").write_text(CALENDAR, encoding="utf-8")
+    return ["--calendar", str(tmp_path / "calendar.yaml"), "--db", f"sqlite:///{tmp_path / 'alertd.db'}"]
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def add(capsys: pytest.CaptureFixture[str], where: list[str], *extra: str) -> tuple[int, str, str]:
+    argv = ["events", "add", "truce-talks", "--title", "Truce talks", "--start", "2025-11-12T10:00"]
+    return run(capsys, *argv, *extra, "--now", NOW, *where)
+
+
+def listed(capsys: pytest.CaptureFixture[str], where: list[str]) -> dict[str, dict[str, Any]]:
+    code, out, _ = run(capsys, "events", "list", "--format", "json", *where)
+    assert code == 0
+    return {e["id"]: e for e in json.loads(out)}
+
+
+def test_add_then_list_shows_file_and_database_events(capsys: pytest.CaptureFixture[str], where: list[str]) -> None:
+    code, out, _ = add(capsys, where)
+
+    assert code == 0
+    assert "truce-talks" in out
+    assert {i: e["owner"] for i, e in listed(capsys, where).items()} == {"truce-expiry": "file", "truce-talks": "db"}
+
+
+def test_add_json_echoes_the_stored_event(capsys: pytest.CaptureFixture[str], where: list[str]) -> None:
+    code, out, _ = add(capsys, where, "--tags", "trade,talks", "--reminders", "", "--format", "json")
+
+    assert code == 0
+    assert json.loads(out) == listed(capsys, where)["truce-talks"]
+    assert json.loads(out)["reminders"] == []
+
+
+def test_invalid_event_is_one_line_exit_1(capsys: pytest.CaptureFixture[str], where: list[str]) -> None:
+    code, out, err = add(capsys, where, "--notify", "desk-slack")
+
+    assert code == 1
+    assert out == ""
+    assert err.count("\n") == 1
+    assert err.startswith("alertd: event 'truce-talks': notify")
+    assert "Traceback" not in err
+
+
+def test_moving_a_provisioned_event_names_the_file(capsys: pytest.CaptureFixture[str], where: list[str]) -> None:
+    code, _, err = run(capsys, "events", "move", "truce-expiry", "2025-11-12", "--now", NOW, *where)
+
+    assert code == 1
+    assert err.strip() == "alertd: event 'truce-expiry' is defined in calendar.yaml; edit the file instead"
+
+
+def test_move_changes_the_start(capsys: pytest.CaptureFixture[str], where: list[str]) -> None:
+    add(capsys, where)
+
+    code, _, _ = run(capsys, "events", "move", "truce-talks", "2025-11-14T09:30", "--timezone", "Europe/London", *where)
+
+    event = listed(capsys, where)["truce-talks"]
+    assert code == 0
+    assert (event["local_start"], event["timezone"]) == ("2025-11-14T09:30:00", "Europe/London")
+
+
+@pytest.mark.parametrize(("verb", "status"), [("cancel", "cancelled"), ("confirm", "confirmed")])
+def test_status_verbs(capsys: pytest.CaptureFixture[str], where: list[str], verb: str, status: str) -> None:
+    add(capsys, where, "--status", "tentative")
+
+    code, _, _ = run(capsys, "events", verb, "truce-talks", "--now", NOW, *where)
+
+    assert code == 0
+    assert listed(capsys, where)["truce-talks"]["status"] == status
+
+
+def test_show_prints_the_event(capsys: pytest.CaptureFixture[str], where: list[str]) -> None:
+    add(capsys, where, "--notes", "Extension on the table.")
+
+    code, out, _ = run(capsys, "events", "show", "truce-talks", *where)
+
+    assert code == 0
+    assert "Truce talks" in out
+    assert "Extension on the table." in out
+
+
+def test_show_unknown_event_exits_1(capsys: pytest.CaptureFixture[str], where: list[str]) -> None:
+    code, _, err = run(capsys, "events", "show", "nope", *where)
+
+    assert code == 1
+    assert err.startswith("alertd: no event 'nope'")
+
+
+def test_export_ics_writes_every_event(capsys: pytest.CaptureFixture[str], where: list[str], tmp_path: Path) -> None:
+    add(capsys, where)
+    target = tmp_path / "alertd.ics"
+
+    code, _, _ = run(capsys, "export-ics", "--output", str(target), "--now", NOW, *where)
+
+    assert code == 0
+    parsed = icalendar.Calendar.from_ical(target.read_bytes())
+    uids = {str(e["UID"]) for e in parsed.events}
+    assert uids == {f"{i}@alertd" for i in listed(capsys, where)}
+
+
+def test_export_ics_to_stdout_keeps_crlf(capsysbinary: pytest.CaptureFixture[bytes], where: list[str]) -> None:
+    code = main(["export-ics", "--now", NOW, *where])
+
+    out = capsysbinary.readouterr().out
+    assert code == 0
+    assert out.startswith(b"BEGIN:VCALENDAR\r\n")
+    assert out.count(b"\n") == out.count(b"\r\n")

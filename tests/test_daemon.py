@@ -1,0 +1,188 @@
+"""The daemon in process: it sleeps until the next due instant (capped), and applies or rejects calendar edits."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import os
+import textwrap
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from alertd.clock import FixedClock, wall_now
+from alertd.daemon import Daemon
+from alertd.outbox import NOTIFICATION
+from alertd.settings import Settings
+
+T0 = datetime(2025, 10, 30, 11, 0, tzinfo=UTC)
+
+# One reminder, due 60 s after T0.
+CALENDAR = """
+    version: 1
+    timezone: UTC
+    channels:
+      out: {type: console}
+    events:
+      - id: expiry
+        title: Truce expires
+        at: 2025-10-30T12:00
+        reminders: [59m]
+        notify: [out]
+"""
+
+EMPTY = """
+    version: 1
+    timezone: UTC
+    channels:
+      out: {type: console}
+    events: []
+"""
+
+
+def write(path: Path, text: str) -> None:
+    scratch = path.with_name(path.name + ".tmp")
+    scratch.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+    os.replace(scratch, path)
+
+
+class Running:
+    """A started daemon, its console output and how many dispatcher steps it has run."""
+
+    def __init__(self, daemon: Daemon, out: io.StringIO) -> None:
+        self.daemon = daemon
+        self.out = out
+        self.steps = 0
+        step = daemon.dispatcher.step
+
+        async def counted() -> tuple[int, datetime | None]:
+            self.steps += 1
+            return await step()
+
+        daemon.dispatcher.step = counted  # type: ignore[method-assign]
+
+    def wake_in(self) -> float:
+        """Real seconds until the armed wake-up."""
+        job = self.daemon.scheduler.get_job("wake")
+        assert job is not None, "no wake-up armed"
+        delay: float = (job.next_run_time - wall_now()).total_seconds()
+        return delay
+
+
+async def until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        assert loop.time() < deadline, "condition not reached in time"
+        await asyncio.sleep(0.02)
+
+
+Starter = Callable[..., Awaitable[Running]]
+
+
+@pytest.fixture
+async def start_daemon(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Starter]:
+    for name in list(os.environ):
+        if name.startswith("ALERTD_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    started: list[Running] = []
+
+    async def start(text: str, clock: FixedClock, **settings: Any) -> Running:
+        path = tmp_path / "calendar.yaml"
+        write(path, text)
+        out = io.StringIO()
+        values: dict[str, Any] = {"max_sleep": 30.0, "reload_interval": 3600.0, "drain_timeout": 1.0} | settings
+        daemon = Daemon(
+            Settings(**values),
+            clock=clock,
+            calendar_path=path,
+            db_url=f"sqlite:///{tmp_path / 'alertd.db'}",
+            out=out,
+        )
+        await daemon.start()
+        running = Running(daemon, out)
+        started.append(running)
+        return running
+
+    yield start
+    for running in started:
+        await running.daemon.shutdown()
+
+
+async def test_with_nothing_due_the_wake_is_at_most_max_sleep_away_and_no_step_runs_meanwhile(
+    start_daemon: Starter,
+) -> None:
+    running = await start_daemon(EMPTY, FixedClock(T0), max_sleep=30.0)
+    await until(lambda: running.daemon.scheduler.get_job("wake") is not None)
+    steps = running.steps
+    assert 0 < running.wake_in() <= 30.0
+    await asyncio.sleep(0.5)
+    assert running.steps == steps
+
+
+async def test_the_wake_is_armed_for_the_next_due_notification(start_daemon: Starter) -> None:
+    clock = FixedClock(T0)
+    running = await start_daemon(CALENDAR, clock, max_sleep=600.0)
+    await until(lambda: running.daemon.scheduler.get_job("wake") is not None)
+    due = clock.real_delay(datetime(2025, 10, 30, 11, 1, tzinfo=UTC))
+    assert due - 1.0 <= running.wake_in() <= due
+
+
+async def test_the_wake_sends_what_became_due(start_daemon: Starter) -> None:
+    clock = FixedClock(T0)
+    running = await start_daemon(CALENDAR, clock)
+    await until(lambda: running.daemon.scheduler.get_job("wake") is not None)
+    assert running.out.getvalue() == ""
+    clock.advance(60)
+    job = running.daemon.scheduler.get_job("wake")
+    assert job is not None
+    job.modify(next_run_time=wall_now())
+    await until(lambda: "Truce expires" in running.out.getvalue())
+
+
+async def test_an_edited_calendar_is_applied_on_reload(start_daemon: Starter, tmp_path: Path) -> None:
+    running = await start_daemon(CALENDAR, FixedClock(T0))
+    write(tmp_path / "calendar.yaml", CALENDAR.replace("2025-10-30T12:00", "2025-10-30T12:30"))
+    running.daemon.request_reload()
+    await until(lambda: running.daemon.calendar.events[0].starts_at == datetime(2025, 10, 30, 12, 30, tzinfo=UTC))
+    assert running.daemon.reload_error is None
+    n = NOTIFICATION.c
+    with running.daemon.engine.connect() as conn:
+        reminders = conn.execute(sa.select(n.due_at, n.state).where(n.kind == "reminder")).all()
+    assert sorted((r.due_at, r.state) for r in reminders) == [
+        (datetime(2025, 10, 30, 11, 1, tzinfo=UTC), "cancelled"),
+        (datetime(2025, 10, 30, 11, 31, tzinfo=UTC), "pending"),
+    ]
+
+
+async def test_an_edited_calendar_is_noticed_without_a_signal(start_daemon: Starter, tmp_path: Path) -> None:
+    running = await start_daemon(CALENDAR, FixedClock(T0), reload_interval=0.1)
+    write(tmp_path / "calendar.yaml", CALENDAR.replace("Truce expires", "Truce extended"))
+    await until(lambda: running.daemon.calendar.events[0].title == "Truce extended")
+    assert running.daemon.reload_error is None
+
+
+async def test_an_invalid_edit_keeps_the_last_good_calendar_and_logs_every_error(
+    start_daemon: Starter, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    running = await start_daemon(CALENDAR, FixedClock(T0))
+    before = running.daemon.calendar
+    broken = CALENDAR.replace("at: 2025-10-30T12:00", "at: 2025-13-40").replace("[out]", "[pager]")
+    path = tmp_path / "calendar.yaml"
+    write(path, broken)
+    with caplog.at_level(logging.ERROR, logger="alertd.daemon"):
+        running.daemon.request_reload()
+        await until(lambda: running.daemon.reload_error is not None)
+    assert running.daemon.calendar is before
+    errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert any("still running the last good version" in e for e in errors)
+    lines = textwrap.dedent(broken).lstrip().splitlines()
+    for needle in ("2025-13-40", "[pager]"):
+        line = next(n for n, text in enumerate(lines, 1) if needle in text)
+        assert any(f"{path}:{line}:" in e for e in errors), (needle, errors)

@@ -1,0 +1,246 @@
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+from support.factories import make_channel, make_event
+
+from alertd.domain import EventSpec
+from alertd.messages import (
+    countdown_line,
+    day_window,
+    describe_change,
+    format_day,
+    format_when,
+    relative_text,
+    render,
+)
+from alertd.planner import event_snapshot
+
+NY = "America/New_York"
+DUE = datetime(2025, 11, 9, 14, 0, tzinfo=UTC)
+
+
+def summit(**extra: Any) -> EventSpec:
+    """The Seoul summit: 11:00 KST on 30 Oct 2025 (02:00Z), a timed event."""
+    values: dict[str, Any] = {"title": "Trump–Xi meeting", "status": "tentative"} | extra
+    return make_event(
+        "trump-xi-summit", local_start=datetime(2025, 10, 30, 11, 0), timezone="Asia/Seoul", all_day=False, **values
+    )
+
+
+# --- relative wording ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("days", "text"),
+    [(0, "today"), (1, "tomorrow"), (2, "in 2 days"), (5, "in 5 days"), (21, "in 21 days")],
+)
+def test_relative_text_for_all_day_events_counts_days(days: int, text: str) -> None:
+    """All-day events are spoken of in whole days."""
+    assert relative_text(days * 86400, days, True) == text
+
+
+def test_relative_text_for_past_all_day_events() -> None:
+    """Yesterday and further back are said as such, never as a negative count."""
+    assert relative_text(-86400, -1, True) == "yesterday"
+    assert relative_text(-3 * 86400, -3, True) == "3 days ago"
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [(0, "now"), (30, "now"), (15 * 60, "in 15 minutes"), (60, "in 1 minute"), (2 * 3600, "in 2 hours")],
+)
+def test_relative_text_for_a_timed_event_later_today(seconds: int, text: str) -> None:
+    """Within a few hours a timed event is counted in minutes or hours."""
+    assert relative_text(seconds, 0, False) == text
+
+
+def test_relative_text_for_a_timed_event_many_hours_away_today() -> None:
+    """Six hours or more ahead on the same day is simply today."""
+    assert relative_text(8 * 3600, 0, False) == "today"
+
+
+def test_relative_text_for_a_timed_event_that_started() -> None:
+    """A timed event that began is ``started … ago``."""
+    assert relative_text(-2 * 3600, 0, False) == "started 2 hours ago"
+    assert relative_text(-10 * 60, 0, False) == "started 10 minutes ago"
+
+
+# --- countdown lines -----------------------------------------------------------------------------------------
+
+
+def test_countdown_line_counts_all_day_events_in_the_event_zone() -> None:
+    """At 22:00 on 9 Nov in New York it is already 10 Nov in Shanghai, yet the New York date is still tomorrow."""
+    now = datetime(2025, 11, 10, 3, 0, tzinfo=UTC)
+    line = countdown_line(make_event(), now, "Asia/Shanghai")
+    assert (line.days, line.text) == (1, "tomorrow")
+
+
+def test_countdown_line_counts_timed_events_in_the_readers_zone() -> None:
+    """The 30 Oct Seoul summit is today for a New York reader on the 29th, tomorrow for one in Seoul."""
+    now = datetime(2025, 10, 29, 13, 0, tzinfo=UTC)
+    assert countdown_line(summit(), now, NY).text == "today"
+    assert countdown_line(summit(), now, "Asia/Seoul").text == "tomorrow"
+
+
+def test_countdown_line_carries_exact_seconds() -> None:
+    """Seconds are exact elapsed time to the start, for the payload's ``countdown.seconds``."""
+    now = datetime(2025, 11, 9, 14, 0, tzinfo=UTC)
+    line = countdown_line(make_event(), now, NY)
+    assert line.seconds == int((make_event().starts_at - now).total_seconds())
+    assert line.seconds == 15 * 3600
+
+
+# --- times and dates -----------------------------------------------------------------------------------------
+
+
+def test_format_day_spells_weekday_day_month_year() -> None:
+    """Days read like ``Mon 10 Nov 2025`` (no zero padding)."""
+    assert format_day(date(2025, 11, 3)) == "Mon 3 Nov 2025"
+
+
+def test_format_when_shows_the_event_zone() -> None:
+    """A timed event is shown in its own zone with abbreviation and IANA name."""
+    assert format_when(summit()) == "Thu 30 Oct 2025 11:00 KST (Asia/Seoul)"
+
+
+def test_format_when_converts_to_another_zone() -> None:
+    """In New York the Seoul summit is the evening before."""
+    assert format_when(summit(), NY) == "Wed 29 Oct 2025 22:00 EDT (America/New_York)"
+
+
+def test_format_when_uses_the_abbreviation_in_force_on_the_day() -> None:
+    """New York is EDT before 2 Nov 2025 and EST after it."""
+    before = make_event(local_start=datetime(2025, 11, 1, 9, 0), all_day=False)
+    after = make_event(local_start=datetime(2025, 11, 3, 9, 0), all_day=False)
+    assert format_when(before) == "Sat 1 Nov 2025 09:00 EDT (America/New_York)"
+    assert format_when(after) == "Mon 3 Nov 2025 09:00 EST (America/New_York)"
+
+
+def test_format_when_shows_all_day_events_as_a_date() -> None:
+    """An all-day event is a date in its zone; it has no other-zone rendering."""
+    assert format_when(make_event()) == "Mon 10 Nov 2025 (all day, America/New_York)"
+    assert format_when(make_event(), "Asia/Shanghai") == ""
+
+
+def test_day_window_spans_whole_local_days_across_dst() -> None:
+    """2 Nov 2025 in New York is 25 hours long: from 04:00Z to 05:00Z the next day."""
+    start, end = day_window(date(2025, 11, 2), NY, 1)
+    assert (start, end) == (datetime(2025, 11, 2, 4, 0, tzinfo=UTC), datetime(2025, 11, 3, 5, 0, tzinfo=UTC))
+    assert end - start == timedelta(hours=25)
+
+
+# --- change sentences ----------------------------------------------------------------------------------------
+
+
+def test_describe_a_move() -> None:
+    """A date change reads ``moved from … to …`` (SPEC §4 example)."""
+    before = event_snapshot(make_event(local_start=datetime(2025, 11, 1)))
+    after = event_snapshot(make_event())
+    text = describe_change({"type": "changed", "before": before, "after": after})
+    assert text == "moved from Sat 1 Nov 2025 to Mon 10 Nov 2025"
+
+
+def test_describe_a_status_change_and_rename_together() -> None:
+    """Several changes are listed in one sentence."""
+    before = event_snapshot(summit())
+    after = event_snapshot(summit(status="confirmed", title="Trump–Xi summit"))
+    text = describe_change({"type": "changed", "before": before, "after": after})
+    assert text == "status changed from tentative to confirmed; renamed from “Trump–Xi meeting”"
+
+
+def test_describe_added_and_removed() -> None:
+    """Added events name their time; removed ones say their reminders are cancelled."""
+    snap = event_snapshot(summit())
+    assert describe_change({"type": "added", "before": None, "after": snap}) == (
+        "added to the calendar for Thu 30 Oct 2025 11:00"
+    )
+    assert "removed" in describe_change({"type": "removed", "before": snap, "after": None})
+
+
+# --- render --------------------------------------------------------------------------------------------------
+
+
+def test_render_reminder_names_event_and_distance() -> None:
+    """A reminder's title says what and when; its text shows the time in both zones."""
+    message = render(
+        id="rem:1",
+        kind="reminder",
+        channel=make_channel(timezone=NY),
+        due_at=datetime(2025, 10, 29, 13, 0, tzinfo=UTC),
+        now=datetime(2025, 10, 29, 13, 0, tzinfo=UTC),
+        event=summit(),
+        offset="1d",
+    )
+    assert message.title == "Trump–Xi meeting — today"
+    assert "Thu 30 Oct 2025 11:00 KST (Asia/Seoul) = Wed 29 Oct 2025 22:00 EDT (America/New_York)" in message.text
+    assert "Status: tentative" in message.text
+    assert message.countdown is not None
+    assert (message.offset, message.channel_timezone) == ("1d", NY)
+
+
+def test_render_reminder_in_the_event_zone_shows_one_time() -> None:
+    """When the channel shares the event's zone the time is not repeated."""
+    message = render(
+        id="rem:1", kind="reminder", channel=make_channel(timezone=NY), due_at=DUE, now=DUE, event=make_event()
+    )
+    assert message.text.splitlines()[1] == "Mon 10 Nov 2025 (all day, America/New_York)"
+    assert "Status" not in message.text
+
+
+def test_render_carries_late_and_sent_at() -> None:
+    """A catch-up send is marked late and stamped with the moment it is sent."""
+    sent = DUE + timedelta(hours=2)
+    message = render(
+        id="rem:1", kind="reminder", channel=make_channel(), due_at=DUE, now=sent, event=make_event(), late=True
+    )
+    assert (message.late, message.sent_at, message.due_at) == (True, sent, DUE)
+
+
+def test_render_change_describes_the_change() -> None:
+    """A change notice's text leads with what changed and carries the change for channels."""
+    before, after = make_event(local_start=datetime(2025, 11, 1)), make_event()
+    change = {"type": "changed", "before": event_snapshot(before), "after": event_snapshot(after)}
+    message = render(
+        id="chg:1", kind="change", channel=make_channel(), due_at=DUE, now=DUE, event=after, payload=change
+    )
+    assert message.title == "Changed: Trade truce expires"
+    assert message.text.startswith("Trade truce expires: moved from Sat 1 Nov 2025 to Mon 10 Nov 2025.")
+    assert message.change == change
+    assert message.offset is None
+
+
+def test_render_countdown_lists_events_soonest_first() -> None:
+    """A digest has one line per event, ordered by start, titled with the channel's local day."""
+    far = make_event("far", title="Far deadline", local_start=datetime(2025, 11, 20))
+    near = make_event("near", title="Near deadline", local_start=datetime(2025, 11, 10))
+    due = datetime(2025, 11, 9, 14, 0, tzinfo=UTC)
+    message = render(
+        id="cd:desk:20251109",
+        kind="countdown",
+        channel=make_channel(id="desk", timezone=NY),
+        due_at=due,
+        now=due,
+        digest=[far, near],
+    )
+    assert message.title == "Countdown for Sun 9 Nov 2025"
+    assert message.text.splitlines() == [
+        "• Near deadline — tomorrow (Mon 10 Nov 2025)",
+        "• Far deadline — in 11 days (Thu 20 Nov 2025)",
+    ]
+    assert [line.event.id for line in message.lines] == ["near", "far"]
+
+
+def test_render_test_notification_names_the_channel() -> None:
+    """``send-test`` needs no event."""
+    message = render(id="test:1", kind="test", channel=make_channel(id="audit"), due_at=DUE, now=DUE)
+    assert message.title == "alertd test notification"
+    assert "'audit'" in message.text
+
+
+def test_render_reminder_without_event_is_an_error() -> None:
+    """A reminder or change with no event is a programming error, reported with the notification id."""
+    with pytest.raises(ValueError, match="rem:orphan"):
+        render(id="rem:orphan", kind="reminder", channel=make_channel(), due_at=DUE, now=DUE)

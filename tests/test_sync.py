@@ -1,0 +1,347 @@
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from support.factories import make_calendar, make_channel, make_event, offsets
+
+from alertd.domain import Calendar, CountdownSpec, EventSpec
+from alertd.models import Meta
+from alertd.outbox import NOTIFICATION, Outcome, claim, record
+from alertd.store import EVENT, event_values
+from alertd.sync import SyncReport, sync_calendar
+
+NOW = datetime(2025, 10, 20, 12, 0, tzinfo=UTC)
+LATER = NOW + timedelta(hours=1)
+CHANNELS = (make_channel(id="hooks"), make_channel(id="mail", timezone="Asia/Shanghai"))
+DIGEST = CountdownSpec(within_days=14, at=time(9, 0))
+META = Meta.__table__  # type: ignore[attr-defined]
+
+
+def event(id: str = "truce-expiry", **changes: Any) -> EventSpec:
+    values: dict[str, Any] = {"reminders": offsets("7d", "1d"), "notify": ("hooks", "mail")} | changes
+    return make_event(id, **values)
+
+
+def calendar(*events: EventSpec, countdown: CountdownSpec | None = None, channels: Any = CHANNELS) -> Calendar:
+    return make_calendar(events, channels=channels, countdown=countdown)
+
+
+def sync(engine: Engine, cal: Calendar, now: datetime = NOW) -> SyncReport:
+    with engine.begin() as conn:
+        return sync_calendar(conn, cal, now=now)
+
+
+def rows(engine: Engine, **where: str) -> list[Any]:
+    query = sa.select(NOTIFICATION).order_by(NOTIFICATION.c.id)
+    for column, value in where.items():
+        query = query.where(NOTIFICATION.c[column] == value)
+    with engine.begin() as conn:
+        return list(conn.execute(query))
+
+
+def states(engine: Engine, **where: str) -> Counter[tuple[str, str]]:
+    """How many rows of each (kind, state)."""
+    return Counter((r.kind, r.state) for r in rows(engine, **where))
+
+
+def meta(engine: Engine, key: str) -> str | None:
+    with engine.begin() as conn:
+        value: str | None = conn.execute(sa.select(META.c.value).where(META.c.key == key)).scalar()
+        return value
+
+
+# --- first load ----------------------------------------------------------------------------------------------
+
+
+def test_first_sync_queues_reminders_for_every_channel(engine: Engine) -> None:
+    """Two offsets × two channels give four pending reminders."""
+    report = sync(engine, calendar(event()))
+    assert report.added == ["truce-expiry"]
+    assert report.queued == 4
+    assert states(engine) == Counter({("reminder", "pending"): 4})
+
+
+def test_first_sync_announces_nothing(engine: Engine) -> None:
+    """Bootstrapping a calendar sends no ``added`` notices: every event would otherwise be announced."""
+    sync(engine, calendar(event(), event("summit")))
+    assert rows(engine, kind="change") == []
+
+
+def test_first_sync_skips_reminders_already_past(engine: Engine) -> None:
+    """A reminder whose moment passed before the calendar was loaded is not queued (SPEC §4)."""
+    sync(engine, calendar(event()), now=datetime(2025, 11, 5, tzinfo=UTC))
+    assert {r.offset for r in rows(engine)} == {"1d"}
+
+
+def test_first_file_sync_announces_nothing_even_beside_database_events(engine: Engine) -> None:
+    """Events already made through the CLI/API do not make the first file load look like an edit."""
+    with engine.begin() as conn:
+        conn.execute(EVENT.insert().values(**event_values(event("by-api", owner="db"), revision=1, now=NOW)))
+    sync(engine, calendar(event()))
+    assert rows(engine, kind="change") == []
+
+
+def test_sync_report_reads_as_one_line(engine: Engine) -> None:
+    """The report is what the daemon logs after a reload."""
+    report = sync(engine, calendar(event()))
+    assert str(report) == "1 added, 0 changed, 0 removed; 4 notifications queued, 0 cancelled"
+
+
+def test_first_sync_stores_the_events(engine: Engine) -> None:
+    """The event is stored as revision 1, owned by the file."""
+    sync(engine, calendar(event()))
+    with engine.begin() as conn:
+        stored = conn.execute(sa.select(EVENT)).one()
+    assert (stored.id, stored.revision, stored.owner, stored.removed) == ("truce-expiry", 1, "file", False)
+
+
+# --- re-syncs ------------------------------------------------------------------------------------------------
+
+
+def test_resyncing_an_unchanged_calendar_is_a_no_op(engine: Engine) -> None:
+    """Loading the same calendar again queues, cancels and announces nothing."""
+    cal = calendar(event(), countdown=DIGEST)
+    sync(engine, cal)
+    before = [tuple(r) for r in rows(engine)]
+    report = sync(engine, cal, now=LATER)
+    assert (report.queued, report.cancelled, report.added, report.changed, report.removed) == (0, 0, [], [], [])
+    assert [tuple(r) for r in rows(engine)] == before
+
+
+def test_an_added_event_is_announced_after_the_first_sync(engine: Engine) -> None:
+    """A new event in a known calendar gets an ``added`` notice on each of its channels."""
+    sync(engine, calendar(event()))
+    report = sync(engine, calendar(event(), event("summit", local_start=datetime(2025, 10, 30))), now=LATER)
+    assert report.added == ["summit"]
+    notices = rows(engine, kind="change")
+    assert [r.id for r in notices] == ["chg:summit:1:hooks", "chg:summit:1:mail"]
+    assert {r.payload["type"] for r in notices} == {"added"}
+
+
+def test_moving_an_event_replans_its_reminders(engine: Engine) -> None:
+    """Old reminders are cancelled and new ones are pending at the new dates."""
+    sync(engine, calendar(event()))
+    old_ids = {r.id for r in rows(engine, kind="reminder")}
+    report = sync(engine, calendar(event(local_start=datetime(2025, 11, 12))), now=LATER)
+    assert report.changed == ["truce-expiry"]
+    reminders = rows(engine, kind="reminder")
+    assert {r.id for r in reminders if r.state == "cancelled"} == old_ids
+    assert {r.due_at for r in reminders if r.state == "pending"} == {
+        datetime(2025, 11, 5, 14, 0, tzinfo=UTC),
+        datetime(2025, 11, 11, 14, 0, tzinfo=UTC),
+    }
+
+
+def test_moving_an_event_queues_one_change_notice_per_channel(engine: Engine) -> None:
+    """Each channel hears once that the event moved, due at the moment of the change."""
+    sync(engine, calendar(event()))
+    sync(engine, calendar(event(local_start=datetime(2025, 11, 12))), now=LATER)
+    notices = rows(engine, kind="change")
+    assert [(r.id, r.state, r.due_at) for r in notices] == [
+        ("chg:truce-expiry:2:hooks", "pending", LATER),
+        ("chg:truce-expiry:2:mail", "pending", LATER),
+    ]
+    assert notices[0].payload["type"] == "changed"
+
+
+def test_moving_an_event_twice_gives_each_move_its_own_notice(engine: Engine) -> None:
+    """Every revision is a separate notice, so the second move is not mistaken for a duplicate."""
+    sync(engine, calendar(event()))
+    sync(engine, calendar(event(local_start=datetime(2025, 11, 12))), now=LATER)
+    sync(engine, calendar(event(local_start=datetime(2025, 11, 14))), now=LATER + timedelta(hours=1))
+    assert len(rows(engine, kind="change", channel="hooks")) == 2
+
+
+def test_moving_an_event_keeps_sent_reminders_in_history(engine: Engine) -> None:
+    """A reminder already delivered stays ``sent`` when the event later moves."""
+    sync(engine, calendar(event()))
+    due = datetime(2025, 11, 3, 14, 0, tzinfo=UTC)
+    with engine.begin() as conn:
+        claimed = claim(conn, now=due, worker="w", lease_until=due + timedelta(minutes=5), limit=10)
+        record(conn, [Outcome(id=c.id, state="sent", at=due) for c in claimed], worker="w")
+    sync(engine, calendar(event(local_start=datetime(2025, 11, 12))), now=due + timedelta(hours=1))
+    assert states(engine, kind="reminder", offset="7d")[("reminder", "sent")] == 2
+
+
+def test_moving_an_event_into_the_near_future_skips_past_reminders(engine: Engine) -> None:
+    """Reminders already due at the new date are not sent; the change notice still is (SPEC §4)."""
+    sync(engine, calendar(event()))
+    sync(engine, calendar(event(local_start=datetime(2025, 10, 23))), now=LATER)
+    pending = rows(engine, state="pending")
+    assert {(r.kind, r.offset) for r in pending} == {("reminder", "1d"), ("change", None)}
+
+
+def test_cancelling_an_event_cancels_its_reminders_and_says_so(engine: Engine) -> None:
+    """A status change to cancelled withdraws the reminders and sends a change notice."""
+    sync(engine, calendar(event()))
+    sync(engine, calendar(event(status="cancelled")), now=LATER)
+    assert states(engine, kind="reminder") == Counter({("reminder", "cancelled"): 4})
+    notices = rows(engine, kind="change")
+    assert len(notices) == 2
+    assert notices[0].payload["after"]["status"] == "cancelled"
+
+
+def test_editing_only_notes_replans_nothing_and_announces_nothing(engine: Engine) -> None:
+    """A detail that does not affect timing bumps the revision but sends no notice and keeps the reminders."""
+    sync(engine, calendar(event()))
+    report = sync(engine, calendar(event(notes="extended talks")), now=LATER)
+    assert report.cancelled == 0
+    assert rows(engine, kind="change") == []
+    assert states(engine) == Counter({("reminder", "pending"): 4})
+
+
+def test_moving_an_event_back_restores_its_original_reminders(engine: Engine) -> None:
+    """Moving away and back re-uses the original ids: the same rows are pending again, none duplicated."""
+    sync(engine, calendar(event()))
+    original = {r.id for r in rows(engine, kind="reminder")}
+    sync(engine, calendar(event(local_start=datetime(2025, 11, 12))), now=LATER)
+    sync(engine, calendar(event()), now=LATER + timedelta(hours=1))
+    pending = {r.id for r in rows(engine, kind="reminder", state="pending")}
+    assert pending == original
+    assert len(rows(engine, kind="reminder")) == 8
+
+
+def test_dropping_a_channel_from_an_event_cancels_its_reminders_there(engine: Engine) -> None:
+    """An event that stops notifying a channel leaves nothing pending for it on that channel."""
+    sync(engine, calendar(event()))
+    sync(engine, calendar(event(notify=("hooks",))), now=LATER)
+    assert {r.state for r in rows(engine, kind="reminder", channel="mail")} == {"cancelled"}
+    assert {r.state for r in rows(engine, kind="reminder", channel="hooks")} == {"pending"}
+
+
+# --- removals ------------------------------------------------------------------------------------------------
+
+
+def test_removing_an_event_cancels_its_pending_notifications(engine: Engine) -> None:
+    """An event deleted from the file keeps no pending reminder."""
+    sync(engine, calendar(event(), event("summit")))
+    report = sync(engine, calendar(event("summit")), now=LATER)
+    assert report.removed == ["truce-expiry"]
+    assert states(engine, event_id="truce-expiry", kind="reminder") == Counter({("reminder", "cancelled"): 4})
+    assert states(engine, event_id="summit", kind="reminder") == Counter({("reminder", "pending"): 4})
+
+
+def test_removing_an_event_notifies_its_channels(engine: Engine) -> None:
+    """Each channel of the removed event gets one ``removed`` change notice."""
+    sync(engine, calendar(event(), event("summit")))
+    sync(engine, calendar(event("summit")), now=LATER)
+    notices = rows(engine, kind="change", state="pending")
+    assert [(r.id, r.payload["type"]) for r in notices] == [
+        ("chg:truce-expiry:2:hooks", "removed"),
+        ("chg:truce-expiry:2:mail", "removed"),
+    ]
+
+
+def test_removed_event_is_kept_as_removed(engine: Engine) -> None:
+    """The event row stays for history, marked removed, with a new revision."""
+    sync(engine, calendar(event(), event("summit")))
+    sync(engine, calendar(event("summit")), now=LATER)
+    with engine.begin() as conn:
+        stored = conn.execute(sa.select(EVENT).where(EVENT.c.id == "truce-expiry")).one()
+    assert (stored.removed, stored.revision) == (True, 2)
+
+
+def test_readding_a_removed_event_revives_its_reminders(engine: Engine) -> None:
+    """An event put back in the file is announced as added and its reminders are pending again."""
+    sync(engine, calendar(event(), event("summit")))
+    sync(engine, calendar(event("summit")), now=LATER)
+    report = sync(engine, calendar(event(), event("summit")), now=LATER + timedelta(hours=1))
+    assert report.added == ["truce-expiry"]
+    assert states(engine, event_id="truce-expiry", kind="reminder") == Counter({("reminder", "pending"): 4})
+    assert rows(engine, id="chg:truce-expiry:3:hooks")[0].payload["type"] == "added"
+
+
+def test_removing_a_channel_cancels_its_rows(engine: Engine) -> None:
+    """Nothing is left pending for a channel that no longer exists."""
+    sync(engine, calendar(event(), countdown=DIGEST))
+    sync(
+        engine,
+        calendar(event(notify=("hooks",)), countdown=DIGEST, channels=[make_channel(id="hooks")]),
+        now=LATER,
+    )
+    assert {r.state for r in rows(engine, channel="mail")} == {"cancelled"}
+    assert {r.state for r in rows(engine, channel="hooks", kind="reminder")} == {"pending"}
+
+
+def test_database_owned_events_are_left_to_the_database(engine: Engine) -> None:
+    """An id owned by the CLI/API is skipped by the file, and not removed when the file lacks it."""
+    owned = event("by-api", owner="db")
+    with engine.begin() as conn:
+        conn.execute(EVENT.insert().values(**event_values(owned, revision=1, now=NOW)))
+    report = sync(engine, calendar(event(), event("by-api")))
+    assert report.skipped == ["by-api"]
+    report = sync(engine, calendar(event()), now=LATER)
+    assert report.removed == []
+
+
+# --- countdowns ----------------------------------------------------------------------------------------------
+
+
+def test_countdowns_are_planned_and_fingerprinted(engine: Engine) -> None:
+    """Digests are queued for each channel and the plan's fingerprint is remembered in meta."""
+    sync(engine, calendar(event(), countdown=DIGEST))
+    assert {r.channel for r in rows(engine, kind="countdown")} == {"hooks", "mail"}
+    assert meta(engine, "countdown_fingerprint") is not None
+
+
+def test_unchanged_countdown_inputs_keep_the_fingerprint(engine: Engine) -> None:
+    """An identical calendar leaves the fingerprint (and the digests) as they were."""
+    cal = calendar(event(), countdown=DIGEST)
+    sync(engine, cal)
+    first = meta(engine, "countdown_fingerprint")
+    sync(engine, cal, now=LATER)
+    assert meta(engine, "countdown_fingerprint") == first
+
+
+def test_changing_the_digest_time_moves_queued_digests(engine: Engine) -> None:
+    """A new ``countdown.at`` moves every queued digest to the new time and updates the fingerprint."""
+    sync(engine, calendar(event(), countdown=DIGEST))
+    first = meta(engine, "countdown_fingerprint")
+    count = len(rows(engine, kind="countdown", channel="hooks"))
+    sync(engine, calendar(event(), countdown=CountdownSpec(within_days=14, at=time(10, 0))), now=LATER)
+    assert meta(engine, "countdown_fingerprint") != first
+    digests = rows(engine, kind="countdown", channel="hooks", state="pending")
+    assert len(digests) == count
+    assert {(r.next_at.hour, r.due_at.hour) for r in digests} == {(10, 10)}
+    assert {r.expires_at - r.due_at for r in digests} == {timedelta(days=1)}
+
+
+def test_changing_the_digest_time_never_gives_a_day_two_digests(engine: Engine) -> None:
+    """Today's digest, already sent at 09:00, is not sent again at 10:00 when the time changes."""
+    sync(engine, calendar(event(), countdown=DIGEST))
+    first_due = min(r.due_at for r in rows(engine, kind="countdown", channel="hooks"))
+    with engine.begin() as conn:
+        claimed = claim(conn, now=first_due, worker="w", lease_until=first_due + timedelta(minutes=5), limit=10)
+        record(conn, [Outcome(id=c.id, state="sent", at=first_due) for c in claimed], worker="w")
+    later_digest = CountdownSpec(within_days=14, at=time(10, 0))
+    sync(engine, calendar(event(), countdown=later_digest), now=first_due + timedelta(minutes=1))
+    day = first_due.date()
+    todays = [r for r in rows(engine, kind="countdown", channel="hooks") if r.due_at.date() == day]
+    assert [r.state for r in todays] == ["sent"]
+
+
+def test_changing_a_channel_zone_moves_its_digests(engine: Engine) -> None:
+    """Digests follow the channel's zone: moving a channel to Tokyo moves its 09:00 to 00:00Z."""
+    sync(engine, calendar(event(), countdown=DIGEST))
+    tokyo = (make_channel(id="hooks", timezone="Asia/Tokyo"), CHANNELS[1])
+    sync(engine, calendar(event(), countdown=DIGEST, channels=tokyo), now=LATER)
+    digests = rows(engine, kind="countdown", channel="hooks", state="pending")
+    assert {(r.due_at.hour, r.due_at.minute) for r in digests} == {(0, 0)}
+
+
+def test_turning_countdowns_off_cancels_queued_digests(engine: Engine) -> None:
+    """Removing ``countdown`` from the defaults leaves no digest pending."""
+    sync(engine, calendar(event(), countdown=DIGEST))
+    sync(engine, calendar(event()), now=LATER)
+    assert {r.state for r in rows(engine, kind="countdown")} == {"cancelled"}
+
+
+def test_removing_the_last_event_cancels_its_digests(engine: Engine) -> None:
+    """With nothing left to count down, no digest stays pending."""
+    sync(engine, calendar(event(), event("summit"), countdown=DIGEST))
+    sync(engine, calendar(event("summit", status="cancelled"), countdown=DIGEST), now=LATER)
+    assert {r.state for r in rows(engine, kind="countdown")} == {"cancelled"}
