@@ -30,6 +30,7 @@ _EVENT = ("id", "title", "at", "timezone", "status", "tags", "source", "notes", 
 _EVENT_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _AT = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?(?:Z|[+-]\d{2}:\d{2})?)?$")
 _AT_HELP = "write 2025-11-10 (all day), 2025-11-10T00:01 (local time) or 2025-11-10T00:01-05:00"
+_FIRST_YEAR, _LAST_YEAR = 1900, 2999
 _NO_DEFAULTS = Defaults(reminders=(), all_day_at=time(9, 0), countdown=None, notify=())
 
 
@@ -198,6 +199,10 @@ def _start(ck: Checker, path: KeyPath, raw: Any, tz_name: str) -> tuple[datetime
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         ck.error(path, f"bad date/time {text!r}: {_AT_HELP}")
+        return None
+    if not _FIRST_YEAR <= parsed.year <= _LAST_YEAR:
+        # Zone conversion and reminder offsets (up to 10 years) would leave datetime's range near year 1 or 9999.
+        ck.error(path, f"date {text!r} is out of range: use a year from {_FIRST_YEAR} to {_LAST_YEAR}")
         return None
     tz = zone(tz_name)
     if parsed.tzinfo is not None:

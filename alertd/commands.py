@@ -13,11 +13,12 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 
 from alertd.calendar import load_calendar
+from alertd.calendar_schema import suggest
 from alertd.clock import SystemClock
 from alertd.db import create_engine, describe_db_error, migrate
 from alertd.domain import Planned
 from alertd.errors import DeliveryError, StorageError, UsageError
-from alertd.health import ChannelHealth, clear_failing, failing_channels
+from alertd.health import ChannelHealth, clear_failing, failing_channels, waiting
 from alertd.messages import render
 from alertd.outbox import ATTEMPT, NOTIFICATION, Outcome, enqueue, record
 from alertd.preview import preview
@@ -82,22 +83,27 @@ def _engine(url: str) -> sa.Engine:
     return engine
 
 
-def _health_json(failing: dict[str, ChannelHealth]) -> list[dict[str, str]]:
+def _health_json(failing: dict[str, ChannelHealth], held: dict[str, int]) -> list[dict[str, Any]]:
     return [
-        {"channel": h.channel, "since": h.since.strftime("%Y-%m-%dT%H:%M:%SZ"), "reason": h.reason}
+        {
+            "channel": h.channel,
+            "since": h.since.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "reason": h.reason,
+            "held": held.get(h.channel, 0),
+        }
         for h in sorted(failing.values(), key=lambda h: h.channel)
     ]
 
 
-def _print_health(failing: dict[str, ChannelHealth]) -> None:
+def _print_health(failing: dict[str, ChannelHealth], held: dict[str, int]) -> None:
     """The channel health section: failing channels first, so nobody reads a history of held rows puzzled."""
     if not failing:
         print("all channels healthy")
         return
     print("FAILING CHANNELS (notifications held; 'alertd send-test CHANNEL' clears once it succeeds)")
     _table(
-        ["CHANNEL", "FAILING SINCE (UTC)", "REASON"],
-        [[h["channel"], h["since"], h["reason"]] for h in _health_json(failing)],
+        ["CHANNEL", "FAILING SINCE (UTC)", "HELD", "REASON"],
+        [[h["channel"], h["since"], str(h["held"]), h["reason"]] for h in _health_json(failing, held)],
     )
 
 
@@ -128,6 +134,7 @@ def history(args: argparse.Namespace, settings: Settings) -> int:
     try:
         with engine.connect() as conn:
             failing = failing_channels(conn)
+            held = waiting(conn, list(failing), now=SystemClock().now())
             rows = [] if only_channels else conn.execute(query.order_by(n.due_at, n.id).limit(args.limit)).all()
     except DBAPIError as exc:
         raise StorageError(describe_db_error(str(engine.url), exc)) from None
@@ -135,9 +142,9 @@ def history(args: argparse.Namespace, settings: Settings) -> int:
         engine.dispose()
     if only_channels:
         if args.format == "json":
-            _print_json(_health_json(failing))
+            _print_json(_health_json(failing, held))
         else:
-            _print_health(failing)
+            _print_health(failing, held)
         return 0
     if args.format == "json":
         _print_json(
@@ -171,7 +178,7 @@ def history(args: argparse.Namespace, settings: Settings) -> int:
         for r in rows
     ]
     if failing:
-        _print_health(failing)
+        _print_health(failing, held)
         print()
     _table(["DUE (UTC)", "STATE", "TRIES", "CHANNEL", "ID", "LAST ERROR"], table)
     return 0
@@ -190,13 +197,14 @@ def send_test(args: argparse.Namespace, settings: Settings) -> int:
     calendar, _ = load_calendar(args.calendar or settings.calendar, environ=calendar_environ())
     spec = calendar.channels.get(args.channel)
     if spec is None:
-        known = ", ".join(sorted(calendar.channels)) or "none"
-        raise UsageError(f"no channel {args.channel!r} in the calendar (channels: {known})")
+        # A near miss is usually a typo: name the closest id, or list them all when nothing is close.
+        hint = suggest(args.channel, calendar.channels) or "(it declares no channels)"
+        raise UsageError(f"no channel {args.channel!r} in the calendar {hint}")
     now = SystemClock().now()
     message = render(id=f"test:{spec.id}:{now:%Y%m%dT%H%M%S%fZ}", kind="test", channel=spec, due_at=now, now=now)
 
     async def send() -> str:
-        async with make_client(settings.http_timeout) as http:
+        async with make_client(settings.http_timeout, allow_private=settings.allow_private_targets) as http:
             channels, _ = build_channels({spec.id: spec}, ChannelContext(http=http, out=sys.stdout, settings=settings))
             return await channels[spec.id].send(message)
 

@@ -26,6 +26,7 @@ from alertd.calendar import load_calendar
 from alertd.channel_state import MetaState
 from alertd.channels import REGISTRY, Channel, ChannelContext
 from alertd.channels.http import make_client
+from alertd.channels.scrub import ScrubbedChannel, channel_secrets
 from alertd.clock import Clock, wall_now
 from alertd.db import InstanceLock, create_engine, describe_db_error, is_sqlite, migrate, sqlite_path
 from alertd.dispatcher import Dispatcher, DispatchSettings
@@ -36,6 +37,7 @@ from alertd.outbox import reclaim
 from alertd.retry import RetryPolicy
 from alertd.settings import Settings, calendar_environ
 from alertd.sync import events_revision, sync_calendar
+from alertd.wakeup import DueListener
 
 if TYPE_CHECKING:
     from alertd.api import HttpServer
@@ -51,7 +53,8 @@ def build_channels(specs: Mapping[str, ChannelSpec], ctx: ChannelContext) -> tup
     limits: dict[str, int] = {}
     for cid, spec in specs.items():
         kind = REGISTRY[spec.type]
-        channels[cid] = kind.build(spec, ctx)
+        # Wrapped so that no answer or error of a channel can carry a credential into logs, history or the API.
+        channels[cid] = ScrubbedChannel(kind.build(spec, ctx), channel_secrets(spec, ctx.settings))
         limits[cid] = kind.concurrency
     return channels, limits
 
@@ -74,6 +77,10 @@ class Daemon:
         self._lock: InstanceLock | None = None
         self._http: httpx.AsyncClient | None = None
         self._pump: asyncio.Task[None] | None = None
+        # PostgreSQL only: hears other replicas (and CLI/API writers) queue work sooner than our next wake-up.
+        self._listener: DueListener | None = None
+        # The virtual instant the timer is armed for; None while the loop is busy (then every NOTIFY wakes it).
+        self._next_wake: datetime | None = None
         self.metrics = Metrics()
         self._web: HttpServer | None = None
         # Where the HTTP API listens once started (port 0 in the settings picks a free one).
@@ -105,7 +112,7 @@ class Daemon:
         if orphans:
             log.warning("%d notifications were being sent when alertd last stopped; resending them", orphans)
         log.info("calendar %s: %s", self.calendar_path, report)
-        self._http = make_client(self.settings.http_timeout)
+        self._http = make_client(self.settings.http_timeout, allow_private=self.settings.allow_private_targets)
         # Channel state lives in the database, so replicas and restarts share it (e.g. Slack cards' ts).
         self.ctx = ChannelContext(http=self._http, out=self.out, settings=self.settings, state=MetaState(self.engine))
         channels, limits = build_channels(calendar.channels, self.ctx)
@@ -131,10 +138,31 @@ class Daemon:
         self.metrics.watch_queue(self.engine, self.clock)
         self.scheduler.start()
         self.scheduler.add_job(self._check_reload, "interval", seconds=s.reload_interval, id="reload")
-        self.scheduler.add_job(self._reclaim, "interval", seconds=30, id="reclaim")
+        # At least four checks per lease: a dead replica's rows wait at most about 1.25 leases to be resent.
+        self.scheduler.add_job(self._reclaim, "interval", seconds=min(30.0, max(1.0, s.lease / 4)), id="reclaim")
         self._pump = asyncio.create_task(self._run_pump())
+        if not is_sqlite(self.engine):
+            self._start_listener()
         if s.http_port is not None:
             await self._start_http(s.http_host, s.http_port)
+
+    def _start_listener(self) -> None:
+        loop = asyncio.get_running_loop()
+
+        def heard(due: datetime | None) -> None:
+            loop.call_soon_threadsafe(self._heard, due)
+
+        def connected() -> None:
+            # NOTIFYs sent while we were not listening are lost: a dispatcher step re-reads what is due (catch-up).
+            loop.call_soon_threadsafe(self.dispatcher.kick.set)
+
+        self._listener = DueListener(self.engine.url, on_due=heard, on_connect=connected)
+        self._listener.start()
+
+    def _heard(self, due: datetime | None) -> None:
+        if due is None or self._next_wake is None or due < self._next_wake:
+            log.debug("wake: another writer queued work due %s", due)
+            self.dispatcher.kick.set()
 
     async def _start_http(self, host: str, port: int) -> None:
         # Imported here: a daemon without ALERTD_HTTP_PORT never loads the web stack.
@@ -181,6 +209,9 @@ class Daemon:
             await self._http.aclose()
         if hasattr(self, "engine"):
             self.engine.dispose()
+        if self._listener is not None:
+            await asyncio.to_thread(self._listener.stop)
+            self._listener = None
         if self._lock is not None:
             self._lock.release()
         log.info("stopped")
@@ -189,6 +220,7 @@ class Daemon:
         pause = 1.0
         while not self._stopping.is_set():
             self.dispatcher.kick.clear()
+            self._next_wake = None
             try:
                 claimed, due = await self.dispatcher.step()
             except (DBAPIError, StorageError):
@@ -205,8 +237,8 @@ class Daemon:
             if claimed:
                 await asyncio.sleep(0)
                 continue
-            if self.dispatcher.inflight == 0:
-                self._arm(due)
+            # Armed even with sends in flight: a hanging receiver must not hold back other channels' due rows.
+            self._arm(due)
             await self.dispatcher.kick.wait()
 
     async def _wait_kick(self, seconds: float) -> None:
@@ -217,6 +249,7 @@ class Daemon:
         """Wake at ``due`` (or after the longest sleep, in case the wall clock jumped or another writer queued)."""
         delay = self.settings.max_sleep if due is None else min(self.clock.real_delay(due), self.settings.max_sleep)
         run_at = wall_now() + timedelta(seconds=delay)
+        self._next_wake = self.clock.now() + timedelta(seconds=delay * self.clock.speed)
         self.scheduler.add_job(self._wake, DateTrigger(run_date=run_at), id="wake", replace_existing=True)
 
     async def _wake(self) -> None:

@@ -120,7 +120,8 @@ class Dispatcher:
     async def step(self) -> tuple[int, datetime | None]:
         """One round: store finished outcomes, claim what is due, start sending it.
 
-        Returns how many notifications were claimed and, when nothing is in flight, when the next one is due.
+        Returns how many notifications were claimed and when the next one is due (channels with a full queue
+        left out: a finishing send steps again).
         """
         results, self._results = self._results, []
         marks, self._marks = self._marks, []
@@ -130,8 +131,9 @@ class Dispatcher:
         if busy and len(busy) == len(self._caps):
             # Every channel has a full queue: a claim would skip them all, after scanning every due row to say so.
             room = 0
-        # The next due instant only matters when nothing is in flight (a finishing send steps again anyway).
-        want_due = not self._inflight
+        # Wanted even with sends in flight: one may hang until its timeout, and rows coming due meanwhile on other
+        # channels must not wait for it to finish.
+        want_due = True
         try:
             work, due = await self.db(self._step_sync, results, now, room, busy, want_due, marks)
         except (DBAPIError, StorageError) as exc:
@@ -147,7 +149,7 @@ class Dispatcher:
             self._inflight[task] = w.item.channel
             task.add_done_callback(self._done)
         self.sent_total += sum(1 for r in results if r.state == "sent")
-        return len(work), (None if self._inflight else due)
+        return len(work), due
 
     def _report_db_down(self, exc: BaseException) -> None:
         text = describe_db_error(str(self.engine.url), exc) if isinstance(exc, DBAPIError) else str(exc)
@@ -185,7 +187,7 @@ class Dispatcher:
             due = None
             if not claimed and want_due:
                 # Failing channels wait for a clear (the daemon kicks), starved ones for their bucket.
-                due = next_due(conn, skip_channels=[*self._failing, *self._starved])
+                due = next_due(conn, skip_channels=[*self._failing, *self._starved, *busy])
                 refills = [self._buckets[c].ready_at() for c in self._starved if c in self._buckets]
                 due = min([d for d in (due, *refills) if d is not None], default=None)
         return work, due

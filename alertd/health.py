@@ -26,6 +26,7 @@ __all__ = [
     "health_revision",
     "is_destination_failure",
     "mark_failing",
+    "waiting",
 ]
 
 META = Meta.__table__  # type: ignore[attr-defined]
@@ -111,3 +112,18 @@ def clear_failing(conn: sa.Connection, channel: str, *, now: datetime) -> tuple[
     ).rowcount
     _bump(conn)
     return mark, released or 0
+
+
+def waiting(conn: sa.Connection, channels: list[str], *, now: datetime) -> dict[str, int]:
+    """How many queued notifications of each of ``channels`` are already due: what a failing channel is holding."""
+    if not channels:
+        return {}
+    n = NOTIFICATION.c
+    rows = conn.execute(
+        sa.select(n.channel, sa.func.count())
+        .where(n.channel.in_(channels), n.state.in_(ACTIVE_STATES), n.next_at <= now)
+        .group_by(n.channel)
+    ).all()
+    counts = {c: 0 for c in channels}
+    counts.update({channel: int(count) for channel, count in rows})
+    return counts

@@ -119,8 +119,8 @@ def check_locale(ck: Checker, value: Any, path: KeyPath) -> str | None:
     """A shipped locale name, or an error suggesting the closest one (``zh-CN`` → ``zh``)."""
     if isinstance(value, str) and value in LOCALES:
         return value
-    text = value if isinstance(value, str) else repr(value)
+    text = str(value)
     language = re.split(r"[-_]", text, maxsplit=1)[0].lower()
     hint = f"(did you mean {language!r}?)" if language in LOCALES else suggest(text, LOCALES)
-    ck.error(path, f"unknown locale {text!r} {hint}")
+    ck.error(path, f"unknown locale {value!r} {hint}")
     return None

@@ -38,7 +38,7 @@ class _Text(logging.Formatter):
 class _Json(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         data = {
-            "at": getattr(record, "at", None),
+            "time": getattr(record, "at", None),
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),

@@ -36,8 +36,9 @@ def when_both(event: EventSpec, tz_name: str, locale: str) -> tuple[str, str]:
 
 def countdown_line(event: EventSpec, now: datetime, tz_name: str, *, locale: str = DEFAULT_LOCALE) -> CountdownLine:
     """How far ``event`` is from ``now`` in seconds and in calendar days, worded in ``locale``."""
-    # An all-day event is a date in its own zone, so its days are counted there; a timed one in the reader's.
-    tz = zone(event.timezone if event.all_day else tz_name)
+    # Days are counted from the reader's own date, the date a digest is titled with. An all-day event is a date
+    # (in its own zone), so it is compared as that date; a timed one by its start's date in the reader's zone.
+    tz = zone(tz_name)
     today = now.astimezone(tz).date()
     day = event.local_start.date() if event.all_day else event.starts_at.astimezone(tz).date()
     seconds = int((event.starts_at - now).total_seconds())

@@ -11,7 +11,7 @@ from alertd.message_parts import countdown_line
 from alertd.messages_change import change_words
 from alertd.messages_countdown import countdown_lines, countdown_words
 from alertd.messages_reminder import reminder_words
-from alertd.messages_test import test_words
+from alertd.messages_sendtest import sendtest_words
 from alertd.timeexpr import zone
 
 __all__ = ["render_default"]
@@ -49,7 +49,7 @@ def render_default(
         title, text = countdown_words(lines, due_at.astimezone(zone(tz_name)).date(), locale)
         return Message(**base, title=title, text=text, lines=lines)
     if kind == "test":
-        title, text = test_words(channel.id, locale)
+        title, text = sendtest_words(channel.id, locale)
         return Message(**base, title=title, text=text)
     if event is None:
         raise ValueError(f"{kind} notification {id} has no event")

@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = "text"
     log_level: str = "INFO"
     http_timeout: float = Field(default=15.0, gt=0)
+    # false: HTTP deliveries to loopback, private, link-local, multicast or reserved addresses fail permanently
+    # (checked on the address actually dialled). True by default, as self-hosted receivers are often local.
+    allow_private_targets: bool = True
     max_attempts: int = Field(default=10, ge=1)
     retry_base: float = Field(default=2.0, gt=0)
     retry_cap: float = Field(default=3600.0, gt=0)

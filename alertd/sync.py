@@ -17,6 +17,7 @@ from alertd.errors import CalendarError
 from alertd.eventdraft import EventDraft, resolve_draft
 from alertd.models import Meta
 from alertd.outbox import NOTIFICATION, cancel, enqueue
+from alertd.pglocks import PLANNING, lock_for_transaction
 from alertd.planner import event_fingerprint, plan_changes, plan_countdowns, plan_reminders
 from alertd.store import EVENT, event_from_row, event_values, load_events
 
@@ -87,6 +88,8 @@ def _replan(conn: sa.Connection, batch: _Batch, event: EventSpec, report: SyncRe
 
 def sync_calendar(conn: sa.Connection, calendar: Calendar, *, now: datetime) -> SyncReport:
     """Apply ``calendar`` to the database inside the caller's transaction."""
+    # Replicas reload the same file at about the same moment: the second waits, then finds nothing to change.
+    lock_for_transaction(conn, PLANNING)
     report = SyncReport()
     batch = _Batch(conn, now, report)
     known = {
@@ -185,6 +188,7 @@ def apply_event(
     Re-plans its reminders, queues its change notice, refreshes the countdown digests and bumps ``events_rev``,
     all inside the caller's transaction. Returns the report and the event's new revision.
     """
+    lock_for_transaction(conn, PLANNING)
     report = SyncReport()
     batch = _Batch(conn, now, report)
     row = conn.execute(sa.select(EVENT).where(EVENT.c.id == event.id)).one_or_none()

@@ -88,7 +88,7 @@ def _check_one(ck: Checker, source: str, path: KeyPath, sample: Mapping[str, Any
     try:
         ast = _ENV.parse(source)
     except TemplateSyntaxError as exc:
-        error(exc.lineno, f"template syntax error: {exc.message}; see docs/messages.md")
+        error(exc.lineno, f"template syntax error: {(exc.message or '').rstrip('.')}; see docs/messages.md")
         return False
     unknown = sorted(meta.find_undeclared_variables(ast) - set(VARIABLES))
     for name in unknown:
@@ -99,7 +99,8 @@ def _check_one(ck: Checker, source: str, path: KeyPath, sample: Mapping[str, Any
         _compiled(source).render(sample)
     except Exception as exc:
         # E.g. ``event.titel`` or ``event.title`` in a countdown: StrictUndefined names the culprit.
-        error(1, f"template fails on a sample message: {exc}; see docs/messages.md for the variables of each kind")
+        cause = str(exc).rstrip(".")
+        error(1, f"template fails on a sample message: {cause}; see docs/messages.md for the variables of each kind")
         return False
     return True
 

@@ -59,6 +59,9 @@ def parse_offset(text: str) -> Offset:
         raise ValueError(
             f"bad offset {text!r}: write a number and a unit (w, d, h, m, s), e.g. 7d, 2h, 0m, or +1d for after"
         )
+    if any(len((match.group(k) or "").lstrip("0")) > 9 for k in "wdhms"):
+        # Far past the limit below, and int() refuses strings of more than 4300 digits with its own message.
+        raise ValueError(f"offset {text!r} is longer than {_MAX_DAYS} days")
     parts = {k: int(match.group(k) or 0) for k in "wdhms"}
     days = parts["w"] * 7 + parts["d"]
     seconds = parts["h"] * 3600 + parts["m"] * 60 + parts["s"]

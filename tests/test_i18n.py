@@ -157,3 +157,10 @@ def test_a_shipped_locale_loads(tmp_path: Path) -> None:
     path.write_text("version: 1\nchannels:\n  desk: {type: console, locale: ja}\n", encoding="utf-8")
     calendar, _ = load_calendar(path, environ={})
     assert calendar.channels["desk"].locale == "ja"
+
+
+def test_a_locale_that_is_not_text_is_an_error(tmp_path: Path) -> None:
+    """``locale: 5`` is reported at its line like any other unknown locale."""
+    found = _load_issues(tmp_path, "version: 1\nchannels:\n  desk: {type: console, locale: 5}\n")
+    assert [(i.line, i.path) for i in found] == [(3, "channels.desk.locale")]
+    assert "unknown locale 5" in found[0].message

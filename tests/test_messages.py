@@ -71,11 +71,13 @@ def test_relative_text_for_a_timed_event_that_started() -> None:
 # --- countdown lines -----------------------------------------------------------------------------------------
 
 
-def test_countdown_line_counts_all_day_events_in_the_event_zone() -> None:
-    """At 22:00 on 9 Nov in New York it is already 10 Nov in Shanghai, yet the New York date is still tomorrow."""
+def test_countdown_line_counts_all_day_events_from_the_readers_date() -> None:
+    """At 22:00 on 9 Nov in New York it is already 10 Nov in Shanghai: the 10 Nov event is today for that reader."""
     now = datetime(2025, 11, 10, 3, 0, tzinfo=UTC)
-    line = countdown_line(make_event(), now, "Asia/Shanghai")
-    assert (line.days, line.text) == (1, "tomorrow")
+    shanghai = countdown_line(make_event(), now, "Asia/Shanghai")
+    new_york = countdown_line(make_event(), now, "America/New_York")
+    assert (shanghai.days, shanghai.text) == (0, "today")
+    assert (new_york.days, new_york.text) == (1, "tomorrow")
 
 
 def test_countdown_line_counts_timed_events_in_the_readers_zone() -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import ipaddress
 import json as jsonlib
 import re
 import socket
@@ -20,16 +21,19 @@ from urllib.parse import urlsplit
 
 import aiohttp
 import httpx
-from httpx_aiohttp import HttpxAiohttpClient
+from httpx_aiohttp import AiohttpTransport, HttpxAiohttpClient
 
 from alertd.errors import DeliveryError
 from alertd.retry import parse_retry_after
 
 __all__ = [
+    "PRIVATE_SETTING",
     "USER_AGENT",
+    "PrivateTargetError",
     "check_url",
     "classify",
     "excerpt",
+    "is_private_address",
     "json_bytes",
     "make_client",
     "post",
@@ -59,18 +63,83 @@ def _version() -> str:
 USER_AGENT = f"alertd/{_version()}"
 
 
-def make_client(timeout: float, *, trust_env: bool = True) -> httpx.AsyncClient:
+PRIVATE_SETTING = "ALERTD_ALLOW_PRIVATE_TARGETS"
+_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=30.0)
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+class PrivateTargetError(OSError):
+    """A connection to a loopback, private, link-local, multicast or reserved address was refused by policy."""
+
+
+def is_private_address(address: str) -> bool:
+    """True unless ``address`` is a public unicast IP; unparsable text counts as private (fail closed)."""
+    try:
+        ip: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(address)
+    except ValueError:
+        return True
+    # IPv6 forms that carry an IPv4 address reach that IPv4 host, so judge the embedded address.
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = ip.ipv4_mapped or ip.sixtofour
+        if embedded is None and ip in _NAT64:
+            embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        if embedded is not None:
+            ip = embedded
+    return not ip.is_global or ip.is_multicast or ip.is_reserved or ip.is_loopback or ip.is_link_local
+
+
+def _guarded_socket(addr_info: tuple[Any, ...]) -> socket.socket:
+    """aiohttp's socket factory with the private-target policy: it sees the exact address about to be dialled,
+    after DNS resolution, so a name that re-resolves to an internal address (DNS rebinding) is still refused."""
+    family, kind, proto, _, address = addr_info
+    host = str(address[0])
+    if is_private_address(host):
+        raise PrivateTargetError(
+            errno.EACCES, f"{host} is a private, loopback or reserved address and {PRIVATE_SETTING} is false"
+        )
+    return socket.socket(family=family, type=kind, proto=proto)
+
+
+def _guarded_transport(trust_env: bool) -> httpx.AsyncBaseTransport:
+    """The direct-connection transport with every dialled address checked by :func:`_guarded_socket`."""
+    context = httpx.create_ssl_context(trust_env=trust_env)
+
+    def session() -> aiohttp.ClientSession:
+        # Built lazily by the transport, inside the running event loop, as aiohttp requires.
+        connector = aiohttp.TCPConnector(
+            ssl=context,
+            limit=_LIMITS.max_connections or 100,
+            keepalive_timeout=_LIMITS.keepalive_expiry,
+            socket_factory=_guarded_socket,
+        )
+        return aiohttp.ClientSession(connector=connector)
+
+    return AiohttpTransport(client=session, limits=_LIMITS)
+
+
+class _GuardedClient(HttpxAiohttpClient):
+    """Direct connections go through :func:`_guarded_transport`. Overriding the hook rather than passing
+    ``transport=`` keeps httpx building proxy mounts from ``HTTP(S)_PROXY``, which a custom transport disables."""
+
+    def _init_transport(self, *args: Any, trust_env: bool = True, **kwargs: Any) -> httpx.AsyncBaseTransport:
+        return _guarded_transport(trust_env)
+
+
+def make_client(timeout: float, *, trust_env: bool = True, allow_private: bool = True) -> httpx.AsyncClient:
     """An httpx client on the aiohttp transport: no redirects, an alertd User-Agent, ``timeout`` per phase.
 
     ``trust_env`` honours ``HTTP(S)_PROXY``/``NO_PROXY`` and ``SSL_CERT_FILE``, like httpx itself.
+    ``allow_private=False`` (``ALERTD_ALLOW_PRIVATE_TARGETS=false``) refuses, at connect time, every direct
+    connection to a non-public address; requests sent through a configured proxy are the proxy's to police.
     """
     # HttpxAiohttpClient puts AiohttpTransport under every mount, env proxies included, and hands it the
     # limits (httpx's own transport collapses at ~50 concurrent requests, aiohttp's does not).
-    return HttpxAiohttpClient(
+    client = HttpxAiohttpClient if allow_private else _GuardedClient
+    return client(
         timeout=httpx.Timeout(timeout),
         follow_redirects=False,
         headers={"User-Agent": USER_AGENT},
-        limits=httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=30.0),
+        limits=_LIMITS,
         trust_env=trust_env,
     )
 
@@ -140,6 +209,14 @@ def _describe(exc: BaseException, url: str) -> tuple[str, bool]:
     for cause in chain:
         if isinstance(cause, httpx.UnsupportedProtocol | httpx.InvalidURL):
             return f"cannot send to {redact(url)}: unsupported or invalid URL", True
+    for cause in chain:
+        # With several addresses aiohappyeyeballs may fold the refusals into one plain OSError's text.
+        if isinstance(cause, PrivateTargetError) or PRIVATE_SETTING in str(cause):
+            return (
+                f"refused to connect to {host}: it resolves to a private, loopback or reserved address "
+                f"and {PRIVATE_SETTING} is false; set it to true to allow private targets",
+                True,
+            )
     for cause in chain:
         if isinstance(cause, ConnectionRefusedError) or getattr(cause, "errno", None) == errno.ECONNREFUSED:
             return f"connection refused by {host}", False

@@ -12,8 +12,10 @@ from datetime import datetime
 from typing import Any
 
 from alertd.channels import http
+from alertd.channels.words import and_more, moment, sent_late, status_word
 from alertd.domain import CountdownLine, EventSpec, Message
-from alertd.messages import countdown_line, format_day
+from alertd.i18n import DEFAULT_LOCALE, format_day, format_time, phrases
+from alertd.messages import countdown_line
 from alertd.timeexpr import zone
 
 __all__ = [
@@ -45,7 +47,6 @@ STATUS_EMOJI = {
     "postponed": ":double_vertical_bar:",
     "cancelled": ":x:",
 }
-_REMOVED = ":wastebasket: removed from the calendar"
 
 
 def escape(text: str) -> str:
@@ -70,8 +71,8 @@ def _plain(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _when(local: datetime) -> str:
-    return f"{format_day(local.date())} {local:%H:%M} {local.tzname()}"
+def _removed_note(locale: str) -> str:
+    return f":wastebasket: {phrases(locale).removed_short}"
 
 
 def date_token(instant: datetime, fallback: str) -> str:
@@ -80,25 +81,27 @@ def date_token(instant: datetime, fallback: str) -> str:
     return f"<!date^{unix}^{{date_long_pretty}} {{time}}|{escape(fallback).replace('|', '/')}>"
 
 
-def _time_field(event: EventSpec, channel_timezone: str) -> str:
+def _time_field(event: EventSpec, channel_timezone: str, locale: str) -> str:
+    p = phrases(locale)
     here = event.starts_at.astimezone(zone(event.timezone))
     if event.all_day:
         # An all-day date is the same date wherever the reader is, so it is not converted.
-        return f"*When*\n{format_day(event.local_start.date())} (all day, {event.timezone})"
-    lines = [f"*When*\n{_when(here)} ({event.timezone})"]
+        return f"*{p.label_when}*\n{format_day(event.local_start.date(), locale)} ({p.all_day}, {event.timezone})"
+    lines = [f"*{p.label_when}*\n{moment(here, locale)} ({event.timezone})"]
     there = event.starts_at.astimezone(zone(channel_timezone))
     if there.utcoffset() != here.utcoffset():
         # The channel's zone as a token: readers there see it as written, readers elsewhere in their own zone;
         # the fallback (notifications, old clients) names the channel's zone.
-        lines.append(date_token(event.starts_at, f"{_when(there)} ({channel_timezone})"))
+        lines.append(date_token(event.starts_at, f"{moment(there, locale)} ({channel_timezone})"))
     return "\n".join(lines)
 
 
-def _status(event: EventSpec, *, removed: bool = False) -> str:
+def _status(event: EventSpec, locale: str, *, removed: bool = False) -> str:
     if removed:
-        return _REMOVED
+        return _removed_note(locale)
     emoji = STATUS_EMOJI.get(event.status)
-    return f"{emoji} {escape(event.status)}" if emoji else escape(event.status)
+    word = escape(status_word(event.status, locale))
+    return f"{emoji} {word}" if emoji else word
 
 
 def _source(source: str) -> str:
@@ -110,16 +113,20 @@ def _source(source: str) -> str:
 
 
 def _fields(
-    event: EventSpec, channel_timezone: str, *, countdown: str | None = None, removed: bool = False
+    event: EventSpec, channel_timezone: str, locale: str, *, countdown: str | None = None, removed: bool = False
 ) -> dict[str, Any]:
+    p = phrases(locale)
     texts: list[str] = []
     if countdown is not None:
-        texts.append(f"*Countdown*\n{escape(countdown)}")
-    texts += [_time_field(event, channel_timezone), f"*Status*\n{_status(event, removed=removed)}"]
+        texts.append(f"*{p.label_countdown}*\n{escape(countdown)}")
+    texts += [
+        _time_field(event, channel_timezone, locale),
+        f"*{p.label_status}*\n{_status(event, locale, removed=removed)}",
+    ]
     if event.tags:
-        texts.append("*Tags*\n" + escape(", ".join(event.tags)))
+        texts.append(f"*{p.label_tags}*\n" + escape(", ".join(event.tags)))
     if event.source:
-        texts.append(f"*Source*\n{_source(event.source)}")
+        texts.append(f"*{p.label_source}*\n{_source(event.source)}")
     return {"type": "section", "fields": [{"type": "mrkdwn", "text": _plain(t, FIELD_MAX)} for t in texts]}
 
 
@@ -139,69 +146,82 @@ def _context(text: str) -> dict[str, Any]:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": _plain(text, SECTION_MAX)}]}
 
 
-def _notes(event: EventSpec) -> list[dict[str, Any]]:
-    return [_section(_fit(f"Notes: {event.notes}", SECTION_MAX))] if event.notes else []
+def _notes(event: EventSpec, locale: str) -> list[dict[str, Any]]:
+    if not event.notes:
+        return []
+    # The label is bold on its own line, like the fields above it, so no language needs its own colon style.
+    return [_section(f"*{phrases(locale).label_notes}*\n" + _fit(event.notes, SECTION_MAX - 100))]
 
 
-def _snapshot(snap: Mapping[str, Any]) -> str:
+def _snapshot(snap: Mapping[str, Any], locale: str) -> str:
     try:
         local = datetime.fromisoformat(str(snap["local_start"]))
     except (KeyError, ValueError):
         return "?"
+    day = format_day(local.date(), locale)
     if snap.get("all_day"):
-        return f"{format_day(local.date())} (all day)"
-    return f"{format_day(local.date())} {local:%H:%M} ({snap.get('timezone', '?')})"
+        return f"{day} ({phrases(locale).all_day})"
+    return f"{day} {format_time(local, locale)} ({snap.get('timezone', '?')})"
 
 
-def _change_lines(change: Mapping[str, Any]) -> list[str]:
+def _capitalized(text: str) -> str:
+    # The shared sentences start in lower case (they follow a title in plain text); as a list item they lead.
+    return text[:1].upper() + text[1:]
+
+
+def _change_lines(change: Mapping[str, Any], locale: str) -> list[str]:
     """What changed, one ``from → to`` line per aspect."""
+    p = phrases(locale)
     kind = change.get("type")
     if kind == "added":
-        return [f"• Added for {escape(_snapshot(change.get('after') or {}))}"]
+        return ["• " + _capitalized(p.added.format(when=escape(_snapshot(change.get("after") or {}, locale))))]
     if kind == "removed":
-        return ["• Removed from the calendar; its reminders are cancelled"]
+        return ["• " + _capitalized(p.removed)]
     before, after = change.get("before") or {}, change.get("after") or {}
     lines: list[str] = []
     if (before.get("local_start"), before.get("timezone")) != (after.get("local_start"), after.get("timezone")):
-        lines.append(f"• When: ~{escape(_snapshot(before))}~ → *{escape(_snapshot(after))}*")
+        old_when, new_when = escape(_snapshot(before, locale)), escape(_snapshot(after, locale))
+        lines.append(f"• {p.label_when}: ~{old_when}~ → *{new_when}*")
     old, new = str(before.get("status", "?")), str(after.get("status", "?"))
     if old != new:
-        lines.append(
-            f"• Status: ~{escape(old)}~ → *{escape(new)}* {STATUS_EMOJI.get(new, '')}".rstrip(),
-        )
+        old_word, new_word = escape(status_word(old, locale)), escape(status_word(new, locale))
+        lines.append(f"• {p.label_status}: ~{old_word}~ → *{new_word}* {STATUS_EMOJI.get(new, '')}".rstrip())
     if before.get("title") != after.get("title"):
-        lines.append(f"• Title: ~{escape(str(before.get('title')))}~ → *{escape(str(after.get('title')))}*")
+        # Each title is cut so that the whole section stays within its limit without cutting an entity.
+        old_title, new_title = _fit(str(before.get("title")), 1000), _fit(str(after.get("title")), 1000)
+        lines.append(f"• {p.label_title}: ~{old_title}~ → *{new_title}*")
     return lines
 
 
-def _change_section(change: Mapping[str, Any] | None) -> list[dict[str, Any]]:
-    lines = _change_lines(change) if change else []
-    return [_section(_plain("*What changed*\n" + "\n".join(lines), SECTION_MAX))] if lines else []
+def _change_section(change: Mapping[str, Any] | None, locale: str) -> list[dict[str, Any]]:
+    lines = _change_lines(change, locale) if change else []
+    heading = f"*{phrases(locale).label_what_changed}*\n"
+    return [_section(_plain(heading + "\n".join(lines), SECTION_MAX))] if lines else []
 
 
 def _note(message: Message, channel_timezone: str) -> str:
     note = f"alertd {message.kind}" + (f" · {escape(message.offset)}" if message.offset else "")
     if message.late:
         due = message.due_at.astimezone(zone(channel_timezone))
-        note += f" · :warning: sent late (was due {_when(due)})"
+        note += f" · :warning: {sent_late(due, message.locale)}"
     return note
 
 
-def _digest_rows(lines: tuple[CountdownLine, ...]) -> list[str]:
+def _digest_rows(lines: tuple[CountdownLine, ...], locale: str) -> list[str]:
     rows: list[str] = []
     for line in lines:
         event = line.event
-        status = "" if event.status == "confirmed" else f" · {_status(event)}"
-        day = format_day(event.local_start.date())
+        status = "" if event.status == "confirmed" else f" · {_status(event, locale)}"
+        day = format_day(event.local_start.date(), locale)
         rows.append(f"• *{_fit(event.title, 200)}* — {escape(line.text)} ({day}){status}")
     return rows
 
 
-def _digest_sections(lines: tuple[CountdownLine, ...], room: int) -> list[dict[str, Any]]:
+def _digest_sections(lines: tuple[CountdownLine, ...], room: int, locale: str) -> list[dict[str, Any]]:
     """The digest's rows packed into at most ``room`` sections of at most 3000 characters each."""
-    rows = _digest_rows(lines)
+    rows = _digest_rows(lines, locale)
     if not rows:
-        return [_section("_nothing coming up_")]
+        return [_section(f"_{phrases(locale).nothing_coming_up}_")]
     chunks: list[list[str]] = [[]]
     for row in rows:
         if chunks[-1] and len("\n".join([*chunks[-1], row])) > SECTION_MAX:
@@ -210,12 +230,12 @@ def _digest_sections(lines: tuple[CountdownLine, ...], room: int) -> list[dict[s
     shown = chunks[:room]
     left = len(rows) - sum(len(c) for c in shown)
     if left:
-        more = f"…and {left} more"
+        more = and_more(left, locale)
         # The last section must also hold the count: drop its rows until it fits.
         while shown[-1] and len("\n".join([*shown[-1], more])) > SECTION_MAX:
             shown[-1].pop()
             left += 1
-            more = f"…and {left} more"
+            more = and_more(left, locale)
         shown[-1].append(more)
     return [_section("\n".join(chunk)) for chunk in shown]
 
@@ -227,7 +247,7 @@ def _first_sentence(message: Message) -> str:
 
 
 def _line(message: Message, event: EventSpec, channel_timezone: str) -> CountdownLine:
-    return message.countdown or countdown_line(event, message.sent_at, channel_timezone)
+    return message.countdown or countdown_line(event, message.sent_at, channel_timezone, locale=message.locale)
 
 
 def _removed(message: Message) -> bool:
@@ -240,17 +260,17 @@ def payload(message: Message, *, channel_timezone: str | None = None) -> dict[st
     title = message.title or f"alertd {message.kind}"
     blocks: list[dict[str, Any]] = [_header(title)]
     if message.kind == "countdown":
-        blocks += _digest_sections(message.lines, BLOCKS_MAX - 2)
+        blocks += _digest_sections(message.lines, BLOCKS_MAX - 2, message.locale)
     else:
         sentence = _fit(_first_sentence(message), SECTION_MAX)
         if sentence:
             blocks.append(_section(sentence))
-        blocks += _change_section(message.change)
+        blocks += _change_section(message.change, message.locale)
         event = message.event
         if event is not None:
             countdown = None if _removed(message) else _line(message, event, tz).text
-            blocks.append(_fields(event, tz, countdown=countdown, removed=_removed(message)))
-            blocks += _notes(event)
+            blocks.append(_fields(event, tz, message.locale, countdown=countdown, removed=_removed(message)))
+            blocks += _notes(event, message.locale)
     blocks.append(_context(_note(message, tz)))
     # The fallback is the whole plain text (notifications, screen readers); Slack still parses it for <…>
     # mentions and links, hence the escaping.
@@ -265,23 +285,24 @@ def card(
     channel_timezone: str,
     now: datetime,
     removed: bool = False,
+    locale: str = DEFAULT_LOCALE,
 ) -> dict[str, Any]:
     """An event's countdown card (bot mode): posted once, then updated in place with every notification."""
     if removed:
-        lead = f"~{_fit(event.title, SECTION_MAX - 40)}~ {_REMOVED}"
+        lead = f"~{_fit(event.title, SECTION_MAX - 100)}~ {_removed_note(locale)}"
     else:
         lead = f":hourglass_flowing_sand: *{escape(line.text)}*"
     local = now.astimezone(zone(channel_timezone))
-    updated = date_token(now, f"{_when(local)} ({channel_timezone})")
+    updated = date_token(now, f"{moment(local, locale)} ({channel_timezone})")
     blocks = [
         _header(event.title),
         _section(lead),
-        _fields(event, channel_timezone, removed=removed),
-        *_notes(event),
+        _fields(event, channel_timezone, locale, removed=removed),
+        *_notes(event, locale),
         _context(f"alertd countdown card · updated {updated}"),
     ]
-    state = "removed from the calendar" if removed else line.text
-    text = f"{event.title} — {state} · {format_day(event.local_start.date())}"
+    state = phrases(locale).removed_short if removed else line.text
+    text = f"{event.title} — {state} · {format_day(event.local_start.date(), locale)}"
     return {"text": _fit(text, TEXT_MAX), "blocks": blocks}
 
 
@@ -292,6 +313,6 @@ def reply(message: Message, *, channel_timezone: str | None = None) -> dict[str,
     sentence = _fit(_first_sentence(message), SECTION_MAX)
     if sentence:
         blocks.append(_section(sentence))
-    blocks += _change_section(message.change)
+    blocks += _change_section(message.change, message.locale)
     blocks.append(_context(_note(message, tz)))
     return {"text": _fit(message.text or message.title, TEXT_MAX), "blocks": blocks}

@@ -63,6 +63,20 @@ class Phrases:
     clause_join: str
     test_title: str
     test_text: str
+    # Labels and small phrases channels put around an event's fields (cards, embeds, HTML mail).
+    label_when: str
+    label_your_time: str
+    label_countdown: str
+    label_status: str
+    label_tags: str
+    label_source: str
+    label_notes: str
+    label_title: str
+    label_what_changed: str
+    and_more: Plural
+    nothing_coming_up: str
+    sent_late: str
+    removed_short: str
     # An explicit CLDR date pattern replaces the skeleton (English keeps the day-month-year house style).
     date_pattern: str | None = None
     date_skeleton: str = "yMMMEd"

@@ -47,4 +47,17 @@ PHRASES = Phrases(
     test_text=(
         "Dies ist ein Test von alertd an den Kanal „{channel}“. Wenn Sie ihn lesen können, funktioniert die Zustellung."
     ),
+    label_when="Wann",
+    label_your_time="Ihre Zeit",
+    label_countdown="Countdown",
+    label_status="Status",
+    label_tags="Schlagwörter",
+    label_source="Quelle",
+    label_notes="Notizen",
+    label_title="Titel",
+    label_what_changed="Was sich geändert hat",
+    and_more={"one": "…und {n} weiterer", "other": "…und {n} weitere"},
+    nothing_coming_up="nichts Anstehendes",
+    sent_late="verspätet gesendet (fällig war {when})",
+    removed_short="aus dem Kalender entfernt",
 )

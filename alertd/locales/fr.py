@@ -50,4 +50,17 @@ PHRASES = Phrases(
     test_text=(
         f"Ceci est un test d’alertd pour le canal «{_NB}{{channel}}{_NB}». Si vous le lisez, la remise fonctionne."
     ),
+    label_when="Quand",
+    label_your_time="Votre heure",
+    label_countdown="Compte à rebours",
+    label_status="Statut",
+    label_tags="Étiquettes",
+    label_source="Source",
+    label_notes="Notes",
+    label_title="Titre",
+    label_what_changed="Modifications",
+    and_more={"one": "…et {n} autre", "many": "…et {n} d’autres", "other": "…et {n} autres"},
+    nothing_coming_up="rien de prévu",
+    sent_late="envoyé en retard (prévu le {when})",
+    removed_short="retiré du calendrier",
 )

@@ -6,6 +6,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import alertd.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from alertd.pglocks import MIGRATE, lock_for_transaction
 
 config = context.config
 engine = config.attributes["engine"]
@@ -18,5 +19,7 @@ with engine.connect() as connection:
         compare_type=True,
     )
     with context.begin_transaction():
+        # Replicas starting together on an empty database: one upgrades, the others wait and find it current.
+        lock_for_transaction(connection, MIGRATE)
         context.run_migrations()
     connection.commit()

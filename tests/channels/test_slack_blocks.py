@@ -245,3 +245,11 @@ def test_reply_is_the_sentence_and_context_only() -> None:
         {"type": "context", "elements": [{"type": "mrkdwn", "text": "alertd reminder · 1d"}]},
     ]
     assert body["text"] == "Council vote tomorrow.\nMon 10 Nov 2025 09:00 EST"
+
+
+def test_rename_shows_old_and_new_title_escaped() -> None:
+    """A renamed event shows the old title struck through and the new one in bold, both escaped."""
+    snap = {"local_start": "2025-11-10T00:00:00", "all_day": True, "timezone": "UTC", "status": "confirmed"}
+    change = {"type": "changed", "before": {**snap, "title": "A<B"}, "after": {**snap, "title": "A&B"}}
+    body = payload(make_message(kind="change", offset=None, change=change))
+    assert _texts(body)[1] == "*What changed*\n• Title: ~A&lt;B~ → *A&amp;B*"

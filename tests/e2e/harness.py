@@ -122,9 +122,11 @@ class DaemonProcess:
 class Harness:
     """Starts daemons and one-shot commands in ``tmp_path``; kills every daemon still running at the end."""
 
-    def __init__(self, tmp_path: Path) -> None:
+    def __init__(self, tmp_path: Path, db_url: str | None = None) -> None:
         self.dir = tmp_path
         self.db = tmp_path / "a.db"
+        # Several daemons may share one database URL (PostgreSQL replicas); SQLite's file lock allows one.
+        self.db_url = db_url or f"sqlite:///{self.db}"
         self.daemons: list[DaemonProcess] = []
 
     def calendar(self, text: str, name: str = "calendar.yaml") -> Path:
@@ -138,8 +140,12 @@ class Harness:
         speed: float = 600,
         env: Mapping[str, str] | None = None,
         ready: bool = True,
+        db_url: str | None = None,
     ) -> DaemonProcess:
-        """``alertd run`` on a replay clock; with ``ready`` wait until it has applied the calendar."""
+        """``alertd run`` on a replay clock; with ``ready`` wait until it has applied the calendar.
+
+        ``db_url`` overrides the harness's database for this daemon (e.g. the same database through a proxy).
+        """
         n = len(self.daemons) + 1
         args = [
             *_ALERTD,
@@ -147,7 +153,7 @@ class Harness:
             "--calendar",
             str(calendar),
             "--db",
-            f"sqlite:///{self.db}",
+            db_url or self.db_url,
             "--replay-from",
             iso(replay_from),
             "--speed",
@@ -184,7 +190,7 @@ class Harness:
 
     def history(self, *args: str) -> list[dict[str, Any]]:
         """``alertd history --format json`` of the test database (every state but pending), by id."""
-        done = self.cli("history", "--db", f"sqlite:///{self.db}", "--format", "json", *args)
+        done = self.cli("history", "--db", self.db_url, "--format", "json", *args)
         assert done.returncode == 0, done.stderr
         rows: list[dict[str, Any]] = json.loads(done.stdout)
         return rows

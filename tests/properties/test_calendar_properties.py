@@ -9,7 +9,7 @@ from typing import Any
 from zoneinfo import available_timezones
 
 import yaml
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from alertd.calendar import parse_calendar
@@ -146,14 +146,17 @@ def _dump(doc: Any) -> str:
 
 def _load(text: str) -> Calendar | CalendarError:
     """Either outcome the loader may have; anything else it raises fails the property."""
+    error: CalendarError | None = None
     try:
         calendar, warnings = parse_calendar(text, name=NAME, environ=ENVIRON)
     except CalendarError as exc:
-        assert exc.issues, "a CalendarError must list its issues"
-        assert any(i.severity == "error" for i in exc.issues)
-        _check_issues(text, exc.issues)
-        assert "\n" not in str(exc)
-        return exc
+        error = exc
+    if error is not None:
+        assert error.issues, "a CalendarError must list its issues"
+        assert any(i.severity == "error" for i in error.issues)
+        _check_issues(text, error.issues)
+        assert "\n" not in str(error)
+        return error
     _check_issues(text, warnings)
     assert all(i.severity == "warning" for i in warnings)
     for event in calendar.events:
@@ -184,6 +187,8 @@ def test_the_base_calendar_is_valid() -> None:
 
 @PROPERTY
 @given(st.text())
+@example("\x1f")  # regression: PyYAML's reader error spanned two lines
+@example("version: 1\n\x07\n")
 def test_arbitrary_text_is_a_calendar_or_a_calendar_error(text: str) -> None:
     """Any text at all, YAML or not."""
     _load(text)
@@ -191,6 +196,7 @@ def test_arbitrary_text_is_a_calendar_or_a_calendar_error(text: str) -> None:
 
 @PROPERTY
 @given(values)
+@example({"\n": 1})  # regression: a key holding a newline broke the one-line message
 def test_arbitrary_yaml_documents_are_a_calendar_or_a_calendar_error(doc: Any) -> None:
     """Any YAML document, including non-mapping roots (lists, scalars, null)."""
     _load(_dump(doc))
@@ -270,6 +276,8 @@ def test_alias_bombs_are_refused_with_a_calendar_error() -> None:
     st.sampled_from(ZONES),
     st.lists(st.sampled_from(["14d", "1w", "2h", "0m", "+1d", "+520w", "3660d"]), max_size=3),
 )
+@example(date.min, None, "Asia/Tokyo", [])  # regression: OverflowError converting year 1 to UTC
+@example(date.max, time(23, 59), "America/New_York", [])
 def test_any_date_in_any_zone_is_a_calendar_or_a_calendar_error(
     day: date, clock: time | None, tz: str, reminders: list[str]
 ) -> None:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, time, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
-from hypothesis import assume, given
+from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
 from alertd.timeexpr import (
@@ -83,7 +83,11 @@ def wall_times(draw: st.DrawFn, kind: str = "any") -> tuple[datetime, str]:
         return when.replace(second=0, microsecond=0), draw(st.sampled_from(ZONES))
     year = draw(st.integers(1971, 2037))
     name = draw(st.sampled_from(ZONES))
-    wanted = {"gap": lambda b, a: a > b, "fold": lambda b, a: a < b}.get(kind, lambda b, a: True)
+
+    def wanted(before: timedelta, after: timedelta) -> bool:
+        # Clocks jump forward over a gap and back over a fold.
+        return {"gap": after > before, "fold": after < before}.get(kind, True)
+
     changes = [c for c in _transitions(name, year) if wanted(c[1], c[2])]
     if not changes:
         name = draw(st.sampled_from(_MOVERS))
@@ -130,7 +134,12 @@ def _is_utc(value: datetime) -> bool:
 
 
 @PROPERTY
-@given(st.text() | st.from_regex(r"\A[+-]?(\d+[wdhms]){1,5}\Z") | st.from_regex(r"\A\d{4300,4400}d\Z"))
+@given(
+    st.text()
+    | st.from_regex(r"\A[+-]?(\d+[wdhms]){1,5}\Z")
+    | st.builds(lambda n, unit: "7" * n + unit, st.integers(5, 5000), st.sampled_from("wdhms"))
+)
+@example("1" * 5000 + "d")  # regression: int() refused the digits with its own message
 def test_parse_offset_returns_an_offset_or_the_documented_error(text: str) -> None:
     """Any text parses to an Offset or raises ValueError whose message names the offset and the fix."""
     try:
@@ -161,10 +170,12 @@ def test_parse_offset_adds_up_the_units_it_was_given(text: str) -> None:
     try:
         offset = parse_offset(text)
     except ValueError as exc:
-        assert "longer than" in str(exc)
-        assert days + seconds // 86400 > 3660
+        error = str(exc)
+    else:
+        assert (offset.days, offset.seconds, offset.after) == (days, seconds, text[0] in "+-")
         return
-    assert (offset.days, offset.seconds, offset.after) == (days, seconds, text[0] in "+-")
+    assert "longer than" in error
+    assert days + seconds // 86400 > 3660
 
 
 @PROPERTY
@@ -174,11 +185,13 @@ def test_parse_clock_time_returns_a_time_or_the_documented_error(text: str) -> N
     try:
         parsed = parse_clock_time(text)
     except ValueError as exc:
-        assert str(exc).startswith("bad time of day ")
-        assert "\n" not in str(exc)
+        error = str(exc)
+    else:
+        hours, minutes = text.strip().split(":")
+        assert (parsed.hour, parsed.minute, parsed.second) == (int(hours), int(minutes), 0)
         return
-    hours, minutes = text.strip().split(":")
-    assert (parsed.hour, parsed.minute, parsed.second) == (int(hours), int(minutes), 0)
+    assert error.startswith("bad time of day ")
+    assert "\n" not in error
 
 
 @PROPERTY
@@ -195,9 +208,11 @@ def test_zone_accepts_iana_names_and_rejects_everything_else_with_zone_error(nam
     try:
         found = zone(name)
     except ZoneError as exc:
-        assert "use an IANA name" in str(exc)
+        error = str(exc)
+    else:
+        assert found.key == name
         return
-    assert isinstance(found, ZoneInfo)
+    assert "use an IANA name" in error
 
 
 @PROPERTY

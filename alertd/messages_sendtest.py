@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from alertd.i18n import phrases
 
-__all__ = ["test_words"]
+__all__ = ["sendtest_words"]
 
 
-def test_words(channel_id: str, locale: str) -> tuple[str, str]:
+def sendtest_words(channel_id: str, locale: str) -> tuple[str, str]:
     p = phrases(locale)
     return p.test_title, p.test_text.format(channel=channel_id)

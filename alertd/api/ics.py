@@ -1,0 +1,35 @@
+"""``/calendar.ics``: the running calendar (file and database-owned events) as iCalendar, one alarm per reminder."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+
+from alertd.api.auth import ReadAccess
+from alertd.api.deps import DaemonDep, run_db
+from alertd.api.schemas import error_responses
+from alertd.daemon import Daemon
+from alertd.ics import export_calendar
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["calendar"], responses=error_responses(401, 503))
+
+
+def _export(daemon: Daemon) -> str:
+    return export_calendar(daemon.engine, daemon.calendar, now=daemon.clock.now())
+
+
+@router.get(
+    "/calendar.ics",
+    dependencies=[ReadAccess],
+    response_class=Response,
+    responses={200: {"content": {"text/calendar": {"schema": {"type": "string"}}}, "description": "RFC 5545"}},
+)
+async def calendar_ics(daemon: DaemonDep) -> Response:
+    """The calendar as iCalendar (RFC 5545) with VTIMEZONEs and one VALARM per reminder."""
+    text = await run_db(daemon, _export, daemon)
+    return Response(
+        content=text.encode("utf-8"),
+        media_type="text/calendar; charset=utf-8",
+        headers={"Content-Disposition": 'inline; filename="alertd.ics"'},
+    )
