@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from alertd.calendar_schema import Checker, suggest
-from alertd.channels import REGISTRY
+from alertd.channels import MODULES, REGISTRY
 from alertd.domain import ChannelSpec
 from alertd.i18n import check_locale
 from alertd.quiet import check_quiet_hours
@@ -47,6 +47,9 @@ def _channel(ck: Checker, cid: str, raw: Any, tz: str, base_dir: Path) -> Channe
     kind = ck.text(m["type"], (*path, "type")) if "type" in m else None
     if "type" not in m:
         ck.error(path, f"missing required key 'type' (one of: {', '.join(sorted(REGISTRY))})")
+    elif kind is not None and kind in MODULES and kind not in REGISTRY:
+        ck.error((*path, "type"), f"channel type {kind!r} needs an optional extra: pip install 'alertd[{kind}]'")
+        kind = None
     elif kind is not None and kind not in REGISTRY:
         ck.error((*path, "type"), f"unknown channel type {kind!r} {suggest(kind, REGISTRY)}")
         kind = None

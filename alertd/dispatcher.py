@@ -37,6 +37,11 @@ __all__ = ["DispatchSettings", "Dispatcher"]
 
 log = logging.getLogger("alertd.dispatch")
 T = TypeVar("T")
+# Outcomes are stored in batches: a finished send wakes the loop at once only when its channel can take more work
+# (or nothing else is in flight, or a channel just failed); otherwise within this many seconds, or as soon as this
+# many outcomes wait. One write transaction per finished send cost more than the send itself under load.
+_RECORD_AFTER = 0.05
+_RECORD_BATCH = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +81,9 @@ class Dispatcher:
         self.settings = settings
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="alertd-db")
         self._inflight: dict[asyncio.Task[None], str] = {}
+        # Deliveries in flight (queued or sending) per channel: ``_inflight`` counted, kept up to date.
+        self._queued: dict[str, int] = {}
+        self._record_timer: asyncio.TimerHandle | None = None
         self._results: list[Outcome] = []
         self._limits: dict[str, asyncio.Semaphore] = {}
         self._db_down: str | None = None
@@ -125,6 +133,9 @@ class Dispatcher:
         """
         results, self._results = self._results, []
         marks, self._marks = self._marks, []
+        if self._record_timer is not None:
+            self._record_timer.cancel()
+            self._record_timer = None
         now = self.clock.now()
         room = self.settings.capacity - len(self._inflight)
         busy = [cid for cid, cap in self._caps.items() if self._busy(cid) >= 2 * cap]
@@ -147,6 +158,7 @@ class Dispatcher:
         for w in work:
             task = asyncio.create_task(self._deliver(w))
             self._inflight[task] = w.item.channel
+            self._queued[w.item.channel] = self._queued.get(w.item.channel, 0) + 1
             task.add_done_callback(self._done)
         self.sent_total += sum(1 for r in results if r.state == "sent")
         return len(work), due
@@ -158,10 +170,35 @@ class Dispatcher:
         self._db_down = text
 
     def _busy(self, channel: str) -> int:
-        return sum(1 for c in self._inflight.values() if c == channel)
+        return self._queued.get(channel, 0)
 
     def _done(self, task: asyncio.Task[None]) -> None:
-        self._inflight.pop(task, None)
+        channel = self._inflight.pop(task, None)
+        if channel is not None:
+            left = self._queued.get(channel, 1) - 1
+            if left > 0:
+                self._queued[channel] = left
+            else:
+                self._queued.pop(channel, None)
+        urgent = (
+            not self._inflight
+            or self._marks
+            or len(self._results) >= _RECORD_BATCH
+            # The channel's queue runs low: a step claims more for it (a busy channel is skipped by claims).
+            or (channel is not None and self._busy(channel) < 2 * self._caps.get(channel, 1))
+            # Capacity was full: another channel with room may claim again.
+            or (
+                len(self._inflight) + 1 >= self.settings.capacity
+                and any(self._busy(c) < 2 * cap for c, cap in self._caps.items() if c != channel)
+            )
+        )
+        if urgent:
+            self.kick.set()
+        elif self._results and self._record_timer is None:
+            self._record_timer = asyncio.get_running_loop().call_later(_RECORD_AFTER, self._record_due)
+
+    def _record_due(self) -> None:
+        self._record_timer = None
         self.kick.set()
 
     def _step_sync(

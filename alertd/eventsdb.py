@@ -20,6 +20,7 @@ from alertd.db import describe_db_error
 from alertd.domain import EVENT_STATUSES, Calendar, EventSpec
 from alertd.errors import CalendarError, ConflictError, NotFoundError, StorageError
 from alertd.eventdraft import EventDraft, EventIssue, draft_from_mapping, resolve_draft
+from alertd.pglocks import PLANNING, lock_for_transaction
 from alertd.planner import event_fingerprint
 from alertd.store import EVENT, event_from_row, load_events
 from alertd.sync import apply_event
@@ -102,6 +103,9 @@ def add_event(engine: sa.Engine, calendar: Calendar, draft: EventDraft, *, now: 
     event, _ = resolve_draft(draft, calendar)
     try:
         with _transaction(engine) as conn:
+            # FOR UPDATE cannot lock a row that does not exist yet: two adds of one new id are serialized by the
+            # planning lock instead, taken before the check (apply_event takes it again; it is re-entrant).
+            lock_for_transaction(conn, PLANNING)
             row = conn.execute(
                 sa.select(EVENT.c.owner, EVENT.c.removed).where(EVENT.c.id == draft.id).with_for_update()
             ).one_or_none()

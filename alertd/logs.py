@@ -29,7 +29,10 @@ class _Text(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         clock = getattr(record, "clock", "")
         label = f" {clock}" if clock else ""
-        text = f"{getattr(record, 'at', '')}{label} {record.levelname:<7} {record.getMessage()}"
+        # Continuation lines are indented, so text from outside (an event title, a service's answer) can never
+        # pass for a log line of its own.
+        message = record.getMessage().replace("\r", "").replace("\n", "\n    ")
+        text = f"{getattr(record, 'at', '')}{label} {record.levelname:<7} {message}"
         if record.exc_info:
             text += "\n" + self.formatException(record.exc_info)
         return text

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
+import alertd.calendar_channels as calendar_channels
 from alertd.calendar import load_calendar, parse_calendar
+from alertd.channels import REGISTRY
 from alertd.domain import Calendar
 from alertd.errors import CalendarError, CalendarIssue
 
@@ -716,3 +718,17 @@ def test_repeated_reminders_are_kept_once(tmp_path: Path) -> None:
     """Writing the same offset twice plans it once."""
     calendar = load(tmp_path, "version: 1\ndefaults:\n  reminders: [1d, 2h, 1d]\n")
     assert [o.text for o in calendar.defaults.reminders] == ["1d", "2h"]
+
+
+def test_a_type_whose_optional_extra_is_missing_names_the_extra(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without ``alertd[apprise]`` installed, an apprise channel says which extra to install, not 'unknown type'."""
+    without = {k: v for k, v in REGISTRY.items() if k != "apprise"}
+    monkeypatch.setattr(calendar_channels, "REGISTRY", without)
+    found = issues(tmp_path, "version: 1\nchannels:\n  anywhere: {type: apprise, urls: ['json://localhost']}\n")
+    issue = only(found, "channels.anywhere.type")
+    assert (issue.line, issue.message) == (
+        3,
+        "channel type 'apprise' needs an optional extra: pip install 'alertd[apprise]'",
+    )

@@ -205,7 +205,8 @@ def one_line_failure(run: Run) -> str:
 @dataclass(frozen=True)
 class Case:
     """``options(base_url)`` points the channel at the receiver; ``reply`` is the service's success answer; the
-    printed answer must contain ``summary``; ``check`` judges the one request the service received."""
+    printed answer must contain ``summary`` (``{host}`` is the receiver's host:port); ``check`` judges the one
+    request the service received."""
 
     type: str
     options: Callable[[str], dict[str, Any]]
@@ -295,12 +296,12 @@ def _check_apprise(request: Recorded) -> None:
 
 
 CASES = [
-    Case("webhook", lambda base: {"url": f"{base}/hook"}, (200, "ok", {}), "HTTP 200", _check_webhook),
+    Case("webhook", lambda base: {"url": f"{base}/hook"}, (200, "ok", {}), "HTTP 200 from {host}: ok", _check_webhook),
     Case(
         "slack",
         lambda base: {"url": f"{base}/services/T000/B000/XXXX"},
         (200, "ok", {}),
-        "HTTP 200 ok",
+        "HTTP 200 ok from {host}",
         _check_slack,
     ),
     Case(
@@ -321,7 +322,7 @@ CASES = [
         "telegram",
         lambda base: {"bot_token": TELEGRAM_TOKEN, "chat_id": -100123, "api_base": base},
         _json_reply(200, {"ok": True, "result": {"message_id": 4711, "chat": {"id": -100123}, "date": 1762700000}}),
-        "message 4711",
+        "message 4711 in chat -100123",
         _check_telegram,
     ),
     Case("mattermost", lambda base: {"url": f"{base}/hooks/xyz"}, (200, "ok", {}), "HTTP 200 ok", _check_mattermost),
@@ -343,7 +344,7 @@ CASES = [
         "pagerduty",
         lambda base: {"routing_key": PAGERDUTY_KEY, "api_base": base},
         _json_reply(202, {"status": "success", "message": "Event processed", "dedup_key": "x"}),
-        "HTTP 202 Event processed",
+        "HTTP 202 queued (dedup_key x): PagerDuty accepted the event; 202 does not mean anyone was paged yet",
         _check_pagerduty,
     ),
     Case(
@@ -374,7 +375,12 @@ def test_send_test_prints_the_services_answer_after_one_request(
 
     answer = delivered_answer(send_test_in_process(capsys, calendar, db_url))
 
-    assert case.summary in answer
+    assert case.summary.format(host=threaded_receiver.base_url.removeprefix("http://")) in answer
+    # The line already names the channel; an answer that starts with its type again only repeats it.
+    assert not answer.startswith(f"{case.type}:")
+    # Secrets in a URL's path or in the options never reach the printed answer (or history).
+    assert TELEGRAM_TOKEN not in answer
+    assert PAGERDUTY_KEY not in answer
     (request,) = threaded_receiver.requests
     case.check(request)
 
@@ -406,7 +412,7 @@ def test_send_test_as_a_slack_bot_posts_one_message(
     answer = delivered_answer(send_test_in_process(capsys, calendar, db_url))
 
     ((ts, posted),) = slack_api.messages.items()
-    assert ts in answer
+    assert answer == f"posted to {SLACK_CHANNEL} (ts {ts})"
     assert posted["channel"] == SLACK_CHANNEL
     (request,) = slack_api.requests
     assert request.path == "/api/chat.postMessage"
@@ -419,7 +425,7 @@ def test_send_test_by_email_over_starttls_in_a_subprocess(clean_env: Path, db_ur
 
     answer = delivered_answer(send_test_subprocess(calendar, db_url, clean_env, smtp.environ()))
 
-    assert "accepted for 1 recipient" in answer
+    assert answer.startswith(f"accepted by {smtp.environ()['ALERTD_SMTP_HOST']} for 1 recipient: 250 ")
     ((rcpts, mail),) = smtp.mailbox.mails()
     assert rcpts == [MAIL_TO]
     assert mail.get_content_type() == "multipart/alternative"

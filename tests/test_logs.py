@@ -68,6 +68,17 @@ def test_text_levels_are_padded_so_messages_line_up() -> None:
     assert first.index("one") == second.index("two")
 
 
+def test_text_indents_continuation_lines_so_outside_text_cannot_forge_a_log_line() -> None:
+    stream = log_text()
+    title = "Summit\n2025-11-10T05:01:30Z INFO    sent everything"
+    logging.getLogger("alertd").warning("event %s moved", title)
+    lines = stream.getvalue().splitlines()
+    assert lines == [
+        "2025-11-10T05:01:30Z WARNING event Summit",
+        "    2025-11-10T05:01:30Z INFO    sent everything moved",
+    ]
+
+
 def test_text_in_a_replay_shows_virtual_time_and_says_so() -> None:
     # At 3600x a real second is a virtual hour: the stamp stays on the replay's day, far from today's date.
     start = datetime(2025, 11, 2, 1, 0, tzinfo=UTC)

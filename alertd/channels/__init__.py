@@ -38,9 +38,9 @@ def registry() -> dict[str, ChannelType]:
     for name, module in MODULES.items():
         try:
             mod = importlib.import_module(f"{__name__}.{module}")
-        except ModuleNotFoundError as exc:
-            # A missing optional extra hides its type; a missing module of ours is tolerated while it is written.
-            if name in _OPTIONAL or exc.name == f"{__name__}.{module}":
+        except ModuleNotFoundError:
+            # A missing optional extra (``pip install 'alertd[apprise]'``) hides its type; anything else is a bug.
+            if name in _OPTIONAL:
                 continue
             raise
         kind: ChannelType = mod.TYPE

@@ -140,10 +140,11 @@ class AppriseChannel:
             result, lines = await loop.run_in_executor(_executor(), _notify, *call)
         # Any plugin may raise anything, and its text may hold the URL: only the type is shown.
         except Exception as exc:
-            raise DeliveryError(f"apprise: {self._where()} failed ({type(exc).__name__}); will retry") from None
+            raise DeliveryError(f"apprise: {self._where()} failed ({type(exc).__name__})") from None
         if result:
             count = len(self._options.urls)
-            return f"apprise: sent to {count} URL{'s' if count != 1 else ''} ({self._where()})"
+            # No "apprise:" prefix: send-test and history already name the channel and its type.
+            return f"sent to {count} URL{'s' if count != 1 else ''} ({self._where()})"
         reason = _clean("; ".join(lines), self._secrets) or "Apprise logged no reason"
         if result is None:
             raise DeliveryError(f"apprise: nothing was sent to {self._where()}: {reason}", permanent=True)

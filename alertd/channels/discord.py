@@ -18,10 +18,12 @@ from pydantic import ConfigDict, Field, field_validator
 
 from alertd.channels import http
 from alertd.channels.base import Channel, ChannelContext, ChannelType, Options
+from alertd.channels.words import and_more, sent_late, status_word
 from alertd.clock import wall_now
 from alertd.domain import ChannelSpec, CountdownLine, EventSpec, Kind, Message
 from alertd.errors import DeliveryError
-from alertd.messages import format_day, format_when
+from alertd.i18n import format_day, phrases
+from alertd.messages import format_when
 from alertd.retry import MAX_RETRY_AFTER, parse_retry_after
 from alertd.timeexpr import zone
 
@@ -105,20 +107,22 @@ def _stamp(event: EventSpec, style: str) -> str:
 
 
 def _fields(message: Message, event: EventSpec, channel_timezone: str) -> list[dict[str, Any]]:
-    fields = [{"name": "When", "value": escape(format_when(event)), "inline": False}]
+    locale = message.locale
+    p = phrases(locale)
+    fields = [{"name": p.label_when, "value": escape(format_when(event, locale=locale)), "inline": False}]
     if not event.all_day:
         # An all-day date is the same date for every reader, so only timed events are converted.
-        here = format_when(event, channel_timezone) if channel_timezone != event.timezone else ""
+        here = format_when(event, channel_timezone, locale=locale) if channel_timezone != event.timezone else ""
         local = f"{escape(here)}\n" if here else ""
-        fields.append({"name": "Your time", "value": f"{local}{_stamp(event, 'F')}", "inline": False})
+        fields.append({"name": p.label_your_time, "value": f"{local}{_stamp(event, 'F')}", "inline": False})
     if message.countdown is not None:
         live = "" if event.all_day else f" ({_stamp(event, 'R')})"
-        fields.append({"name": "Countdown", "value": escape(message.countdown.text) + live, "inline": True})
-    fields.append({"name": "Status", "value": escape(event.status), "inline": True})
+        fields.append({"name": p.label_countdown, "value": escape(message.countdown.text) + live, "inline": True})
+    fields.append({"name": p.label_status, "value": escape(status_word(event.status, locale)), "inline": True})
     if event.tags:
-        fields.append({"name": "Tags", "value": escape(", ".join(event.tags)), "inline": True})
+        fields.append({"name": p.label_tags, "value": escape(", ".join(event.tags)), "inline": True})
     if event.source:
-        fields.append({"name": "Source", "value": _source(event.source), "inline": False})
+        fields.append({"name": p.label_source, "value": _source(event.source), "inline": False})
     return [{**f, "value": _cut(str(f["value"]), FIELD_VALUE_MAX)} for f in fields]
 
 
@@ -129,22 +133,23 @@ def _source(source: str) -> str:
     return escape(source)
 
 
-def _digest(lines: tuple[CountdownLine, ...], limit: int) -> str:
+def _digest(lines: tuple[CountdownLine, ...], limit: int, locale: str) -> str:
     rows: list[str] = []
     for line in lines:
-        status = "" if line.event.status == "confirmed" else f" *({escape(line.event.status)})*"
-        day = format_day(line.event.local_start.date())
+        word = status_word(line.event.status, locale)
+        status = "" if line.event.status == "confirmed" else f" *({escape(word)})*"
+        day = format_day(line.event.local_start.date(), locale)
         rows.append(f"• **{_fit(line.event.title, 200)}** — {escape(line.text)} ({day}){status}")
     text = "\n".join(rows)
     while len(text) > limit and rows:
         rows.pop()
-        text = "\n".join(rows) + f"\n…and {len(lines) - len(rows)} more"
-    return text or "*nothing coming up*"
+        text = "\n".join(rows) + "\n" + escape(and_more(len(lines) - len(rows), locale))
+    return text or f"*{escape(phrases(locale).nothing_coming_up)}*"
 
 
 def _description(message: Message, limit: int) -> str:
     if message.kind == "countdown":
-        return _digest(message.lines, limit)
+        return _digest(message.lines, limit, message.locale)
     # With an event, time, status and source are fields, so only the rendered sentence is kept.
     text = message.text.split("\n", 1)[0] if message.event is not None else message.text
     return _fit(text, limit)
@@ -154,7 +159,7 @@ def _footer(message: Message, channel_timezone: str) -> str:
     note = f"alertd {message.kind}" + (f" · {message.offset}" if message.offset else "")
     if message.late:
         due = message.due_at.astimezone(zone(channel_timezone))
-        note += f" · sent late (was due {format_day(due.date())} {due:%H:%M %Z})"
+        note += f" · {sent_late(due, message.locale)}"
     return _cut(note, FOOTER_MAX)
 
 

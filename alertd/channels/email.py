@@ -30,10 +30,10 @@ import aiosmtplib
 from pydantic import ConfigDict, Field, field_validator
 
 from alertd.channels.base import Channel, ChannelContext, ChannelType, Options
+from alertd.channels.words import sent_late
 from alertd.clock import utc, wall_now
 from alertd.domain import ChannelSpec, Message
 from alertd.errors import DeliveryError
-from alertd.messages import format_day
 from alertd.timeexpr import zone
 
 __all__ = [
@@ -238,7 +238,7 @@ def _footer(message: Message, timezone: str) -> str:
     note = f"alertd {message.kind}" + (f" · {message.offset}" if message.offset else "")
     if message.late:
         due = message.due_at.astimezone(zone(timezone))
-        note += f" · sent late (was due {format_day(due.date())} {due:%H:%M %Z})"
+        note += f" · {sent_late(due, message.locale)}"
     return note
 
 
@@ -263,7 +263,8 @@ def _html(message: Message, title: str, footer: str) -> str:
         body = "<p>" + "<br>\n".join(_linked(line) for line in lines) + "</p>"
     return (
         "<!DOCTYPE html>\n"
-        '<html><head><meta charset="utf-8">'
+        # The language lets mail clients pick fitting fonts (Chinese and Japanese share code points).
+        f'<html lang="{html.escape(message.locale, quote=True)}"><head><meta charset="utf-8">'
         f"<title>{html.escape(title)}</title></head>\n"
         '<body style="font-family: sans-serif">\n'
         f"<h2>{html.escape(title)}</h2>\n{body}\n"
@@ -343,10 +344,11 @@ def classify(exc: BaseException, *, stage: str, config: SmtpConfig) -> DeliveryE
         refused = [(r.recipient, r.code, r.message) for r in exc.recipients]
         permanent = all(_code_is_permanent(code) for _, code, _ in refused)
         listed = "; ".join(f"{rcpt} ({_reply(code, text, secret)})" for rcpt, code, text in refused)
-        hint = "check the channel's to addresses" if permanent else "will retry"
+        # Whether a refusal is temporary is the dispatcher's to say; only a permanent one needs a hint.
+        hint = "; check the channel's to addresses" if permanent else ""
         first = refused[0][1] if refused else None
         return DeliveryError(
-            f"email: {where} refused every recipient: {listed}; {hint}", permanent=permanent, status=first
+            f"email: {where} refused every recipient: {listed}{hint}", permanent=permanent, status=first
         )
     if isinstance(exc, aiosmtplib.SMTPAuthenticationError):
         said = _reply(exc.code, exc.message, secret)
@@ -357,27 +359,25 @@ def classify(exc: BaseException, *, stage: str, config: SmtpConfig) -> DeliveryE
                 permanent=True,
                 status=exc.code,
             )
-        return DeliveryError(f"email: login to {where} failed for now ({said}); will retry", status=exc.code)
+        return DeliveryError(f"email: login to {where} failed for now ({said})", status=exc.code)
     if isinstance(exc, aiosmtplib.SMTPSenderRefused):
         said = _reply(exc.code, exc.message, secret)
         permanent = _code_is_permanent(exc.code)
-        hint = "set ALERTD_SMTP_FROM (or from) to an address the account may send as" if permanent else "will retry"
+        hint = "; set ALERTD_SMTP_FROM (or from) to an address the account may send as" if permanent else ""
         return DeliveryError(
-            f"email: {where} refused the sender {exc.sender} ({said}); {hint}", permanent=permanent, status=exc.code
+            f"email: {where} refused the sender {exc.sender} ({said}){hint}", permanent=permanent, status=exc.code
         )
     if isinstance(exc, aiosmtplib.SMTPResponseException):
         said = _reply(exc.code, exc.message, secret)
         permanent = _code_is_permanent(exc.code)
-        hint = "the server will not take this message as it is" if permanent else "will retry"
+        hint = "; the server will not take this message as it is" if permanent else ""
         return DeliveryError(
-            f"email: {where} answered {said} while {stage}; {hint}", permanent=permanent, status=exc.code
+            f"email: {where} answered {said} while {stage}{hint}", permanent=permanent, status=exc.code
         )
     if isinstance(exc, aiosmtplib.SMTPTimeoutError | TimeoutError):
-        return DeliveryError(f"email: {where} did not answer in time while {stage}; will retry")
+        return DeliveryError(f"email: {where} did not answer in time while {stage}")
     if isinstance(exc, aiosmtplib.SMTPServerDisconnected | aiosmtplib.SMTPConnectError | ConnectionError | OSError):
-        return DeliveryError(
-            f"email: cannot reach {where} while {stage} ({_one_line(str(exc), REPLY_MAX)}); will retry"
-        )
+        return DeliveryError(f"email: cannot reach {where} while {stage} ({_one_line(str(exc), REPLY_MAX)})")
     if isinstance(exc, aiosmtplib.SMTPNotSupported):
         return DeliveryError(f"email: {where} cannot take this message: {exc}", permanent=True)
     if isinstance(exc, aiosmtplib.SMTPException) and stage == "starting TLS":
@@ -431,7 +431,7 @@ class EmailChannel:
                 stage = "logging in"
                 await client.login(config.username, config.password or "")
             stage = "sending"
-            errors, _ = await client.send_message(mail, sender=config.sender.addr_spec, recipients=self._recipients)
+            errors, said = await client.send_message(mail, sender=config.sender.addr_spec, recipients=self._recipients)
         except aiosmtplib.SMTPException as exc:
             client.close()
             raise classify(exc, stage=stage, config=config) from None
@@ -448,10 +448,13 @@ class EmailChannel:
         except (aiosmtplib.SMTPException, OSError, TimeoutError):
             client.close()
         total = len(self._recipients)
+        # aiosmtplib raises unless DATA was answered 250, so the code is known; the text often names the queue id.
+        reply = _reply(250, said, config.password)
         if errors:
             accepted = total - len(errors)
-            return f"accepted for {accepted} of {total} recipients; refused: {_refusals(errors, config.password)}"
-        return f"accepted for {total} recipient{'' if total == 1 else 's'}"
+            refused = _refusals(errors, config.password)
+            return f"accepted by {config.host} for {accepted} of {total} recipients: {reply}; refused: {refused}"
+        return f"accepted by {config.host} for {total} recipient{'' if total == 1 else 's'}: {reply}"
 
 
 def _build(spec: ChannelSpec, ctx: ChannelContext) -> Channel:

@@ -19,10 +19,13 @@ from pydantic import ConfigDict, Field, field_validator
 
 from alertd.channels import http
 from alertd.channels.base import Channel, ChannelContext, ChannelType, Options
+from alertd.channels.words import sent_late, status_word
 from alertd.clock import wall_now
 from alertd.domain import ChannelSpec, EventSpec, Message
 from alertd.errors import DeliveryError
+from alertd.i18n import phrases
 from alertd.messages import format_when
+from alertd.timeexpr import zone
 
 __all__ = ["TYPE", "GoogleChatChannel", "GoogleChatOptions", "classify", "encode", "payload", "post_url", "thread_key"]
 
@@ -95,23 +98,24 @@ def _card_text(text: str, limit: int) -> str:
     return html.escape(_plain(text, limit), quote=False).replace("\n", "<br>")
 
 
-def _event_widgets(event: EventSpec, channel_timezone: str) -> list[dict[str, Any]]:
-    when = format_when(event)
-    there = format_when(event, channel_timezone)
+def _event_widgets(event: EventSpec, channel_timezone: str, locale: str) -> list[dict[str, Any]]:
+    p = phrases(locale)
+    when = format_when(event, locale=locale)
+    there = format_when(event, channel_timezone, locale=locale)
     if there and there != when:
         when = f"{when}\n{there}"
-    rows = [("When", when), ("Status", event.status)]
+    rows = [(p.label_when, when), (p.label_status, status_word(event.status, locale))]
     if event.tags:
-        rows.append(("Tags", ", ".join(event.tags)))
+        rows.append((p.label_tags, ", ".join(event.tags)))
     widgets: list[dict[str, Any]] = [
         {"decoratedText": {"topLabel": label, "text": _card_text(value, 1000), "wrapText": True}}
         for label, value in rows
     ]
     if event.source and event.source.startswith(("https://", "http://")):
-        button = {"text": "Open source", "onClick": {"openLink": {"url": event.source}}}
+        button = {"text": p.open_source, "onClick": {"openLink": {"url": event.source}}}
         widgets.append({"buttonList": {"buttons": [button]}})
     elif event.source:
-        widgets.append({"decoratedText": {"topLabel": "Source", "text": _card_text(event.source, 1000)}})
+        widgets.append({"decoratedText": {"topLabel": p.label_source, "text": _card_text(event.source, 1000)}})
     return widgets
 
 
@@ -130,13 +134,13 @@ def payload(message: Message, *, channel_timezone: str | None = None, body_max: 
     title = message.title or f"alertd {message.kind}"
     note = f"alertd {message.kind}" + (f" · {message.offset}" if message.offset else "")
     if message.late:
-        note += " · sent late"
+        note += f" · {sent_late(message.due_at.astimezone(zone(tz)), message.locale)}"
     widgets: list[dict[str, Any]] = []
     body = _body(message)
     if body:
         widgets.append({"textParagraph": {"text": _card_text(body, body_max)}})
     if message.event is not None and message.kind != "countdown":
-        widgets.extend(_event_widgets(message.event, tz))
+        widgets.extend(_event_widgets(message.event, tz, message.locale))
     card: dict[str, Any] = {"header": {"title": _plain(title, TITLE_MAX), "subtitle": note}}
     if widgets:
         card["sections"] = [{"widgets": widgets}]

@@ -16,10 +16,12 @@ from pydantic import ConfigDict, Field, field_validator
 
 from alertd.channels import http
 from alertd.channels.base import Channel, ChannelContext, ChannelType, Options
+from alertd.channels.words import and_more, sent_late, status_word
 from alertd.clock import wall_now
 from alertd.domain import ChannelSpec, CountdownLine, EventSpec, Kind, Message
 from alertd.errors import DeliveryError
-from alertd.messages import format_day, format_when
+from alertd.i18n import format_day, phrases
+from alertd.messages import format_when
 from alertd.retry import parse_retry_after
 from alertd.timeexpr import zone
 
@@ -89,32 +91,34 @@ def _cut(text: str, limit: int) -> str:
 
 
 def _fields(message: Message, event: EventSpec, channel_timezone: str) -> list[dict[str, Any]]:
-    fields = [{"short": False, "title": "When", "value": escape(format_when(event))}]
+    locale = message.locale
+    p = phrases(locale)
+    fields = [{"short": False, "title": p.label_when, "value": escape(format_when(event, locale=locale))}]
     if not event.all_day and channel_timezone != event.timezone:
-        fields.append(
-            {"short": False, "title": channel_timezone, "value": escape(format_when(event, channel_timezone))}
-        )
+        there = format_when(event, channel_timezone, locale=locale)
+        fields.append({"short": False, "title": channel_timezone, "value": escape(there)})
     if message.countdown is not None:
-        fields.append({"short": True, "title": "Countdown", "value": escape(message.countdown.text)})
-    fields.append({"short": True, "title": "Status", "value": escape(event.status)})
+        fields.append({"short": True, "title": p.label_countdown, "value": escape(message.countdown.text)})
+    fields.append({"short": True, "title": p.label_status, "value": escape(status_word(event.status, locale))})
     if event.tags:
-        fields.append({"short": True, "title": "Tags", "value": escape(", ".join(event.tags))})
+        fields.append({"short": True, "title": p.label_tags, "value": escape(", ".join(event.tags))})
     if event.source and not event.source.startswith(("https://", "http://")):
-        fields.append({"short": False, "title": "Source", "value": escape(event.source)})
+        fields.append({"short": False, "title": p.label_source, "value": escape(event.source)})
     return [{**f, "value": _cut(str(f["value"]), FIELD_MAX)} for f in fields]
 
 
-def _digest(lines: tuple[CountdownLine, ...], limit: int) -> str:
+def _digest(lines: tuple[CountdownLine, ...], limit: int, locale: str) -> str:
     rows: list[str] = []
     for line in lines:
-        status = "" if line.event.status == "confirmed" else f" _({escape(line.event.status)})_"
-        day = format_day(line.event.local_start.date())
+        word = status_word(line.event.status, locale)
+        status = "" if line.event.status == "confirmed" else f" _({escape(word)})_"
+        day = format_day(line.event.local_start.date(), locale)
         rows.append(f"- **{_fit(line.event.title, 200)}** — {escape(line.text)} ({day}){status}")
     text = "\n".join(rows)
     while len(text) > limit and rows:
         rows.pop()
-        text = "\n".join(rows) + f"\n\n…and {len(lines) - len(rows)} more"
-    return text or "_nothing coming up_"
+        text = "\n".join(rows) + "\n\n" + escape(and_more(len(lines) - len(rows), locale))
+    return text or f"_{escape(phrases(locale).nothing_coming_up)}_"
 
 
 def payload(
@@ -132,12 +136,12 @@ def payload(
     note = f"alertd {message.kind}" + (f" · {message.offset}" if message.offset else "")
     if message.late:
         due = message.due_at.astimezone(zone(tz))
-        note += f" · sent late (was due {format_day(due.date())} {due:%H:%M %Z})"
+        note += f" · {sent_late(due, message.locale)}"
     # Without an event the note ends the text ("\n\n_…_"), so it is paid for before the body.
     tail = "" if event is not None else f"\n\n_{escape(note)}_"
     budget = TEXT_MAX - len(title) - 1 - len(tail)
     if message.kind == "countdown":
-        body = _digest(message.lines, budget)
+        body = _digest(message.lines, budget, message.locale)
     else:
         # With an event, time, status and source go in the attachment, so only the rendered sentence is kept.
         sentence = message.text.split("\n", 1)[0] if event is not None else message.text
@@ -151,7 +155,7 @@ def payload(
             "footer": note,
         }
         if event.source and event.source.startswith(("https://", "http://")):
-            attachment["title"] = "Source"
+            attachment["title"] = phrases(message.locale).label_source
             attachment["title_link"] = event.source
         out["attachments"] = [attachment]
     if channel:

@@ -57,11 +57,11 @@ _CODES: dict[int, tuple[bool, str]] = {
     40101: (True, f"unauthorized; {_AUTH}"),
     40301: (True, f"forbidden; {_AUTH}"),
     41303: (True, "the message is too large for this server; lower the channel's message_limit"),
-    42901: (False, "too many requests from this host; will retry"),
+    42901: (False, "too many requests from this host"),
     42904: (True, "the server's topic limit is reached; ask its admin"),
-    42908: (False, "the daily message quota is reached; will retry (a token or a self-hosted server lifts it)"),
-    42909: (False, f"too many failed logins from this host; will retry, but {_AUTH}"),
-    50001: (False, "ntfy had an internal error; will retry"),
+    42908: (False, "the daily message quota is reached (a token or a self-hosted server lifts it)"),
+    42909: (False, f"too many failed logins from this host; {_AUTH}"),
+    50001: (False, "ntfy had an internal error"),
 }
 
 Priority = int | Literal["min", "low", "default", "high", "max", "urgent"]
@@ -173,7 +173,7 @@ def classify(response: httpx.Response, *, now: datetime) -> str:
             return f"HTTP {status} message {data['id']}"
         # A proxy in front of ntfy answered, not ntfy: nothing says the message was published.
         said = http.excerpt(response) or "an empty body"
-        raise DeliveryError(f"ntfy: unexpected answer (HTTP {status}): {said}; will retry", status=status)
+        raise DeliveryError(f"ntfy: unexpected answer (HTTP {status}): {said}", status=status)
     code, text = _error(response)
     known = _CODES.get(code) if code is not None else None
     if code is not None and known is not None:

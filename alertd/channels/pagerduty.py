@@ -21,6 +21,7 @@ from alertd.channels.base import Channel, ChannelContext, ChannelType, Options
 from alertd.clock import wall_now
 from alertd.domain import ChannelSpec, EventSpec, Kind, Message
 from alertd.errors import DeliveryError
+from alertd.i18n import phrases
 from alertd.retry import parse_retry_after
 
 __all__ = ["DEFAULT_SEVERITY", "TYPE", "PagerDutyChannel", "PagerDutyOptions", "classify", "dedup_key", "payload"]
@@ -140,7 +141,7 @@ def payload(message: Message, options: PagerDutyOptions) -> dict[str, Any]:
         body["payload"]["component"] = message.event.id
     source = message.event.source if message.event is not None else None
     if source and source.startswith(("https://", "http://")):
-        body["links"] = [{"href": source, "text": "Source"}]
+        body["links"] = [{"href": source, "text": phrases(message.locale).label_source}]
     return body
 
 
@@ -162,12 +163,27 @@ def _answer(response: httpx.Response, routing_key: str) -> tuple[str, str]:
     return " ".join(text.split())[:200], " ".join(problems.split())[:300]
 
 
+def _dedup_key(response: httpx.Response, routing_key: str) -> str:
+    """The ``dedup_key`` PagerDuty filed the event under (alertd's own key; never the routing key)."""
+    try:
+        data = json.loads(response.content)
+    except ValueError:
+        return ""
+    key = data.get("dedup_key") if isinstance(data, dict) else None
+    if not isinstance(key, str) or (routing_key and routing_key in key):
+        return ""
+    return key[:DEDUP_MAX]
+
+
 def classify(response: httpx.Response, *, now: datetime, routing_key: str = "") -> str:
     """Return a summary for 2xx; otherwise raise: 400 permanent, 429 and 5xx transient, the rest by status."""
     status = response.status_code
     said, errors = _answer(response, routing_key)
     if 200 <= status < 300:
-        return f"HTTP {status} {said or 'accepted'}"
+        key = _dedup_key(response, routing_key)
+        filed = f" (dedup_key {key})" if key else ""
+        # The Events API only queues the event; whether anyone is paged depends on the service's rules.
+        return f"HTTP {status} queued{filed}: PagerDuty accepted the event; {status} does not mean anyone was paged yet"
     if status == 400:
         detail = ": ".join(p for p in (said or "invalid event", errors) if p)
         raise DeliveryError(

@@ -16,6 +16,7 @@ import httpx
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from alertd.channels import http
+from alertd.channels.answers import host
 from alertd.channels.base import Channel, ChannelContext, ChannelType, Options
 from alertd.channels.slack_blocks import escape, payload
 from alertd.channels.slack_bot import SlackBotChannel
@@ -62,7 +63,7 @@ _ERRORS: dict[str, tuple[bool, str]] = {
     "invalid_blocks_format": (True, _FORMAT),
     "too_many_attachments": (True, _FORMAT),
     "missing_text_or_fallback_or_attachments": (True, _FORMAT),
-    "rollup_error": (False, "Slack had an internal error; will retry"),
+    "rollup_error": (False, "Slack had an internal error"),
 }
 
 
@@ -139,7 +140,7 @@ def classify(response: httpx.Response, *, now: datetime) -> None:
         )
     if 200 <= status < 300:
         said = body or "an empty body"
-        raise DeliveryError(f"slack: unexpected answer (HTTP {status}): {said}; will retry", status=status)
+        raise DeliveryError(f"slack: unexpected answer (HTTP {status}): {said}", status=status)
     try:
         http.classify(response, now=now)
     except DeliveryError as exc:
@@ -164,7 +165,8 @@ class SlackChannel:
         now = wall_now()
         response = await http.post(self._http, self._url, content=body, headers=headers, now=now)
         classify(response, now=now)
-        return "HTTP 200 ok"
+        # Only the host: the webhook's path is its secret.
+        return f"HTTP 200 ok from {host(self._url)}"
 
 
 def _build(spec: ChannelSpec, ctx: ChannelContext) -> Channel:

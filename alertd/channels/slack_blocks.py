@@ -299,7 +299,7 @@ def card(
         _section(lead),
         _fields(event, channel_timezone, locale, removed=removed),
         *_notes(event, locale),
-        _context(f"alertd countdown card · updated {updated}"),
+        _context(phrases(locale).card_updated.format(when=updated)),
     ]
     state = phrases(locale).removed_short if removed else line.text
     text = f"{event.title} — {state} · {format_day(event.local_start.date(), locale)}"

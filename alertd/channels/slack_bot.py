@@ -38,7 +38,7 @@ _TOKEN = "check the channel's token (Slack app → OAuth & Permissions → Bot U
 _REINSTALL = "reinstall the Slack app and use its new bot token"
 _FORMAT = "Slack rejected the message format; this is an alertd bug, please report it"
 _RESTRICTED = "a workspace admin restricts posting in this channel; ask them or use another channel"
-_RETRY = "Slack had a temporary problem; will retry"
+_RETRY = "Slack had a temporary problem"
 # error → (permanent, what it means and what to do). Sources: the chat.postMessage/chat.update method pages.
 ERRORS: dict[str, tuple[bool, str]] = {
     "not_authed": (True, f"no token reached Slack; {_TOKEN}"),
@@ -77,14 +77,14 @@ ERRORS: dict[str, tuple[bool, str]] = {
     "cant_update_message": (True, "the stored card is not this bot's message"),
     "edit_window_closed": (True, "the workspace no longer allows editing the card"),
     "message_not_found": (True, "the card was deleted"),
-    "ratelimited": (False, "Slack asks to slow down; will retry"),
+    "ratelimited": (False, "Slack asks to slow down"),
     "request_timeout": (False, _RETRY),
     "internal_error": (False, _RETRY),
     "fatal_error": (False, _RETRY),
     "service_unavailable": (False, _RETRY),
-    "team_added_to_org": (False, "the workspace is being moved into an organisation; will retry"),
+    "team_added_to_org": (False, "the workspace is being moved into an organisation"),
     # Slack: "the workspace is undergoing an enterprise migration and will not be available until it completes".
-    "org_login_required": (False, "the workspace is being migrated by Slack; will retry"),
+    "org_login_required": (False, "the workspace is being migrated by Slack"),
 }
 # The card cannot be updated: post a new one and remember that instead.
 _CARD_GONE = frozenset({"message_not_found", "cant_update_message", "edit_window_closed"})
@@ -133,11 +133,11 @@ def check(method: str, response: httpx.Response, *, now: datetime) -> dict[str, 
         data = None
     if not isinstance(data, dict) or not isinstance(data.get("ok"), bool):
         said = http.excerpt(response) or "an empty body"
-        raise SlackApiError(f"{where}: unexpected answer (HTTP {status}): {said}; will retry", code=None, status=status)
+        raise SlackApiError(f"{where}: unexpected answer (HTTP {status}): {said}", code=None, status=status)
     if data["ok"]:
         return data
     code = str(data.get("error") or "unknown")
-    permanent, hint = ERRORS.get(code, (False, "an error alertd does not know; will retry"))
+    permanent, hint = ERRORS.get(code, (False, "an error alertd does not know"))
     retry_after = None if permanent else parse_retry_after(response.headers.get("retry-after"), now)
     raise SlackApiError(
         f"{where}: {code}: {hint}", code=code, permanent=permanent, retry_after=retry_after, status=status
@@ -178,34 +178,34 @@ class SlackBotChannel:
         event = message.event
         if event is None:
             data = await self._call("chat.postMessage", {**payload(message, channel_timezone=tz), **self._where()})
-            return f"posted {data['ts']}"
+            return f"posted to {self._channel} (ts {data['ts']})"
         removed = message.kind == "change" and (message.change or {}).get("type") == "removed"
-        line = message.countdown or countdown_line(event, message.sent_at, tz)
-        ts, how = await self._show_card(event, line, now=message.sent_at, removed=removed)
+        line = message.countdown or countdown_line(event, message.sent_at, tz, locale=message.locale)
+        ts, how = await self._show_card(event, line, now=message.sent_at, locale=message.locale, removed=removed)
         body: dict[str, Any] = {**reply(message, channel_timezone=tz), **self._where(), "thread_ts": ts}
         if self._broadcast:
             body["reply_broadcast"] = True
         data = await self._call("chat.postMessage", body)
-        return f"card {ts} {how}; reply {data['ts']} in its thread"
+        return f"card {ts} {how} in {self._channel}; reply {data['ts']} in its thread"
 
     async def _digest(self, message: Message) -> str:
         counts = {"created": 0, "updated": 0, "re-created": 0}
         # Each card is stored once it exists, so a retry after a failure half-way only updates the earlier ones.
         for line in message.lines:
-            _, how = await self._show_card(line.event, line, now=message.sent_at)
+            _, how = await self._show_card(line.event, line, now=message.sent_at, locale=message.locale)
             counts[how] += 1
         done = [f"{n} card{'' if n == 1 else 's'} {how}" for how, n in counts.items() if n]
-        return ", ".join(done) or "no cards"
+        return f"{', '.join(done) or 'no cards'} in {self._channel}"
 
     def _where(self) -> dict[str, Any]:
         # Unfurling the source link would put a large preview under every card and reply.
         return {"channel": self._channel, "unfurl_links": False, "unfurl_media": False}
 
     async def _show_card(
-        self, event: EventSpec, line: CountdownLine, *, now: datetime, removed: bool = False
+        self, event: EventSpec, line: CountdownLine, *, now: datetime, locale: str, removed: bool = False
     ) -> tuple[str, str]:
         """Bring the event's card up to date (posting it if needed); return its ts and what was done."""
-        content = card(event, line, channel_timezone=self.spec.timezone, now=now, removed=removed)
+        content = card(event, line, channel_timezone=self.spec.timezone, now=now, removed=removed, locale=locale)
         key = card_key(self.spec.id, self._channel, event.id)
         ts = await self._state.get(key)
         if ts is not None:
@@ -274,7 +274,7 @@ class SlackBotChannel:
                 status=exc.status,
             ) from None
         if method == "chat.postMessage" and not isinstance(data.get("ts"), str):
-            raise SlackApiError(f"slack {method}: the answer has no message ts; will retry", code=None)
+            raise SlackApiError(f"slack {method}: the answer has no message ts", code=None)
         return data
 
     def _scrub(self, text: str) -> str:

@@ -19,10 +19,12 @@ from pydantic import ConfigDict, Field, field_validator
 
 from alertd.channels import http
 from alertd.channels.base import Channel, ChannelContext, ChannelType, Options
+from alertd.channels.words import and_more, sent_late, status_word
 from alertd.clock import wall_now
 from alertd.domain import ChannelSpec, CountdownLine, EventSpec, Kind, Message
 from alertd.errors import DeliveryError
-from alertd.messages import format_day, format_when
+from alertd.i18n import format_day, phrases
+from alertd.messages import format_when
 from alertd.retry import parse_retry_after
 from alertd.timeexpr import zone
 
@@ -83,32 +85,36 @@ def _iso(instant: datetime) -> str:
 
 
 def _facts(message: Message, event: EventSpec, channel_timezone: str) -> list[dict[str, str]]:
-    facts = [{"title": "When", "value": escape(format_when(event))}]
+    locale = message.locale
+    p = phrases(locale)
+    facts = [{"title": p.label_when, "value": escape(format_when(event, locale=locale))}]
     if not event.all_day:
-        here = format_when(event, channel_timezone) if channel_timezone != event.timezone else ""
+        here = format_when(event, channel_timezone, locale=locale) if channel_timezone != event.timezone else ""
         if here:
             facts.append({"title": channel_timezone, "value": escape(here)})
         # Teams renders these functions in each reader's own zone and language.
         stamp = _iso(event.starts_at)
-        facts.append({"title": "Your time", "value": f"{{{{DATE({stamp}, SHORT)}}}} {{{{TIME({stamp})}}}}"})
+        facts.append({"title": p.label_your_time, "value": f"{{{{DATE({stamp}, SHORT)}}}} {{{{TIME({stamp})}}}}"})
     if message.countdown is not None:
-        facts.append({"title": "Countdown", "value": escape(message.countdown.text)})
-    facts.append({"title": "Status", "value": escape(event.status)})
+        facts.append({"title": p.label_countdown, "value": escape(message.countdown.text)})
+    facts.append({"title": p.label_status, "value": escape(status_word(event.status, locale))})
     if event.tags:
-        facts.append({"title": "Tags", "value": escape(", ".join(event.tags))})
+        facts.append({"title": p.label_tags, "value": escape(", ".join(event.tags))})
     if event.source and not _LINK.match(event.source):
-        facts.append({"title": "Source", "value": escape(event.source)})
+        facts.append({"title": p.label_source, "value": escape(event.source)})
     return facts
 
 
-def _digest(lines: tuple[CountdownLine, ...], keep: int) -> dict[str, Any]:
+def _digest(lines: tuple[CountdownLine, ...], keep: int, locale: str) -> dict[str, Any]:
     facts = []
     for line in lines[:keep]:
-        status = "" if line.event.status == "confirmed" else f" ({line.event.status})"
-        when = f"{line.text} ({format_day(line.event.local_start.date())}){status}"
+        status = "" if line.event.status == "confirmed" else f" ({status_word(line.event.status, locale)})"
+        when = f"{line.text} ({format_day(line.event.local_start.date(), locale)}){status}"
         facts.append({"title": escape(_cut(line.event.title, 200)), "value": escape(when)})
     if keep < len(lines):
-        facts.append({"title": "…", "value": f"and {len(lines) - keep} more"})
+        # The fact's title already is the ellipsis, so the phrase's own leading one is not repeated.
+        more = and_more(len(lines) - keep, locale).lstrip("…")
+        facts.append({"title": "…", "value": escape(more)})
     return {"type": "FactSet", "facts": facts}
 
 
@@ -131,7 +137,8 @@ def card(
     event = message.event if message.kind != "countdown" else None
     if message.kind == "countdown":
         lines = message.lines
-        body.append(_digest(lines, len(lines) if keep is None else keep) if lines else _text("nothing coming up"))
+        nothing = _text(phrases(message.locale).nothing_coming_up)
+        body.append(_digest(lines, len(lines) if keep is None else keep, message.locale) if lines else nothing)
     else:
         # With an event, time, status and source follow as facts, so only the rendered sentence is kept.
         sentence = message.text.split("\n", 1)[0] if event is not None else message.text
@@ -142,7 +149,7 @@ def card(
     note = f"alertd {message.kind}" + (f" · {message.offset}" if message.offset else "")
     if message.late:
         due = message.due_at.astimezone(zone(tz))
-        note += f" · sent late (was due {format_day(due.date())} {due:%H:%M %Z})"
+        note += f" · {sent_late(due, message.locale)}"
     body.append({"type": "TextBlock", "text": escape(note), "isSubtle": True, "size": "Small", "wrap": True})
     content: dict[str, Any] = {
         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
@@ -151,7 +158,8 @@ def card(
         "body": body,
     }
     if event is not None and event.source and _LINK.match(event.source):
-        content["actions"] = [{"type": "Action.OpenUrl", "title": "Open source", "url": event.source}]
+        title = phrases(message.locale).open_source
+        content["actions"] = [{"type": "Action.OpenUrl", "title": title, "url": event.source}]
     return content
 
 

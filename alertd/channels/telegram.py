@@ -30,10 +30,12 @@ from pydantic import ConfigDict, Field, field_validator
 
 from alertd.channels import http
 from alertd.channels.base import Channel, ChannelContext, ChannelType, Options
+from alertd.channels.words import and_more, sent_late, status_word
 from alertd.clock import wall_now
 from alertd.domain import ChannelSpec, CountdownLine, EventSpec, Message
 from alertd.errors import DeliveryError
-from alertd.messages import format_day, format_when
+from alertd.i18n import format_day, phrases
+from alertd.messages import format_when
 from alertd.retry import MAX_RETRY_AFTER, parse_retry_after
 from alertd.timeexpr import zone
 
@@ -141,40 +143,44 @@ def _fit(text: str, limit: int) -> str:
     return escape("".join(out)) + "…"
 
 
-def _local(instant: datetime, timezone: str) -> str:
-    local = instant.astimezone(zone(timezone))
-    return f"{format_day(local.date())} {local:%H:%M %Z}"
+def _row(locale: str, label: str, value_html: str) -> str:
+    """One ``label: value`` line with the label in bold and the colon as the locale writes it."""
+    return phrases(locale).field_line.format(label=f"<b>{escape(label)}</b>", value=value_html)
 
 
 def _details(message: Message, event: EventSpec, channel_timezone: str) -> list[str]:
-    rows = [f"<b>When:</b> {escape(format_when(event))}"]
+    locale = message.locale
+    p = phrases(locale)
+    rows = [_row(locale, p.label_when, escape(format_when(event, locale=locale)))]
     if not event.all_day and channel_timezone != event.timezone:
-        rows.append(f"<b>Your time:</b> {escape(format_when(event, channel_timezone))}")
+        rows.append(_row(locale, p.label_your_time, escape(format_when(event, channel_timezone, locale=locale))))
     if message.countdown is not None:
-        rows.append(f"<b>Countdown:</b> {escape(message.countdown.text)}")
-    rows.append(f"<b>Status:</b> {escape(event.status)}")
+        rows.append(_row(locale, p.label_countdown, escape(message.countdown.text)))
+    rows.append(_row(locale, p.label_status, escape(status_word(event.status, locale))))
     if event.tags:
-        rows.append(f"<b>Tags:</b> {escape(', '.join(event.tags))}")
+        rows.append(_row(locale, p.label_tags, escape(", ".join(event.tags))))
     if event.source:
         if event.source.startswith(("https://", "http://")):
             label = http.redact(event.source).split("://", 1)[1].split("/", 1)[0]
-            rows.append(f'<b>Source:</b> <a href="{escape(event.source)}">{escape(label)}</a>')
+            link = f'<a href="{escape(event.source)}">{escape(label)}</a>'
+            rows.append(_row(locale, p.label_source, link))
         else:
-            rows.append(f"<b>Source:</b> {escape(event.source)}")
+            rows.append(_row(locale, p.label_source, escape(event.source)))
     return rows
 
 
-def _digest(lines: tuple[CountdownLine, ...], budget: int) -> str:
+def _digest(lines: tuple[CountdownLine, ...], budget: int, locale: str) -> str:
     rows: list[str] = []
     for line in lines:
-        status = "" if line.event.status == "confirmed" else f" <i>({escape(line.event.status)})</i>"
-        day = format_day(line.event.local_start.date())
+        word = status_word(line.event.status, locale)
+        status = "" if line.event.status == "confirmed" else f" <i>({escape(word)})</i>"
+        day = format_day(line.event.local_start.date(), locale)
         rows.append(f"• <b>{_fit(line.event.title, 200)}</b> — {escape(line.text)} ({day}){status}")
     text = "\n".join(rows)
     while visible_length(text) > budget and rows:
         rows.pop()
-        text = "\n".join(rows) + f"\n…and {len(lines) - len(rows)} more"
-    return text or "<i>nothing coming up</i>"
+        text = "\n".join(rows) + "\n" + escape(and_more(len(lines) - len(rows), locale))
+    return text or f"<i>{escape(phrases(locale).nothing_coming_up)}</i>"
 
 
 def message_html(message: Message, *, channel_timezone: str | None = None) -> str:
@@ -185,13 +191,13 @@ def message_html(message: Message, *, channel_timezone: str | None = None) -> st
     tail = _details(message, event, tz) if event is not None else []
     note = f"alertd {message.kind}" + (f" · {message.offset}" if message.offset else "")
     if message.late:
-        note += f" · sent late (was due {_local(message.due_at, tz)})"
+        note += f" · {sent_late(message.due_at.astimezone(zone(tz)), message.locale)}"
     tail.append(f"<i>{escape(note)}</i>")
     fixed = "\n\n".join([head, "\n".join(tail)])
     # The body gets what the title and details leave (two blank lines join the three parts).
     budget = max(1, TEXT_MAX - visible_length(fixed) - 4)
     if message.kind == "countdown":
-        body = _digest(message.lines, budget)
+        body = _digest(message.lines, budget, message.locale)
     else:
         body = _fit(message.text.split("\n", 1)[0] if event is not None else message.text, budget)
     return "\n\n".join([head, body, "\n".join(tail)])
@@ -253,7 +259,12 @@ def classify(response: httpx.Response, *, now: datetime) -> Answer:
     if 200 <= status < 300 and data.get("ok") is True:
         result = data.get("result")
         mid = result.get("message_id") if isinstance(result, dict) else None
-        return Answer(summary=f"HTTP {status} ok, message {mid}" if mid is not None else f"HTTP {status} ok")
+        if mid is None:
+            return Answer(summary=f"HTTP {status} ok")
+        # Telegram's own chat id: the numeric one even when the channel names the chat as @username.
+        chat = result.get("chat") if isinstance(result, dict) else None
+        chat_id = chat.get("id") if isinstance(chat, dict) else None
+        return Answer(summary=f"message {mid} in chat {chat_id}" if chat_id is not None else f"message {mid}")
     raw_params = data.get("parameters")
     params: dict[str, Any] = raw_params if isinstance(raw_params, dict) else {}
     raw_description = data.get("description")

@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import ConfigDict, Field, field_validator
 
 from alertd.channels import http
+from alertd.channels.answers import host, with_excerpt
 from alertd.channels.base import Channel, ChannelContext, ChannelType, Options
 from alertd.clock import utc, wall_now
 from alertd.domain import ChannelSpec, CountdownLine, EventSpec, Message
@@ -170,7 +171,7 @@ class WebhookChannel:
             headers["webhook-signature"] = sign(self._key, message.id, timestamp, body)
         response = await http.post(self._http, self._options.url, content=body, headers=headers, now=attempted)
         http.classify(response, now=attempted)
-        return f"HTTP {response.status_code}"
+        return with_excerpt(f"HTTP {response.status_code} from {host(self._options.url)}", response)
 
 
 def _build(spec: ChannelSpec, ctx: ChannelContext) -> Channel:

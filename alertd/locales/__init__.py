@@ -64,12 +64,15 @@ class Phrases:
     test_title: str
     test_text: str
     # Labels and small phrases channels put around an event's fields (cards, embeds, HTML mail).
+    # A label and its value on one line (the colon is typography: French spaces it, Chinese uses "：").
+    field_line: str
     label_when: str
     label_your_time: str
     label_countdown: str
     label_status: str
     label_tags: str
     label_source: str
+    open_source: str
     label_notes: str
     label_title: str
     label_what_changed: str
@@ -77,6 +80,8 @@ class Phrases:
     nothing_coming_up: str
     sent_late: str
     removed_short: str
+    # The context line under a Slack bot's countdown card; ``{when}`` is a date token Slack localizes itself.
+    card_updated: str
     # An explicit CLDR date pattern replaces the skeleton (English keeps the day-month-year house style).
     date_pattern: str | None = None
     date_skeleton: str = "yMMMEd"

@@ -47,12 +47,14 @@ PHRASES = Phrases(
     test_text=(
         "Dies ist ein Test von alertd an den Kanal „{channel}“. Wenn Sie ihn lesen können, funktioniert die Zustellung."
     ),
+    field_line="{label}: {value}",
     label_when="Wann",
     label_your_time="Ihre Zeit",
     label_countdown="Countdown",
     label_status="Status",
     label_tags="Schlagwörter",
     label_source="Quelle",
+    open_source="Quelle öffnen",
     label_notes="Notizen",
     label_title="Titel",
     label_what_changed="Was sich geändert hat",
@@ -60,4 +62,5 @@ PHRASES = Phrases(
     nothing_coming_up="nichts Anstehendes",
     sent_late="verspätet gesendet (fällig war {when})",
     removed_short="aus dem Kalender entfernt",
+    card_updated="alertd-Countdown-Karte · aktualisiert {when}",
 )

@@ -50,12 +50,14 @@ PHRASES = Phrases(
     test_text=(
         f"Ceci est un test d’alertd pour le canal «{_NB}{{channel}}{_NB}». Si vous le lisez, la remise fonctionne."
     ),
+    field_line=f"{{label}}{_NB}: {{value}}",
     label_when="Quand",
     label_your_time="Votre heure",
     label_countdown="Compte à rebours",
     label_status="Statut",
     label_tags="Étiquettes",
     label_source="Source",
+    open_source="Ouvrir la source",
     label_notes="Notes",
     label_title="Titre",
     label_what_changed="Modifications",
@@ -63,4 +65,5 @@ PHRASES = Phrases(
     nothing_coming_up="rien de prévu",
     sent_late="envoyé en retard (prévu le {when})",
     removed_short="retiré du calendrier",
+    card_updated="fiche compte à rebours alertd · mise à jour {when}",
 )

@@ -49,7 +49,7 @@ async def test_sends_title_and_body_over_socket(receiver: Receiver, http_client:
     """Apprise's JSON plugin really posts the message's title and text to the receiver."""
     message = make_message(kind="change", title="Changed: US–China truce", text="Moved to Mon 10 Nov.", offset=None)
     summary = await _channel(http_client, _json_url(receiver)).send(message)
-    assert summary == "apprise: sent to 1 URL (json://)"
+    assert summary == "sent to 1 URL (json://)"
     (request,) = receiver.requests
     assert (request.method, request.path) == ("POST", "/apprise/s3cr3t-path")
     assert request.json() == {
@@ -82,7 +82,7 @@ async def test_send_runs_off_the_event_loop(
 async def test_every_url_gets_the_message(receiver: Receiver, http_client: httpx.AsyncClient) -> None:
     """Several URLs are all notified; the summary counts them."""
     summary = await _channel(http_client, _json_url(receiver, "/a"), _json_url(receiver, "/b")).send(make_message())
-    assert summary == "apprise: sent to 2 URLs (json://)"
+    assert summary == "sent to 2 URLs (json://)"
     assert sorted(r.path for r in receiver.requests) == ["/a", "/b"]
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import datetime
+from dataclasses import replace
+from datetime import date, datetime
 from typing import Any
 
 import httpx
@@ -19,6 +20,7 @@ from alertd.channels.base import ChannelContext
 from alertd.channels.discord import EMBED_TOTAL_MAX, TYPE, DiscordOptions, escape, payload
 from alertd.channels.http import json_bytes
 from alertd.errors import DeliveryError
+from alertd.i18n import format_day, phrases
 
 TIMED = make_event(
     "vote",
@@ -218,3 +220,19 @@ async def test_global_rate_limit_is_named(receiver: Receiver, http_client: httpx
         await _channel(receiver, http_client).send(make_message())
     assert info.value.retry_after == 1.5
     assert "(global)" in str(info.value)
+
+
+def test_german_message_has_german_field_names_and_dates() -> None:
+    """A de channel's embed names its fields, dates, status and late note in German; no English label is left."""
+    message = replace(make_message(event=TIMED, countdown=make_line(TIMED, text="morgen"), late=True), locale="de")
+    embed = payload(message, channel_timezone="Europe/Berlin")["embeds"][0]
+    p = phrases("de")
+    names = [field["name"] for field in embed["fields"]]
+    assert names == [p.label_when, p.label_your_time, p.label_countdown, p.label_status, p.label_tags, p.label_source]
+    values = {field["name"]: field["value"] for field in embed["fields"]}
+    assert values[p.label_status] == p.statuses["tentative"]
+    # The date is Babel's German rendering, computed here rather than written out.
+    assert values[p.label_when].startswith(format_day(date(2025, 11, 10), "de"))
+    assert p.sent_late.split("{", 1)[0] in embed["footer"]["text"]
+    # German shares "Countdown" and "Status" with English, so the names list above is the check for labels.
+    assert "sent late" not in embed["footer"]["text"]

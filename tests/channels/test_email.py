@@ -11,6 +11,7 @@ import ssl
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,10 @@ from support.factories import make_channel, make_event, make_message
 from alertd.channels import REGISTRY
 from alertd.channels.base import Channel, ChannelContext
 from alertd.channels.email import TYPE, EmailOptions, build_message, parse_address, smtp_config
+from alertd.domain import ChannelSpec
 from alertd.errors import DeliveryError
+from alertd.i18n import format_day, phrases
+from alertd.messages import render
 from alertd.settings import Settings
 
 USER = "alertd@example.org"
@@ -447,3 +451,38 @@ async def test_tls_mode_mismatch_is_permanent(smtp_server: ServerFactory, make: 
 
     assert error.permanent
     assert "ALERTD_SMTP_TLS" in str(error)
+
+
+async def test_answer_names_the_server_and_quotes_its_data_reply(
+    smtp_server: ServerFactory, make: ChannelFactory, pki: Pki
+) -> None:
+    """The answer says which server accepted the mail, for how many recipients, and its reply with the queue id."""
+    reply = "250 2.0.0 Ok: queued as ABC123"
+    _, port = smtp_server("starttls", handler=Handler(data_reply=reply))
+    settings = _settings(port, smtp_ca_file=pki.ca_file)
+
+    answer = await make(settings).send(make_message())
+
+    assert answer == f"accepted by {settings.smtp_host} for {len(TEAM)} recipients: {reply}"
+    assert PASSWORD not in answer
+
+
+def test_chinese_message_has_chinese_dates_and_late_note_in_both_parts() -> None:
+    """A zh channel's mail has Babel's Chinese dates and a Chinese late note in both the plain and the HTML part."""
+    channel = ChannelSpec(id="mail", type="email", timezone="Asia/Shanghai", locale="zh")
+    event = make_event()
+    due = datetime(2025, 11, 9, 14, 0, tzinfo=UTC)
+    message = render(
+        id="n1", kind="reminder", channel=channel, due_at=due, now=due, event=event, offset="1d", late=True
+    )
+    mail = build_message(message, sender=parse_address(SENDER), to=TEAM)
+    p = phrases("zh")
+    plain, markup = mail.get_body(("plain",)), mail.get_body(("html",))
+    assert plain is not None
+    assert markup is not None
+    for part in (plain.get_content(), markup.get_content()):
+        assert format_day(event.local_start.date(), "zh") in part
+        assert p.sent_late.split("{", 1)[0] in part
+        assert "sent late" not in part
+        assert "all day" not in part
+    assert '<html lang="zh">' in markup.get_content()

@@ -5,7 +5,8 @@ from __future__ import annotations
 import io
 import json
 import textwrap
-from datetime import datetime
+from dataclasses import replace
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
@@ -21,6 +22,7 @@ from alertd.channels import REGISTRY
 from alertd.channels.base import ChannelContext
 from alertd.channels.googlechat import MESSAGE_BYTES, TYPE, GoogleChatOptions, encode, payload, post_url
 from alertd.errors import DeliveryError
+from alertd.i18n import format_day, phrases
 
 PATH = "/v1/spaces/AAAA1234/messages"
 QUERY = "key=AIzaK3y&token=t0k3n-s3cr3t"
@@ -114,9 +116,9 @@ def test_digest_lists_events_in_one_thread() -> None:
 
 
 def test_late_notice_and_all_day_event() -> None:
-    """A late message says so in the card subtitle; an all-day date is shown once, in its own zone."""
+    """A late message says when it was due (channel zone) in the card subtitle; an all-day date is shown once."""
     card = payload(make_message(late=True), channel_timezone="Asia/Tokyo")["cardsV2"][0]["card"]
-    assert card["header"]["subtitle"] == "alertd reminder · 1d · sent late"
+    assert card["header"]["subtitle"] == "alertd reminder · 1d · sent late (was due Sun 9 Nov 2025 23:00 JST)"
     when = card["sections"][0]["widgets"][1]["decoratedText"]
     assert (when["topLabel"], when["text"]) == ("When", "Mon 10 Nov 2025 (all day, America/New_York)")
 
@@ -280,3 +282,21 @@ def test_calendar_with_googlechat_channel_loads(tmp_path: Path) -> None:
     assert warnings == []
     channel = calendar.channels["desk-chat"]
     assert (channel.type, channel.timezone, channel.options["url"]) == ("googlechat", "Europe/Berlin", url)
+
+
+def test_chinese_message_has_chinese_labels_and_dates() -> None:
+    """A zh channel's card labels its rows, button and late note in Chinese, with Babel's Chinese dates."""
+    message = replace(make_message(event=TIMED, late=True), locale="zh")
+    card = payload(message, channel_timezone="Europe/Berlin")["cardsV2"][0]["card"]
+    p = phrases("zh")
+    widgets = card["sections"][0]["widgets"]
+    rows = {w["decoratedText"]["topLabel"]: w["decoratedText"]["text"] for w in widgets if "decoratedText" in w}
+    assert list(rows) == [p.label_when, p.label_status, p.label_tags]
+    assert rows[p.label_status] == p.statuses["tentative"]
+    # Both zones' dates are Babel's Chinese rendering, computed here rather than written out.
+    assert rows[p.label_when].count(format_day(date(2025, 11, 10), "zh")) == 2
+    assert widgets[-1]["buttonList"]["buttons"][0]["text"] == p.open_source
+    assert p.sent_late.split("{", 1)[0] in card["header"]["subtitle"]
+    shown = json.dumps(card, ensure_ascii=False)
+    for english in ("When", "Status", "Tags", "Open source", "sent late", "tentative"):
+        assert english not in shown

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import datetime
+from dataclasses import replace
+from datetime import date, datetime
 from typing import Any
 
 import httpx
@@ -19,6 +20,7 @@ from alertd.channels.base import ChannelContext
 from alertd.channels.http import json_bytes
 from alertd.channels.mattermost import TEXT_MAX, TYPE, MattermostOptions, escape, payload
 from alertd.errors import DeliveryError
+from alertd.i18n import format_day, phrases
 
 TIMED = make_event(
     "vote",
@@ -170,3 +172,20 @@ async def test_mattermost_answers_over_socket(
     assert str(error).startswith(start)
     assert "k3y" not in str(error)
     assert "\n" not in str(error)
+
+
+def test_german_message_has_german_field_titles_and_dates() -> None:
+    """A de channel's attachment titles its fields and source link in German and dates them the German way."""
+    message = replace(make_message(event=TIMED, countdown=make_line(TIMED, text="morgen"), late=True), locale="de")
+    (attachment,) = payload(message, channel_timezone="Europe/Berlin")["attachments"]
+    p = phrases("de")
+    titles = [f["title"] for f in attachment["fields"]]
+    assert titles == [p.label_when, "Europe/Berlin", p.label_countdown, p.label_status, p.label_tags]
+    assert attachment["title"] == p.label_source
+    values = {f["title"]: f["value"] for f in attachment["fields"]}
+    assert values[p.label_status] == escape(p.statuses["tentative"])
+    # Babel's German date, computed here rather than written out.
+    assert values[p.label_when].startswith(escape(format_day(date(2025, 11, 10), "de")))
+    assert p.sent_late.split("{", 1)[0] in attachment["footer"]
+    # German shares "Countdown" and "Status" with English, so the titles list above is the check for labels.
+    assert "sent late" not in attachment["footer"]

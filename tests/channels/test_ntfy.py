@@ -126,7 +126,7 @@ NTFY_ANSWERS: list[tuple[int, str, bool, float | None, str]] = [
     (500, _error(50001, 500, "internal server error"), False, None, "ntfy: 50001"),
     (404, _error(40401, 404, "page not found"), True, None, "ntfy: HTTP 404 from 127.0.0.1"),
     (502, "<html>Bad Gateway</html>", False, None, "ntfy: HTTP 502 from 127.0.0.1"),
-    (200, "ok", False, None, "ntfy: unexpected answer (HTTP 200): ok; will retry"),
+    (200, "ok", False, None, "ntfy: unexpected answer (HTTP 200): ok"),
 ]
 
 

@@ -105,10 +105,13 @@ def test_long_id_is_hashed_to_fit_dedup_key() -> None:
 
 
 async def test_sends_to_enqueue_and_accepts_202(receiver: Receiver, http_client: httpx.AsyncClient) -> None:
-    """The event goes to {api_base}/v2/enqueue as JSON; 202 is success, summarised from PagerDuty's message."""
+    """The event goes to {api_base}/v2/enqueue as JSON; 202 is success: queued under its dedup_key, not yet paged."""
     receiver.reply(202, ACCEPTED, {"Content-Type": "application/json"})
     message = make_message()
-    assert await _channel(receiver, http_client).send(message) == "HTTP 202 Event processed"
+    assert await _channel(receiver, http_client).send(message) == (
+        f"HTTP 202 queued (dedup_key {json.loads(ACCEPTED)['dedup_key']}): PagerDuty accepted the event; "
+        "202 does not mean anyone was paged yet"
+    )
     (request,) = receiver.requests
     assert (request.method, request.path) == ("POST", "/v2/enqueue")
     assert request.headers["content-type"] == "application/json"

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, date, datetime
 from typing import Any
 
 from support.factories import make_event, make_line, make_message
 
 from alertd.channels.slack_blocks import card, date_token, escape, payload, reply
+from alertd.i18n import format_day, phrases
 
 TIMED = make_event(
     "vote",
@@ -121,7 +123,7 @@ def test_long_title_and_text_are_truncated() -> None:
 def test_notes_are_shown() -> None:
     """An event's notes follow its fields, escaped."""
     body = payload(make_message(event=make_event(notes="Extended <twice>")))
-    assert _texts(body)[-1] == "Notes: Extended &lt;twice&gt;"
+    assert _texts(body)[-1] == "*Notes*\nExtended &lt;twice&gt;"
 
 
 def test_countdown_digest_lists_each_event() -> None:
@@ -253,3 +255,39 @@ def test_rename_shows_old_and_new_title_escaped() -> None:
     change = {"type": "changed", "before": {**snap, "title": "A<B"}, "after": {**snap, "title": "A&B"}}
     body = payload(make_message(kind="change", offset=None, change=change))
     assert _texts(body)[1] == "*What changed*\n• Title: ~A&lt;B~ → *A&amp;B*"
+
+
+def test_chinese_message_has_chinese_labels_and_dates() -> None:
+    """A zh channel's fields, dates, statuses and change lines are worded in Chinese, with no English label left."""
+    snap = {"local_start": "2025-11-01T00:00:00", "all_day": True, "timezone": "UTC", "status": "confirmed"}
+    change = {"type": "changed", "before": snap, "after": {**snap, "status": "tentative"}}
+    message = replace(make_message(kind="change", event=TIMED, change=change, late=True), locale="zh")
+    body = payload(message, channel_timezone="Europe/Berlin")
+    p = phrases("zh")
+    everything = "\n".join([*_texts(body), *(f["text"] for f in _blocks(body, "section")[-1]["fields"])])
+    for label in (p.label_what_changed, p.label_status, p.label_when, p.label_tags, p.label_source):
+        assert f"*{label}*" in everything
+    assert f"~{p.statuses['confirmed']}~ → *{p.statuses['tentative']}*" in everything
+    # Dates come from Babel's Chinese calendar data, not from a hard-coded string.
+    assert format_day(date(2025, 11, 10), "zh") in everything
+    note = _blocks(body, "context")[0]["elements"][0]["text"]
+    assert p.sent_late.split("{", 1)[0] in note
+    for english in ("When", "Status", "Tags", "Source", "What changed", "sent late", "tentative"):
+        assert english not in everything + note
+
+
+def test_chinese_card_is_worded_in_chinese() -> None:
+    """A zh bot's countdown card: Chinese field labels, removal note and "updated" line, Babel's Chinese date."""
+    p = phrases("zh")
+    body = card(TIMED, make_line(TIMED, text="3天后"), channel_timezone="Europe/Berlin", now=NOW, locale="zh")
+    fields = [f["text"] for f in _blocks(body, "section")[1]["fields"]]
+    assert [f.split("\n", 1)[0] for f in fields] == [
+        f"*{p.label_when}*",
+        f"*{p.label_status}*",
+        f"*{p.label_tags}*",
+        f"*{p.label_source}*",
+    ]
+    assert body["text"].endswith(format_day(date(2025, 11, 10), "zh"))
+    assert _blocks(body, "context")[0]["elements"][0]["text"].startswith(p.card_updated.split("{", 1)[0])
+    removed = card(TIMED, make_line(TIMED), channel_timezone="UTC", now=NOW, removed=True, locale="zh")
+    assert _texts(removed)[0].endswith(p.removed_short)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import datetime
+from dataclasses import replace
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -20,6 +21,7 @@ from alertd.channels.base import ChannelContext
 from alertd.channels.http import json_bytes
 from alertd.channels.teams import MAX_BYTES, TYPE, TeamsOptions, escape, payload
 from alertd.errors import DeliveryError
+from alertd.i18n import format_day, phrases
 
 PATH = "/powerautomate/automations/direct/workflows/abc/triggers/manual/paths/invoke"
 QUERY = "api-version=1&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=s1gn4ture"
@@ -216,3 +218,25 @@ async def test_teams_answers_over_socket(
     assert str(error).startswith(start)
     assert "s1gn4ture" not in str(error)
     assert "\n" not in str(error)
+
+
+def test_chinese_message_has_chinese_facts_and_dates() -> None:
+    """A zh channel's card titles its facts, button and late note in Chinese, with Babel's Chinese dates."""
+    message = replace(make_message(event=TIMED, countdown=make_line(TIMED, text="明天"), late=True), locale="zh")
+    content = _content(payload(message, channel_timezone="Europe/Berlin"))
+    p = phrases("zh")
+    facts = content["body"][2]["facts"]
+    assert [f["title"] for f in facts] == [
+        p.label_when,
+        "Europe/Berlin",
+        p.label_your_time,
+        p.label_countdown,
+        p.label_status,
+        p.label_tags,
+    ]
+    assert facts[0]["value"].startswith(format_day(date(2025, 11, 10), "zh"))
+    assert facts[4]["value"] == p.statuses["tentative"]
+    assert content["actions"][0]["title"] == p.open_source
+    shown = json.dumps(content, ensure_ascii=False)
+    for english in ("When", "Your time", "Countdown", "Status", "Tags", "Open source", "sent late", "tentative"):
+        assert english not in shown

@@ -5,7 +5,8 @@ from __future__ import annotations
 import io
 import json
 import socket
-from datetime import datetime
+from dataclasses import replace
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from alertd.channels.base import ChannelContext
 from alertd.channels.http import json_bytes
 from alertd.channels.telegram import TEXT_MAX, TYPE, TelegramOptions, escape, message_html, payload, visible_length
 from alertd.errors import DeliveryError
+from alertd.i18n import format_day, phrases
 
 TOKEN = "123456:AAF-t0k3n_xyz"
 TIMED = make_event(
@@ -44,8 +46,8 @@ def _channel(receiver: Receiver, client: httpx.AsyncClient, **extra: Any) -> Any
     return TYPE.build(spec, ChannelContext(http=client, out=io.StringIO(), settings=None))
 
 
-def _ok(message_id: int = 42) -> str:
-    return json.dumps({"ok": True, "result": {"message_id": message_id, "chat": {"id": -100123}}})
+def _ok(message_id: int = 42, chat_id: int = -100123) -> str:
+    return json.dumps({"ok": True, "result": {"message_id": message_id, "chat": {"id": chat_id}}})
 
 
 def _error(code: int, description: str, **parameters: Any) -> str:
@@ -107,12 +109,12 @@ def test_reminder_payload_exact() -> None:
         "chat_id": -100123,
         "text": "<b>Council &lt;vote&gt; — tomorrow</b>\n\n"
         "Council &lt;vote&gt; &amp; co tomorrow.\n\n"
-        "<b>When:</b> Mon 10 Nov 2025 09:00 EST (America/New_York)\n"
-        "<b>Your time:</b> Mon 10 Nov 2025 15:00 CET (Europe/Berlin)\n"
-        "<b>Countdown:</b> tomorrow\n"
-        "<b>Status:</b> tentative\n"
-        "<b>Tags:</b> policy\n"
-        '<b>Source:</b> <a href="https://example.org/agenda?id=7&amp;x=1">example.org</a>\n'
+        "<b>When</b>: Mon 10 Nov 2025 09:00 EST (America/New_York)\n"
+        "<b>Your time</b>: Mon 10 Nov 2025 15:00 CET (Europe/Berlin)\n"
+        "<b>Countdown</b>: tomorrow\n"
+        "<b>Status</b>: tentative\n"
+        "<b>Tags</b>: policy\n"
+        '<b>Source</b>: <a href="https://example.org/agenda?id=7&amp;x=1">example.org</a>\n'
         "<i>alertd reminder · 1d</i>",
         "parse_mode": "HTML",
         "link_preview_options": {"is_disabled": True},
@@ -137,10 +139,10 @@ def test_long_digest_is_cut_with_a_count() -> None:
 
 
 async def test_sends_exact_payload(receiver: Receiver, http_client: httpx.AsyncClient) -> None:
-    """sendMessage gets the JSON body at /bot<token>/; ``ok:true`` answers with the message id."""
+    """sendMessage gets the JSON body at /bot<token>/; ``ok:true`` answers with the message id and its chat."""
     receiver.reply(200, _ok(42), JSON)
     message = make_message(event=TIMED)
-    assert await _channel(receiver, http_client).send(message) == "HTTP 200 ok, message 42"
+    assert await _channel(receiver, http_client).send(message) == "message 42 in chat -100123"
     (request,) = receiver.requests
     assert (request.method, request.path) == ("POST", f"/bot{TOKEN}/sendMessage")
     assert request.body == json_bytes(payload(message, chat_id=-100123, channel_timezone="Europe/Berlin"))
@@ -149,12 +151,12 @@ async def test_sends_exact_payload(receiver: Receiver, http_client: httpx.AsyncC
 async def test_migrated_group_is_resent_to_the_new_chat(receiver: Receiver, http_client: httpx.AsyncClient) -> None:
     """``migrate_to_chat_id``: the same text goes to the supergroup and the answer names the id to configure."""
     receiver.reply(400, _error(400, "Bad Request: group chat was upgraded", migrate_to_chat_id=-100999), JSON)
-    receiver.reply(200, _ok(7), JSON)
+    receiver.reply(200, _ok(7, chat_id=-100999), JSON)
     summary = await _channel(receiver, http_client).send(make_message())
     first, second = receiver.requests
     assert (first.json()["chat_id"], second.json()["chat_id"]) == (-100123, -100999)
     assert second.json()["text"] == first.json()["text"]
-    assert summary == "HTTP 200 ok, message 7; the group became a supergroup: set chat_id: -100999"
+    assert summary == "message 7 in chat -100999; the group became a supergroup: set chat_id: -100999"
 
 
 async def test_bad_entities_are_resent_as_plain_text(receiver: Receiver, http_client: httpx.AsyncClient) -> None:
@@ -242,3 +244,18 @@ async def test_network_error_hides_the_token(http_client: httpx.AsyncClient) -> 
         await channel.send(make_message())
     assert info.value.permanent is False
     assert "t0k3n" not in str(info.value)
+
+
+def test_chinese_message_has_chinese_labels_and_dates() -> None:
+    """A zh channel's details use Chinese labels, full-width colons, Chinese dates and statuses; no English label."""
+    message = replace(make_message(event=TIMED, countdown=make_line(TIMED, text="明天"), late=True), locale="zh")
+    html = message_html(message, channel_timezone="Europe/Berlin")
+    p = phrases("zh")
+    for label in (p.label_when, p.label_your_time, p.label_countdown, p.label_status, p.label_tags, p.label_source):
+        assert f"<b>{label}</b>：" in html
+    assert f"<b>{p.label_status}</b>：{p.statuses['tentative']}" in html
+    # Babel's Chinese date for the event, computed rather than written out.
+    assert format_day(date(2025, 11, 10), "zh") in html
+    assert p.sent_late.split("{", 1)[0] in html
+    for english in ("When", "Your time", "Countdown", "Status", "Tags", "Source", "sent late", "tentative"):
+        assert english not in html

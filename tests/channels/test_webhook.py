@@ -16,6 +16,7 @@ from support.factories import make_channel, make_event, make_line, make_message
 from support.receiver import Receiver
 
 from alertd.channels import REGISTRY
+from alertd.channels.answers import EXCERPT_MAX
 from alertd.channels.base import ChannelContext
 from alertd.channels.http import json_bytes
 from alertd.channels.webhook import TYPE, WebhookOptions, instant, payload, sign, signing_key
@@ -39,6 +40,11 @@ EVENT_JSON: dict[str, Any] = {
 def _channel(receiver: Receiver, client: httpx.AsyncClient, **options: Any) -> Any:
     spec = make_channel("webhook", options={"url": receiver.url("/hook/t0k3n"), **options})
     return TYPE.build(spec, ChannelContext(http=client, out=io.StringIO(), settings=None))
+
+
+def _host(receiver: Receiver) -> str:
+    # What a reader may see of the URL: the receiver's host and port, never its path.
+    return receiver.base_url.removeprefix("http://")
 
 
 def _now_message(**kwargs: Any) -> Message:
@@ -162,7 +168,7 @@ async def test_sends_exact_payload_signed(receiver: Receiver, http_client: httpx
     """The exact payload bytes arrive with Standard Webhooks headers the reference library verifies."""
     message = _now_message(title="Trêve ✓", text="Trêve commerciale — demain")
     answer = await _channel(receiver, http_client, secret=SECRET).send(message)
-    assert answer == "HTTP 200"
+    assert answer == f"HTTP 200 from {_host(receiver)}: ok"
     (request,) = receiver.requests
     assert (request.method, request.path) == ("POST", "/hook/t0k3n")
     assert request.body == json_bytes(payload(message))
@@ -247,4 +253,16 @@ async def test_failures_over_socket(
 async def test_any_2xx_is_success(receiver: Receiver, http_client: httpx.AsyncClient) -> None:
     """Standard Webhooks counts every 2xx as delivered."""
     receiver.reply(204, "")
-    assert await _channel(receiver, http_client).send(make_message()) == "HTTP 204"
+    assert await _channel(receiver, http_client).send(make_message()) == f"HTTP 204 from {_host(receiver)}"
+
+
+async def test_answer_names_the_host_and_a_short_excerpt_but_not_the_path_token(
+    receiver: Receiver, http_client: httpx.AsyncClient
+) -> None:
+    """The answer says which host took the message and how it answered, cut short, without the URL's token."""
+    receiver.reply(200, "accepted " + "x" * 500)
+    answer = await _channel(receiver, http_client).send(make_message())
+    assert answer.startswith(f"HTTP 200 from {_host(receiver)}: accepted x")
+    assert answer.endswith("…")
+    assert len(answer) <= len(f"HTTP 200 from {_host(receiver)}: ") + EXCERPT_MAX
+    assert "t0k3n" not in answer

@@ -63,7 +63,9 @@ def test_one_card_is_created_once_and_updated_across_restarts(e2e: Harness, slac
 
     second = e2e.start(calendar, replay_from=_day(11, 11, 58), env=env)
     second.wait_for_log(rf"sent cd:desk:20251111 → desk{_LATE}: 1 card updated")
-    second.wait_for_log(rf"sent rem:vote:1d:desk:\S+ → desk{_LATE}: card {card_ts} updated; reply \S+ in its thread")
+    second.wait_for_log(
+        rf"sent rem:vote:1d:desk:\S+ → desk{_LATE}: card {card_ts} updated in {SLACK_CHANNEL}; reply \S+ in its thread"
+    )
     assert second.stop() == 0
 
     # Day 3: the vote is confirmed while no daemon runs; the next one sends a change notice.

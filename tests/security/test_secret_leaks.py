@@ -7,6 +7,7 @@ One daemon run serves every test of the module: each test searches one output.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import re
@@ -68,17 +69,11 @@ class Echo(Receiver):
         body = await request.text()
         self.requests.append(request)  # type: ignore[arg-type]
         if self.delay:
-            await _sleep(self.delay)
+            await asyncio.sleep(self.delay)
         echo = f"{request.method} {request.url} {request.path_qs} {dict(request.headers)} {body}"
         # Each service's error field, so every channel's own error parsing quotes the echo.
         fields = ("error", "description", "message", "detail", "error_description")
         return web.json_response({"ok": False, "errors": [echo], **dict.fromkeys(fields, echo)}, status=self.status)
-
-
-async def _sleep(seconds: float) -> None:
-    import asyncio
-
-    await asyncio.sleep(seconds)
 
 
 def _free_port() -> int:
