@@ -24,7 +24,9 @@ def suggest(word: str, choices: Collection[str]) -> str:
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     if close:
         return f"(did you mean {close[0]!r}?)"
-    return f"(expected one of: {', '.join(sorted(choices))})" if choices else ""
+    # A key with a line break (or other unprintable text) is quoted, so the message stays on one line.
+    shown = (c if c.isprintable() else repr(c) for c in sorted(choices))
+    return f"(expected one of: {', '.join(shown)})" if choices else ""
 
 
 class Checker:

@@ -45,6 +45,10 @@ if TYPE_CHECKING:
 __all__ = ["Daemon", "build_channels"]
 
 log = logging.getLogger("alertd.daemon")
+# The timer fires this many real seconds before a notification is due and the dispatcher claims it then: the
+# wake-up and database round trip (milliseconds, tens under load) are over when it comes due, and the delivery
+# itself waits for its exact instant on the event loop (alertd.dispatcher.DispatchSettings.lead).
+_LEAD = 0.05
 
 
 def build_channels(specs: Mapping[str, ChannelSpec], ctx: ChannelContext) -> tuple[dict[str, Channel], dict[str, int]]:
@@ -131,6 +135,7 @@ class Daemon:
                 capacity=s.batch_size,
                 concurrency=s.concurrency,
                 policy=RetryPolicy(max_attempts=s.max_attempts, base=s.retry_base, cap=s.retry_cap),
+                lead=_LEAD,
             ),
             observer=self.metrics.observe,
         )
@@ -247,7 +252,10 @@ class Daemon:
 
     def _arm(self, due: datetime | None) -> None:
         """Wake at ``due`` (or after the longest sleep, in case the wall clock jumped or another writer queued)."""
-        delay = self.settings.max_sleep if due is None else min(self.clock.real_delay(due), self.settings.max_sleep)
+        if due is None:
+            delay = self.settings.max_sleep
+        else:
+            delay = min(max(0.0, self.clock.real_delay(due) - _LEAD), self.settings.max_sleep)
         run_at = wall_now() + timedelta(seconds=delay)
         self._next_wake = self.clock.now() + timedelta(seconds=delay * self.clock.speed)
         self.scheduler.add_job(self._wake, DateTrigger(run_date=run_at), id="wake", replace_existing=True)

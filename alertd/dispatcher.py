@@ -53,6 +53,9 @@ class DispatchSettings:
     capacity: int = 200
     concurrency: int = 10
     policy: RetryPolicy = field(default_factory=RetryPolicy)
+    # Real seconds: rows coming due this soon are claimed now, so the database round trip is done when they come
+    # due, and each is sent at its own instant (never before). The daemon arms its timer this much early.
+    lead: float = 0.0
 
 
 @dataclass(slots=True)
@@ -217,9 +220,12 @@ class Dispatcher:
             claimed: list[Claimed] = []
             skip = set(busy) | set(self._failing)
             if room > 0:
-                supersede_countdowns(conn, now=now)
+                if self.calendar.defaults.countdown is not None:
+                    # Without digests in the calendar none is queued (a sync cancels them): skip scanning due rows.
+                    supersede_countdowns(conn, now=now)
                 skip |= self._hold_quiet(conn, now, skip)
-                claimed = self._claim(conn, now, room, skip)
+                due_by = now + timedelta(seconds=self.settings.lead * self.clock.speed)
+                claimed = self._claim(conn, due_by, room, skip)
             work = self._load_context(conn, claimed) if claimed else []
             due = None
             if not claimed and want_due:
@@ -338,6 +344,12 @@ class Dispatcher:
 
     async def _deliver(self, work: _Work) -> None:
         item = work.item
+        for _ in range(3):
+            # Claimed up to ``lead`` early: wait for the instant itself (bounded, for clocks that stand still).
+            wait = self.clock.real_delay(item.due_at)
+            if wait <= 0 or wait > self.settings.lead:
+                break
+            await asyncio.sleep(wait)
         now = self.clock.now()
         overdue = now - item.due_at
         # A held row (quiet hours, failing channel) counts its catch-up from its release and outlives its expiry:

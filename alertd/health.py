@@ -14,6 +14,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from alertd.bulk import insert_ignoring_duplicates
 from alertd.channel_state import state_key
 from alertd.errors import DeliveryError
 from alertd.models import ACTIVE_STATES, Meta, Notification
@@ -58,8 +59,14 @@ def _key(channel: str) -> str:
 def _bump(conn: sa.Connection) -> None:
     current = conn.execute(sa.select(META.c.value).where(META.c.key == HEALTH_REV)).scalar()
     value = str(int(current or 0) + 1)
-    if conn.execute(META.update().where(META.c.key == HEALTH_REV).values(value=value)).rowcount == 0:
-        conn.execute(META.insert().values(key=HEALTH_REV, value=value))
+    bump = META.update().where(META.c.key == HEALTH_REV).values(value=value)
+    # Replicas creating the counter at once: the second insert is ignored (not a failed transaction) and its
+    # update then waits for the first. Two replicas may write the same value; it still changed.
+    if (
+        conn.execute(bump).rowcount == 0
+        and insert_ignoring_duplicates(conn, META, [{"key": HEALTH_REV, "value": value}], key="key") == 0
+    ):
+        conn.execute(bump)
 
 
 def health_revision(conn: sa.Connection) -> str | None:
@@ -71,10 +78,11 @@ def health_revision(conn: sa.Connection) -> str | None:
 def mark_failing(conn: sa.Connection, channel: str, reason: str, *, now: datetime) -> bool:
     """Mark ``channel`` failing; False when it already was (the first reason and instant are kept)."""
     key = _key(channel)
-    if conn.execute(sa.select(META.c.key).where(META.c.key == key)).first() is not None:
-        return False
     value = json.dumps({"channel": channel, "since": now.isoformat(), "reason": reason})
-    conn.execute(META.insert().values(key=key, value=value))
+    # Replicas may mark the same channel at once: the second insert is ignored instead of failing the transaction
+    # (which the dispatcher would report as a database outage).
+    if insert_ignoring_duplicates(conn, META, [{"key": key, "value": value}], key="key") == 0:
+        return False
     _bump(conn)
     return True
 

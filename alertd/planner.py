@@ -28,7 +28,9 @@ __all__ = [
 
 
 def _stamp(instant: datetime) -> str:
-    return instant.strftime("%Y%m%dT%H%M%SZ")
+    # strftime("%Y%m%dT%H%M%SZ"), spelled out: it runs for every planned row (800k for a 100k-event calendar).
+    i = instant
+    return f"{i.year}{i.month:02d}{i.day:02d}T{i.hour:02d}{i.minute:02d}{i.second:02d}Z"
 
 
 def reminder_id(event_id: str, offset: str, channel: str, due_at: datetime) -> str:
@@ -77,9 +79,11 @@ def plan_reminders(event: EventSpec, channels: Iterable[str]) -> Iterator[Planne
         due = apply_offset(anchor, tz, offset)
         # A reminder before the start is useless once the event has begun; later ones live by the catch-up rule.
         expires = event.starts_at if due < event.starts_at else None
+        stamp = _stamp(due)
         for channel in channels:
             yield Planned(
-                id=reminder_id(event.id, offset.text, channel, due),
+                # reminder_id(), with the instant formatted once for all channels
+                id=f"rem:{event.id}:{offset.text}:{channel}:{stamp}",
                 kind="reminder",
                 channel=channel,
                 due_at=due,

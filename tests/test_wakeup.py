@@ -14,6 +14,7 @@ from sqlmodel import SQLModel
 from support.factories import make_calendar, make_channel, make_event, offsets
 
 from alertd.db import create_engine
+from alertd.health import failing_channels, mark_failing
 from alertd.outbox import NOTIFICATION
 from alertd.sync import SyncReport, sync_calendar
 from alertd.wakeup import DueListener, notify_due, parse_due
@@ -126,3 +127,27 @@ def test_replicas_syncing_one_calendar_at_once_plan_it_once(pg: Engine) -> None:
     assert sorted(r.queued for r in reports) == [0, 200]
     with pg.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(NOTIFICATION)).scalar_one() == 200
+
+
+def test_replicas_marking_one_channel_failing_at_once_both_commit(pg: Engine) -> None:
+    """The second replica's mark waits for the first and is ignored: no failed transaction, one mark."""
+    results: list[bool] = []
+    errors: list[BaseException] = []
+    with pg.connect() as first, first.begin():
+        assert mark_failing(first, "hooks", "HTTP 404", now=NOW)
+
+        def second() -> None:
+            try:
+                with pg.begin() as conn:
+                    results.append(mark_failing(conn, "hooks", "HTTP 410", now=NOW))
+            except BaseException as exc:
+                errors.append(exc)
+
+        thread = threading.Thread(target=second)
+        thread.start()
+        thread.join(0.5)  # blocked on the first replica's uncommitted row
+    thread.join(10)
+    assert errors == []
+    assert results == [False]
+    with pg.connect() as conn:
+        assert [h.reason for h in failing_channels(conn).values()] == ["HTTP 404"]

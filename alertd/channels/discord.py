@@ -233,13 +233,7 @@ def classify(response: httpx.Response, *, now: datetime) -> str:
             permanent=True,
             status=status,
         )
-    try:
-        http.classify(response, now=now)
-    except DeliveryError as exc:
-        raise DeliveryError(
-            f"discord: {exc}", permanent=exc.permanent, retry_after=exc.retry_after, status=exc.status
-        ) from None
-    raise DeliveryError(f"discord: unexpected answer (HTTP {status})", status=status)  # pragma: no cover
+    raise http.classify_for("discord", response, now=now)
 
 
 class DiscordChannel:

@@ -198,13 +198,7 @@ def classify(response: httpx.Response, *, now: datetime) -> str:
             retry_after=retry_after,
             status=status,
         )
-    try:
-        http.classify(response, now=now)
-    except DeliveryError as exc:
-        raise DeliveryError(
-            f"mattermost: {exc}", permanent=exc.permanent, retry_after=exc.retry_after, status=exc.status
-        ) from None
-    raise DeliveryError(f"mattermost: unexpected answer (HTTP {status})", status=status)  # pragma: no cover
+    raise http.classify_for("mattermost", response, now=now)
 
 
 class MattermostChannel:

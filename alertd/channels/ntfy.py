@@ -185,13 +185,7 @@ def classify(response: httpx.Response, *, now: datetime) -> str:
             retry_after=None if permanent else retry_after,
             status=status,
         )
-    try:
-        http.classify(response, now=now)
-    except DeliveryError as exc:
-        raise DeliveryError(
-            f"ntfy: {exc}", permanent=exc.permanent, retry_after=exc.retry_after, status=exc.status
-        ) from None
-    raise DeliveryError(f"ntfy: unexpected answer (HTTP {status})", status=status)  # pragma: no cover
+    raise http.classify_for("ntfy", response, now=now)
 
 
 class NtfyChannel:

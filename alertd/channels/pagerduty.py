@@ -199,13 +199,7 @@ def classify(response: httpx.Response, *, now: datetime, routing_key: str = "") 
             retry_after=wait,
             status=status,
         )
-    try:
-        http.classify(response, now=now)
-    except DeliveryError as exc:
-        raise DeliveryError(
-            f"pagerduty: {exc}", permanent=exc.permanent, retry_after=exc.retry_after, status=exc.status
-        ) from None
-    raise DeliveryError(f"pagerduty: unexpected answer (HTTP {status})", status=status)  # pragma: no cover
+    raise http.classify_for("pagerduty", response, now=now)
 
 
 class PagerDutyChannel:

@@ -141,13 +141,7 @@ def classify(response: httpx.Response, *, now: datetime) -> None:
     if 200 <= status < 300:
         said = body or "an empty body"
         raise DeliveryError(f"slack: unexpected answer (HTTP {status}): {said}", status=status)
-    try:
-        http.classify(response, now=now)
-    except DeliveryError as exc:
-        raise DeliveryError(
-            f"slack: {exc}", permanent=exc.permanent, retry_after=exc.retry_after, status=exc.status
-        ) from None
-    raise DeliveryError(f"slack: unexpected answer (HTTP {status})", status=status)  # pragma: no cover
+    raise http.classify_for("slack", response, now=now)
 
 
 class SlackChannel:

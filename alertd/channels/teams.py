@@ -234,13 +234,7 @@ def classify(response: httpx.Response, *, now: datetime) -> str:
             retry_after=retry_after,
             status=status,
         )
-    try:
-        http.classify(response, now=now)
-    except DeliveryError as exc:
-        raise DeliveryError(
-            f"teams: {exc}", permanent=exc.permanent, retry_after=exc.retry_after, status=exc.status
-        ) from None
-    raise DeliveryError(f"teams: unexpected answer (HTTP {status})", status=status)  # pragma: no cover
+    raise http.classify_for("teams", response, now=now)
 
 
 class TeamsChannel:

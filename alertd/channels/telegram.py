@@ -308,13 +308,7 @@ def classify(response: httpx.Response, *, now: datetime) -> Answer:
             permanent=True,
             status=status,
         )
-    try:
-        http.classify(response, now=now)
-    except DeliveryError as exc:
-        raise DeliveryError(
-            f"telegram: {exc}", permanent=exc.permanent, retry_after=exc.retry_after, status=exc.status
-        ) from None
-    raise DeliveryError(f"telegram: unexpected answer (HTTP {status})", status=status)  # pragma: no cover
+    raise http.classify_for("telegram", response, now=now)
 
 
 class TelegramChannel:

@@ -308,3 +308,16 @@ async def test_malformed_url_is_permanent(http_client: httpx.AsyncClient) -> Non
         await http.post(http_client, "https://example.com:notaport/hook/s3cr3t", content=b"{}", now=NOW)
     assert info.value.permanent is True
     assert "s3cr3t" not in str(info.value)
+
+
+def test_classify_for_prefixes_the_generic_verdict_with_the_service() -> None:
+    """An answer a service's own table does not know keeps the generic verdict and says which service gave it."""
+    error = http.classify_for("ntfy", _response(503, "down", {"Retry-After": "7"}), now=NOW)
+    assert (error.permanent, error.retry_after, error.status) == (False, 7.0, 503)
+    assert str(error).startswith("ntfy: HTTP 503 from ")
+
+
+def test_classify_for_treats_an_undocumented_success_as_transient() -> None:
+    """A 2xx that is not the service's documented success (a proxy answered?) is retried, not counted as sent."""
+    error = http.classify_for("mattermost", _response(204), now=NOW)
+    assert (str(error), error.permanent) == ("mattermost: unexpected answer (HTTP 204)", False)

@@ -78,7 +78,9 @@ def test_receiver_outage_then_recovery_delivers_everything_and_honours_retry_aft
     figures.add("200 answers", answers[200])
     figures.add("Retry-After asked (s)", RETRY_AFTER)
     figures.add("shortest wait after a 429 (s)", min(gaps) if gaps else float("nan"))
-    figures.add("last delivery after recovery (s)", max(a.at for a in arrivals if a.status == 200) - recovered)
+    backlog = [a.at for a in arrivals if a.status == 200 and due_by_id[a.webhook_id] < outage_end]
+    figures.add("backlog (due in the outage) delivered", len(backlog))
+    figures.add("backlog cleared after recovery (s)", max(backlog) - recovered if backlog else float("nan"))
     figures.add("final states", dict(Counter(r["state"] for r in history)))
 
     assert set(ok) == {r["id"] for r in history}
@@ -89,6 +91,7 @@ def test_receiver_outage_then_recovery_delivers_everything_and_honours_retry_aft
     assert answers[503] > 0
     assert answers[429] > 0
     assert gaps, "no notification was retried after a 429"
-    assert min(gaps) >= RETRY_AFTER - 0.05, f"Retry-After not honoured: waits {sorted(gaps)[:5]}"
+    # The endpoint stamps a request when its handler runs, which can lag by tens of milliseconds on a busy machine.
+    assert min(gaps) >= RETRY_AFTER - 0.1, f"Retry-After not honoured: waits {sorted(gaps)[:5]}"
     # Due before the receiver recovered (with a minute of grace, ALERTD_LATE_AFTER): sent late.
     assert all(late[i] for i, d in due_by_id.items() if d < outage_end - timedelta(minutes=2))

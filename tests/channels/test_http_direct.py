@@ -1,0 +1,70 @@
+"""The direct path of :func:`alertd.channels.http.post`: aiohttp under the same client, the same answer as httpx's."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+from support.receiver import Receiver
+
+from alertd.channels import http
+from alertd.errors import DeliveryError
+
+NOW = datetime(2025, 11, 9, 14, 0, 2, tzinfo=UTC)
+
+
+async def test_plain_urls_take_the_direct_path(http_client: httpx.AsyncClient) -> None:
+    """Without proxies every http(s) URL goes straight through aiohttp; anything unparsable is left to httpx."""
+    assert isinstance(http_client, http.AlertdClient)
+    assert http_client.direct("http://127.0.0.1:9/hook")
+    assert not http_client.direct("ftp://files.example.com/x")
+    assert not http_client.direct("https://example.com:notaport/x")
+
+
+def test_a_proxy_from_the_environment_turns_the_direct_path_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Requests to be proxied go through httpx's proxy mounts."""
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
+    client = http.make_client(5.0, trust_env=True)
+    assert isinstance(client, http.AlertdClient)
+    assert not client.direct("https://hooks.example.com/x")
+
+
+async def test_headers_merge_like_httpx(receiver: Receiver, http_client: httpx.AsyncClient) -> None:
+    """The client's headers are sent; the caller's win whatever their case; the body arrives as given."""
+    response = await http.post(
+        http_client,
+        receiver.url("/hook/s3cr3t"),
+        content=b'{"a":1}',
+        headers={"content-type": "application/json", "user-agent": "custom/1", "X-Extra": "yes"},
+        now=NOW,
+    )
+    assert (response.status_code, response.text) == (200, "ok")
+    (got,) = receiver.requests
+    assert got.headers["user-agent"] == "custom/1"
+    assert got.headers["content-type"] == "application/json"
+    assert got.headers["x-extra"] == "yes"
+    assert got.body == b'{"a":1}'
+
+
+async def test_json_is_encoded_like_httpx(receiver: Receiver, http_client: httpx.AsyncClient) -> None:
+    """``json=`` is sent compactly as UTF-8 with its content type, with the alertd User-Agent."""
+    await http.post(http_client, receiver.url(), json={"é": [1, None]}, now=NOW)
+    (got,) = receiver.requests
+    assert got.body == '{"é":[1,null]}'.encode()
+    assert got.headers["content-type"] == "application/json"
+    assert got.headers["user-agent"] == http.USER_AGENT
+
+
+async def test_an_error_answer_names_the_host_and_hides_the_url(
+    receiver: Receiver, http_client: httpx.AsyncClient
+) -> None:
+    """The answer's request is built on demand, so classification and excerpts work as on the httpx path."""
+    url = receiver.url("/hook/s3cr3t")
+    receiver.reply(500, f"failed posting to {url}")
+    response = await http.post(http_client, url, content=b"{}", now=NOW)
+    assert response.request.url == httpx.URL(url)
+    with pytest.raises(DeliveryError) as info:
+        http.classify(response, now=NOW)
+    host = receiver.base_url.split("//")[1]
+    assert str(info.value) == f"HTTP 500 from {host}: failed posting to …"
