@@ -7,11 +7,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import Any
 
-__all__ = ["RetryPolicy", "parse_retry_after"]
+__all__ = ["MAX_RETRY_AFTER", "RetryPolicy", "parse_retry_after", "retry_seconds"]
 
 # A service may ask for a long pause, but waiting longer than this means a human should look instead.
 MAX_RETRY_AFTER = 6 * 3600.0
+
+
+def retry_seconds(value: Any) -> float | None:
+    """Seconds to wait from a JSON number a service put in its body (Discord, Telegram); None if not a number."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+        return None
+    return min(max(float(value), 0.0), MAX_RETRY_AFTER)
 
 
 def parse_retry_after(value: str | None, now: datetime) -> float | None:

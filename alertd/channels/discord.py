@@ -8,7 +8,6 @@ Errors are JSON ``{"code", "message"}``; a 429 carries ``retry_after`` in second
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import datetime
 from typing import Any
@@ -24,7 +23,7 @@ from alertd.domain import ChannelSpec, CountdownLine, EventSpec, Kind, Message
 from alertd.errors import DeliveryError
 from alertd.i18n import format_day, phrases
 from alertd.messages import format_when
-from alertd.retry import MAX_RETRY_AFTER, parse_retry_after
+from alertd.retry import parse_retry_after, retry_seconds
 from alertd.timeexpr import zone
 
 __all__ = ["COLOURS", "TYPE", "DiscordChannel", "DiscordOptions", "classify", "escape", "payload"]
@@ -186,24 +185,10 @@ def payload(message: Message, *, channel_timezone: str | None = None, username: 
     return body
 
 
-def _json(response: httpx.Response) -> dict[str, Any]:
-    try:
-        data = json.loads(response.content)
-    except (ValueError, UnicodeDecodeError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _float(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
-        return None
-    return min(max(float(value), 0.0), MAX_RETRY_AFTER)
-
-
 def classify(response: httpx.Response, *, now: datetime) -> str:
     """Return a summary for a 2xx; otherwise raise, judging Discord's JSON error code before the status."""
     status = response.status_code
-    data = _json(response)
+    data = http.json_object(response)
     if 200 <= status < 300:
         if status == 200 and isinstance(data.get("id"), str):
             return f"HTTP 200 message {data['id']}"
@@ -213,7 +198,7 @@ def classify(response: httpx.Response, *, now: datetime) -> str:
     detail = f" ({said})" if said else ""
     if status == 429:
         # The body's float is more precise than the header's whole seconds; Cloudflare's HTML 429 has neither.
-        retry_after = _float(data.get("retry_after"))
+        retry_after = retry_seconds(data.get("retry_after"))
         if retry_after is None:
             retry_after = parse_retry_after(response.headers.get("retry-after"), now)
         scope = "global" if data.get("global") is True else "webhook"

@@ -9,7 +9,6 @@ are Google API JSON ``{"error": {"code", "message", "status"}}``. The URL's ``to
 from __future__ import annotations
 
 import html
-import json
 from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -166,11 +165,7 @@ def encode(message: Message, *, channel_timezone: str | None = None) -> bytes:
 
 def _google_error(response: httpx.Response) -> tuple[str, str]:
     """Google's error ``status`` and ``message``, if the body is the API's error JSON."""
-    try:
-        data = json.loads(response.content)
-    except ValueError:
-        return "", ""
-    error = data.get("error") if isinstance(data, dict) else None
+    error = http.json_object(response).get("error")
     if not isinstance(error, dict):
         return "", ""
     status, text = error.get("status"), error.get("message")
@@ -185,11 +180,7 @@ def classify(response: httpx.Response, *, now: datetime, url: str = "") -> str:
     """Return a summary for 2xx; otherwise raise, by Google's error status, then by HTTP status."""
     status = response.status_code
     if 200 <= status < 300:
-        try:
-            data = json.loads(response.content)
-        except ValueError:
-            data = None
-        name = data.get("name") if isinstance(data, dict) else None
+        name = http.json_object(response).get("name")
         return f"HTTP {status} {name}" if isinstance(name, str) else f"HTTP {status}"
     code, text = _google_error(response)
     try:

@@ -39,6 +39,7 @@ __all__ = [
     "excerpt",
     "is_private_address",
     "json_bytes",
+    "json_object",
     "make_client",
     "post",
     "redact",
@@ -361,6 +362,15 @@ async def post(
         # TimeoutError is an OSError, so the overall deadline lands here too.
         message, permanent = _describe(exc, url)
         raise DeliveryError(message, permanent=permanent) from None
+
+
+def json_object(response: httpx.Response) -> dict[str, Any]:
+    """The body as a JSON object, or ``{}`` when it is anything else (HTML from a proxy, a list, bad bytes)."""
+    try:
+        data = jsonlib.loads(response.content)
+    except ValueError:  # UnicodeDecodeError included
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def excerpt(response: httpx.Response, limit: int = _EXCERPT) -> str:

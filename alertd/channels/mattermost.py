@@ -6,7 +6,6 @@ Success is HTTP 200 with the body ``ok``. Errors are Mattermost app errors, JSON
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import datetime
 from typing import Any
@@ -168,11 +167,7 @@ def payload(
 
 
 def _message(response: httpx.Response) -> str:
-    try:
-        data = json.loads(response.content)
-    except (ValueError, UnicodeDecodeError):
-        return http.excerpt(response)
-    said = data.get("message") if isinstance(data, dict) else None
+    said = http.json_object(response).get("message")
     return said if isinstance(said, str) else http.excerpt(response)
 
 

@@ -10,7 +10,6 @@ The topic is effectively a password (anyone who knows it can read it) and is nev
 from __future__ import annotations
 
 import base64
-import json
 import re
 from datetime import datetime
 from typing import Any, Literal
@@ -150,12 +149,7 @@ def payload(message: Message, options: NtfyOptions) -> dict[str, Any]:
 
 def _error(response: httpx.Response) -> tuple[int | None, str]:
     """ntfy's error ``code`` and ``error`` text, if the body is ntfy's error JSON."""
-    try:
-        data = json.loads(response.content)
-    except ValueError:
-        return None, ""
-    if not isinstance(data, dict):
-        return None, ""
+    data = http.json_object(response)
     code = data.get("code")
     text = data.get("error")
     return (code if isinstance(code, int) else None), (" ".join(text.split()) if isinstance(text, str) else "")
@@ -165,11 +159,8 @@ def classify(response: httpx.Response, *, now: datetime) -> str:
     """Return the summary of a 200 message JSON; otherwise raise, judging ntfy's error code before the status."""
     status = response.status_code
     if 200 <= status < 300:
-        try:
-            data = json.loads(response.content)
-        except ValueError:
-            data = None
-        if isinstance(data, dict) and isinstance(data.get("id"), str):
+        data = http.json_object(response)
+        if isinstance(data.get("id"), str):
             return f"HTTP {status} message {data['id']}"
         # A proxy in front of ntfy answered, not ntfy: nothing says the message was published.
         said = http.excerpt(response) or "an empty body"

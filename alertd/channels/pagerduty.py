@@ -8,7 +8,6 @@ The ``routing_key`` is the credential; it is in the body, never in a URL or a me
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -147,12 +146,7 @@ def payload(message: Message, options: PagerDutyOptions) -> dict[str, Any]:
 
 def _answer(response: httpx.Response, routing_key: str) -> tuple[str, str]:
     """PagerDuty's ``message`` and ``errors`` on one line, the routing key removed."""
-    try:
-        data = json.loads(response.content)
-    except ValueError:
-        return "", ""
-    if not isinstance(data, dict):
-        return "", ""
+    data = http.json_object(response)
     said = data.get("message")
     errors = data.get("errors")
     text = said if isinstance(said, str) else ""
@@ -165,11 +159,7 @@ def _answer(response: httpx.Response, routing_key: str) -> tuple[str, str]:
 
 def _dedup_key(response: httpx.Response, routing_key: str) -> str:
     """The ``dedup_key`` PagerDuty filed the event under (alertd's own key; never the routing key)."""
-    try:
-        data = json.loads(response.content)
-    except ValueError:
-        return ""
-    key = data.get("dedup_key") if isinstance(data, dict) else None
+    key = http.json_object(response).get("dedup_key")
     if not isinstance(key, str) or (routing_key and routing_key in key):
         return ""
     return key[:DEDUP_MAX]

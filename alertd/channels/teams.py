@@ -8,7 +8,6 @@ trimmed to fit before it is sent.
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import datetime
 from typing import Any
@@ -191,14 +190,6 @@ def payload(message: Message, *, channel_timezone: str | None = None) -> dict[st
             text_max = max(1, min(text_max, len(message.text)) - max(1, over // 4) - 1)
 
 
-def _json(response: httpx.Response) -> dict[str, Any]:
-    try:
-        data = json.loads(response.content)
-    except (ValueError, UnicodeDecodeError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
 def classify(response: httpx.Response, *, now: datetime) -> str:
     """Return a summary for any 2xx; otherwise raise, with Power Automate's error code when there is one."""
     status = response.status_code
@@ -206,7 +197,7 @@ def classify(response: httpx.Response, *, now: datetime) -> str:
         if status == 202:
             return "HTTP 202 accepted (the flow posts the card asynchronously)"
         return f"HTTP {status} accepted"
-    error = _json(response).get("error")
+    error = http.json_object(response).get("error")
     code = error.get("code") if isinstance(error, dict) else None
     if isinstance(code, str) and status == 400:
         hint = _CODES.get(code, "Teams rejected the card; this is an alertd bug, please report it")

@@ -18,7 +18,6 @@ One attempt may still make a second request, only when the first was refused wit
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from dataclasses import dataclass
@@ -36,7 +35,7 @@ from alertd.domain import ChannelSpec, CountdownLine, EventSpec, Message
 from alertd.errors import DeliveryError
 from alertd.i18n import format_day, phrases
 from alertd.messages import format_when
-from alertd.retry import MAX_RETRY_AFTER, parse_retry_after
+from alertd.retry import parse_retry_after, retry_seconds
 from alertd.timeexpr import zone
 
 __all__ = [
@@ -238,24 +237,10 @@ class Answer:
     unparsable: bool = False
 
 
-def _json(response: httpx.Response) -> dict[str, Any]:
-    try:
-        data = json.loads(response.content)
-    except (ValueError, UnicodeDecodeError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _seconds(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
-        return None
-    return min(max(float(value), 0.0), MAX_RETRY_AFTER)
-
-
 def classify(response: httpx.Response, *, now: datetime) -> Answer:
     """Judge one answer: success, a resend the channel may make, or a DeliveryError."""
     status = response.status_code
-    data = _json(response)
+    data = http.json_object(response)
     if 200 <= status < 300 and data.get("ok") is True:
         result = data.get("result")
         mid = result.get("message_id") if isinstance(result, dict) else None
@@ -273,7 +258,7 @@ def classify(response: httpx.Response, *, now: datetime) -> Answer:
     migrate = params.get("migrate_to_chat_id")
     if isinstance(migrate, int) and not isinstance(migrate, bool):
         return Answer(migrate_to=migrate)
-    retry_after = _seconds(params.get("retry_after"))
+    retry_after = retry_seconds(params.get("retry_after"))
     if retry_after is not None or status == 429:
         if retry_after is None:
             retry_after = parse_retry_after(response.headers.get("retry-after"), now)
