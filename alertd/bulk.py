@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from alertd.models import UTCDateTime
 
-__all__ = ["insert_ignoring_duplicates"]
+__all__ = ["execute_many", "insert_ignoring_duplicates", "insert_many"]
 
 
 def _converter(column: sa.Column[Any], sqlite: bool) -> Any:
@@ -38,28 +38,31 @@ def _converter(column: sa.Column[Any], sqlite: bool) -> Any:
     return None
 
 
-def insert_ignoring_duplicates(
-    conn: sa.Connection, table: sa.Table, rows: Iterable[dict[str, Any]], *, key: str = "id", chunk: int = 5000
+def execute_many(
+    conn: sa.Connection,
+    table: sa.Table,
+    sql: str,
+    names: Sequence[str],
+    rows: Iterable[dict[str, Any]],
+    *,
+    chunk: int = 5000,
 ) -> int:
-    """Insert ``rows`` (dicts of column values), skipping those whose ``key`` exists; return how many were new."""
+    """Run ``sql`` once per row, straight through the driver; return the rows it changed.
+
+    ``sql`` marks its parameters ``?`` (turned into the driver's own style) and the i-th one takes the column
+    ``names[i]`` of ``table``, read from each row's dict by that name and converted as the column would.
+    """
     sqlite = conn.dialect.name == "sqlite"
     rows = list(rows)
     if not rows:
         return 0
-    names: Sequence[str] = list(rows[0])
     columns = [table.c[n] for n in names]
     converters = [_converter(c, sqlite) for c in columns]
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    quote = conn.dialect.identifier_preparer.quote
-    cast = "" if sqlite else "::json"
-    values = ", ".join(mark + (cast if isinstance(c.type, sa.JSON) else "") for c in columns)
-    sql = (
-        f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) VALUES ({values}) "
-        f"ON CONFLICT ({quote(key)}) DO NOTHING"
-    )
+    if conn.dialect.paramstyle != "qmark":
+        sql = sql.replace("?", "%s")
     # Only the few converted columns are touched per row (a generator over every value cost ~40% of planning).
     converted = [(i, f) for i, f in enumerate(converters) if f is not None]
-    inserted = 0
+    changed = 0
     for start in range(0, len(rows), chunk):
         params = []
         for r in rows[start : start + chunk]:
@@ -68,5 +71,32 @@ def insert_ignoring_duplicates(
                 cells[i] = f(cells[i])
             params.append(tuple(cells))
         result = conn.exec_driver_sql(sql, params)
-        inserted += max(result.rowcount or 0, 0)
-    return inserted
+        changed += max(result.rowcount or 0, 0)
+    return changed
+
+
+def _insert_sql(conn: sa.Connection, table: sa.Table, names: Sequence[str]) -> str:
+    quote = conn.dialect.identifier_preparer.quote
+    cast = "" if conn.dialect.name == "sqlite" else "::json"
+    values = ", ".join("?" + (cast if isinstance(table.c[n].type, sa.JSON) else "") for n in names)
+    return f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) VALUES ({values})"
+
+
+def insert_many(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> int:
+    """Insert ``rows`` (dicts with the same columns); return how many were inserted."""
+    if not rows:
+        return 0
+    names = list(rows[0])
+    return execute_many(conn, table, _insert_sql(conn, table, names), names, rows)
+
+
+def insert_ignoring_duplicates(
+    conn: sa.Connection, table: sa.Table, rows: Iterable[dict[str, Any]], *, key: str = "id", chunk: int = 5000
+) -> int:
+    """Insert ``rows`` (dicts of column values), skipping those whose ``key`` exists; return how many were new."""
+    rows = list(rows)
+    if not rows:
+        return 0
+    names = list(rows[0])
+    sql = _insert_sql(conn, table, names) + f" ON CONFLICT ({conn.dialect.identifier_preparer.quote(key)}) DO NOTHING"
+    return execute_many(conn, table, sql, names, rows, chunk=chunk)

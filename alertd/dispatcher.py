@@ -229,8 +229,11 @@ class Dispatcher:
             work = self._load_context(conn, claimed) if claimed else []
             due = None
             if not claimed and want_due:
-                # Failing channels wait for a clear (the daemon kicks), starved ones for their bucket.
-                due = next_due(conn, skip_channels=[*self._failing, *self._starved, *busy])
+                # Failing channels wait for a clear (the daemon kicks), starved ones for their bucket, busy ones for
+                # a send to finish. With every channel left out there is nothing to ask: the query would walk all
+                # of their due rows (the whole backlog of a busy channel) to find none.
+                waiting = [*self._failing, *self._starved, *busy]
+                due = None if set(self.channels) <= set(waiting) else next_due(conn, skip_channels=waiting)
                 refills = [self._buckets[c].ready_at() for c in self._starved if c in self._buckets]
                 due = min([d for d in (due, *refills) if d is not None], default=None)
         return work, due

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from importlib import import_module
 from typing import Any
 
@@ -54,11 +54,24 @@ def _babel(locale: str) -> Locale:
     return Locale.parse(locale)
 
 
+# Babel's formatters parse the locale name and walk CLDR data on every call: over half of the CPU of rendering a
+# message, so each answer is kept (the inputs are few: small numbers, days and times near now).
+@lru_cache(maxsize=1024)
+def _number(n: int, locale: str) -> str:
+    return format_decimal(n, locale=_babel(locale))
+
+
+@lru_cache(maxsize=1024)
+def _category(n: int, locale: str) -> str:
+    form: str = _babel(locale).plural_form(n)
+    return form
+
+
 def plural(forms: Plural, n: int, locale: str) -> str:
     """``forms`` for ``n`` by the locale's CLDR plural rule; a category the table leaves out reads as "other"."""
-    category = _babel(locale).plural_form(abs(n))
+    category = _category(abs(n), locale)
     pattern = forms.get(category, forms["other"])
-    return pattern.format(n=format_decimal(n, locale=locale))
+    return pattern.format(n=_number(n, locale))
 
 
 def relative_text(seconds: int, days: int, all_day: bool, locale: str = DEFAULT_LOCALE) -> str:
@@ -85,17 +98,24 @@ def relative_text(seconds: int, days: int, all_day: bool, locale: str = DEFAULT_
     return plural(p.in_days, days, locale)
 
 
+@lru_cache(maxsize=4096)
 def format_day(day: date, locale: str = DEFAULT_LOCALE) -> str:
     """A date with its weekday in the locale's own order, e.g. ``Mon 10 Nov 2025`` or ``2025年11月10日周一``."""
     p = phrases(locale)
     if p.date_pattern is not None:
-        return format_date(day, p.date_pattern, locale=locale)
-    return format_skeleton(p.date_skeleton, datetime.combine(day, datetime.min.time()), locale=locale)
+        return format_date(day, p.date_pattern, locale=_babel(locale))
+    return format_skeleton(p.date_skeleton, datetime.combine(day, datetime.min.time()), locale=_babel(locale))
 
 
 def format_time(moment: datetime, locale: str = DEFAULT_LOCALE) -> str:
     """The 24-hour wall-clock time of an aware ``moment`` in its own zone (desks compare times across zones)."""
-    return format_skeleton("Hm", moment, tzinfo=moment.tzinfo, locale=locale)
+    # Keyed by the wall-clock minute and zone: equal instants in different zones must not share an answer.
+    return _hour_minute(moment.replace(second=0, microsecond=0), moment.tzinfo, locale)
+
+
+@lru_cache(maxsize=4096)
+def _hour_minute(moment: datetime, zone: Any, locale: str) -> str:
+    return format_skeleton("Hm", moment, tzinfo=zone, locale=_babel(locale))
 
 
 def status_text(status: str, locale: str = DEFAULT_LOCALE) -> str:

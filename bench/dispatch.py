@@ -17,7 +17,7 @@ import aiohttp
 import sqlalchemy as sa
 
 from alertd.channels import ChannelContext
-from alertd.channels.http import make_client
+from alertd.channels.http import make_client, post
 from alertd.clock import SystemClock
 from alertd.daemon import build_channels
 from alertd.dispatcher import Dispatcher, DispatchSettings
@@ -87,16 +87,19 @@ async def _bare(url: str, n: int, body: bytes) -> float:
 
 
 async def _client_only(url: str, n: int, body: bytes) -> float:
-    """alertd's HTTP client (httpx on the aiohttp transport) alone, same loop: what the client costs by itself."""
+    """alertd's HTTP client alone (``make_client`` and the ``post`` every channel calls), same loop, no database:
+    what the client costs by itself."""
     todo = iter(range(n))
+    now = datetime.now(UTC)
     client = make_client(15.0)
     try:
 
         async def worker() -> None:
             for i in todo:
                 headers = {"content-type": "application/json", "webhook-id": f"client-{i}"}
-                response = await client.post(url, content=body, headers=headers)
-                response.raise_for_status()
+                response = await post(client, url, content=body, headers=headers, now=now)
+                if response.status_code != 200:
+                    raise RuntimeError(f"the sink answered HTTP {response.status_code}")
 
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))

@@ -18,7 +18,6 @@ from pydantic import ConfigDict, Field, field_validator
 from alertd.channels import http
 from alertd.channels.base import Channel, ChannelContext, ChannelType, Options
 from alertd.channels.words import and_more, sent_late, status_word
-from alertd.clock import wall_now
 from alertd.domain import ChannelSpec, CountdownLine, EventSpec, Kind, Message
 from alertd.errors import DeliveryError
 from alertd.i18n import format_day, phrases
@@ -236,10 +235,7 @@ class DiscordChannel:
         body = payload(message, channel_timezone=self.spec.timezone, username=self._options.username)
         if self._options.avatar_url:
             body["avatar_url"] = self._options.avatar_url
-        headers = {"content-type": "application/json"}
-        # Real time, not the (possibly virtual) ``sent_at``: an HTTP-date Retry-After is measured against it.
-        now = wall_now()
-        response = await http.post(self._http, self._url, content=http.json_bytes(body), headers=headers, now=now)
+        response, now = await http.post_json(self._http, self._url, body)
         return classify(response, now=now)
 
 

@@ -19,7 +19,6 @@ from pydantic import ConfigDict, Field, field_validator
 from alertd.channels import http
 from alertd.channels.base import Channel, ChannelContext, ChannelType, Options
 from alertd.channels.words import sent_late, status_word
-from alertd.clock import wall_now
 from alertd.domain import ChannelSpec, EventSpec, Message
 from alertd.errors import DeliveryError
 from alertd.i18n import phrases
@@ -209,10 +208,9 @@ class GoogleChatChannel:
     async def send(self, message: Message) -> str:
         body = encode(message, channel_timezone=self.spec.timezone)
         url = post_url(self._options.url, thread_key(message) is not None)
-        headers = {"content-type": "application/json; charset=UTF-8"}
-        # Real time, not the (possibly virtual) ``sent_at``: an HTTP-date Retry-After is measured against it.
-        now = wall_now()
-        response = await http.post(self._http, url, content=body, headers=headers, now=now)
+        response, now = await http.post_json(
+            self._http, url, body, headers={"content-type": "application/json; charset=UTF-8"}
+        )
         return classify(response, now=now, url=url)
 
 

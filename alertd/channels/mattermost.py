@@ -16,7 +16,6 @@ from pydantic import ConfigDict, Field, field_validator
 from alertd.channels import http
 from alertd.channels.base import Channel, ChannelContext, ChannelType, Options
 from alertd.channels.words import and_more, sent_late, status_word
-from alertd.clock import wall_now
 from alertd.domain import ChannelSpec, CountdownLine, EventSpec, Kind, Message
 from alertd.errors import DeliveryError
 from alertd.i18n import format_day, phrases
@@ -207,10 +206,7 @@ class MattermostChannel:
         body = payload(
             message, channel_timezone=self.spec.timezone, channel=o.channel, username=o.username, icon_url=o.icon_url
         )
-        headers = {"content-type": "application/json"}
-        # Real time, not the (possibly virtual) ``sent_at``: an HTTP-date Retry-After is measured against it.
-        now = wall_now()
-        response = await http.post(self._http, o.url, content=http.json_bytes(body), headers=headers, now=now)
+        response, now = await http.post_json(self._http, o.url, body)
         return classify(response, now=now)
 
 

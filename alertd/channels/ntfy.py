@@ -19,7 +19,6 @@ from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from alertd.channels import http
 from alertd.channels.base import Channel, ChannelContext, ChannelType, Options
-from alertd.clock import wall_now
 from alertd.domain import ChannelSpec, Kind, Message
 from alertd.errors import DeliveryError
 
@@ -186,7 +185,7 @@ class NtfyChannel:
         self._http = ctx.http
 
     def _headers(self) -> dict[str, str]:
-        headers = {"content-type": "application/json"}
+        headers: dict[str, str] = {}
         options = self._options
         if options.token is not None:
             headers["authorization"] = f"Bearer {options.token}"
@@ -196,10 +195,8 @@ class NtfyChannel:
         return headers
 
     async def send(self, message: Message) -> str:
-        body = http.json_bytes(payload(message, self._options))
-        # Real time, not the (possibly virtual) ``sent_at``: an HTTP-date Retry-After is measured against it.
-        now = wall_now()
-        response = await http.post(self._http, self._options.root(), content=body, headers=self._headers(), now=now)
+        body = payload(message, self._options)
+        response, now = await http.post_json(self._http, self._options.root(), body, headers=self._headers())
         return classify(response, now=now)
 
 

@@ -17,7 +17,6 @@ from pydantic import ConfigDict, Field, field_validator
 
 from alertd.channels import http
 from alertd.channels.base import Channel, ChannelContext, ChannelType, Options
-from alertd.clock import wall_now
 from alertd.domain import ChannelSpec, EventSpec, Kind, Message
 from alertd.errors import DeliveryError
 from alertd.i18n import phrases
@@ -199,11 +198,7 @@ class PagerDutyChannel:
         self._http = ctx.http
 
     async def send(self, message: Message) -> str:
-        body = http.json_bytes(payload(message, self._options))
-        headers = {"content-type": "application/json"}
-        # Real time, not the (possibly virtual) ``sent_at``: an HTTP-date Retry-After is measured against it.
-        now = wall_now()
-        response = await http.post(self._http, self._options.url(), content=body, headers=headers, now=now)
+        response, now = await http.post_json(self._http, self._options.url(), payload(message, self._options))
         return classify(response, now=now, routing_key=self._options.routing_key)
 
 

@@ -20,7 +20,6 @@ from alertd.channels.answers import host
 from alertd.channels.base import Channel, ChannelContext, ChannelType, Options
 from alertd.channels.slack_blocks import escape, payload
 from alertd.channels.slack_bot import SlackBotChannel
-from alertd.clock import wall_now
 from alertd.domain import ChannelSpec, Message
 from alertd.errors import DeliveryError
 from alertd.retry import parse_retry_after
@@ -153,11 +152,8 @@ class SlackChannel:
         self._http = ctx.http
 
     async def send(self, message: Message) -> str:
-        body = http.json_bytes(payload(message, channel_timezone=self.spec.timezone))
-        headers = {"content-type": "application/json"}
-        # Real time, not the (possibly virtual) ``sent_at``: an HTTP-date Retry-After is measured against it.
-        now = wall_now()
-        response = await http.post(self._http, self._url, content=body, headers=headers, now=now)
+        body = payload(message, channel_timezone=self.spec.timezone)
+        response, now = await http.post_json(self._http, self._url, body)
         classify(response, now=now)
         # Only the host: the webhook's path is its secret.
         return f"HTTP 200 ok from {host(self._url)}"

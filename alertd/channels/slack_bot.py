@@ -24,7 +24,6 @@ from alertd.channel_state import MemoryState, state_key
 from alertd.channels import http
 from alertd.channels.base import ChannelContext, ChannelState
 from alertd.channels.slack_blocks import card, payload, reply
-from alertd.clock import wall_now
 from alertd.domain import ChannelSpec, CountdownLine, EventSpec, Message
 from alertd.errors import DeliveryError
 from alertd.messages import countdown_line
@@ -250,12 +249,8 @@ class SlackBotChannel:
             # JSON bodies without a charset draw a missing_charset warning.
             "content-type": "application/json; charset=utf-8",
         }
-        # Real time, not the (possibly virtual) ``sent_at``: an HTTP-date Retry-After is measured against it.
-        now = wall_now()
         try:
-            response = await http.post(
-                self._http, f"{self._api}/{method}", content=http.json_bytes(body), headers=headers, now=now
-            )
+            response, now = await http.post_json(self._http, f"{self._api}/{method}", body, headers=headers)
             data = check(method, response, now=now)
         except SlackApiError as exc:
             raise SlackApiError(

@@ -19,7 +19,6 @@ from pydantic import ConfigDict, Field, field_validator
 from alertd.channels import http
 from alertd.channels.base import Channel, ChannelContext, ChannelType, Options
 from alertd.channels.words import and_more, sent_late, status_word
-from alertd.clock import wall_now
 from alertd.domain import ChannelSpec, CountdownLine, EventSpec, Kind, Message
 from alertd.errors import DeliveryError
 from alertd.i18n import format_day, phrases
@@ -235,12 +234,9 @@ class TeamsChannel:
         self._http = ctx.http
 
     async def send(self, message: Message) -> str:
-        body = http.json_bytes(payload(message, channel_timezone=self.spec.timezone))
-        headers = {"content-type": "application/json"}
-        # Real time, not the (possibly virtual) ``sent_at``: an HTTP-date Retry-After is measured against it.
-        now = wall_now()
+        body = payload(message, channel_timezone=self.spec.timezone)
         # The URL is used exactly as given: dropping its query breaks it (MissingApiVersionParameter).
-        response = await http.post(self._http, self._options.url, content=body, headers=headers, now=now)
+        response, now = await http.post_json(self._http, self._options.url, body)
         return classify(response, now=now)
 
 

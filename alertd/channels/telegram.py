@@ -30,7 +30,6 @@ from pydantic import ConfigDict, Field, field_validator
 from alertd.channels import http
 from alertd.channels.base import Channel, ChannelContext, ChannelType, Options
 from alertd.channels.words import and_more, sent_late, status_word
-from alertd.clock import wall_now
 from alertd.domain import ChannelSpec, CountdownLine, EventSpec, Message
 from alertd.errors import DeliveryError
 from alertd.i18n import format_day, phrases
@@ -316,10 +315,7 @@ class TelegramChannel:
         notes: list[str] = []
         migrated = plain = False
         while True:
-            # Real time, not the (possibly virtual) ``sent_at``: an HTTP-date Retry-After is measured against it.
-            now = wall_now()
-            headers = {"content-type": "application/json"}
-            response = await http.post(self._http, self._url, content=http.json_bytes(body), headers=headers, now=now)
+            response, now = await http.post_json(self._http, self._url, body)
             answer = classify(response, now=now)
             if answer.summary is not None:
                 return "; ".join([answer.summary, *notes])

@@ -97,7 +97,7 @@ class WebhookOptions(Options):
 
 def instant(value: datetime) -> str:
     """An instant as ISO 8601 UTC with ``Z`` and whole seconds."""
-    return utc(value).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return utc(value).isoformat(timespec="seconds")[:19] + "Z"
 
 
 def _event(event: EventSpec) -> dict[str, Any]:
@@ -153,6 +153,7 @@ class WebhookChannel:
         self._options = WebhookOptions.model_validate(dict(spec.options))
         self._key = None if self._options.secret is None else signing_key(self._options.secret)
         self._http = ctx.http
+        self._answer = f"from {host(self._options.url)}"
 
     async def send(self, message: Message) -> str:
         body = http.json_bytes(payload(message))
@@ -171,7 +172,7 @@ class WebhookChannel:
             headers["webhook-signature"] = sign(self._key, message.id, timestamp, body)
         response = await http.post(self._http, self._options.url, content=body, headers=headers, now=attempted)
         http.classify(response, now=attempted)
-        return with_excerpt(f"HTTP {response.status_code} from {host(self._options.url)}", response)
+        return with_excerpt(f"HTTP {response.status_code} {self._answer}", response)
 
 
 def _build(spec: ChannelSpec, ctx: ChannelContext) -> Channel:
