@@ -170,7 +170,10 @@ class AlertdClient(HttpxAiohttpClient):
         # Read once: merging httpx's Headers into every request cost as much as sending it.
         self._base_headers = CIMultiDict(self.headers)
         t = self.timeout
-        self._aiohttp_timeout = aiohttp.ClientTimeout(sock_connect=t.connect, sock_read=t.read, connect=t.pool)
+        # ``total`` is the overall deadline :func:`post` puts around the httpx path, kept by aiohttp's own timer.
+        self._aiohttp_timeout = aiohttp.ClientTimeout(
+            total=_deadline(t), sock_connect=t.connect, sock_read=t.read, connect=t.pool
+        )
 
     def _init_transport(self, *args: Any, trust_env: bool = True, **kwargs: Any) -> httpx.AsyncBaseTransport:
         # Overriding the hook rather than passing ``transport=`` keeps httpx building proxy mounts from
@@ -363,12 +366,12 @@ async def post(
     arguments to both.
     """
     try:
+        if isinstance(client, AlertdClient) and client.direct(url):
+            if json is not None:
+                content = json_bytes(json)
+                headers = {"Content-Type": "application/json", **(headers or {})}
+            return await client.direct_post(url, content, headers)
         async with asyncio.timeout(_deadline(client.timeout)):
-            if isinstance(client, AlertdClient) and client.direct(url):
-                if json is not None:
-                    content = json_bytes(json)
-                    headers = {"Content-Type": "application/json", **(headers or {})}
-                return await client.direct_post(url, content, headers)
             return await client.post(url, json=json, content=content, headers=headers)
     except (httpx.RequestError, httpx.InvalidURL, aiohttp.ClientError, OSError) as exc:
         # TimeoutError is an OSError, so the overall deadline lands here too.

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import gzip
+import time
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 import pytest
@@ -68,3 +73,61 @@ async def test_an_error_answer_names_the_host_and_hides_the_url(
         http.classify(response, now=NOW)
     host = receiver.base_url.split("//")[1]
     assert str(info.value) == f"HTTP 500 from {host}: failed posting to …"
+
+
+async def _serve(handler: Any) -> tuple[asyncio.Server, str]:
+    server = await asyncio.start_server(handler, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    return server, f"http://127.0.0.1:{port}/hook/s3cr3t"
+
+
+async def test_a_server_trickling_its_answer_is_cut_at_the_overall_deadline() -> None:
+    """Each byte arrives well within the read timeout, but the whole answer may not take longer than all phases."""
+
+    async def trickle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 1000\r\n\r\n")
+        with contextlib.suppress(ConnectionError):
+            for _ in range(1000):
+                writer.write(b"x")
+                await writer.drain()
+                await asyncio.sleep(0.05)
+
+    server, url = await _serve(trickle)
+    # 0.3 s per phase: four phases make a 1.2 s deadline, far shorter than the 50 s the answer would take.
+    started = time.monotonic()
+    try:
+        async with http.make_client(0.3, trust_env=False) as client:
+            assert isinstance(client, http.AlertdClient)
+            assert client.direct(url)
+            with pytest.raises(DeliveryError) as info:
+                await http.post(client, url, content=b"{}", now=NOW)
+    finally:
+        server.close()
+    assert time.monotonic() - started < 3.0
+    assert info.value.permanent is False
+    assert "s3cr3t" not in str(info.value)
+
+
+async def test_a_compressed_answer_is_decoded_on_the_direct_path() -> None:
+    """A gzip body (Content-Encoding) reads back as text, as httpx would give it."""
+    body = gzip.compress(b'{"ok":true,"said":"hello"}')
+
+    async def gzipped(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        head = (
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-encoding: gzip\r\n"
+            f"content-length: {len(body)}\r\n\r\n"
+        )
+        writer.write(head.encode() + body)
+        await writer.drain()
+        writer.close()
+
+    server, url = await _serve(gzipped)
+    try:
+        async with http.make_client(2.0, trust_env=False) as client:
+            response = await http.post(client, url, content=b"{}", now=NOW)
+    finally:
+        server.close()
+    assert response.json() == {"ok": True, "said": "hello"}
+    assert http.json_object(response)["said"] == "hello"
