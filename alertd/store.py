@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from alertd.bulk import fetch_where_in
 from alertd.domain import EventSpec
 from alertd.models import EventRow
 from alertd.planner import event_fingerprint
@@ -68,19 +69,36 @@ def event_from_row(row: Any) -> EventSpec:
     )
 
 
+_SPEC_NAMES = (
+    "id",
+    "title",
+    "local_start",
+    "all_day",
+    "timezone",
+    "starts_at",
+    "status",
+    "tags",
+    "source",
+    "notes",
+    "reminders",
+    "notify",
+    "all_day_at",
+    "countdown",
+    "owner",
+)
+_SPEC_COLUMNS = [EVENT.c[name] for name in _SPEC_NAMES]
+
+
 def load_events(
     conn: sa.Connection, ids: Iterable[str] | None = None, *, include_removed: bool = False
 ) -> dict[str, EventSpec]:
     """Events by id (all of them when ``ids`` is None)."""
-    query = sa.select(EVENT)
+    # Only what an EventSpec holds: the draft (JSON) and bookkeeping columns were a third of the cost per row.
+    query = sa.select(*_SPEC_COLUMNS)
     if not include_removed:
         query = query.where(EVENT.c.removed.is_(False))
     if ids is None:
         return {row.id: event_from_row(row) for row in conn.execute(query)}
-    wanted = list(dict.fromkeys(ids))
-    found: dict[str, EventSpec] = {}
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start : start + 500]
-        for row in conn.execute(query.where(EVENT.c.id.in_(chunk))):
-            found[row.id] = event_from_row(row)
-    return found
+    # The dispatcher's path, a few hundred events per round, thousands of rounds under load: through the driver.
+    rows = fetch_where_in(conn, EVENT, (*_SPEC_NAMES, "removed"), "id", list(dict.fromkeys(ids)))
+    return {row.id: event_from_row(row) for row in rows if include_removed or not row.removed}

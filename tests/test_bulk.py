@@ -6,7 +6,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from alertd.bulk import insert_ignoring_duplicates
+from alertd.bulk import execute_many, fetch_where_in, insert_ignoring_duplicates, insert_many
 from alertd.outbox import NOTIFICATION
 
 NOW = datetime(2025, 11, 9, 14, 0, 0, 123456, tzinfo=UTC)
@@ -106,3 +106,47 @@ def test_large_batches_are_written_in_chunks(engine: Engine) -> None:
     """Rows beyond one chunk are all written and counted."""
     assert insert(engine, [row(f"n{i}") for i in range(25)], chunk=10) == 25
     assert len(stored(engine)) == 25
+
+
+def test_fetch_where_in_reads_rows_as_sqlalchemy_does(engine: Engine) -> None:
+    """Instants come back aware UTC, JSON as Python values, booleans as bool: the same values as a Core select."""
+    insert(engine, [row("a", payload={"change": {"type": "moved"}}, late=True, expires_at=NOW), row("b"), row("c")])
+    names = ("id", "due_at", "expires_at", "payload", "late", "attempts")
+    with engine.begin() as conn:
+        fast = {r.id: r for r in fetch_where_in(conn, NOTIFICATION, names, "id", ["a", "b", "missing"], chunk=1)}
+        core = {r.id: r for r in conn.execute(sa.select(*(NOTIFICATION.c[n] for n in names)))}
+    assert sorted(fast) == ["a", "b"]
+    for key, got in fast.items():
+        assert tuple(got) == tuple(core[key])
+    assert fast["a"].due_at.tzinfo is UTC
+    assert fast["a"].late is True
+
+
+def test_execute_many_updates_each_row_and_counts_the_changes(engine: Engine) -> None:
+    """Parameters are converted like the column types (an aware instant is stored as UTC) and matched by name."""
+    insert(engine, [row("a"), row("b")])
+    later = datetime(2025, 11, 9, 16, 0, tzinfo=timezone(timedelta(hours=2)))
+    sql = "UPDATE notification SET state = ?, next_at = ? WHERE id = ?"
+    with engine.begin() as conn:
+        changed = execute_many(
+            conn,
+            NOTIFICATION,
+            sql,
+            ("state", "next_at", "id"),
+            [{"id": "a", "state": "retrying", "next_at": later}, {"id": "zz", "state": "dead", "next_at": later}],
+        )
+    assert changed == 1
+    got = stored(engine)
+    assert (got["a"].state, got["a"].next_at) == ("retrying", datetime(2025, 11, 9, 14, 0, tzinfo=UTC))
+    assert got["b"].state == "pending"
+
+
+def test_insert_many_writes_every_row(engine: Engine) -> None:
+    """Rows written through the driver read back through SQLAlchemy unchanged."""
+    assert insert_many_rows(engine, [row("a", payload={"k": [1, 2]}), row("b")]) == 2
+    assert stored(engine)["a"].payload == {"k": [1, 2]}
+
+
+def insert_many_rows(engine: Engine, rows: list[dict[str, Any]]) -> int:
+    with engine.begin() as conn:
+        return insert_many(conn, NOTIFICATION, rows)
