@@ -258,6 +258,6 @@ async def test_after_a_clear_only_the_newest_overdue_digest_is_sent(db: Engine) 
         dispatcher.close()
     with db.connect() as conn:
         query = sa.select(NOTIFICATION.c.id, NOTIFICATION.c.state).where(NOTIFICATION.c.due_at <= later)
-        states: dict[str, str] = dict(conn.execute(query.order_by(NOTIFICATION.c.id)).tuples().all())
+        states: dict[str, str] = {r[0]: r[1] for r in conn.execute(query.order_by(NOTIFICATION.c.id))}
     assert states == {"cd:a:20251101": "missed", "cd:a:20251102": "missed", "cd:a:20251103": "sent"}
     assert [m.id for m in channel.messages] == ["cd:a:20251103"]
