@@ -30,6 +30,4 @@ settings.register_profile(
     print_blob=True,
 )
 
-PROPERTY = settings(
-    settings.get_profile("alertd-properties-ci" if _CI else "alertd-properties")
-)
+PROPERTY = settings(settings.get_profile("alertd-properties-ci" if _CI else "alertd-properties"))
