@@ -235,7 +235,7 @@ def _check_webhook(request: Recorded) -> None:
 
 
 def _check_slack(request: Recorded) -> None:
-    body = _is_test_post(request, "/services/T000/B000/XXXX")
+    body = _is_test_post(request, "/services/TEST/HOOK/PATH")
     assert body["text"]
     assert body["blocks"]
 
@@ -299,7 +299,7 @@ CASES = [
     Case("webhook", lambda base: {"url": f"{base}/hook"}, (200, "ok", {}), "HTTP 200 from {host}: ok", _check_webhook),
     Case(
         "slack",
-        lambda base: {"url": f"{base}/services/T000/B000/XXXX"},
+        lambda base: {"url": f"{base}/services/TEST/HOOK/PATH"},
         (200, "ok", {}),
         "HTTP 200 ok from {host}",
         _check_slack,
