@@ -8,7 +8,7 @@ so each reader sees their own conventions ("Do., 30. Okt. 2025", "2025年10月30
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, time
 from functools import cache, lru_cache
 from importlib import import_module
 from typing import Any
@@ -109,13 +109,13 @@ def format_day(day: date, locale: str = DEFAULT_LOCALE) -> str:
 
 def format_time(moment: datetime, locale: str = DEFAULT_LOCALE) -> str:
     """The 24-hour wall-clock time of an aware ``moment`` in its own zone (desks compare times across zones)."""
-    # Keyed by the wall-clock minute and zone: equal instants in different zones must not share an answer.
-    return _hour_minute(moment.replace(second=0, microsecond=0), moment.tzinfo, locale)
+    # Only the wall-clock hour and minute show, so they are the cache key (not the instant, which has a zone).
+    return _hour_minute(moment.hour, moment.minute, locale)
 
 
 @lru_cache(maxsize=4096)
-def _hour_minute(moment: datetime, zone: Any, locale: str) -> str:
-    return format_skeleton("Hm", moment, tzinfo=zone, locale=_babel(locale))
+def _hour_minute(hour: int, minute: int, locale: str) -> str:
+    return format_skeleton("Hm", time(hour, minute), locale=_babel(locale))
 
 
 def status_text(status: str, locale: str = DEFAULT_LOCALE) -> str:

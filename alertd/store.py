@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import fields
 from datetime import datetime, time
 from functools import lru_cache
 from typing import Any
@@ -69,23 +70,8 @@ def event_from_row(row: Any) -> EventSpec:
     )
 
 
-_SPEC_NAMES = (
-    "id",
-    "title",
-    "local_start",
-    "all_day",
-    "timezone",
-    "starts_at",
-    "status",
-    "tags",
-    "source",
-    "notes",
-    "reminders",
-    "notify",
-    "all_day_at",
-    "countdown",
-    "owner",
-)
+# An EventSpec's fields are the event columns of the same names (the draft and bookkeeping columns are not read).
+_SPEC_NAMES = tuple(f.name for f in fields(EventSpec))
 _SPEC_COLUMNS = [EVENT.c[name] for name in _SPEC_NAMES]
 
 
