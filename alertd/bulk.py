@@ -9,16 +9,26 @@ from __future__ import annotations
 
 import json
 from collections import namedtuple
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
+from itertools import islice
 from typing import Any
 
 import sqlalchemy as sa
 
 from alertd.models import UTCDateTime
 
-__all__ = ["execute_many", "fetch_where_in", "insert_ignoring_duplicates", "insert_many"]
+# Parameters per statement: SQLite allows 32,766 (since 3.32), PostgreSQL 65,535.
+_MAX_PARAMETERS = 30_000
+
+__all__ = [
+    "execute_many",
+    "fetch",
+    "fetch_where_in",
+    "insert_ignoring_duplicates",
+    "insert_many",
+]
 
 
 def _converter(column: sa.Column[Any], sqlite: bool) -> Any:
@@ -31,8 +41,12 @@ def _converter(column: sa.Column[Any], sqlite: bool) -> Any:
                 return None
             found = cache.get(v)
             if found is None:
-                naive = v.astimezone(UTC).replace(tzinfo=None)
-                found = cache[v] = naive.isoformat(" ", "microseconds") if sqlite else naive
+                if sqlite and v.tzinfo is UTC:
+                    # The same text as below without the "+00:00", at three quarters of the cost.
+                    found = cache[v] = v.isoformat(" ", "microseconds")[:26]
+                else:
+                    naive = v.astimezone(UTC).replace(tzinfo=None)
+                    found = cache[v] = naive.isoformat(" ", "microseconds") if sqlite else naive
             return found
 
         return instant
@@ -47,7 +61,10 @@ def _reader(column: sa.Column[Any], sqlite: bool) -> Any:
         def instant(v: Any) -> datetime | None:
             if v is None:
                 return None
-            moment: datetime = datetime.fromisoformat(v) if isinstance(v, str) else v
+            if isinstance(v, str):
+                # SQLite's naive UTC text; parsing it with its offset is five times cheaper than replace(tzinfo=).
+                return datetime.fromisoformat(v + "+00:00")
+            moment: datetime = v
             return moment.replace(tzinfo=UTC)
 
         return instant
@@ -66,24 +83,64 @@ def _row_type(names: tuple[str, ...]) -> Any:
 
 
 def fetch_where_in(
-    conn: sa.Connection, table: sa.Table, names: Sequence[str], key: str, values: Sequence[Any], *, chunk: int = 500
+    conn: sa.Connection,
+    table: sa.Table,
+    names: Sequence[str],
+    key: str,
+    values: Sequence[Any],
+    *,
+    chunk: int = 500,
+    raw: Collection[str] = (),
 ) -> list[Any]:
     """Rows of ``table`` whose ``key`` is one of ``values``: the columns ``names``, as attributes, converted as the
-    column types would convert them."""
-    sqlite = conn.dialect.name == "sqlite"
+    column types would convert them (except the columns in ``raw``, left as the driver gives them)."""
     quote = conn.dialect.identifier_preparer.quote
-    readers = [(i, f) for i, f in enumerate(_reader(table.c[n], sqlite) for n in names) if f is not None]
     make = _row_type(tuple(names))
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     head = f"SELECT {', '.join(quote(n) for n in names)} FROM {quote(table.name)} WHERE {quote(key)} IN "
     found = []
     for start in range(0, len(values), chunk):
         part = list(values[start : start + chunk])
-        for raw in conn.exec_driver_sql(head + "(" + ", ".join([mark] * len(part)) + ")", tuple(part)):
-            cells = list(raw)
-            for i, f in readers:
-                cells[i] = f(cells[i])
-            found.append(make(*cells))
+        sql = head + "(" + ", ".join(["?"] * len(part)) + ")"
+        found.extend(fetch(conn, table, sql, [(key, v) for v in part], names, make, raw=raw))
+    return found
+
+
+def fetch(
+    conn: sa.Connection,
+    table: sa.Table,
+    sql: str,
+    params: Sequence[tuple[str, Any]],
+    names: Sequence[str],
+    make: Any = tuple,
+    *,
+    raw: Collection[str] = (),
+) -> list[Any]:
+    """Run ``sql`` (any statement returning rows of ``table``) straight through the driver.
+
+    ``sql`` marks its parameters ``?``; each parameter is a (column name, value) pair, converted as that column
+    would convert it. The i-th result column is read as the column ``names[i]`` and each row is built as
+    ``make(*cells)``.
+    """
+    sqlite = conn.dialect.name == "sqlite"
+    if conn.dialect.paramstyle != "qmark":
+        sql = sql.replace("?", "%s")
+    converters = {name: _converter(table.c[name], sqlite) for name in {name for name, _ in params}}
+    args = []
+    for name, value in params:
+        convert = converters[name]
+        args.append(value if convert is None else convert(value))
+    readers = [(i, _reader(table.c[n], sqlite)) for i, n in enumerate(names) if n not in raw]
+    convert = [(i, f) for i, f in readers if f is not None]
+    result = conn.exec_driver_sql(sql, tuple(args))
+    # The driver's own tuples: SQLAlchemy's Row objects would only be taken apart again.
+    rows = result.cursor.fetchall() if result.cursor is not None else []
+    result.close()
+    found = []
+    for row in rows:
+        cells = list(row)
+        for i, f in convert:
+            cells[i] = f(cells[i])
+        found.append(make(*cells))
     return found
 
 
@@ -96,32 +153,61 @@ def execute_many(
     *,
     chunk: int = 5000,
 ) -> int:
-    """Run ``sql`` once per row, straight through the driver; return the rows it changed.
+    """Run ``sql`` for every row, straight through the driver; return the rows it changed.
 
     ``sql`` marks its parameters ``?`` (turned into the driver's own style) and the i-th one takes the column
     ``names[i]`` of ``table``, read from each row's dict by that name and converted as the column would.
+
+    Where ``sql`` holds ``{values}``, each chunk of rows is one statement with the rows there as a VALUES list (on
+    PostgreSQL each value cast to its column's type: a VALUES list has none of its own). Otherwise the statement
+    runs once per row, and each of those steps of the database hands the GIL to the event loop and waits to get
+    it back: for the dispatcher's few hundred rows a round, one statement costs a fraction of that.
     """
     sqlite = conn.dialect.name == "sqlite"
     rows = list(rows)
     if not rows:
         return 0
-    columns = [table.c[n] for n in names]
-    converters = [_converter(c, sqlite) for c in columns]
     if conn.dialect.paramstyle != "qmark":
         sql = sql.replace("?", "%s")
-    # Only the few converted columns are touched per row (a generator over every value cost ~40% of planning).
-    converted = [(i, f) for i, f in enumerate(converters) if f is not None]
+    values = "{values}" in sql
+    if values:
+        chunk = max(1, min(chunk, _MAX_PARAMETERS // len(names)))
+        mark = "?" if sqlite else "%s::{}"
+        one = "(" + ", ".join(mark.format(table.c[n].type.compile(conn.dialect)) for n in names) + ")"
+    cells = _converted(table, names, rows, sqlite)
     changed = 0
-    for start in range(0, len(rows), chunk):
-        params = []
-        for r in rows[start : start + chunk]:
-            cells = [r[n] for n in names]
-            for i, f in converted:
-                cells[i] = f(cells[i])
-            params.append(tuple(cells))
-        result = conn.exec_driver_sql(sql, params)
+    for _ in range(0, len(rows), chunk):
+        part = list(islice(cells, chunk))
+        if values:
+            statement = sql.replace("{values}", ", ".join([one] * len(part)))
+            result = conn.exec_driver_sql(statement, tuple(value for row in part for value in row))
+        else:
+            result = conn.exec_driver_sql(sql, [tuple(row) for row in part])
         changed += max(result.rowcount or 0, 0)
     return changed
+
+
+def _converted(
+    table: sa.Table, names: Sequence[str], rows: Iterable[dict[str, Any]], sqlite: bool
+) -> Iterator[list[Any]]:
+    """Each row's values for ``names``, in that order, converted as their columns would convert them."""
+    # Only the few converted columns are touched per row (a generator over every value cost ~40% of planning).
+    converted = [(i, f) for i, f in enumerate(_converter(table.c[n], sqlite) for n in names) if f is not None]
+    for r in rows:
+        cells = [r[n] for n in names]
+        for i, f in converted:
+            cells[i] = f(cells[i])
+        yield cells
+
+
+def insert_many(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> int:
+    """Insert ``rows`` (dicts with the same columns), one statement per chunk; return how many were inserted."""
+    if not rows:
+        return 0
+    names = list(rows[0])
+    quote = conn.dialect.identifier_preparer.quote
+    sql = f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) VALUES {{values}}"
+    return execute_many(conn, table, sql, names, rows)
 
 
 def _insert_sql(conn: sa.Connection, table: sa.Table, names: Sequence[str]) -> str:
@@ -129,14 +215,6 @@ def _insert_sql(conn: sa.Connection, table: sa.Table, names: Sequence[str]) -> s
     cast = "" if conn.dialect.name == "sqlite" else "::json"
     values = ", ".join("?" + (cast if isinstance(table.c[n].type, sa.JSON) else "") for n in names)
     return f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) VALUES ({values})"
-
-
-def insert_many(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> int:
-    """Insert ``rows`` (dicts with the same columns); return how many were inserted."""
-    if not rows:
-        return 0
-    names = list(rows[0])
-    return execute_many(conn, table, _insert_sql(conn, table, names), names, rows)
 
 
 def insert_ignoring_duplicates(

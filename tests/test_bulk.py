@@ -6,7 +6,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from alertd.bulk import execute_many, fetch_where_in, insert_ignoring_duplicates, insert_many
+from alertd.bulk import (
+    execute_many,
+    fetch,
+    fetch_where_in,
+    insert_ignoring_duplicates,
+    insert_many,
+)
 from alertd.outbox import NOTIFICATION
 
 NOW = datetime(2025, 11, 9, 14, 0, 0, 123456, tzinfo=UTC)
@@ -141,12 +147,51 @@ def test_execute_many_updates_each_row_and_counts_the_changes(engine: Engine) ->
     assert got["b"].state == "pending"
 
 
-def test_insert_many_writes_every_row(engine: Engine) -> None:
-    """Rows written through the driver read back through SQLAlchemy unchanged."""
-    assert insert_many_rows(engine, [row("a", payload={"k": [1, 2]}), row("b")]) == 2
-    assert stored(engine)["a"].payload == {"k": [1, 2]}
-
-
-def insert_many_rows(engine: Engine, rows: list[dict[str, Any]]) -> int:
+def test_insert_many_writes_every_row_with_one_statement(engine: Engine) -> None:
+    """Rows written as one VALUES list read back through SQLAlchemy unchanged: instants, JSON, booleans, NULLs."""
+    rows = [row("a", payload={"k": [1, "é"]}, late=True), row("b", expires_at=NOW + timedelta(hours=1))]
     with engine.begin() as conn:
-        return insert_many(conn, NOTIFICATION, rows)
+        assert insert_many(conn, NOTIFICATION, rows) == 2
+    got = stored(engine)
+    assert (got["a"].payload, got["a"].late, got["a"].expires_at) == ({"k": [1, "é"]}, True, None)
+    assert (got["b"].payload, got["b"].due_at, got["b"].expires_at) == (None, NOW, NOW + timedelta(hours=1))
+
+
+def test_execute_many_with_a_values_list_updates_every_row_in_chunks(engine: Engine) -> None:
+    """One statement per chunk joins the VALUES list by name; only rows that match are changed and counted."""
+    insert(engine, [row(f"n{i}") for i in range(5)])
+    later = datetime(2025, 11, 9, 16, 0, tzinfo=timezone(timedelta(hours=2)))
+    sql = (
+        "UPDATE notification SET state = v.state, next_at = v.next_at FROM "
+        "(SELECT column1 AS state, column2 AS next_at, column3 AS id FROM (VALUES {values}) AS t) AS v "
+        "WHERE notification.id = v.id"
+    )
+    updates = [{"id": f"n{i}", "state": "retrying", "next_at": later} for i in (0, 1, 2, 4)]
+    with engine.begin() as conn:
+        changed = execute_many(
+            conn, NOTIFICATION, sql, ("state", "next_at", "id"), [*updates, {**updates[0], "id": "zz"}], chunk=2
+        )
+    assert changed == 4
+    got = stored(engine)
+    assert {k for k, r in got.items() if r.state == "retrying"} == {"n0", "n1", "n2", "n4"}
+    assert got["n4"].next_at == datetime(2025, 11, 9, 14, 0, tzinfo=UTC)
+    assert got["n3"].state == "pending"
+
+
+def test_fetch_reads_the_rows_a_statement_returns(engine: Engine) -> None:
+    """Parameters are converted by column, returned columns read by column, each row built by ``make``."""
+    insert(engine, [row("a", payload={"x": 1}), row("b")])
+    sql = "UPDATE notification SET updated_at = ? WHERE id = ? RETURNING id, updated_at, payload, late"
+    later = NOW.astimezone(timezone(timedelta(hours=-5))) + timedelta(minutes=1)
+    with engine.begin() as conn:
+        got = fetch(
+            conn,
+            NOTIFICATION,
+            sql,
+            [("updated_at", later), ("id", "a")],
+            ("id", "updated_at", "payload", "late"),
+            lambda *cells: cells,
+        )
+    assert got == [("a", NOW + timedelta(minutes=1), {"x": 1}, False)]
+    assert got[0][1].tzinfo is UTC
+    assert stored(engine)["b"].updated_at == NOW
