@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -83,12 +84,17 @@ class Dispatcher:
         self.clock = clock
         self.settings = settings
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="alertd-db")
-        self._inflight: dict[asyncio.Task[None], str] = {}
-        # Deliveries in flight (queued or sending) per channel: ``_inflight`` counted, kept up to date.
+        # Claimed work waits in its channel's queue for one of the channel's workers (at most its concurrency).
+        # A fixed pool per channel, not a task per notification: under load the task, its semaphore and its done
+        # callback cost a tenth of a delivery.
+        self._queues: dict[str, deque[_Work]] = {}
+        self._workers: dict[asyncio.Task[None], str] = {}
+        self._running: dict[str, int] = {}
+        # Deliveries in flight (queued or sending), in all and per channel.
+        self._count = 0
         self._queued: dict[str, int] = {}
         self._record_timer: asyncio.TimerHandle | None = None
         self._results: list[Outcome] = []
-        self._limits: dict[str, asyncio.Semaphore] = {}
         self._db_down: str | None = None
         self._buckets: dict[str, TokenBucket] = {}
         # Rate-limited channels whose last claim was cut short by their bucket: wake when it refills.
@@ -109,7 +115,6 @@ class Dispatcher:
         self.calendar = calendar
         self.channels = dict(channels)
         self._caps = {cid: max(1, min(concurrency.get(cid, 1), self.settings.concurrency)) for cid in channels}
-        self._limits = {cid: self._limits.get(cid) or asyncio.Semaphore(cap) for cid, cap in self._caps.items()}
         buckets: dict[str, TokenBucket] = {}
         for cid, spec in calendar.channels.items():
             limit = channel_limit(spec)
@@ -126,7 +131,7 @@ class Dispatcher:
 
     @property
     def inflight(self) -> int:
-        return len(self._inflight)
+        return self._count
 
     async def step(self) -> tuple[int, datetime | None]:
         """One round: store finished outcomes, claim what is due, start sending it.
@@ -140,7 +145,7 @@ class Dispatcher:
             self._record_timer.cancel()
             self._record_timer = None
         now = self.clock.now()
-        room = self.settings.capacity - len(self._inflight)
+        room = self.settings.capacity - self._count
         busy = [cid for cid, cap in self._caps.items() if self._busy(cid) >= 2 * cap]
         if busy and len(busy) == len(self._caps):
             # Every channel has a full queue: a claim would skip them all, after scanning every due row to say so.
@@ -159,10 +164,15 @@ class Dispatcher:
             log.warning("database reachable again; resuming deliveries")
             self._db_down = None
         for w in work:
-            task = asyncio.create_task(self._deliver(w))
-            self._inflight[task] = w.item.channel
-            self._queued[w.item.channel] = self._queued.get(w.item.channel, 0) + 1
-            task.add_done_callback(self._done)
+            channel = w.item.channel
+            self._queues.setdefault(channel, deque()).append(w)
+            self._queued[channel] = self._queued.get(channel, 0) + 1
+            self._count += 1
+        for channel in {w.item.channel for w in work}:
+            idle = min(self._caps.get(channel, 1) - self._running.get(channel, 0), len(self._queues[channel]))
+            for _ in range(idle):
+                self._running[channel] = self._running.get(channel, 0) + 1
+                self._workers[asyncio.create_task(self._worker(channel))] = channel
         self.sent_total += sum(1 for r in results if r.state == "sent")
         return len(work), due
 
@@ -175,23 +185,41 @@ class Dispatcher:
     def _busy(self, channel: str) -> int:
         return self._queued.get(channel, 0)
 
-    def _done(self, task: asyncio.Task[None]) -> None:
-        channel = self._inflight.pop(task, None)
-        if channel is not None:
-            left = self._queued.get(channel, 1) - 1
-            if left > 0:
-                self._queued[channel] = left
-            else:
-                self._queued.pop(channel, None)
+    async def _worker(self, channel: str) -> None:
+        """Deliver the channel's queued work, one at a time, until its queue is empty."""
+        queue = self._queues[channel]
+        try:
+            while queue:
+                work = queue.popleft()
+                try:
+                    await self._deliver(work)
+                except Exception as exc:  # a bug must not stop the channel's worker or lose the row
+                    log.exception("internal error while preparing %s", work.item.id)
+                    # Only the type is stored: the text may quote event data or template source; the log has all.
+                    detail = f"internal error while preparing the message: {type(exc).__name__} (see the log)"
+                    self._failed(work.item, DeliveryError(detail), 0.0)
+                finally:
+                    self._done(channel)
+        finally:
+            self._running[channel] -= 1
+            self._workers.pop(asyncio.current_task(), None)  # type: ignore[arg-type]
+
+    def _done(self, channel: str) -> None:
+        self._count -= 1
+        left = self._queued.get(channel, 1) - 1
+        if left > 0:
+            self._queued[channel] = left
+        else:
+            self._queued.pop(channel, None)
         urgent = (
-            not self._inflight
+            not self._count
             or self._marks
             or len(self._results) >= _RECORD_BATCH
             # The channel's queue runs low: a step claims more for it (a busy channel is skipped by claims).
-            or (channel is not None and self._busy(channel) < 2 * self._caps.get(channel, 1))
+            or self._busy(channel) < 2 * self._caps.get(channel, 1)
             # Capacity was full: another channel with room may claim again.
             or (
-                len(self._inflight) + 1 >= self.settings.capacity
+                self._count + 1 >= self.settings.capacity
                 and any(self._busy(c) < 2 * cap for c, cap in self._caps.items() if c != channel)
             )
         )
@@ -393,17 +421,16 @@ class Dispatcher:
         await self._send(item, channel, message, late)
 
     async def _send(self, item: Claimed, channel: Channel, message: Message, late: bool) -> None:
-        async with self._limits[item.channel]:
-            started = time.perf_counter()
-            try:
-                answer = await channel.send(message)
-            except DeliveryError as exc:
-                self._failed(item, exc, (time.perf_counter() - started) * 1000)
-                return
-            except Exception as exc:  # a bug in a channel must not take the daemon down or lose the row
-                log.exception("channel %s crashed while sending %s", item.channel, item.id)
-                self._failed(item, DeliveryError(f"internal error: {type(exc).__name__}: {exc}"), 0.0)
-                return
+        started = time.perf_counter()
+        try:
+            answer = await channel.send(message)
+        except DeliveryError as exc:
+            self._failed(item, exc, (time.perf_counter() - started) * 1000)
+            return
+        except Exception as exc:  # a bug in a channel must not take the daemon down or lose the row
+            log.exception("channel %s crashed while sending %s", item.channel, item.id)
+            self._failed(item, DeliveryError(f"internal error: {type(exc).__name__}: {exc}"), 0.0)
+            return
         elapsed = (time.perf_counter() - started) * 1000
         self._finish(item, "sent", answer, late=late, duration_ms=elapsed)
         log.info("sent %s → %s%s: %s", item.id, item.channel, " (late)" if late else "", answer)
@@ -441,15 +468,20 @@ class Dispatcher:
 
     async def drain(self, timeout: float) -> int:
         """Wait up to ``timeout`` seconds for deliveries in flight, then store every outcome; return abandoned."""
-        if self._inflight:
-            await asyncio.wait(list(self._inflight), timeout=timeout)
-        abandoned = list(self._inflight)
-        for task in abandoned:
+        if self._workers:
+            await asyncio.wait(list(self._workers), timeout=timeout)
+        abandoned = self._count
+        for channel, queue in self._queues.items():
+            # Never started: counted out here (the cancelled workers count out the sends they were in).
+            for _ in range(len(queue)):
+                self._done(channel)
+            queue.clear()
+        for task in list(self._workers):
             task.cancel()
         results, self._results = self._results, []
         if results:
             await self.db(self._record_only, results)
-        return len(abandoned)
+        return abandoned
 
     def _record_only(self, results: list[Outcome]) -> None:
         with self.engine.begin() as conn:

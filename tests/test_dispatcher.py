@@ -19,6 +19,7 @@ from alertd.db import create_engine, migrate
 from alertd.dispatcher import Dispatcher, DispatchSettings
 from alertd.domain import Calendar, ChannelSpec, Message
 from alertd.errors import DeliveryError
+from alertd.messages import render
 from alertd.outbox import ATTEMPT, NOTIFICATION
 from alertd.retry import RetryPolicy
 from alertd.sync import sync_calendar
@@ -330,6 +331,52 @@ async def test_drain_abandons_a_stuck_send_and_leaves_it_to_be_resent(db: Engine
     assert abandoned == 1
     # Still held: the next start reclaims it and resends it with the same id.
     assert rows(db)["2h"].state == "sending"
+
+
+async def test_drain_counts_work_queued_behind_a_stuck_send_as_abandoned(db: Engine, spec: ChannelSpec) -> None:
+    """With one send at a time and that one stuck, the rows waiting behind it are abandoned too, still held."""
+    calendar = load(db, MANY)
+    channel = FakeChannel(spec)
+    channel.gate = asyncio.Event()  # never opened
+    dispatcher = make_dispatcher(db, calendar, FixedClock(START - timedelta(minutes=80)), channel, concurrency=1)
+    try:
+        claimed, _ = await dispatcher.step()
+        abandoned = await dispatcher.drain(timeout=0.1)
+        await asyncio.sleep(0)  # the cancelled worker counts out its send
+        left = dispatcher.inflight
+    finally:
+        dispatcher.close()
+    assert claimed == abandoned == 5
+    assert left == 0
+    assert len(channel.messages) == 1
+    assert {r.state for r in rows(db).values()} == {"sending"}
+
+
+async def test_an_internal_error_before_a_send_is_retried_and_the_channel_keeps_sending(
+    db: Engine, spec: ChannelSpec, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug while preparing one message (here: rendering) costs that row a retry, not the channel its worker."""
+    calls = 0
+
+    def render_failing_first(**kwargs: Any) -> Message:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise KeyError("boom")
+        return render(**kwargs)
+
+    monkeypatch.setattr("alertd.dispatcher.render", render_failing_first)
+    calendar = load(db, MANY)
+    channel = FakeChannel(spec)
+    dispatcher = make_dispatcher(db, calendar, FixedClock(START - timedelta(minutes=80)), channel, concurrency=1)
+    try:
+        assert await run_once(dispatcher) == 5
+    finally:
+        dispatcher.close()
+    states = {offset: (r.state, r.last_error) for offset, r in rows(db).items()}
+    assert states.pop("2h") == ("retrying", "internal error while preparing the message: KeyError (see the log)")
+    assert set(states.values()) == {("sent", None)}
+    assert len(channel.messages) == 4
 
 
 async def test_catch_up_window_applies_to_first_attempts_only(db: Engine, spec: ChannelSpec) -> None:
