@@ -11,7 +11,7 @@ import binascii
 import hashlib
 import hmac
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ConfigDict, Field, field_validator
@@ -97,7 +97,8 @@ class WebhookOptions(Options):
 
 def instant(value: datetime) -> str:
     """An instant as ISO 8601 UTC with ``Z`` and whole seconds."""
-    return utc(value).isoformat(timespec="seconds")[:19] + "Z"
+    moment = value if value.tzinfo is UTC else utc(value)
+    return moment.isoformat(timespec="seconds")[:19] + "Z"
 
 
 def _event(event: EventSpec) -> dict[str, Any]:

@@ -131,3 +131,15 @@ async def test_a_compressed_answer_is_decoded_on_the_direct_path() -> None:
         server.close()
     assert response.json() == {"ok": True, "said": "hello"}
     assert http.json_object(response)["said"] == "hello"
+
+
+async def test_a_direct_answer_has_the_servers_headers_and_charset(
+    receiver: Receiver, http_client: httpx.AsyncClient
+) -> None:
+    """Headers are built on first use, as httpx Headers; the text and the excerpt follow the declared charset."""
+    receiver.reply(200, "caf\u00e9".encode("latin-1"), {"content-type": "text/plain; charset=latin-1", "x-id": "7"})
+    response = await http.post(http_client, receiver.url(), content=b"{}", now=NOW)
+    assert isinstance(response.headers, httpx.Headers)
+    assert (response.headers["X-Id"], response.headers.get("content-type")) == ("7", "text/plain; charset=latin-1")
+    assert response.text == http.excerpt(response) == "café"
+    assert response.http_version == "HTTP/1.1"
