@@ -3,6 +3,7 @@
 alertd: the real :class:`~alertd.dispatcher.Dispatcher` with a real ``webhook`` channel (alertd's HTTP client) on a
 SQLite outbox holding N overdue reminders, pumped the way the daemon pumps it, until every row is recorded ``sent``.
 Baseline: ``aiohttp.ClientSession`` with 10 workers POSTing N bodies of the same size to the same sink.
+Every side runs pinned to one core with the sink on another (:func:`bench.common.apart_from`).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from alertd.daemon import build_channels
 from alertd.dispatcher import Dispatcher, DispatchSettings
 from alertd.domain import Calendar, ChannelSpec, Defaults
 from alertd.outbox import NOTIFICATION
-from bench.common import Result, SinkProcess, Workspace, db_events, fresh_db, median, seed_db_events
+from bench.common import Result, SinkProcess, Workspace, apart_from, db_events, fresh_db, median, seed_db_events
 
 CONCURRENCY = 10
 
@@ -124,7 +125,8 @@ def run(ws: Workspace, sink: SinkProcess, *, quick: bool, repeat: int) -> Result
         )
         sink.reset()
         gc.collect()
-        elapsed, sent = asyncio.run(_alertd(engine, sink.url("/services/T0/B0/hook"), n))
+        with apart_from(sink) as pinning:
+            elapsed, sent = asyncio.run(_alertd(engine, sink.url("/services/T0/B0/hook"), n))
         engine.dispose()
         stats = sink.stats()
         if sent != n or stats["unique"] != n:
@@ -135,12 +137,14 @@ def run(ws: Workspace, sink: SinkProcess, *, quick: bool, repeat: int) -> Result
         body = b'{"pad":"' + b"x" * max(0, round(size) - 10) + b'"}'
         sink.reset()
         gc.collect()
-        bare_rps.append(n / asyncio.run(_bare(sink.url("/services/T0/B0/hook"), n, body)))
+        with apart_from(sink):
+            bare_rps.append(n / asyncio.run(_bare(sink.url("/services/T0/B0/hook"), n, body)))
         if sink.stats()["unique"] != n:
             raise RuntimeError("the bare loop lost requests")
         sink.reset()
         gc.collect()
-        client_rps.append(n / asyncio.run(_client_only(sink.url("/services/T0/B0/hook"), n, body)))
+        with apart_from(sink):
+            client_rps.append(n / asyncio.run(_client_only(sink.url("/services/T0/B0/hook"), n, body)))
     figure, baseline = median(alertd_rps), median(bare_rps)
     ratio = figure / baseline
     return Result(
@@ -159,5 +163,6 @@ def run(ws: Workspace, sink: SinkProcess, *, quick: bool, repeat: int) -> Result
             "alertd_http_client_alone_req_per_s": client_rps,
             "alertd_vs_its_client_alone": figure / median(client_rps),
             "body_bytes": median(body_sizes),
+            "pinning": pinning,
         },
     )
