@@ -122,8 +122,7 @@ def fetch(
     ``make(*cells)``.
     """
     sqlite = conn.dialect.name == "sqlite"
-    if conn.dialect.paramstyle != "qmark":
-        sql = sql.replace("?", "%s")
+    sql = _driver_sql(conn, sql)
     converters = {name: _converter(table.c[name], sqlite) for name in {name for name, _ in params}}
     args = []
     for name, value in params:
@@ -167,8 +166,7 @@ def execute_many(
     rows = list(rows)
     if not rows:
         return 0
-    if conn.dialect.paramstyle != "qmark":
-        sql = sql.replace("?", "%s")
+    sql = _driver_sql(conn, sql)
     values = "{values}" in sql
     if values:
         chunk = max(1, min(chunk, _MAX_PARAMETERS // len(names)))
@@ -200,21 +198,22 @@ def _converted(
         yield cells
 
 
+def _driver_sql(conn: sa.Connection, sql: str) -> str:
+    """``sql`` with its ``?`` parameter marks in the driver's own style."""
+    return sql if conn.dialect.paramstyle == "qmark" else sql.replace("?", "%s")
+
+
+def _insert_sql(conn: sa.Connection, table: sa.Table, names: Sequence[str]) -> str:
+    quote = conn.dialect.identifier_preparer.quote
+    return f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) VALUES {{values}}"
+
+
 def insert_many(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> int:
     """Insert ``rows`` (dicts with the same columns), one statement per chunk; return how many were inserted."""
     if not rows:
         return 0
     names = list(rows[0])
-    quote = conn.dialect.identifier_preparer.quote
-    sql = f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) VALUES {{values}}"
-    return execute_many(conn, table, sql, names, rows)
-
-
-def _insert_sql(conn: sa.Connection, table: sa.Table, names: Sequence[str]) -> str:
-    quote = conn.dialect.identifier_preparer.quote
-    cast = "" if conn.dialect.name == "sqlite" else "::json"
-    values = ", ".join("?" + (cast if isinstance(table.c[n].type, sa.JSON) else "") for n in names)
-    return f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) VALUES ({values})"
+    return execute_many(conn, table, _insert_sql(conn, table, names), names, rows)
 
 
 def insert_ignoring_duplicates(

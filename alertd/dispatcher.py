@@ -88,10 +88,9 @@ class Dispatcher:
         # A fixed pool per channel, not a task per notification: under load the task, its semaphore and its done
         # callback cost a tenth of a delivery.
         self._queues: dict[str, deque[_Work]] = {}
-        self._workers: dict[asyncio.Task[None], str] = {}
+        self._workers: set[asyncio.Task[None]] = set()
         self._running: dict[str, int] = {}
-        # Deliveries in flight (queued or sending), in all and per channel.
-        self._count = 0
+        # Deliveries in flight (queued or sending) per channel.
         self._queued: dict[str, int] = {}
         self._record_timer: asyncio.TimerHandle | None = None
         self._results: list[Outcome] = []
@@ -131,7 +130,7 @@ class Dispatcher:
 
     @property
     def inflight(self) -> int:
-        return self._count
+        return sum(self._queued.values())
 
     async def step(self) -> tuple[int, datetime | None]:
         """One round: store finished outcomes, claim what is due, start sending it.
@@ -145,7 +144,7 @@ class Dispatcher:
             self._record_timer.cancel()
             self._record_timer = None
         now = self.clock.now()
-        room = self.settings.capacity - self._count
+        room = self.settings.capacity - self.inflight
         busy = [cid for cid, cap in self._caps.items() if self._busy(cid) >= 2 * cap]
         if busy and len(busy) == len(self._caps):
             # Every channel has a full queue: a claim would skip them all, after scanning every due row to say so.
@@ -167,12 +166,11 @@ class Dispatcher:
             channel = w.item.channel
             self._queues.setdefault(channel, deque()).append(w)
             self._queued[channel] = self._queued.get(channel, 0) + 1
-            self._count += 1
         for channel in {w.item.channel for w in work}:
             idle = min(self._caps.get(channel, 1) - self._running.get(channel, 0), len(self._queues[channel]))
             for _ in range(idle):
                 self._running[channel] = self._running.get(channel, 0) + 1
-                self._workers[asyncio.create_task(self._worker(channel))] = channel
+                self._workers.add(asyncio.create_task(self._worker(channel)))
         self.sent_total += sum(1 for r in results if r.state == "sent")
         return len(work), due
 
@@ -202,24 +200,24 @@ class Dispatcher:
                     self._done(channel)
         finally:
             self._running[channel] -= 1
-            self._workers.pop(asyncio.current_task(), None)  # type: ignore[arg-type]
+            self._workers.discard(asyncio.current_task())
 
     def _done(self, channel: str) -> None:
-        self._count -= 1
         left = self._queued.get(channel, 1) - 1
         if left > 0:
             self._queued[channel] = left
         else:
             self._queued.pop(channel, None)
+        inflight = self.inflight
         urgent = (
-            not self._count
+            not inflight
             or self._marks
             or len(self._results) >= _RECORD_BATCH
             # The channel's queue runs low: a step claims more for it (a busy channel is skipped by claims).
             or self._busy(channel) < 2 * self._caps.get(channel, 1)
             # Capacity was full: another channel with room may claim again.
             or (
-                self._count + 1 >= self.settings.capacity
+                inflight + 1 >= self.settings.capacity
                 and any(self._busy(c) < 2 * cap for c, cap in self._caps.items() if c != channel)
             )
         )
@@ -470,7 +468,7 @@ class Dispatcher:
         """Wait up to ``timeout`` seconds for deliveries in flight, then store every outcome; return abandoned."""
         if self._workers:
             await asyncio.wait(list(self._workers), timeout=timeout)
-        abandoned = self._count
+        abandoned = self.inflight
         for channel, queue in self._queues.items():
             # Never started: counted out here (the cancelled workers count out the sends they were in).
             for _ in range(len(queue)):
