@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 import httpx
+import orjson
 from httpx_aiohttp import AiohttpTransport, HttpxAiohttpClient
 from multidict import CIMultiDict, CIMultiDictProxy
 
@@ -265,12 +266,12 @@ def make_client(timeout: float, *, trust_env: bool = True, allow_private: bool =
     )
 
 
-_JSON = jsonlib.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-
-
 def json_bytes(value: Any) -> bytes:
-    """Compact UTF-8 JSON: the exact bytes that are sent (and signed)."""
-    return _JSON.encode(value).encode("utf-8")
+    """Compact UTF-8 JSON: the exact bytes that are sent (and signed).
+
+    A value JSON cannot hold (a float NaN or infinity) is written as ``null``, never as the invalid ``NaN``.
+    """
+    return orjson.dumps(value)
 
 
 @lru_cache(maxsize=256)

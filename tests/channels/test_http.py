@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -195,6 +196,13 @@ def test_check_url_rejects(url: str, reason: str) -> None:
 def test_json_bytes_is_compact_utf8() -> None:
     """JSON is serialized once, compactly, keeping non-ASCII text as UTF-8."""
     assert http.json_bytes({"a": "é→", "b": [1, None]}) == '{"a":"é→","b":[1,null]}'.encode()
+
+
+def test_json_bytes_never_writes_invalid_json() -> None:
+    """A float JSON cannot hold becomes null, not the NaN or Infinity a strict receiver would reject."""
+    body = http.json_bytes({"a": float("nan"), "b": float("inf"), "c": ("x", 1.5)})
+    assert body == b'{"a":null,"b":null,"c":["x",1.5]}'
+    assert json.loads(body) == {"a": None, "b": None, "c": ["x", 1.5]}
 
 
 def _closed_port() -> int:
