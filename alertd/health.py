@@ -14,7 +14,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from alertd.bulk import insert_ignoring_duplicates
+from alertd.bulk import fetch, insert_ignoring_duplicates
 from alertd.channel_state import state_key
 from alertd.errors import DeliveryError
 from alertd.models import ACTIVE_STATES, Meta, Notification
@@ -71,7 +71,11 @@ def _bump(conn: sa.Connection) -> None:
 
 def health_revision(conn: sa.Connection) -> str | None:
     """Changes whenever a channel is marked failing or cleared."""
-    value: str | None = conn.execute(sa.select(META.c.value).where(META.c.key == HEALTH_REV)).scalar()
+    # Straight through the driver: the dispatcher asks on every round.
+    quote = conn.dialect.identifier_preparer.quote
+    sql = f"SELECT {quote('value')} FROM {quote(META.name)} WHERE {quote('key')} = ?"
+    rows = fetch(conn, META, sql, [("key", HEALTH_REV)], ("value",))
+    value: str | None = rows[0][0] if rows else None
     return value
 
 
