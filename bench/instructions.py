@@ -1,0 +1,110 @@
+"""Dispatch cost in CPU instructions per notification, counted by valgrind: ``python -m bench.instructions``.
+
+The throughput benchmark (:mod:`bench.dispatch`) measures seconds, and on a shared machine its baseline alone moves
+by half from one run to the next. Instructions do not depend on what else the machine is doing, so this counts
+them for the same three sides: the bare aiohttp loop, alertd's HTTP client alone and the whole dispatcher.
+
+Each side runs twice under ``valgrind --tool=callgrind``, with N1 and N2 notifications; the difference divided by
+N2 − N1 is the cost of one more notification, without interpreter start-up and imports. The sink runs outside
+valgrind and the outbox is filled before valgrind starts. Under valgrind everything runs about fifty times slower
+while the sink does not, so fewer sends finish between two database rounds: a round holds fewer rows and its fixed
+cost weighs more per row than at full speed. The dispatcher's figure is therefore a little pessimistic.
+
+Throughput is inverse to instructions on one core, so the dispatch target (≥ 0.5× the bare loop) reads here as
+alertd costing at most twice the bare loop's instructions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+import shutil
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+
+from bench import dispatch
+from bench.common import SinkProcess, Workspace, db_events, fresh_db, seed_db_events
+
+SIDES = ("bare", "client", "alertd")
+_COLLECTED = re.compile(r"Collected\s*:\s*(\d+)")
+_BODY = b'{"pad":"' + b"x" * 760 + b'"}'
+
+
+def _side(side: str, url: str, n: int, db: str | None) -> None:
+    """One side, in the process valgrind watches."""
+    if side == "alertd":
+        assert db is not None
+        from alertd.db import create_engine
+
+        engine = create_engine(f"sqlite:///{db}")
+        _elapsed, sent = asyncio.run(dispatch._alertd(engine, url, n))
+        if sent != n:
+            raise SystemExit(f"alertd sent {sent} of {n}")
+        return
+    run = dispatch._bare if side == "bare" else dispatch._client_only
+    asyncio.run(run(url, n, _BODY))
+
+
+def _count(side: str, url: str, n: int, ws: Workspace) -> int:
+    db: str | None = None
+    if side == "alertd":
+        path = ws.file(f"instructions-{n}.db")
+        engine = fresh_db(path)
+        now = datetime.now(UTC)
+        starts = [now + timedelta(minutes=30, milliseconds=i) for i in range(n)]
+        seed_db_events(
+            engine, db_events(starts, offset="1h", channels=("hook",), prefix="i"), now=now - timedelta(hours=2)
+        )
+        engine.dispose()
+        db = str(path)
+    command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, "-m"]
+    command += ["bench.instructions", "--side", side, "--url", url, "-n", str(n)] + (["--db", db] if db else [])
+    done = subprocess.run(command, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    found = _COLLECTED.search(done.stderr)
+    if done.returncode != 0 or found is None:
+        tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        raise SystemExit(f"{side} with {n} notifications failed under valgrind: {tail}")
+    return int(found.group(1))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.instructions", description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs=2, default=(1000, 3000), metavar=("N1", "N2"))
+    parser.add_argument("--side", choices=SIDES, help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
+    parser.add_argument("-n", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--db", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.side is not None:
+        _side(args.side, args.url, args.n, args.db)
+        return 0
+    if shutil.which("valgrind") is None:
+        print("valgrind is not installed: this benchmark counts instructions with valgrind's callgrind tool")
+        return 1
+    small, large = sorted(args.sizes)
+    ws = Workspace()
+    sink = SinkProcess()
+    per: dict[str, float] = {}
+    try:
+        for side in SIDES:
+            print(f"… {side} ({small} and {large} notifications under valgrind)", file=sys.stderr, flush=True)
+            counts = [_count(side, sink.url("/services/T0/B0/hook"), n, ws) for n in (small, large)]
+            per[side] = (counts[1] - counts[0]) / (large - small)
+    finally:
+        sink.close()
+        ws.close()
+    bare = per["bare"]
+    print("side   | instructions per notification | × bare loop")
+    print("-------+-------------------------------+------------")
+    for side in SIDES:
+        print(f"{side:<6} | {per[side]:>29,.0f} | {per[side] / bare:>10.2f}")
+    ratio = bare / per["alertd"]
+    verdict = "PASS" if ratio >= 0.5 else "FAIL"
+    print(f"dispatch throughput ratio on one core (bare / alertd): {ratio:.3f} (target ≥ 0.5): {verdict}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
