@@ -93,6 +93,8 @@ class Dispatcher:
         # Deliveries in flight (queued or sending) per channel.
         self._queued: dict[str, int] = {}
         self._record_timer: asyncio.TimerHandle | None = None
+        # The record timer fired: the next step stores outcomes even when it can claim nothing.
+        self._record_overdue = False
         self._results: list[Outcome] = []
         self._db_down: str | None = None
         self._buckets: dict[str, TokenBucket] = {}
@@ -138,17 +140,24 @@ class Dispatcher:
         Returns how many notifications were claimed and when the next one is due (channels with a full queue
         left out: a finishing send steps again).
         """
+        room = self.settings.capacity - self.inflight
+        busy = [cid for cid, cap in self._caps.items() if self._busy(cid) >= 2 * cap]
+        if busy and len(busy) == len(self._caps):
+            # Every channel has a full queue: a claim would skip them all, after scanning every due row to say so.
+            room = 0
+            if not self._marks and len(self._results) < _RECORD_BATCH and not self._record_overdue:
+                # Nothing to claim and only a few outcomes: they are stored within _RECORD_AFTER instead, with more
+                # of them. Under load every other round was such a round trip.
+                if self._results and self._record_timer is None:
+                    self._record_timer = asyncio.get_running_loop().call_later(_RECORD_AFTER, self._record_due)
+                return 0, None
+        self._record_overdue = False
         results, self._results = self._results, []
         marks, self._marks = self._marks, []
         if self._record_timer is not None:
             self._record_timer.cancel()
             self._record_timer = None
         now = self.clock.now()
-        room = self.settings.capacity - self.inflight
-        busy = [cid for cid, cap in self._caps.items() if self._busy(cid) >= 2 * cap]
-        if busy and len(busy) == len(self._caps):
-            # Every channel has a full queue: a claim would skip them all, after scanning every due row to say so.
-            room = 0
         # Wanted even with sends in flight: one may hang until its timeout, and rows coming due meanwhile on other
         # channels must not wait for it to finish.
         want_due = True
@@ -228,6 +237,7 @@ class Dispatcher:
 
     def _record_due(self) -> None:
         self._record_timer = None
+        self._record_overdue = True
         self.kick.set()
 
     def _step_sync(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 __all__ = [
@@ -78,8 +79,10 @@ def parse_clock_time(text: str) -> time:
     return time(int(match.group("h")), int(match.group("m")))
 
 
+@lru_cache(maxsize=512)
 def zone(name: str) -> ZoneInfo:
     """Return the IANA zone ``name`` or raise ZoneError naming it."""
+    # Cached (errors are not): rendering one message looks its zones up several times.
     try:
         if not name or name != name.strip() or name.startswith(("/", ".")) or ".." in name:
             raise ZoneInfoNotFoundError(name)

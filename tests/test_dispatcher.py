@@ -299,6 +299,44 @@ async def test_sends_to_one_channel_never_exceed_its_concurrency(db: Engine, spe
     assert {r.state for r in rows(db).values()} == {"sent"}
 
 
+class FirstSendQuick(FakeChannel):
+    """Answers the first send at once and holds every later one until the gate opens."""
+
+    async def send(self, message: Message) -> str:
+        if not self.messages:
+            self.messages.append(message)
+            return "ok"
+        return await super().send(message)
+
+
+async def test_with_every_queue_full_a_few_outcomes_wait_for_the_record_timer(db: Engine, spec: ChannelSpec) -> None:
+    """A round that could claim nothing and store only a few outcomes is skipped; the timer stores them soon after."""
+    calendar = load(db, MANY)
+    channel = FirstSendQuick(spec)
+    channel.gate = asyncio.Event()
+    dispatcher = make_dispatcher(db, calendar, FixedClock(START - timedelta(minutes=80)), channel, concurrency=1)
+    try:
+        claimed, _ = await dispatcher.step()
+        for _ in range(5):
+            await asyncio.sleep(0)  # the first send finishes, the second one waits at the gate
+        skipped = await dispatcher.step()
+        before = sorted(r.state for r in rows(db).values())
+        dispatcher.kick.clear()
+        await asyncio.wait_for(dispatcher.kick.wait(), timeout=2)
+        stored = await dispatcher.step()
+        after = sorted(r.state for r in rows(db).values())
+        channel.gate.set()
+        await dispatcher.drain(timeout=5)
+    finally:
+        dispatcher.close()
+    assert claimed == 5
+    assert skipped == (0, None)
+    assert before == ["sending"] * 5
+    assert stored == (0, None)
+    assert after == ["sending"] * 4 + ["sent"]
+    assert {r.state for r in rows(db).values()} == {"sent"}
+
+
 async def test_drain_waits_for_sends_in_flight_and_stores_them(db: Engine, spec: ChannelSpec) -> None:
     calendar = load(db)
     channel = FakeChannel(spec)
