@@ -47,18 +47,19 @@ def _side(side: str, url: str, n: int, db: str | None) -> None:
     asyncio.run(run(url, n, _BODY))
 
 
+def _outbox(n: int, ws: Workspace) -> str:
+    """A SQLite file holding ``n`` overdue reminders, as :mod:`bench.dispatch` fills it."""
+    path = ws.file(f"instructions-{n}.db")
+    engine = fresh_db(path)
+    now = datetime.now(UTC)
+    starts = [now + timedelta(minutes=30, milliseconds=i) for i in range(n)]
+    seed_db_events(engine, db_events(starts, offset="1h", channels=("hook",), prefix="i"), now=now - timedelta(hours=2))
+    engine.dispose()
+    return str(path)
+
+
 def _count(side: str, url: str, n: int, ws: Workspace) -> int:
-    db: str | None = None
-    if side == "alertd":
-        path = ws.file(f"instructions-{n}.db")
-        engine = fresh_db(path)
-        now = datetime.now(UTC)
-        starts = [now + timedelta(minutes=30, milliseconds=i) for i in range(n)]
-        seed_db_events(
-            engine, db_events(starts, offset="1h", channels=("hook",), prefix="i"), now=now - timedelta(hours=2)
-        )
-        engine.dispose()
-        db = str(path)
+    db = _outbox(n, ws) if side == "alertd" else None
     command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, "-m"]
     command += ["bench.instructions", "--side", side, "--url", url, "-n", str(n)] + (["--db", db] if db else [])
     done = subprocess.run(command, capture_output=True, text=True, stdin=subprocess.DEVNULL)

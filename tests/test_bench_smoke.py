@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from bench import instructions
+from bench.common import SinkProcess, Workspace
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -37,3 +40,17 @@ def test_quick_planning_and_burst_run_and_print_a_table(tmp_path: Path) -> None:
     assert [r["name"] for r in report["results"]] == ["planning", "burst"]
     burst = report["results"][1]["details"]
     assert burst["received_distinct"] == burst["notifications"]
+
+
+@pytest.mark.parametrize("side", ["bare", "client", "alertd"])
+def test_each_side_counted_in_instructions_delivers_every_notification(side: str) -> None:
+    """What ``bench.instructions`` runs under valgrind, run here without it: every notification reaches the sink."""
+    ws, sink = Workspace(), SinkProcess()
+    try:
+        db = instructions._outbox(40, ws) if side == "alertd" else None
+        instructions._side(side, sink.url("/services/T0/B0/hook"), 40, db)
+        stats = sink.stats()
+    finally:
+        sink.close()
+        ws.close()
+    assert stats["count"] == stats["unique"] == 40
