@@ -24,12 +24,15 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 
+from alertd.channels.http import json_bytes
+from alertd.channels.webhook import payload
+from alertd.messages import render
+from alertd.planner import plan_reminders
 from bench import dispatch
 from bench.common import SinkProcess, Workspace, db_events, fresh_db, seed_db_events
 
 SIDES = ("bare", "client", "alertd")
 _COLLECTED = re.compile(r"Collected\s*:\s*(\d+)")
-_BODY = b'{"pad":"' + b"x" * 760 + b'"}'
 
 
 def _side(side: str, url: str, n: int, db: str | None) -> None:
@@ -44,7 +47,20 @@ def _side(side: str, url: str, n: int, db: str | None) -> None:
             raise SystemExit(f"alertd sent {sent} of {n}")
         return
     run = dispatch._bare if side == "bare" else dispatch._client_only
-    asyncio.run(run(url, n, _BODY))
+    asyncio.run(run(url, n, _body()))
+
+
+def _body() -> bytes:
+    """A body the size of the webhook payload the dispatcher sends for one of these reminders."""
+    now = datetime.now(UTC)
+    event = db_events([now + timedelta(minutes=30)], offset="1h", channels=("hook",), prefix="i")[0]
+    channel = dispatch._calendar("http://127.0.0.1/hook").channels["hook"]
+    planned = next(plan_reminders(event, ["hook"]))
+    message = render(
+        id=planned.id, kind="reminder", channel=channel, due_at=now, now=now, event=event, offset=planned.offset
+    )
+    size = len(json_bytes(payload(message)))
+    return b'{"pad":"' + b"x" * (size - 10) + b'"}'
 
 
 def _outbox(n: int, ws: Workspace) -> str:
