@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, time
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from alertd.timeexpr import Offset
 
@@ -147,9 +147,12 @@ class Planned:
     payload: Mapping[str, Any] | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class CountdownLine:
-    """One event in a message, with how far away it is."""
+class CountdownLine(NamedTuple):
+    """One event in a message, with how far away it is.
+
+    This and :class:`Message` are NamedTuples, immutable like the frozen dataclasses here: one of each is built
+    for every delivery, and a frozen dataclass's ``__init__`` costs several times as much.
+    """
 
     event: EventSpec
     seconds: int
@@ -157,9 +160,8 @@ class CountdownLine:
     text: str
 
 
-@dataclass(frozen=True, slots=True)
-class Message:
-    """A rendered notification, ready for any channel to format natively."""
+class Message(NamedTuple):
+    """A rendered notification, ready for any channel to format natively (``_replace`` makes a changed copy)."""
 
     id: str
     kind: Kind

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
@@ -64,7 +63,7 @@ def apply_template(message: Message, channel: ChannelSpec) -> Message:
             message.id,
         )
         return message
-    return replace(message, title=title, text=text)
+    return message._replace(title=title, text=text)
 
 
 def _line_of(ck: Checker, path: KeyPath, source: str, template_line: int) -> int:

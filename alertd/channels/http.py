@@ -443,8 +443,31 @@ def excerpt(response: httpx.Response, limit: int = _EXCERPT) -> str:
     if not content:
         return ""
     # The direct path's answer keeps aiohttp's headers: reading them does not build httpx's.
-    headers = response.aio_headers if isinstance(response, _Response) else response.headers
-    kind = headers.get("content-type", "").lower()
+    if isinstance(response, _Response):
+        kind = response.aio_headers.get("content-type", "")
+        url: str | None = response.sent_to
+    else:
+        kind = response.headers.get("content-type", "")
+        try:
+            url = str(response.request.url)
+        except RuntimeError:
+            url = None
+    if len(content) <= _SHORT:
+        return _short_excerpt(content, kind, url, limit)
+    return _excerpt(content, kind, url, limit)
+
+
+# A service answers every delivery with the same few words ("ok", {"ok":true}): short answers are worded once.
+_SHORT = 256
+
+
+@lru_cache(maxsize=256)
+def _short_excerpt(content: bytes, kind: str, url: str | None, limit: int) -> str:
+    return _excerpt(content, kind, url, limit)
+
+
+def _excerpt(content: bytes, kind: str, url: str | None, limit: int) -> str:
+    kind = kind.lower()
     # httpx's ``response.text`` is exact but slow (it cost a fifth of a delivery): the charset parameter or UTF-8.
     found = _CHARSET.search(kind)
     try:
@@ -453,13 +476,6 @@ def excerpt(response: httpx.Response, limit: int = _EXCERPT) -> str:
         text = content.decode("utf-8", errors="replace")
     if "html" in kind:
         text = _TAGS.sub(" ", text)
-    if isinstance(response, _Response):
-        url: str | None = response.sent_to
-    else:
-        try:
-            url = str(response.request.url)
-        except RuntimeError:
-            url = None
     if url is not None:
         # Some services echo the request URL (token included) in their error pages.
         for secret in _url_forms(url):

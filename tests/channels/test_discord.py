@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
@@ -224,7 +223,7 @@ async def test_global_rate_limit_is_named(receiver: Receiver, http_client: httpx
 
 def test_german_message_has_german_field_names_and_dates() -> None:
     """A de channel's embed names its fields, dates, status and late note in German; no English label is left."""
-    message = replace(make_message(event=TIMED, countdown=make_line(TIMED, text="morgen"), late=True), locale="de")
+    message = make_message(event=TIMED, countdown=make_line(TIMED, text="morgen"), late=True)._replace(locale="de")
     embed = payload(message, channel_timezone="Europe/Berlin")["embeds"][0]
     p = phrases("de")
     names = [field["name"] for field in embed["fields"]]

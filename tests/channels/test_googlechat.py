@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import textwrap
-from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -286,7 +285,7 @@ def test_calendar_with_googlechat_channel_loads(tmp_path: Path) -> None:
 
 def test_chinese_message_has_chinese_labels_and_dates() -> None:
     """A zh channel's card labels its rows, button and late note in Chinese, with Babel's Chinese dates."""
-    message = replace(make_message(event=TIMED, late=True), locale="zh")
+    message = make_message(event=TIMED, late=True)._replace(locale="zh")
     card = payload(message, channel_timezone="Europe/Berlin")["cardsV2"][0]["card"]
     p = phrases("zh")
     widgets = card["sections"][0]["widgets"]

@@ -143,6 +143,15 @@ def test_excerpt_removes_echoed_url_and_html() -> None:
     assert http.excerpt(response) == "Bad gateway …"
 
 
+def test_a_short_answer_worded_again_is_the_same_and_still_hides_the_url() -> None:
+    """Short answers are worded once and remembered: the second time gives the same text, token removed."""
+    first, second = (http.excerpt(_response(200, f"ok {SECRET_URL}", {"Content-Type": "text/plain"})) for _ in "12")
+    other = http.excerpt(_response(200, f"ok {SECRET_URL}", {"Content-Type": "text/html"}))
+    assert first == second == other == "ok …"
+    assert http.excerpt(_response(200, "<b>ok</b>", {"Content-Type": "text/html"})) == "ok"
+    assert http.excerpt(_response(200, "<b>ok</b>", {"Content-Type": "text/plain"})) == "<b>ok</b>"
+
+
 def test_redirect_target_is_redacted() -> None:
     """A redirect names where it points without its path."""
     error = _error(_response(301, "", {"Location": "https://new.example.com/services/T/B/secret"}))

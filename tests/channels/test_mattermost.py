@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
@@ -176,7 +175,7 @@ async def test_mattermost_answers_over_socket(
 
 def test_german_message_has_german_field_titles_and_dates() -> None:
     """A de channel's attachment titles its fields and source link in German and dates them the German way."""
-    message = replace(make_message(event=TIMED, countdown=make_line(TIMED, text="morgen"), late=True), locale="de")
+    message = make_message(event=TIMED, countdown=make_line(TIMED, text="morgen"), late=True)._replace(locale="de")
     (attachment,) = payload(message, channel_timezone="Europe/Berlin")["attachments"]
     p = phrases("de")
     titles = [f["title"] for f in attachment["fields"]]

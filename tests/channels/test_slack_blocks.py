@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -261,7 +260,7 @@ def test_chinese_message_has_chinese_labels_and_dates() -> None:
     """A zh channel's fields, dates, statuses and change lines are worded in Chinese, with no English label left."""
     snap = {"local_start": "2025-11-01T00:00:00", "all_day": True, "timezone": "UTC", "status": "confirmed"}
     change = {"type": "changed", "before": snap, "after": {**snap, "status": "tentative"}}
-    message = replace(make_message(kind="change", event=TIMED, change=change, late=True), locale="zh")
+    message = make_message(kind="change", event=TIMED, change=change, late=True)._replace(locale="zh")
     body = payload(message, channel_timezone="Europe/Berlin")
     p = phrases("zh")
     everything = "\n".join([*_texts(body), *(f["text"] for f in _blocks(body, "section")[-1]["fields"])])

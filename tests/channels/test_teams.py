@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 from urllib.parse import parse_qs
@@ -222,7 +221,7 @@ async def test_teams_answers_over_socket(
 
 def test_chinese_message_has_chinese_facts_and_dates() -> None:
     """A zh channel's card titles its facts, button and late note in Chinese, with Babel's Chinese dates."""
-    message = replace(make_message(event=TIMED, countdown=make_line(TIMED, text="明天"), late=True), locale="zh")
+    message = make_message(event=TIMED, countdown=make_line(TIMED, text="明天"), late=True)._replace(locale="zh")
     content = _content(payload(message, channel_timezone="Europe/Berlin"))
     p = phrases("zh")
     facts = content["body"][2]["facts"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import socket
-from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -248,7 +247,7 @@ async def test_network_error_hides_the_token(http_client: httpx.AsyncClient) -> 
 
 def test_chinese_message_has_chinese_labels_and_dates() -> None:
     """A zh channel's details use Chinese labels, full-width colons, Chinese dates and statuses; no English label."""
-    message = replace(make_message(event=TIMED, countdown=make_line(TIMED, text="明天"), late=True), locale="zh")
+    message = make_message(event=TIMED, countdown=make_line(TIMED, text="明天"), late=True)._replace(locale="zh")
     html = message_html(message, channel_timezone="Europe/Berlin")
     p = phrases("zh")
     for label in (p.label_when, p.label_your_time, p.label_countdown, p.label_status, p.label_tags, p.label_source):
