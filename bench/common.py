@@ -56,6 +56,8 @@ class Result:
     # "ratio" is figure / baseline unless a benchmark says otherwise.
     ratio: float | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    # Whether every notification arrived, once. Unlike a speed, this must hold in every run, not in most.
+    correct: bool = True
 
     def __post_init__(self) -> None:
         if self.ratio is None and self.baseline:

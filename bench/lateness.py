@@ -134,6 +134,7 @@ def run_lateness(ws: Workspace, sink: SinkProcess, *, quick: bool) -> Result:
         unit="ms p99",
         target="p99 ≤ 50 ms",
         passed=ok and p99 <= 50.0,
+        correct=ok,
         details={
             "notifications": n,
             "window_s": span,
@@ -177,6 +178,7 @@ def run_burst(ws: Workspace, sink: SinkProcess, *, quick: bool) -> Result:
         unit="s to drain",
         target=f"{n} sent, each once",
         passed=ok,
+        correct=ok,
         details={
             "notifications": n,
             "received_distinct": received,

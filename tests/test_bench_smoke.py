@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bench import instructions
-from bench.common import SinkProcess, Workspace
+from bench import instructions, run
+from bench.common import Result, SinkProcess, Workspace
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -54,3 +54,24 @@ def test_each_side_counted_in_instructions_delivers_every_notification(side: str
         sink.close()
         ws.close()
     assert stats["count"] == stats["unique"] == 40
+
+
+def _result(ratio: float, *, correct: bool = True) -> Result:
+    return Result("dispatch", ratio * 100, 100.0, "req/s", "ratio ≥ 0.5", ratio >= 0.5 and correct, correct=correct)
+
+
+def test_a_benchmark_passes_when_its_median_run_does() -> None:
+    """Targets are read on medians: two runs of three at target pass, one of three does not."""
+    [passing] = run._merge([[_result(0.55)], [_result(0.46)], [_result(0.52)]])
+    [failing] = run._merge([[_result(0.55)], [_result(0.46)], [_result(0.41)]])
+    assert passing.passed
+    assert passing.ratio == pytest.approx(0.52)
+    assert not failing.passed
+    assert failing.ratio == pytest.approx(0.46)
+
+
+def test_a_lost_notification_in_any_run_fails_the_benchmark() -> None:
+    """Speed may miss in a minority of runs; delivering every notification once may not."""
+    [merged] = run._merge([[_result(0.6)], [_result(0.6)], [_result(0.6, correct=False)]])
+    assert not merged.passed
+    assert not merged.correct
