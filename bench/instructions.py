@@ -8,7 +8,7 @@ Each side runs twice under ``valgrind --tool=callgrind``, with N1 and N2 notific
 N2 − N1 is the cost of one more notification, without interpreter start-up and imports. The sink runs outside
 valgrind and the outbox is filled before valgrind starts. Under valgrind everything runs about fifty times slower
 while the sink does not, so fewer sends finish between two database rounds: a round holds fewer rows and its fixed
-cost weighs more per row than at full speed. The dispatcher's figure is therefore a little pessimistic.
+cost weighs more per row than at full speed. The dispatcher's figure is therefore pessimistic, never optimistic.
 
 Throughput is inverse to instructions on one core, so the dispatch target (≥ 0.5× the bare loop) reads here as
 alertd costing at most twice the bare loop's instructions.
