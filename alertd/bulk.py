@@ -170,8 +170,7 @@ def execute_many(
     values = "{values}" in sql
     if values:
         chunk = max(1, min(chunk, _MAX_PARAMETERS // len(names)))
-        mark = "?" if sqlite else "%s::{}"
-        one = "(" + ", ".join(mark.format(table.c[n].type.compile(conn.dialect)) for n in names) + ")"
+        one = _row_marks(table, tuple(names), conn.dialect)
     cells = _converted(table, names, rows, sqlite)
     changed = 0
     for _ in range(0, len(rows), chunk):
@@ -196,6 +195,15 @@ def _converted(
         for i, f in converted:
             cells[i] = f(cells[i])
         yield cells
+
+
+@lru_cache(maxsize=64)
+def _row_marks(table: sa.Table, names: tuple[str, ...], dialect: sa.Dialect) -> str:
+    """One row of a VALUES list: ``(?, ?, …)`` on SQLite, each mark cast to its column's type on PostgreSQL."""
+    # Cached: the dispatcher writes two such lists every round, and compiling the types took longer than the rest.
+    if dialect.name == "sqlite":
+        return "(" + ", ".join("?" * len(names)) + ")"
+    return "(" + ", ".join(f"%s::{table.c[n].type.compile(dialect)}" for n in names) + ")"
 
 
 def _driver_sql(conn: sa.Connection, sql: str) -> str:

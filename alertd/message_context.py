@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from alertd.clock import utc_text
 from alertd.domain import ChannelSpec, CountdownLine, EventSpec, Kind, Message
 from alertd.i18n import format_day, format_time, offset_text, status_text
 from alertd.message_parts import describe_change, when_both
@@ -45,10 +46,6 @@ VARIABLES: dict[str, str] = {
 }
 
 
-def _stamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _event(event: EventSpec, locale: str) -> dict[str, Any]:
     return {
         "id": event.id,
@@ -60,7 +57,7 @@ def _event(event: EventSpec, locale: str) -> dict[str, Any]:
         "notes": event.notes,
         "all_day": event.all_day,
         "timezone": event.timezone,
-        "starts_at": _stamp(event.starts_at),
+        "starts_at": utc_text(event.starts_at),
         "local_start": event.local_start.isoformat(),
         "day": format_day(event.local_start.date(), locale),
         "time": "" if event.all_day else format_time(event.starts_at.astimezone(zone(event.timezone)), locale),
@@ -83,8 +80,8 @@ def template_context(message: Message) -> dict[str, Any]:
         "channel": message.channel,
         "locale": locale,
         "late": message.late,
-        "due_at": _stamp(message.due_at),
-        "sent_at": _stamp(message.sent_at),
+        "due_at": utc_text(message.due_at),
+        "sent_at": utc_text(message.sent_at),
         "due_local": f"{format_day(due.date(), locale)} {format_time(due, locale)}",
         "title": message.title,
         "text": message.text,
