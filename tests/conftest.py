@@ -16,6 +16,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
+from support.pki import Pki, make_pki
 from support.receiver import Receiver
 
 from alertd.channels.http import make_client
@@ -46,6 +47,12 @@ async def http_client() -> AsyncIterator[httpx.AsyncClient]:
     """The production HTTP client, ignoring proxy settings from the environment."""
     async with make_client(5.0, trust_env=False) as client:
         yield client
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
+    """A private CA and a server certificate for 127.0.0.1 signed by it (TLS over real sockets)."""
+    return make_pki(tmp_path_factory.mktemp("pki"))
 
 
 # --- end HTTP ---

@@ -24,8 +24,8 @@ import aiohttp
 import httpx
 import orjson
 from httpx_aiohttp import AiohttpTransport, HttpxAiohttpClient
-from multidict import CIMultiDict, CIMultiDictProxy
 
+from alertd.channels import h1
 from alertd.clock import wall_now
 from alertd.errors import DeliveryError
 from alertd.retry import parse_retry_after
@@ -97,22 +97,25 @@ def is_private_address(address: str) -> bool:
     return not ip.is_global or ip.is_multicast or ip.is_reserved or ip.is_loopback or ip.is_link_local
 
 
-def _guarded_socket(addr_info: tuple[Any, ...]) -> socket.socket:
-    """aiohttp's socket factory with the private-target policy: it sees the exact address about to be dialled,
-    after DNS resolution, so a name that re-resolves to an internal address (DNS rebinding) is still refused."""
-    family, kind, proto, _, address = addr_info
-    host = str(address[0])
+def _check_address(host: str) -> None:
+    """The private-target policy, applied to the exact address about to be dialled (after DNS resolution, so a
+    name that re-resolves to an internal address, DNS rebinding, is still refused)."""
     if is_private_address(host):
         raise PrivateTargetError(
             errno.EACCES, f"{host} is a private, loopback or reserved address and {PRIVATE_SETTING} is false"
         )
+
+
+def _guarded_socket(addr_info: tuple[Any, ...]) -> socket.socket:
+    """aiohttp's socket factory with the private-target policy (the proxy path's transport)."""
+    family, kind, proto, _, address = addr_info
+    _check_address(str(address[0]))
     return socket.socket(family=family, type=kind, proto=proto)
 
 
-def _transport(trust_env: bool, *, guarded: bool) -> AiohttpTransport:
-    """The aiohttp transport for direct connections; ``guarded`` checks every dialled address with
-    :func:`_guarded_socket`."""
-    context = httpx.create_ssl_context(trust_env=trust_env)
+def _transport(context: ssl.SSLContext, *, guarded: bool) -> AiohttpTransport:
+    """The aiohttp transport under httpx (the path of proxied requests); ``guarded`` checks every dialled address
+    with :func:`_guarded_socket`."""
 
     def session() -> aiohttp.ClientSession:
         # Built lazily, inside the running event loop, as aiohttp requires.
@@ -132,23 +135,23 @@ class _Response(httpx.Response):
     (error messages do; a delivered notification does not). Building them for every answer cost a tenth of a
     delivery's CPU."""
 
-    def __init__(
-        self, status: int, *, url: str, headers: CIMultiDictProxy[str], raw: Any, content: bytes, reason: str | None
-    ) -> None:
+    def __init__(self, url: str, answer: h1.Answer) -> None:
         self.sent_to = url
-        self.aio_headers = headers
-        self._raw_headers = raw
+        self.content_type = answer.content_type
+        self._raw_headers = answer.headers
         self._headers: httpx.Headers | None = None
-        extensions: dict[str, Any] = {"http_version": b"HTTP/1.1"}
-        if reason:
-            extensions["reason_phrase"] = reason.encode()
-        if "content-encoding" in headers:
-            # Decoded (gzip, br…) by httpx, exactly as on the transport path.
-            super().__init__(status, headers=raw, stream=httpx.ByteStream(content), extensions=extensions)
+        extensions: dict[str, Any] = {"http_version": f"HTTP/{answer.version}".encode()}
+        if answer.reason:
+            extensions["reason_phrase"] = answer.reason.encode("latin-1")
+        content = answer.content
+        if answer.encoded:
+            # Decoded (gzip, br…) by httpx, exactly as on the httpx path.
+            stream = httpx.ByteStream(content)
+            super().__init__(answer.status, headers=answer.headers, stream=stream, extensions=extensions)
             self.read()
             return
         # What httpx.Response.__init__ sets, for a body already whole and as sent (no decoder pipeline).
-        self.status_code = status
+        self.status_code = answer.status
         self._request = None
         self.next_request = None
         self.extensions = extensions
@@ -181,32 +184,38 @@ class _Response(httpx.Response):
 
 
 class AlertdClient(HttpxAiohttpClient):
-    """The client :func:`make_client` returns: an httpx client on the aiohttp transport.
+    """The client :func:`make_client` returns: an httpx client on the aiohttp transport, plus the direct path.
 
-    Every channel talks to it through :func:`post`, which sends a POST straight through the transport's aiohttp
-    session when no proxy applies: same connection pool, address guard, headers, timeouts and answer (an
-    httpx.Response), without building and walking httpx's request pipeline: through httpx a POST cost several
-    times the CPU of the aiohttp request underneath it. Anything else (proxies, odd URLs) goes through httpx.
+    Every channel talks to it through :func:`post`, which sends a POST through alertd's own HTTP/1.1 connections
+    (:mod:`alertd.channels.h1`) when no proxy applies: same address guard, headers, timeout and answer (an
+    httpx.Response), at a fraction of the CPU: through httpx a POST cost several times the CPU of the aiohttp
+    request underneath it, and aiohttp's request alone as much as the rest of a delivery. Anything else (proxies,
+    odd URLs) goes through httpx on aiohttp.
     """
 
     def __init__(self, *, guarded: bool, **kwargs: Any) -> None:
         self._guarded = guarded
         self._aiohttp: AiohttpTransport | None = None
+        self._pool: h1.Pool | None = None
         super().__init__(**kwargs)
         # Environment proxies become mounts (NO_PROXY ones map to None: the default transport).
         self._direct = all(mounted is None for mounted in self._mounts.values())
-        # Read once: merging httpx's Headers into every request cost as much as sending it.
-        self._base_headers = CIMultiDict(self.headers)
-        t = self.timeout
-        # One deadline for the whole attempt, the one :func:`post` puts around the httpx path, kept by aiohttp's own
-        # timer. No per-read timer besides it: aiohttp re-arms that one on every chunk received, a tenth of a
-        # request's CPU, to enforce a bound the deadline already gives.
-        self._aiohttp_timeout = aiohttp.ClientTimeout(total=_deadline(t), sock_connect=t.connect)
+        # Read once, by lower-case name: merging httpx's Headers into every request cost as much as sending it.
+        self._base_headers = {name.lower(): (name, value) for name, value in self.headers.items()}
+        # One deadline for the whole attempt, as :func:`post` puts around the httpx path.
+        self._deadline = _deadline(self.timeout)
 
     def _init_transport(self, *args: Any, trust_env: bool = True, **kwargs: Any) -> httpx.AsyncBaseTransport:
         # Overriding the hook rather than passing ``transport=`` keeps httpx building proxy mounts from
         # ``HTTP(S)_PROXY``, which a custom transport disables.
-        self._aiohttp = _transport(trust_env, guarded=self._guarded)
+        context = httpx.create_ssl_context(trust_env=trust_env)
+        self._pool = h1.Pool(
+            ssl_context=context,
+            limit=_LIMITS.max_connections or 100,
+            keepalive=_LIMITS.keepalive_expiry or 30.0,
+            guard=_check_address if self._guarded else None,
+        )
+        self._aiohttp = _transport(context, guarded=self._guarded)
         return self._aiohttp
 
     def direct(self, url: str) -> bool:
@@ -214,27 +223,35 @@ class AlertdClient(HttpxAiohttpClient):
         return self._direct and not self.is_closed and _plain_url(url)
 
     async def direct_post(self, url: str, content: bytes | None, headers: Mapping[str, str] | None) -> httpx.Response:
-        transport = self._aiohttp
-        assert transport is not None
-        if not isinstance(transport.client, aiohttp.ClientSession):
-            transport.client = transport.get_client()
-        merged = self._base_headers.copy()
+        assert self._pool is not None
+        merged = self._base_headers
         if headers:
-            merged.update(headers)
-        async with transport.client.request(
-            "POST",
-            url,
-            data=content,
-            headers=merged,
-            allow_redirects=False,
-            auto_decompress=False,
-            compress=False,
-            timeout=self._aiohttp_timeout,
-        ) as answer:
-            body = await answer.read()
-        return _Response(
-            answer.status, url=url, headers=answer.headers, raw=answer.raw_headers, content=body, reason=answer.reason
-        )
+            merged = merged.copy()
+            for name, value in headers.items():
+                lowered = name.lower()
+                if lowered not in _FRAMING:
+                    merged[lowered] = (name, value)
+        where = h1.target(url)
+        try:
+            data = h1.request_bytes(where, merged.values(), content or b"")
+        except ValueError as exc:
+            raise DeliveryError(str(exc), permanent=True) from None
+        deadline = None if self._deadline is None else asyncio.get_running_loop().time() + self._deadline
+        return _Response(url, await self._pool.post(where, data, deadline))
+
+    async def aclose(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+        await super().aclose()
+
+    async def __aexit__(self, *args: Any) -> None:
+        if self._pool is not None:
+            self._pool.close()
+        await super().__aexit__(*args)
+
+
+# Set by the direct path itself from the body; a caller's copy would contradict it.
+_FRAMING = frozenset({"content-length", "transfer-encoding", "host"})
 
 
 @lru_cache(maxsize=256)
@@ -242,6 +259,7 @@ def _plain_url(url: str) -> bool:
     """An http(s) URL with a host and a valid port; anything else is left to httpx (and its error messages)."""
     try:
         check_url(url)
+        h1.target(url)
     except ValueError:
         return False
     return True
@@ -331,7 +349,7 @@ def _describe(exc: BaseException, url: str) -> tuple[str, bool]:
     """One line naming what went wrong, and whether it is permanent."""
     host = _host(url)
     chain = list(_causes(exc))
-    # httpx_aiohttp maps most aiohttp connection errors to ConnectTimeout, so look at the real causes.
+    # httpx_aiohttp maps most aiohttp connection errors to ConnectTimeoutError, so look at the real causes.
     for cause in chain:
         if isinstance(cause, httpx.UnsupportedProtocol | httpx.InvalidURL):
             return f"cannot send to {redact(url)}: unsupported or invalid URL", True
@@ -358,15 +376,17 @@ def _describe(exc: BaseException, url: str) -> tuple[str, bool]:
         if isinstance(cause, ssl.SSLError):
             return f"TLS handshake with {host} failed", False
     for cause in chain:
-        if isinstance(cause, aiohttp.ConnectionTimeoutError | httpx.PoolTimeout):
+        if isinstance(cause, h1.ConnectTimeoutError | aiohttp.ConnectionTimeoutError | httpx.PoolTimeout):
             return f"timed out connecting to {host}", False
         if isinstance(cause, TimeoutError):
             return f"timed out waiting for {host} to answer", False
     for cause in chain:
         if isinstance(cause, ConnectionResetError):
             return f"connection reset by {host}", False
-        if isinstance(cause, aiohttp.ServerDisconnectedError | httpx.RemoteProtocolError):
+        if isinstance(cause, h1.DisconnectedError | aiohttp.ServerDisconnectedError | httpx.RemoteProtocolError):
             return f"{host} closed the connection without a complete answer", False
+        if isinstance(cause, h1.MalformedAnswerError):
+            return f"{host} sent an answer that is not valid HTTP", False
     root = chain[-1]
     # Exception texts may quote the URL, so only the type is shown.
     return f"network error talking to {host} ({type(root).__name__})", False
@@ -442,9 +462,9 @@ def excerpt(response: httpx.Response, limit: int = _EXCERPT) -> str:
         return ""
     if not content:
         return ""
-    # The direct path's answer keeps aiohttp's headers: reading them does not build httpx's.
+    # The direct path's answer keeps its content type aside: reading it does not build httpx's headers.
     if isinstance(response, _Response):
-        kind = response.aio_headers.get("content-type", "")
+        kind = response.content_type
         url: str | None = response.sent_to
     else:
         kind = response.headers.get("content-type", "")

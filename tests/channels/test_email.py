@@ -7,7 +7,6 @@ import email
 import email.policy
 import io
 import socket
-import ssl
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
@@ -18,11 +17,11 @@ from typing import Any
 
 import httpx
 import pytest
-import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from pydantic import ValidationError
 from support.factories import make_channel, make_event, make_message
+from support.pki import Pki
 
 from alertd.channels import REGISTRY
 from alertd.channels.base import Channel, ChannelContext
@@ -79,24 +78,6 @@ def _authenticator(server: Any, session: Any, envelope: Any, mechanism: str, aut
     )
     # handled=False makes the server answer 535 itself instead of leaving the client waiting.
     return AuthResult(success=ok, handled=False)
-
-
-@dataclass(frozen=True)
-class Pki:
-    ca_file: Path
-    server: ssl.SSLContext
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
-    """A private CA and a server certificate for 127.0.0.1 signed by it."""
-    ca = trustme.CA()
-    cert = ca.issue_cert("127.0.0.1", "localhost")
-    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    cert.configure_cert(server)
-    ca_file = tmp_path_factory.mktemp("pki") / "ca.pem"
-    ca.cert_pem.write_to_path(str(ca_file))
-    return Pki(ca_file=ca_file, server=server)
 
 
 def _free_port() -> int:

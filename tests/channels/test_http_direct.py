@@ -1,4 +1,5 @@
-"""The direct path of :func:`alertd.channels.http.post`: aiohttp under the same client, the same answer as httpx's."""
+"""The direct path of :func:`alertd.channels.http.post`: alertd's own connections under the same client, the same
+answer as httpx's."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ NOW = datetime(2025, 11, 9, 14, 0, 2, tzinfo=UTC)
 
 
 async def test_plain_urls_take_the_direct_path(http_client: httpx.AsyncClient) -> None:
-    """Without proxies every http(s) URL goes straight through aiohttp; anything unparsable is left to httpx."""
+    """Without proxies every plain http(s) URL takes the direct path; anything else is left to httpx."""
     assert isinstance(http_client, http.AlertdClient)
     assert http_client.direct("http://127.0.0.1:9/hook")
     assert not http_client.direct("ftp://files.example.com/x")
