@@ -11,6 +11,8 @@ not hand-written here.
 from __future__ import annotations
 
 import asyncio
+import os
+import re
 import socket
 import ssl
 import time
@@ -32,6 +34,7 @@ __all__ = [
     "Target",
     "request_bytes",
     "target",
+    "unfold",
 ]
 
 # Only a verdict and an excerpt are read from an answer: past this much its body is dropped (a broken or hostile
@@ -106,6 +109,20 @@ def request_bytes(t: Target, headers: Iterable[tuple[str, str]], body: bytes) ->
     lines.append(f"Content-Length: {len(body)}\r\n\r\n".encode())
     lines.append(body)
     return b"".join(lines)
+
+
+_ERRNO = re.compile(r"\[Errno (\d+)\]")
+
+
+def unfold(exc: OSError) -> OSError:
+    """The error of every address, when asyncio folded the same failure at several addresses (IPv4 and IPv6) into
+    one OSError with only text; ``exc`` itself otherwise. A refusal everywhere is then still a refusal."""
+    codes = set(_ERRNO.findall(str(exc)))
+    if exc.errno is not None or len(codes) != 1:
+        return exc
+    code = int(codes.pop())
+    # OSError picks the subclass from the code: ConnectionRefusedError for ECONNREFUSED.
+    return OSError(code, os.strerror(code))
 
 
 class _Connection(asyncio.Protocol):
@@ -345,9 +362,15 @@ class Pool:
         tls = self._ssl if t.tls else None
         name = t.host if t.tls else None
         if self._guard is None:
-            _, conn = await loop.create_connection(
-                lambda: _Connection(t.key), t.host, t.port, ssl=tls, server_hostname=name, happy_eyeballs_delay=0.25
-            )
+            try:
+                _, conn = await loop.create_connection(
+                    lambda: _Connection(t.key), t.host, t.port, ssl=tls, server_hostname=name, happy_eyeballs_delay=0.25
+                )
+            except OSError as exc:
+                folded = unfold(exc)
+                if folded is exc:
+                    raise
+                raise folded from exc
             return conn
         found = await loop.getaddrinfo(t.host, t.port, type=socket.SOCK_STREAM)
         failures: list[OSError] = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import ssl
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
@@ -228,6 +229,17 @@ async def test_closing_the_pool_closes_idle_connections(serve: Callable[..., asy
     pool.close()
     await asyncio.wait_for(server.closed.wait(), 2)
     assert server.open == 0
+
+
+def test_the_same_refusal_at_every_address_is_still_a_refusal() -> None:
+    """asyncio folds the failures of several addresses into one text-only OSError; the errno is read back."""
+    folded = OSError(
+        "Multiple exceptions: [Errno 111] Connect call failed ('::1', 9, 0, 0), "
+        "[Errno 111] Connect call failed ('127.0.0.1', 9)".replace("111", str(errno.ECONNREFUSED))
+    )
+    assert isinstance(h1.unfold(folded), ConnectionRefusedError)
+    mixed = OSError("Multiple exceptions: [Errno 111] Connect call failed, [Errno 101] Network is unreachable")
+    assert h1.unfold(mixed) is mixed
 
 
 def test_a_header_that_would_break_the_framing_is_refused() -> None:
