@@ -15,9 +15,8 @@ import os
 import re
 import socket
 import ssl
-import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
@@ -283,7 +282,7 @@ class Pool:
         ssl_context: ssl.SSLContext,
         limit: int = 100,
         keepalive: float = 30.0,
-        guard: Any = None,
+        guard: Callable[[str], None] | None = None,
     ) -> None:
         self._ssl = ssl_context
         self._limit = limit
@@ -315,7 +314,7 @@ class Pool:
         if conn.closed:
             self._forget(conn)
         else:
-            conn.idle_since = time.monotonic()
+            conn.idle_since = asyncio.get_running_loop().time()
             self._idle.setdefault(t.key, []).append(conn)
             self._wake()
         return answer
@@ -324,7 +323,7 @@ class Pool:
         idle = self._idle.get(t.key)
         if not idle:
             return None
-        now = time.monotonic()
+        now = asyncio.get_running_loop().time()
         while idle:
             conn = idle.pop()  # the most recently used: the least likely to have been closed by the server
             if conn.usable(now, self._keepalive):

@@ -349,7 +349,7 @@ def _describe(exc: BaseException, url: str) -> tuple[str, bool]:
     """One line naming what went wrong, and whether it is permanent."""
     host = _host(url)
     chain = list(_causes(exc))
-    # httpx_aiohttp maps most aiohttp connection errors to ConnectTimeoutError, so look at the real causes.
+    # httpx_aiohttp maps most aiohttp connection errors to ConnectTimeout, so look at the real causes.
     for cause in chain:
         if isinstance(cause, httpx.UnsupportedProtocol | httpx.InvalidURL):
             return f"cannot send to {redact(url)}: unsupported or invalid URL", True
