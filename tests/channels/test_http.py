@@ -290,7 +290,7 @@ async def test_unsupported_scheme_is_permanent(http_client: httpx.AsyncClient) -
 
 
 async def test_client_sends_user_agent_and_uses_aiohttp(receiver: Receiver, http_client: httpx.AsyncClient) -> None:
-    """The client identifies itself as alertd and runs on the aiohttp transport."""
+    """The client identifies itself as alertd; its httpx path (proxied requests) runs on the aiohttp transport."""
     response = await http.post(http_client, receiver.url(), json={"a": 1}, now=NOW)
     assert response.status_code == 200
     assert receiver.requests[0].headers["user-agent"] == http.USER_AGENT
