@@ -2,6 +2,6 @@
 
 import sys
 
-from alertd.cli import main
+from alertd.cli.main import main
 
 sys.exit(main())

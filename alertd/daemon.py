@@ -22,22 +22,22 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 from sqlalchemy.exc import DBAPIError
 
-from alertd.calendar import load_calendar
-from alertd.channel_state import MetaState
+from alertd.calendar.load import load_calendar
 from alertd.channels import REGISTRY, Channel, ChannelContext
 from alertd.channels.http import make_client
 from alertd.channels.scrub import ScrubbedChannel, channel_secrets
 from alertd.clock import Clock, wall_now
-from alertd.db import InstanceLock, create_engine, describe_db_error, is_sqlite, migrate, sqlite_path
-from alertd.dispatcher import Dispatcher, DispatchSettings
+from alertd.delivery.dispatcher import Dispatcher, DispatchSettings
+from alertd.delivery.metrics import Metrics
+from alertd.delivery.retry import RetryPolicy
+from alertd.delivery.wakeup import DueListener
 from alertd.domain import ChannelSpec
 from alertd.errors import CalendarError, StorageError
-from alertd.metrics import Metrics
-from alertd.outbox import reclaim
-from alertd.retry import RetryPolicy
 from alertd.settings import Settings, calendar_environ
-from alertd.sync import events_revision, sync_calendar
-from alertd.wakeup import DueListener
+from alertd.storage.channel_state import MetaState
+from alertd.storage.db import InstanceLock, create_engine, describe_db_error, is_sqlite, migrate, sqlite_path
+from alertd.storage.outbox import reclaim
+from alertd.storage.sync import events_revision, sync_calendar
 
 if TYPE_CHECKING:
     from alertd.api import HttpServer
@@ -47,7 +47,7 @@ __all__ = ["Daemon", "build_channels"]
 log = logging.getLogger("alertd.daemon")
 # The timer fires this many real seconds before a notification is due and the dispatcher claims it then: the
 # wake-up and database round trip (milliseconds, tens under load) are over when it comes due, and the delivery
-# itself waits for its exact instant on the event loop (alertd.dispatcher.DispatchSettings.lead).
+# itself waits for its exact instant on the event loop (alertd.delivery.dispatcher.DispatchSettings.lead).
 _LEAD = 0.05
 
 

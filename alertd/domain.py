@@ -89,7 +89,8 @@ class ChannelSpec:
     quiet_hours: QuietHours | None = None
     # None = the channel type's documented rate (alertd.channels.base.ChannelType.rate).
     rate_limit: RateLimit | None = None
-    # Per-kind Jinja2 overrides, validated at load: {"reminder": {"title": "…", "text": "…"}, …} (alertd.templates).
+    # Per-kind Jinja2 overrides, validated at load (alertd.messages.templates):
+    # {"reminder": {"title": "…", "text": "…"}, …}.
     templates: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 

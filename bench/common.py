@@ -21,11 +21,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from alertd.db import create_engine, migrate
 from alertd.domain import EventSpec
-from alertd.outbox import enqueue
-from alertd.planner import plan_reminders
-from alertd.store import EVENT, event_values
+from alertd.planning.planner import plan_reminders
+from alertd.storage.db import create_engine, migrate
+from alertd.storage.eventrows import EVENT, event_values
+from alertd.storage.outbox import enqueue
 from alertd.timeexpr import parse_offset
 
 __all__ = [

@@ -1,7 +1,8 @@
 """Target 2: dispatch throughput, claim and record included, ≥ 0.5× a bare aiohttp POST loop at concurrency 10.
 
-alertd: the real :class:`~alertd.dispatcher.Dispatcher` with a real ``webhook`` channel (alertd's HTTP client) on a
-SQLite outbox holding N overdue reminders, pumped the way the daemon pumps it, until every row is recorded ``sent``.
+alertd: the real :class:`~alertd.delivery.dispatcher.Dispatcher` with a real ``webhook`` channel (alertd's HTTP
+client) on a SQLite outbox holding N overdue reminders, pumped the way the daemon pumps it, until every row is recorded
+``sent``.
 Baseline: ``aiohttp.ClientSession`` with 10 workers POSTing N bodies of the same size to the same sink.
 Every side runs pinned to one core with the sink on another (:func:`bench.common.apart_from`).
 """
@@ -21,9 +22,9 @@ from alertd.channels import ChannelContext
 from alertd.channels.http import make_client, post
 from alertd.clock import SystemClock
 from alertd.daemon import build_channels
-from alertd.dispatcher import Dispatcher, DispatchSettings
+from alertd.delivery.dispatcher import Dispatcher, DispatchSettings
 from alertd.domain import Calendar, ChannelSpec, Defaults
-from alertd.outbox import NOTIFICATION
+from alertd.storage.outbox import NOTIFICATION
 from bench.common import Result, SinkProcess, Workspace, apart_from, db_events, fresh_db, median, seed_db_events
 
 CONCURRENCY = 10

@@ -26,8 +26,8 @@ from datetime import UTC, datetime, timedelta
 
 from alertd.channels.http import json_bytes
 from alertd.channels.webhook import payload
-from alertd.messages import render
-from alertd.planner import plan_reminders
+from alertd.messages.render import render
+from alertd.planning.planner import plan_reminders
 from bench import dispatch
 from bench.common import SinkProcess, Workspace, db_events, fresh_db, seed_db_events
 
@@ -39,7 +39,7 @@ def _side(side: str, url: str, n: int, db: str | None) -> None:
     """One side, in the process valgrind watches."""
     if side == "alertd":
         assert db is not None
-        from alertd.db import create_engine
+        from alertd.storage.db import create_engine
 
         engine = create_engine(f"sqlite:///{db}")
         _elapsed, sent = asyncio.run(dispatch._alertd(engine, url, n))

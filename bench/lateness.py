@@ -17,8 +17,8 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
-from alertd.db import create_engine
-from alertd.outbox import NOTIFICATION
+from alertd.storage.db import create_engine
+from alertd.storage.outbox import NOTIFICATION
 from bench.common import (
     DaemonProcess,
     Result,

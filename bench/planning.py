@@ -17,9 +17,9 @@ from datetime import time as dtime
 from typing import Any
 
 from alertd.domain import Calendar, ChannelSpec, Defaults, EventSpec
-from alertd.outbox import enqueue
-from alertd.planner import event_fingerprint, plan_reminders
-from alertd.sync import sync_calendar
+from alertd.planning.planner import event_fingerprint, plan_reminders
+from alertd.storage.outbox import enqueue
+from alertd.storage.sync import sync_calendar
 from alertd.timeexpr import localize, parse_offset, zone
 from bench.common import Result, Workspace, fresh_db, median
 

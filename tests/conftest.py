@@ -20,7 +20,7 @@ from support.pki import Pki, make_pki
 from support.receiver import Receiver
 
 from alertd.channels.http import make_client
-from alertd.db import create_engine, migrate
+from alertd.storage.db import create_engine, migrate
 
 # --- HTTP: a real receiver on 127.0.0.1 and the client channels use (tests/support/receiver.py) ---
 

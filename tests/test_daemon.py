@@ -17,8 +17,8 @@ import sqlalchemy as sa
 
 from alertd.clock import FixedClock, wall_now
 from alertd.daemon import Daemon
-from alertd.outbox import NOTIFICATION
 from alertd.settings import Settings
+from alertd.storage.outbox import NOTIFICATION
 
 T0 = datetime(2025, 10, 30, 11, 0, tzinfo=UTC)
 

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from alertd import eventsdb
-from alertd.calendar import load_calendar
+from alertd.calendar.load import load_calendar
 from alertd.clock import FixedClock
 from alertd.daemon import Daemon
-from alertd.db import create_engine
-from alertd.eventsdb import EventDraft
 from alertd.settings import Settings
+from alertd.storage import events as eventsdb
+from alertd.storage.db import create_engine
+from alertd.storage.events import EventDraft
 
 T0 = datetime(2025, 10, 30, 11, 0, tzinfo=UTC)
 CALENDAR = """\

@@ -14,9 +14,9 @@ import pytest
 
 from alertd.clock import FixedClock
 from alertd.daemon import Daemon
-from alertd.db import create_engine, migrate
-from alertd.health import clear_failing, mark_failing
+from alertd.delivery.health import clear_failing, mark_failing
 from alertd.settings import Settings
+from alertd.storage.db import create_engine, migrate
 
 # The reminder is due at 11:01; the clock shows 11:02.
 NOW = datetime(2025, 10, 30, 11, 2, tzinfo=UTC)

@@ -10,8 +10,8 @@ from fastapi import Depends, Request
 from sqlalchemy.exc import DBAPIError
 
 from alertd.daemon import Daemon
-from alertd.db import describe_db_error
 from alertd.errors import StorageError
+from alertd.storage.db import describe_db_error
 
 __all__ = ["DaemonDep", "get_daemon", "run_db"]
 

@@ -6,13 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
-from alertd import eventsdb
 from alertd.api.auth import ReadAccess, WriteAccess
 from alertd.api.deps import DaemonDep, run_db
 from alertd.api.schemas import EventOut, EventPatch, MoveBody, error_responses
+from alertd.calendar.drafts import EventDraft
 from alertd.daemon import Daemon
 from alertd.domain import EventSpec
-from alertd.eventdraft import EventDraft
+from alertd.storage import events as eventsdb
 
 __all__ = ["router"]
 

@@ -8,7 +8,7 @@ from alertd.api.auth import ReadAccess
 from alertd.api.deps import DaemonDep, run_db
 from alertd.api.schemas import error_responses
 from alertd.daemon import Daemon
-from alertd.ics import export_calendar
+from alertd.planning.ics import export_calendar
 
 __all__ = ["router"]
 

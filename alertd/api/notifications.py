@@ -17,7 +17,7 @@ from alertd.api.schemas import NotificationKind, NotificationOut, NotificationPa
 from alertd.clock import utc
 from alertd.daemon import Daemon
 from alertd.errors import ConflictError, NotFoundError
-from alertd.outbox import NOTIFICATION, cancel_one, requeue
+from alertd.storage.outbox import NOTIFICATION, cancel_one, requeue
 
 __all__ = ["decode_cursor", "encode_cursor", "router"]
 

@@ -14,8 +14,8 @@ from alertd.api.schemas import PlanItem, PlanOut, error_responses, iso
 from alertd.clock import utc
 from alertd.daemon import Daemon
 from alertd.domain import Calendar
-from alertd.preview import preview
-from alertd.store import load_events
+from alertd.planning.preview import preview
+from alertd.storage.eventrows import load_events
 
 __all__ = ["router"]
 

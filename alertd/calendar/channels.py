@@ -8,14 +8,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from alertd.calendar_schema import Checker, suggest
+from alertd.calendar.schema import Checker, suggest
+from alertd.calendar.yamlsrc import KeyPath
 from alertd.channels import MODULES, REGISTRY
+from alertd.delivery.quiet import check_quiet_hours
+from alertd.delivery.ratelimit import check_rate_limit
 from alertd.domain import ChannelSpec
-from alertd.i18n import check_locale
-from alertd.quiet import check_quiet_hours
-from alertd.ratelimit import check_rate_limit
-from alertd.templates import check_templates
-from alertd.yamlsrc import KeyPath
+from alertd.messages.i18n import check_locale
+from alertd.messages.templates import check_templates
 
 __all__ = ["check_channels"]
 

@@ -15,11 +15,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from alertd.calendar import _event as _check_event
-from alertd.calendar_schema import Checker
+from alertd.calendar.load import _event as _check_event
+from alertd.calendar.schema import Checker
+from alertd.calendar.yamlsrc import YamlDoc
 from alertd.domain import Calendar, EventSpec
 from alertd.errors import CalendarError, CalendarIssue
-from alertd.yamlsrc import YamlDoc
 
 __all__ = ["DRAFT_FIELDS", "EventDraft", "EventIssue", "draft_from_mapping", "resolve_draft"]
 

@@ -14,13 +14,13 @@ from datetime import datetime, time
 from pathlib import Path
 from typing import Any
 
-from alertd.calendar_channels import check_channels
-from alertd.calendar_schema import Checker, interpolate, suggest
+from alertd.calendar.channels import check_channels
+from alertd.calendar.routes import check_routes, resolve_notify
+from alertd.calendar.schema import Checker, interpolate, suggest
+from alertd.calendar.yamlsrc import KeyPath, load_yaml
 from alertd.domain import EVENT_STATUSES, Calendar, CountdownSpec, Defaults, EventSpec
 from alertd.errors import CalendarError, CalendarIssue
-from alertd.routes import check_routes, resolve_notify
 from alertd.timeexpr import Offset, is_ambiguous, is_nonexistent, localize, parse_offset, zone
-from alertd.yamlsrc import KeyPath, load_yaml
 
 __all__ = ["load_calendar", "parse_calendar"]
 

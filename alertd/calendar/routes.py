@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from alertd.calendar_schema import Checker, suggest
+from alertd.calendar.schema import Checker, suggest
+from alertd.calendar.yamlsrc import KeyPath
 from alertd.domain import EVENT_STATUSES, Route
-from alertd.yamlsrc import KeyPath
 
 __all__ = ["ROUTE_KEYS", "check_routes", "matches", "resolve_notify"]
 

@@ -9,9 +9,9 @@ from collections.abc import Collection, Mapping
 from datetime import time
 from typing import Any
 
+from alertd.calendar.yamlsrc import KeyPath, YamlDoc, dotted
 from alertd.errors import CalendarIssue
 from alertd.timeexpr import Offset, ZoneError, parse_clock_time, parse_offset, zone
-from alertd.yamlsrc import KeyPath, YamlDoc, dotted
 
 __all__ = ["Checker", "interpolate", "suggest"]
 

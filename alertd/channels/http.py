@@ -27,8 +27,8 @@ from httpx_aiohttp import AiohttpTransport, HttpxAiohttpClient
 
 from alertd.channels import h1
 from alertd.clock import wall_now
+from alertd.delivery.retry import parse_retry_after
 from alertd.errors import DeliveryError
-from alertd.retry import parse_retry_after
 
 __all__ = [
     "PRIVATE_SETTING",

@@ -20,9 +20,9 @@ from alertd.channels.answers import host
 from alertd.channels.base import Channel, ChannelContext, ChannelType, Options
 from alertd.channels.slack_blocks import escape, payload
 from alertd.channels.slack_bot import SlackBotChannel
+from alertd.delivery.retry import parse_retry_after
 from alertd.domain import ChannelSpec, Message
 from alertd.errors import DeliveryError
-from alertd.retry import parse_retry_after
 
 __all__ = ["API_BASE", "TYPE", "SlackChannel", "SlackOptions", "classify", "escape", "payload"]
 

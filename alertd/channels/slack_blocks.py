@@ -14,8 +14,8 @@ from typing import Any
 from alertd.channels import http
 from alertd.channels.words import and_more, moment, sent_late, status_word
 from alertd.domain import CountdownLine, EventSpec, Message
-from alertd.i18n import DEFAULT_LOCALE, format_day, format_time, phrases
-from alertd.messages import countdown_line
+from alertd.messages.i18n import DEFAULT_LOCALE, format_day, format_time, phrases
+from alertd.messages.render import countdown_line
 from alertd.timeexpr import zone
 
 __all__ = [

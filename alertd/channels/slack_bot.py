@@ -20,14 +20,14 @@ from typing import Any
 
 import httpx
 
-from alertd.channel_state import MemoryState, state_key
 from alertd.channels import http
 from alertd.channels.base import ChannelContext, ChannelState
 from alertd.channels.slack_blocks import card, payload, reply
+from alertd.delivery.retry import parse_retry_after
 from alertd.domain import ChannelSpec, CountdownLine, EventSpec, Message
 from alertd.errors import DeliveryError
-from alertd.messages import countdown_line
-from alertd.retry import parse_retry_after
+from alertd.messages.render import countdown_line
+from alertd.storage.channel_state import MemoryState, state_key
 
 __all__ = ["ERRORS", "SlackApiError", "SlackBotChannel", "card_key", "check"]
 

@@ -1,6 +1,6 @@
 """Small localized pieces channels put around a message's own text: wall-clock times, "sent late", "…and N more".
 
-The labels themselves live in each locale's phrase table (:mod:`alertd.locales`); these helpers only combine
+The labels themselves live in each locale's phrase table (:mod:`alertd.messages.locales`); these helpers only combine
 them with Babel's dates and times so that every channel words them the same way.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from alertd.i18n import format_day, format_time, phrases, plural, status_text
+from alertd.messages.i18n import format_day, format_time, phrases, plural, status_text
 
 __all__ = ["and_more", "moment", "sent_late", "status_word"]
 

@@ -12,17 +12,17 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 
-from alertd.calendar import load_calendar
-from alertd.calendar_schema import suggest
+from alertd.calendar.load import load_calendar
+from alertd.calendar.schema import suggest
 from alertd.clock import SystemClock
-from alertd.db import create_engine, describe_db_error, migrate
+from alertd.delivery.health import ChannelHealth, clear_failing, failing_channels, waiting
 from alertd.domain import Planned
 from alertd.errors import DeliveryError, StorageError, UsageError
-from alertd.health import ChannelHealth, clear_failing, failing_channels, waiting
-from alertd.messages import render
-from alertd.outbox import ATTEMPT, NOTIFICATION, Outcome, enqueue, record
-from alertd.preview import preview
+from alertd.messages.render import render
+from alertd.planning.preview import preview
 from alertd.settings import Settings, calendar_environ
+from alertd.storage.db import create_engine, describe_db_error, migrate
+from alertd.storage.outbox import ATTEMPT, NOTIFICATION, Outcome, enqueue, record
 
 __all__ = ["check", "db_upgrade", "history", "plan", "send_test"]
 

@@ -1,6 +1,6 @@
 """``alertd events …`` (edit database-owned events, SPEC §7) and ``alertd export-ics`` (the calendar as iCalendar).
 
-Heavy imports wait for the handlers, as in :mod:`alertd.cli`, so ``alertd --help`` stays quick.
+Heavy imports wait for the handlers, as in :mod:`alertd.cli.main`, so ``alertd --help`` stays quick.
 """
 
 from __future__ import annotations
@@ -17,15 +17,15 @@ from alertd.errors import CalendarError, UsageError
 if TYPE_CHECKING:
     import sqlalchemy as sa
 
+    from alertd.calendar.drafts import EventDraft
     from alertd.domain import Calendar, EventSpec
-    from alertd.eventdraft import EventDraft
     from alertd.settings import Settings
 
 __all__ = ["add_parsers", "events", "export_ics"]
 
 
 def _instant(text: str) -> datetime:
-    from alertd.cli import _instant as parse
+    from alertd.cli.main import _instant as parse
 
     return parse(text)
 
@@ -121,8 +121,8 @@ def _describe(event: EventSpec) -> list[str]:
 
 
 def _context(args: argparse.Namespace, settings: Settings) -> tuple[Calendar, sa.Engine]:
-    from alertd.calendar import load_calendar
-    from alertd.commands import _engine
+    from alertd.calendar.load import load_calendar
+    from alertd.cli.commands import _engine
     from alertd.settings import calendar_environ
 
     calendar, warnings = load_calendar(args.calendar or settings.calendar, environ=calendar_environ())
@@ -132,7 +132,7 @@ def _context(args: argparse.Namespace, settings: Settings) -> tuple[Calendar, sa
 
 
 def _print(event: EventSpec, args: argparse.Namespace, verb: str | None = None) -> None:
-    from alertd.eventsdb import event_as_json
+    from alertd.storage.events import event_as_json
 
     if args.format == "json":
         print(json.dumps(event_as_json(event), indent=2, ensure_ascii=False))
@@ -143,8 +143,8 @@ def _print(event: EventSpec, args: argparse.Namespace, verb: str | None = None) 
 
 
 def events(args: argparse.Namespace, settings: Settings) -> int:
-    from alertd import eventsdb
     from alertd.clock import SystemClock
+    from alertd.storage import events as eventsdb
 
     calendar, engine = _context(args, settings)
     try:
@@ -153,7 +153,7 @@ def events(args: argparse.Namespace, settings: Settings) -> int:
             if args.format == "json":
                 print(json.dumps([eventsdb.event_as_json(e) for e in found], indent=2, ensure_ascii=False))
                 return 0
-            from alertd.commands import _table
+            from alertd.cli.commands import _table
 
             rows = [[e.id, _when(e), e.timezone, e.status, e.owner, e.title] for e in found]
             _table(["ID", "START", "ZONE", "STATUS", "OWNER", "TITLE"], rows)
@@ -180,7 +180,7 @@ def events(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _draft(args: argparse.Namespace) -> EventDraft:
-    from alertd.eventdraft import EventDraft
+    from alertd.calendar.drafts import EventDraft
 
     return EventDraft(
         id=args.id,
@@ -199,7 +199,7 @@ def _draft(args: argparse.Namespace) -> EventDraft:
 
 def export_ics(args: argparse.Namespace, settings: Settings) -> int:
     from alertd.clock import SystemClock
-    from alertd.ics import export_calendar
+    from alertd.planning.ics import export_calendar
 
     calendar, engine = _context(args, settings)
     try:

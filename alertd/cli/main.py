@@ -86,7 +86,7 @@ def _parser() -> argparse.ArgumentParser:
     up = db_sub.add_parser("upgrade", help="create or upgrade the schema to the newest version")
     up.add_argument("--db")
 
-    from alertd import commands_events
+    from alertd.cli import events as commands_events
 
     commands_events.add_parsers(sub)
     return p
@@ -113,7 +113,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    from alertd import commands, commands_events
+    from alertd.cli import commands
+    from alertd.cli import events as commands_events
 
     settings = load_settings()
     handlers: dict[str, Any] = {

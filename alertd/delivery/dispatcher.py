@@ -22,17 +22,23 @@ from sqlalchemy.exc import DBAPIError
 
 from alertd.channels import Channel
 from alertd.clock import Clock
-from alertd.db import describe_db_error
+from alertd.delivery.health import (
+    ChannelHealth,
+    failing_channels,
+    health_revision,
+    is_destination_failure,
+    mark_failing,
+)
+from alertd.delivery.quiet import held_detail, quiet_until
+from alertd.delivery.ratelimit import TokenBucket, channel_limit
+from alertd.delivery.retry import RetryPolicy
 from alertd.domain import Calendar, EventSpec, Message
 from alertd.errors import DeliveryError, StorageError
-from alertd.health import ChannelHealth, failing_channels, health_revision, is_destination_failure, mark_failing
-from alertd.messages import render
-from alertd.outbox import Claimed, Outcome, claim, hold, next_due, reclaim, record, supersede_countdowns
-from alertd.planner import digest_events
-from alertd.quiet import held_detail, quiet_until
-from alertd.ratelimit import TokenBucket, channel_limit
-from alertd.retry import RetryPolicy
-from alertd.store import EVENT, event_from_row, load_events
+from alertd.messages.render import render
+from alertd.planning.planner import digest_events
+from alertd.storage.db import describe_db_error
+from alertd.storage.eventrows import EVENT, event_from_row, load_events
+from alertd.storage.outbox import Claimed, Outcome, claim, hold, next_due, reclaim, record, supersede_countdowns
 
 __all__ = ["DispatchSettings", "Dispatcher"]
 

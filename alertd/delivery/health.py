@@ -14,10 +14,10 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from alertd.bulk import fetch, insert_ignoring_duplicates
-from alertd.channel_state import state_key
 from alertd.errors import DeliveryError
-from alertd.models import ACTIVE_STATES, Meta, Notification
+from alertd.storage.bulk import fetch, insert_ignoring_duplicates
+from alertd.storage.channel_state import state_key
+from alertd.storage.models import ACTIVE_STATES, Meta, Notification
 
 __all__ = [
     "HEALTH_REV",

@@ -36,8 +36,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
 from alertd.clock import Clock
-from alertd.models import ACTIVE_STATES
-from alertd.outbox import NOTIFICATION, Claimed, Outcome
+from alertd.storage.models import ACTIVE_STATES
+from alertd.storage.outbox import NOTIFICATION, Claimed, Outcome
 
 __all__ = ["Metrics", "QueueSnapshot", "queue_snapshot"]
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from alertd.calendar_schema import Checker
+from alertd.calendar.schema import Checker
+from alertd.calendar.yamlsrc import KeyPath
 from alertd.domain import QuietHours
 from alertd.timeexpr import localize, zone
-from alertd.yamlsrc import KeyPath
 
 __all__ = ["check_quiet_hours", "held_detail", "quiet_until"]
 

@@ -11,11 +11,11 @@ import math
 from datetime import datetime, timedelta
 from typing import Any
 
-from alertd.calendar_schema import Checker
+from alertd.calendar.schema import Checker
+from alertd.calendar.yamlsrc import KeyPath
 from alertd.channels import REGISTRY
 from alertd.clock import Clock
 from alertd.domain import ChannelSpec, RateLimit
-from alertd.yamlsrc import KeyPath
 
 __all__ = ["TokenBucket", "channel_limit", "check_rate_limit"]
 

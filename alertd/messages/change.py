@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from alertd.domain import EventSpec
-from alertd.i18n import phrases
-from alertd.message_parts import describe_change, event_details
+from alertd.messages.i18n import phrases
+from alertd.messages.parts import describe_change, event_details
 
 __all__ = ["change_words"]
 

@@ -6,8 +6,8 @@ from collections.abc import Iterable
 from datetime import date, datetime
 
 from alertd.domain import CountdownLine, EventSpec
-from alertd.i18n import format_day, phrases
-from alertd.message_parts import countdown_line
+from alertd.messages.i18n import format_day, phrases
+from alertd.messages.parts import countdown_line
 
 __all__ = ["countdown_lines", "countdown_words"]
 

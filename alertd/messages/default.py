@@ -7,11 +7,11 @@ from datetime import datetime
 from typing import Any
 
 from alertd.domain import ChannelSpec, EventSpec, Kind, Message
-from alertd.message_parts import countdown_line
-from alertd.messages_change import change_words
-from alertd.messages_countdown import countdown_lines, countdown_words
-from alertd.messages_reminder import reminder_words
-from alertd.messages_sendtest import sendtest_words
+from alertd.messages.change import change_words
+from alertd.messages.countdown import countdown_lines, countdown_words
+from alertd.messages.parts import countdown_line
+from alertd.messages.reminder import reminder_words
+from alertd.messages.sendtest import sendtest_words
 from alertd.timeexpr import zone
 
 __all__ = ["render_default"]

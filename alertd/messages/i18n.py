@@ -1,6 +1,6 @@
 """Locale-aware wording: countdown phrases, plurals, offsets as durations, dates and times.
 
-Phrases come from the per-language tables in :mod:`alertd.locales`; Babel decides which plural form a number
+Phrases come from the per-language tables in :mod:`alertd.messages.locales`; Babel decides which plural form a number
 takes (CLDR rules: French says "0 jour", Chinese has one form) and renders dates and times from CLDR skeletons,
 so each reader sees their own conventions ("Do., 30. Okt. 2025", "2025年10月30日周四").
 """
@@ -17,9 +17,9 @@ from babel import Locale
 from babel.dates import format_date, format_skeleton
 from babel.numbers import format_decimal
 
-from alertd.calendar_schema import Checker, suggest
-from alertd.locales import Phrases, Plural
-from alertd.yamlsrc import KeyPath
+from alertd.calendar.schema import Checker, suggest
+from alertd.calendar.yamlsrc import KeyPath
+from alertd.messages.locales import Phrases, Plural
 
 __all__ = [
     "DEFAULT_LOCALE",
@@ -45,7 +45,7 @@ def phrases(locale: str) -> Phrases:
     """The phrase table of a shipped ``locale`` (unknown names were rejected when the calendar loaded)."""
     if locale not in LOCALES:
         raise ValueError(f"unknown locale {locale!r} (shipped: {', '.join(LOCALES)})")
-    table: Phrases = import_module(f"alertd.locales.{locale}").PHRASES
+    table: Phrases = import_module(f"alertd.messages.locales.{locale}").PHRASES
     return table
 
 

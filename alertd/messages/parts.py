@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from alertd.domain import CountdownLine, EventSpec
-from alertd.i18n import DEFAULT_LOCALE, format_day, format_time, phrases, relative_text, status_text
+from alertd.messages.i18n import DEFAULT_LOCALE, format_day, format_time, phrases, relative_text, status_text
 from alertd.timeexpr import zone
 
 __all__ = ["countdown_line", "describe_change", "event_details", "format_when", "when_both"]

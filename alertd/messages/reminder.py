@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from alertd.domain import CountdownLine, EventSpec
-from alertd.i18n import phrases
-from alertd.message_parts import event_details
+from alertd.messages.i18n import phrases
+from alertd.messages.parts import event_details
 
 __all__ = ["reminder_words"]
 

@@ -1,8 +1,8 @@
 """The words of every notification, shared by all channels and by ``alertd plan``.
 
 :func:`render` builds the default message with one renderer per kind (``alertd.messages_<kind>``) in the
-channel's locale (``alertd.i18n``), then applies the channel's template for that kind if it has one
-(``alertd.templates``). The helpers re-exported here are what channels use to word their own fields.
+channel's locale (``alertd.messages.i18n``), then applies the channel's template for that kind if it has one
+(``alertd.messages.templates``). The helpers re-exported here are what channels use to word their own fields.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from alertd.domain import ChannelSpec, EventSpec, Kind, Message
-from alertd.i18n import format_day, relative_text
-from alertd.message_parts import countdown_line, describe_change, format_when
-from alertd.render_default import render_default
-from alertd.templates import apply_template
+from alertd.messages.default import render_default
+from alertd.messages.i18n import format_day, relative_text
+from alertd.messages.parts import countdown_line, describe_change, format_when
+from alertd.messages.templates import apply_template
 from alertd.timeexpr import localize, zone
 
 __all__ = [

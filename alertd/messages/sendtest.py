@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from alertd.i18n import phrases
+from alertd.messages.i18n import phrases
 
 __all__ = ["sendtest_words"]
 

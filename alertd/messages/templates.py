@@ -18,11 +18,11 @@ from typing import Any
 from jinja2 import StrictUndefined, Template, TemplateSyntaxError, meta
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from alertd.calendar_schema import Checker, suggest
+from alertd.calendar.schema import Checker, suggest
+from alertd.calendar.yamlsrc import KeyPath, dotted
 from alertd.domain import KINDS, ChannelSpec, Message
 from alertd.errors import CalendarIssue
-from alertd.message_context import VARIABLES, sample_message, template_context
-from alertd.yamlsrc import KeyPath, dotted
+from alertd.messages.context import VARIABLES, sample_message, template_context
 
 __all__ = ["PARTS", "apply_template", "check_templates"]
 

@@ -21,8 +21,8 @@ import sqlalchemy as sa
 
 from alertd import __version__
 from alertd.domain import Calendar, EventSpec
-from alertd.eventsdb import current_events, event_revisions
-from alertd.planner import plan_reminders
+from alertd.planning.planner import plan_reminders
+from alertd.storage.events import current_events, event_revisions
 from alertd.timeexpr import Offset, localize, zone
 
 __all__ = ["export_calendar", "fold", "render_calendar"]

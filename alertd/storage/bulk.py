@@ -17,7 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from alertd.models import UTCDateTime
+from alertd.storage.models import UTCDateTime
 
 # Parameters per statement: SQLite allows 32,766 (since 3.32), PostgreSQL 65,535.
 _MAX_PARAMETERS = 30_000

@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from alertd.models import Meta
+from alertd.storage.models import Meta
 
 __all__ = ["KEY_MAX", "MemoryState", "MetaState", "state_key"]
 

@@ -11,10 +11,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from alertd.bulk import fetch_where_in
 from alertd.domain import EventSpec
-from alertd.models import EventRow
-from alertd.planner import event_fingerprint
+from alertd.planning.planner import event_fingerprint
+from alertd.storage.bulk import fetch_where_in
+from alertd.storage.models import EventRow
 from alertd.timeexpr import Offset, parse_offset
 
 __all__ = ["EVENT", "event_from_row", "event_values", "load_events"]

@@ -1,7 +1,7 @@
 """Database-owned events (``owner="db"``): what ``alertd events …`` and the HTTP API read and write (SPEC §7).
 
-Every write validates the event exactly as the calendar file would (:mod:`alertd.eventdraft`), then stores it,
-re-plans its notifications and queues its change notices in one transaction (:func:`alertd.sync.apply_event`).
+Every write validates the event exactly as the calendar file would (:mod:`alertd.calendar.drafts`), then stores it,
+re-plans its notifications and queues its change notices in one transaction (:func:`alertd.storage.sync.apply_event`).
 Events provisioned by the calendar file are read-only here: the file owns them.
 """
 
@@ -16,14 +16,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from alertd.db import describe_db_error
+from alertd.calendar.drafts import EventDraft, EventIssue, draft_from_mapping, resolve_draft
 from alertd.domain import EVENT_STATUSES, Calendar, EventSpec
 from alertd.errors import CalendarError, ConflictError, NotFoundError, StorageError
-from alertd.eventdraft import EventDraft, EventIssue, draft_from_mapping, resolve_draft
-from alertd.pglocks import PLANNING, lock_for_transaction
-from alertd.planner import event_fingerprint
-from alertd.store import EVENT, event_from_row, load_events
-from alertd.sync import apply_event
+from alertd.planning.planner import event_fingerprint
+from alertd.storage.db import describe_db_error
+from alertd.storage.eventrows import EVENT, event_from_row, load_events
+from alertd.storage.pglocks import PLANNING, lock_for_transaction
+from alertd.storage.sync import apply_event
 
 __all__ = [
     "STATUS_WORDS",

@@ -69,7 +69,7 @@ class EventRow(SQLModel, table=True):
     revision: int = 1
     removed: bool = False
     updated_at: datetime = _utc_column()
-    # A database-owned event as the user wrote it (alertd.eventdraft.EventDraft), so a calendar reload can
+    # A database-owned event as the user wrote it (alertd.calendar.drafts.EventDraft), so a calendar reload can
     # re-apply changed defaults and channels to it; None for provisioned events, whose source is the file.
     draft: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
 

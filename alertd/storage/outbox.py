@@ -8,10 +8,10 @@ from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
-from alertd.bulk import execute_many, fetch, insert_ignoring_duplicates, insert_many
+from alertd.delivery.wakeup import notify_due
 from alertd.domain import Planned
-from alertd.models import ACTIVE_STATES, Attempt, Notification
-from alertd.wakeup import notify_due
+from alertd.storage.bulk import execute_many, fetch, insert_ignoring_duplicates, insert_many
+from alertd.storage.models import ACTIVE_STATES, Attempt, Notification
 
 __all__ = [
     "ATTEMPT",

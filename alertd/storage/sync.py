@@ -12,14 +12,14 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from alertd.calendar.drafts import EventDraft, resolve_draft
 from alertd.domain import Calendar, EventSpec, Planned
 from alertd.errors import CalendarError
-from alertd.eventdraft import EventDraft, resolve_draft
-from alertd.models import Meta
-from alertd.outbox import NOTIFICATION, cancel, enqueue
-from alertd.pglocks import PLANNING, lock_for_transaction
-from alertd.planner import event_fingerprint, plan_changes, plan_countdowns, plan_reminders
-from alertd.store import EVENT, event_from_row, event_values, load_events
+from alertd.planning.planner import event_fingerprint, plan_changes, plan_countdowns, plan_reminders
+from alertd.storage.eventrows import EVENT, event_from_row, event_values, load_events
+from alertd.storage.models import Meta
+from alertd.storage.outbox import NOTIFICATION, cancel, enqueue
+from alertd.storage.pglocks import PLANNING, lock_for_transaction
 
 __all__ = ["EVENTS_REV", "SyncReport", "apply_event", "events_revision", "sync_calendar"]
 

@@ -6,7 +6,7 @@ import httpx
 import sqlalchemy as sa
 
 from alertd.daemon import Daemon
-from alertd.outbox import NOTIFICATION
+from alertd.storage.outbox import NOTIFICATION
 
 from .conftest import READ, WRITE
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-import alertd.calendar_channels as calendar_channels
-from alertd.calendar import load_calendar, parse_calendar
+import alertd.calendar.channels as calendar_channels
+from alertd.calendar.load import load_calendar, parse_calendar
 from alertd.channels import REGISTRY
 from alertd.domain import Calendar
 from alertd.errors import CalendarError, CalendarIssue

@@ -9,13 +9,13 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from alertd.calendar import parse_calendar
+from alertd.calendar.drafts import EventDraft, resolve_draft
+from alertd.calendar.load import parse_calendar
+from alertd.calendar.routes import matches, resolve_notify
 from alertd.domain import Calendar, Route
 from alertd.errors import CalendarError
-from alertd.eventdraft import EventDraft, resolve_draft
-from alertd.outbox import NOTIFICATION
-from alertd.routes import matches, resolve_notify
-from alertd.sync import sync_calendar
+from alertd.storage.outbox import NOTIFICATION
+from alertd.storage.sync import sync_calendar
 
 NOW = datetime(2025, 10, 1, tzinfo=UTC)
 

@@ -4,8 +4,8 @@ import textwrap
 
 import pytest
 
+from alertd.calendar.yamlsrc import YamlDoc, dotted, load_yaml
 from alertd.errors import CalendarError
-from alertd.yamlsrc import YamlDoc, dotted, load_yaml
 
 
 def load(text: str) -> YamlDoc:

@@ -17,7 +17,7 @@ from support.receiver import Receiver
 
 apprise = pytest.importorskip("apprise")
 
-from alertd.calendar import load_calendar  # noqa: E402 - after the skip: the extra may be missing
+from alertd.calendar.load import load_calendar  # noqa: E402 - after the skip: the extra may be missing
 from alertd.channels import REGISTRY  # noqa: E402
 from alertd.channels.apprise_channel import TYPE, AppriseOptions, redactor, scheme  # noqa: E402
 from alertd.channels.base import ChannelContext  # noqa: E402

@@ -13,13 +13,13 @@ from pydantic import ValidationError
 from support.factories import make_channel, make_event, make_line, make_message
 from support.receiver import Receiver
 
-from alertd.calendar import parse_calendar
+from alertd.calendar.load import parse_calendar
 from alertd.channels import REGISTRY
 from alertd.channels.base import ChannelContext
 from alertd.channels.discord import EMBED_TOTAL_MAX, TYPE, DiscordOptions, escape, payload
 from alertd.channels.http import json_bytes
 from alertd.errors import DeliveryError
-from alertd.i18n import format_day, phrases
+from alertd.messages.i18n import format_day, phrases
 
 TIMED = make_event(
     "vote",

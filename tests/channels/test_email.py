@@ -28,8 +28,8 @@ from alertd.channels.base import Channel, ChannelContext
 from alertd.channels.email import TYPE, EmailOptions, build_message, parse_address, smtp_config
 from alertd.domain import ChannelSpec
 from alertd.errors import DeliveryError
-from alertd.i18n import format_day, phrases
-from alertd.messages import render
+from alertd.messages.i18n import format_day, phrases
+from alertd.messages.render import render
 from alertd.settings import Settings
 
 USER = "alertd@example.org"

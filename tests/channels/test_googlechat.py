@@ -16,12 +16,12 @@ from pydantic import ValidationError
 from support.factories import make_channel, make_event, make_line, make_message
 from support.receiver import Receiver
 
-from alertd.calendar import load_calendar
+from alertd.calendar.load import load_calendar
 from alertd.channels import REGISTRY
 from alertd.channels.base import ChannelContext
 from alertd.channels.googlechat import MESSAGE_BYTES, TYPE, GoogleChatOptions, encode, payload, post_url
 from alertd.errors import DeliveryError
-from alertd.i18n import format_day, phrases
+from alertd.messages.i18n import format_day, phrases
 
 PATH = "/v1/spaces/AAAA1234/messages"
 QUERY = "key=AIzaK3y&token=t0k3n-s3cr3t"

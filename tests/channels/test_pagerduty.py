@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from support.factories import make_channel, make_event, make_line, make_message
 from support.receiver import Receiver
 
-from alertd.calendar import load_calendar
+from alertd.calendar.load import load_calendar
 from alertd.channels import REGISTRY
 from alertd.channels.base import ChannelContext
 from alertd.channels.http import json_bytes

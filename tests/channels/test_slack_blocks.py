@@ -8,7 +8,7 @@ from typing import Any
 from support.factories import make_event, make_line, make_message
 
 from alertd.channels.slack_blocks import card, date_token, escape, payload, reply
-from alertd.i18n import format_day, phrases
+from alertd.messages.i18n import format_day, phrases
 
 TIMED = make_event(
     "vote",

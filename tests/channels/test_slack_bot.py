@@ -12,11 +12,11 @@ import pytest
 from support.factories import make_channel, make_event, make_line, make_message
 from support.slack_api import TOKEN, SlackApi
 
-from alertd.channel_state import MemoryState
 from alertd.channels.base import ChannelContext
 from alertd.channels.slack import TYPE
 from alertd.channels.slack_blocks import card, payload, reply
 from alertd.channels.slack_bot import ERRORS, SlackApiError, card_key
+from alertd.storage.channel_state import MemoryState
 
 SLACK_CHANNEL = "C0TEST1234"
 VOTE = make_event("vote", title="Council vote", all_day=False, local_start=datetime(2025, 11, 12, 9, 0))

@@ -14,13 +14,13 @@ from pydantic import ValidationError
 from support.factories import make_channel, make_event, make_line, make_message
 from support.receiver import Receiver
 
-from alertd.calendar import parse_calendar
+from alertd.calendar.load import parse_calendar
 from alertd.channels import REGISTRY
 from alertd.channels.base import ChannelContext
 from alertd.channels.http import json_bytes
 from alertd.channels.teams import MAX_BYTES, TYPE, TeamsOptions, escape, payload
 from alertd.errors import DeliveryError
-from alertd.i18n import format_day, phrases
+from alertd.messages.i18n import format_day, phrases
 
 PATH = "/powerautomate/automations/direct/workflows/abc/triggers/manual/paths/invoke"
 QUERY = "api-version=1&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=s1gn4ture"

@@ -15,13 +15,13 @@ from pydantic import ValidationError
 from support.factories import make_channel, make_event, make_line, make_message
 from support.receiver import Receiver
 
-from alertd.calendar import load_calendar
+from alertd.calendar.load import load_calendar
 from alertd.channels import REGISTRY
 from alertd.channels.base import ChannelContext
 from alertd.channels.http import json_bytes
 from alertd.channels.telegram import TEXT_MAX, TYPE, TelegramOptions, escape, message_html, payload, visible_length
 from alertd.errors import DeliveryError
-from alertd.i18n import format_day, phrases
+from alertd.messages.i18n import format_day, phrases
 
 TOKEN = "123456:AAF-t0k3n_xyz"
 TIMED = make_event(

@@ -9,7 +9,7 @@ from typing import Any
 import icalendar
 import pytest
 
-from alertd.cli import main
+from alertd.cli.main import main
 
 CALENDAR = """\
 version: 1

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from support.receiver import Receiver
 
-from alertd.cli import main
-from alertd.db import create_engine, migrate
+from alertd.cli.main import main
+from alertd.delivery.health import failing_channels, mark_failing
 from alertd.domain import Planned
-from alertd.health import failing_channels, mark_failing
-from alertd.outbox import NOTIFICATION, enqueue, hold
+from alertd.storage.db import create_engine, migrate
+from alertd.storage.outbox import NOTIFICATION, enqueue, hold
 
 T0 = datetime(2025, 11, 1, 12, 0, tzinfo=UTC)
 

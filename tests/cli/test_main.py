@@ -1,5 +1,5 @@
 """The ``alertd`` command line: as a real subprocess where output and exit status matter end to end, in process
-(``alertd.cli.main``) for the rest, both in a clean environment."""
+(``alertd.cli.main.main``) for the rest, both in a clean environment."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ import pytest
 from support.receiver import Receiver
 from support.unwritable import unwritable_folder
 
-from alertd.cli import main
+from alertd.cli.main import main
 
 SEED = Path(__file__).resolve().parents[1] / "seeds" / "us-china-truce-2025.yaml"
 NEW_YORK = ZoneInfo("America/New_York")

@@ -1,6 +1,6 @@
 """``alertd send-test CHANNEL`` against a local server speaking each channel type's protocol.
 
-Every channel type gets one in-process run of the real CLI (``alertd.cli.main``) that must exit 0, print the
+Every channel type gets one in-process run of the real CLI (``alertd.cli.main.main``) that must exit 0, print the
 service's answer and make exactly one request of that service's shape. Email and one failure also run as real
 subprocesses, so process settings from the environment and the one-line error on stderr are covered end to end.
 """
@@ -32,7 +32,7 @@ from support.slack_api import TOKEN as SLACK_TOKEN
 from support.slack_api import SlackApi
 
 from alertd.channels import REGISTRY
-from alertd.cli import main
+from alertd.cli.main import main
 
 TELEGRAM_TOKEN = "123456:AAF-t0k3n_xyz"
 PAGERDUTY_KEY = "R0ut1ngKeyR0ut1ngKeyR0ut1ngKey00"

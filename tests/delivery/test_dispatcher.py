@@ -12,17 +12,17 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from alertd.calendar import parse_calendar
+from alertd.calendar.load import parse_calendar
 from alertd.channels import Channel
 from alertd.clock import FixedClock
-from alertd.db import create_engine, migrate
-from alertd.dispatcher import Dispatcher, DispatchSettings
+from alertd.delivery.dispatcher import Dispatcher, DispatchSettings
+from alertd.delivery.retry import RetryPolicy
 from alertd.domain import Calendar, ChannelSpec, Message
 from alertd.errors import DeliveryError
-from alertd.messages import render
-from alertd.outbox import ATTEMPT, NOTIFICATION
-from alertd.retry import RetryPolicy
-from alertd.sync import sync_calendar
+from alertd.messages.render import render
+from alertd.storage.db import create_engine, migrate
+from alertd.storage.outbox import ATTEMPT, NOTIFICATION
+from alertd.storage.sync import sync_calendar
 
 START = datetime(2025, 10, 30, 12, 0, tzinfo=UTC)
 # Loaded an hour before the first reminder, so every reminder is still in the future and gets queued.
@@ -403,7 +403,7 @@ async def test_an_internal_error_before_a_send_is_retried_and_the_channel_keeps_
             raise KeyError("boom")
         return render(**kwargs)
 
-    monkeypatch.setattr("alertd.dispatcher.render", render_failing_first)
+    monkeypatch.setattr("alertd.delivery.dispatcher.render", render_failing_first)
     calendar = load(db, MANY)
     channel = FakeChannel(spec)
     dispatcher = make_dispatcher(db, calendar, FixedClock(START - timedelta(minutes=80)), channel, concurrency=1)

@@ -12,16 +12,16 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from alertd.calendar import parse_calendar
+from alertd.calendar.load import parse_calendar
 from alertd.channels import Channel
 from alertd.clock import FixedClock
-from alertd.db import create_engine, migrate
-from alertd.dispatcher import Dispatcher, DispatchSettings
+from alertd.delivery.dispatcher import Dispatcher, DispatchSettings
+from alertd.delivery.health import clear_failing, failing_channels, mark_failing
 from alertd.domain import Calendar, ChannelSpec, Message
 from alertd.errors import DeliveryError
-from alertd.health import clear_failing, failing_channels, mark_failing
-from alertd.outbox import NOTIFICATION
-from alertd.sync import sync_calendar
+from alertd.storage.db import create_engine, migrate
+from alertd.storage.outbox import NOTIFICATION
+from alertd.storage.sync import sync_calendar
 
 # The event starts at 23:30 UTC; its 1h reminder is due at 22:30, inside the 22:00-07:00 quiet hours.
 START = datetime(2025, 10, 30, 23, 30, tzinfo=UTC)

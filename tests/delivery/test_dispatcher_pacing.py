@@ -12,14 +12,14 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from alertd.calendar import parse_calendar
+from alertd.calendar.load import parse_calendar
 from alertd.channels import Channel
 from alertd.clock import Clock, FixedClock, ReplayClock
-from alertd.db import create_engine, migrate
-from alertd.dispatcher import Dispatcher, DispatchSettings
+from alertd.delivery.dispatcher import Dispatcher, DispatchSettings
 from alertd.domain import Calendar, ChannelSpec, Message
-from alertd.outbox import NOTIFICATION
-from alertd.sync import sync_calendar
+from alertd.storage.db import create_engine, migrate
+from alertd.storage.outbox import NOTIFICATION
+from alertd.storage.sync import sync_calendar
 
 START = datetime(2025, 10, 30, 12, 0, tzinfo=UTC)
 ONE = """

@@ -7,10 +7,16 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from alertd.delivery.health import (
+    clear_failing,
+    failing_channels,
+    health_revision,
+    is_destination_failure,
+    mark_failing,
+)
 from alertd.domain import Planned
 from alertd.errors import DeliveryError
-from alertd.health import clear_failing, failing_channels, health_revision, is_destination_failure, mark_failing
-from alertd.outbox import NOTIFICATION, enqueue
+from alertd.storage.outbox import NOTIFICATION, enqueue
 
 T0 = datetime(2025, 11, 1, 12, 0, tzinfo=UTC)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from alertd.metrics import Metrics
-from alertd.outbox import Claimed, Outcome
+from alertd.delivery.metrics import Metrics
+from alertd.storage.outbox import Claimed, Outcome
 
 DUE = datetime(2025, 11, 9, 14, 0, tzinfo=UTC)
 

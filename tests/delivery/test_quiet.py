@@ -6,10 +6,10 @@ from datetime import UTC, datetime, time
 
 import pytest
 
-from alertd.calendar import parse_calendar
+from alertd.calendar.load import parse_calendar
+from alertd.delivery.quiet import held_detail, quiet_until
 from alertd.domain import QuietHours
 from alertd.errors import CalendarError
-from alertd.quiet import held_detail, quiet_until
 
 NIGHT = QuietHours(start=time(22, 0), end=time(7, 0))
 

@@ -6,11 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from alertd.calendar import parse_calendar
+from alertd.calendar.load import parse_calendar
 from alertd.clock import FixedClock
+from alertd.delivery.ratelimit import TokenBucket, channel_limit
 from alertd.domain import ChannelSpec, RateLimit
 from alertd.errors import CalendarError
-from alertd.ratelimit import TokenBucket, channel_limit
 
 T0 = datetime(2025, 11, 1, tzinfo=UTC)
 

@@ -7,7 +7,7 @@ from email.utils import format_datetime
 
 import pytest
 
-from alertd.retry import MAX_RETRY_AFTER, RetryPolicy, parse_retry_after
+from alertd.delivery.retry import MAX_RETRY_AFTER, RetryPolicy, parse_retry_after
 
 NOW = datetime(2025, 11, 9, 14, 0, tzinfo=UTC)
 

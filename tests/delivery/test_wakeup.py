@@ -13,11 +13,11 @@ from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 from support.factories import make_calendar, make_channel, make_event, offsets
 
-from alertd.db import create_engine
-from alertd.health import failing_channels, mark_failing
-from alertd.outbox import NOTIFICATION
-from alertd.sync import SyncReport, sync_calendar
-from alertd.wakeup import DueListener, notify_due, parse_due
+from alertd.delivery.health import failing_channels, mark_failing
+from alertd.delivery.wakeup import DueListener, notify_due, parse_due
+from alertd.storage.db import create_engine
+from alertd.storage.outbox import NOTIFICATION
+from alertd.storage.sync import SyncReport, sync_calendar
 
 NOW = datetime(2025, 10, 20, 12, 0, tzinfo=UTC)
 

@@ -8,10 +8,10 @@ import pytest
 from support.factories import make_channel, make_event
 
 from alertd.domain import KINDS, ChannelSpec, EventSpec, Kind
-from alertd.i18n import LOCALES
-from alertd.message_context import sample_message
-from alertd.messages import render
-from alertd.planner import event_snapshot
+from alertd.messages.context import sample_message
+from alertd.messages.i18n import LOCALES
+from alertd.messages.render import render
+from alertd.planning.planner import event_snapshot
 
 DUE = datetime(2025, 11, 9, 14, 0, tzinfo=UTC)
 NB = "\u00a0"

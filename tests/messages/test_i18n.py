@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from babel.dates import format_skeleton
 
-import alertd.locales
-from alertd.calendar import load_calendar
+import alertd.messages.locales
+from alertd.calendar.load import load_calendar
 from alertd.errors import CalendarError, CalendarIssue
-from alertd.i18n import LOCALES, format_day, format_time, offset_text, phrases, plural, relative_text
+from alertd.messages.i18n import LOCALES, format_day, format_time, offset_text, phrases, plural, relative_text
 
 # Translations written by hand, one row per shipped locale: 0, 1, 2, 5 and 21 days ahead.
 COUNTDOWN = {
@@ -34,7 +34,7 @@ PAST = {
 
 def test_every_phrase_table_is_a_shipped_locale_and_back() -> None:
     """The locales a channel may name are exactly the tables in alertd/locales/."""
-    modules = {m.name for m in pkgutil.iter_modules(alertd.locales.__path__)}
+    modules = {m.name for m in pkgutil.iter_modules(alertd.messages.locales.__path__)}
     assert modules == set(LOCALES)
     assert set(COUNTDOWN) == set(LOCALES)
 

@@ -8,7 +8,7 @@ import pytest
 from babel import Locale
 
 from alertd.domain import EVENT_STATUSES
-from alertd.i18n import LOCALES, phrases
+from alertd.messages.i18n import LOCALES, phrases
 
 OTHERS = [loc for loc in LOCALES if loc != "en"]
 

@@ -7,7 +7,7 @@ import pytest
 from support.factories import make_channel, make_event
 
 from alertd.domain import EventSpec
-from alertd.messages import (
+from alertd.messages.render import (
     countdown_line,
     day_window,
     describe_change,
@@ -16,7 +16,7 @@ from alertd.messages import (
     relative_text,
     render,
 )
-from alertd.planner import event_snapshot
+from alertd.planning.planner import event_snapshot
 
 NY = "America/New_York"
 DUE = datetime(2025, 11, 9, 14, 0, tzinfo=UTC)

@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 from support.factories import make_channel, make_event
 
-from alertd.calendar import load_calendar
+from alertd.calendar.load import load_calendar
 from alertd.domain import KINDS, Calendar, ChannelSpec, Kind
 from alertd.errors import CalendarError, CalendarIssue
-from alertd.message_context import VARIABLES, sample_message, template_context
-from alertd.messages import render
-from alertd.planner import event_snapshot
-from alertd.render_default import render_default
+from alertd.messages.context import VARIABLES, sample_message, template_context
+from alertd.messages.default import render_default
+from alertd.messages.render import render
+from alertd.planning.planner import event_snapshot
 
 ROOT = Path(__file__).resolve().parent.parent
 DUE = datetime(2025, 11, 9, 14, 0, tzinfo=UTC)
@@ -181,7 +181,7 @@ def test_bad_template_shapes(tmp_path: Path, templates: str, path: str, message:
 
 def test_plan_renders_with_the_channel_template(tmp_path: Path) -> None:
     """``alertd plan`` shows what would really be sent, template included."""
-    from alertd.preview import preview
+    from alertd.planning.preview import preview
 
     path = tmp_path / "calendar.yaml"
     path.write_text(

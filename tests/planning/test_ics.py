@@ -12,10 +12,10 @@ import icalendar
 import pytest
 from support.factories import make_calendar, make_event, offsets
 
-from alertd.calendar import load_calendar
+from alertd.calendar.load import load_calendar
 from alertd.domain import Calendar, EventSpec
-from alertd.ics import fold, render_calendar
-from alertd.planner import plan_reminders
+from alertd.planning.ics import fold, render_calendar
+from alertd.planning.planner import plan_reminders
 from alertd.timeexpr import zone
 
 # The shipped example: the truce timeline, with truce-expiry reminded 14 days out (before the 2 Nov DST change).

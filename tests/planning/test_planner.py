@@ -7,7 +7,7 @@ import pytest
 from support.factories import make_channel, make_event, offsets
 
 from alertd.domain import CountdownSpec, EventSpec
-from alertd.planner import (
+from alertd.planning.planner import (
     countdown_listed,
     digest_events,
     event_fingerprint,

@@ -12,7 +12,7 @@ import yaml
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from alertd.calendar import parse_calendar
+from alertd.calendar.load import parse_calendar
 from alertd.domain import Calendar
 from alertd.errors import CalendarError, CalendarIssue
 

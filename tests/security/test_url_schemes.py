@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from alertd.calendar import parse_calendar
+from alertd.calendar.load import parse_calendar
 from alertd.errors import CalendarError
 
 # A valid channel of each type; every URL-valued key is swapped for a bad one in turn.

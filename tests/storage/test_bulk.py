@@ -6,14 +6,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from alertd.bulk import (
+from alertd.storage.bulk import (
     execute_many,
     fetch,
     fetch_where_in,
     insert_ignoring_duplicates,
     insert_many,
 )
-from alertd.outbox import NOTIFICATION
+from alertd.storage.outbox import NOTIFICATION
 
 NOW = datetime(2025, 11, 9, 14, 0, 0, 123456, tzinfo=UTC)
 

@@ -6,7 +6,7 @@ import asyncio
 
 from sqlalchemy.engine import Engine
 
-from alertd.channel_state import KEY_MAX, MemoryState, MetaState, state_key
+from alertd.storage.channel_state import KEY_MAX, MemoryState, MetaState, state_key
 
 
 async def test_get_of_a_missing_key_is_none(engine: Engine) -> None:

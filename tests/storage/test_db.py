@@ -13,9 +13,9 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import SQLModel
 from support.unwritable import unwritable_folder
 
-from alertd.cli import main
-from alertd.db import InstanceLock, create_engine, describe_db_error, migrate, schema_is_current
+from alertd.cli.main import main
 from alertd.errors import StorageError
+from alertd.storage.db import InstanceLock, create_engine, describe_db_error, migrate, schema_is_current
 
 UNREACHABLE_PG = "postgresql+psycopg://postgres@127.0.0.1:1/x"
 
@@ -35,7 +35,7 @@ def test_migrate_twice_is_harmless_and_leaves_the_schema_current(engine: Engine)
 
 @pytest.fixture
 def clean_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """``alertd.cli.main`` in process without the developer's ALERTD_* variables or .env file."""
+    """``alertd.cli.main.main`` in process without the developer's ALERTD_* variables or .env file."""
     for name in list(os.environ):
         if name.startswith("ALERTD_"):
             monkeypatch.delenv(name)

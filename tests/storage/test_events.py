@@ -11,15 +11,15 @@ import sqlalchemy as sa
 import yaml
 from sqlalchemy.engine import Engine
 
-from alertd import eventsdb
-from alertd.calendar import parse_calendar
+from alertd.calendar.load import parse_calendar
 from alertd.domain import Calendar, EventSpec
 from alertd.errors import CalendarError, ConflictError, NotFoundError
-from alertd.eventsdb import EventDraft
-from alertd.outbox import NOTIFICATION
-from alertd.planner import plan_reminders
-from alertd.store import EVENT
-from alertd.sync import events_revision, sync_calendar
+from alertd.planning.planner import plan_reminders
+from alertd.storage import events as eventsdb
+from alertd.storage.eventrows import EVENT
+from alertd.storage.events import EventDraft
+from alertd.storage.outbox import NOTIFICATION
+from alertd.storage.sync import events_revision, sync_calendar
 
 NOW = datetime(2025, 10, 20, 12, 0, tzinfo=UTC)
 

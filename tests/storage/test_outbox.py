@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from alertd.domain import Kind, Planned
-from alertd.outbox import (
+from alertd.storage.outbox import (
     ATTEMPT,
     NOTIFICATION,
     Outcome,

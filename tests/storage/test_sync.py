@@ -9,10 +9,10 @@ from sqlalchemy.engine import Engine
 from support.factories import make_calendar, make_channel, make_event, offsets
 
 from alertd.domain import Calendar, CountdownSpec, EventSpec
-from alertd.models import Meta
-from alertd.outbox import NOTIFICATION, Outcome, claim, record
-from alertd.store import EVENT, event_values
-from alertd.sync import SyncReport, sync_calendar
+from alertd.storage.eventrows import EVENT, event_values
+from alertd.storage.models import Meta
+from alertd.storage.outbox import NOTIFICATION, Outcome, claim, record
+from alertd.storage.sync import SyncReport, sync_calendar
 
 NOW = datetime(2025, 10, 20, 12, 0, tzinfo=UTC)
 LATER = NOW + timedelta(hours=1)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from alertd.locales import Phrases
+from alertd.messages.locales import Phrases
 
 __all__ = ["PHRASES"]
 

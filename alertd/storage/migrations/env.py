@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
-import alertd.models  # noqa: F401  (registers the tables on SQLModel.metadata)
-from alertd.pglocks import MIGRATE, lock_for_transaction
+import alertd.storage.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from alertd.storage.pglocks import MIGRATE, lock_for_transaction
 
 config = context.config
 engine = config.attributes["engine"]

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel.sql.sqltypes  # noqa: F401  (autogenerate writes sqlmodel.sql.sqltypes.AutoString)
 from alembic import op
 
-import alertd.models
+import alertd.storage.models
 
 ${imports if imports else ""}
 revision = ${repr(up_revision)}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import alertd.models
+import alertd.storage.models
 
 revision = "0001"
 down_revision = None
@@ -24,7 +24,7 @@ def upgrade() -> None:
         "attempt",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("notification_id", sa.String(length=300), nullable=False),
-        sa.Column("at", alertd.models.UTCDateTime(), nullable=False),
+        sa.Column("at", alertd.storage.models.UTCDateTime(), nullable=False),
         sa.Column("outcome", sa.String(length=16), nullable=False),
         sa.Column("detail", sa.String(), nullable=False),
         sa.Column("worker", sa.String(length=100), nullable=False),
@@ -41,7 +41,7 @@ def upgrade() -> None:
         sa.Column("local_start", sa.String(length=32), nullable=False),
         sa.Column("all_day", sa.Boolean(), nullable=False),
         sa.Column("timezone", sa.String(length=64), nullable=False),
-        sa.Column("starts_at", alertd.models.UTCDateTime(), nullable=False),
+        sa.Column("starts_at", alertd.storage.models.UTCDateTime(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("tags", sa.JSON(), nullable=False),
         sa.Column("source", sa.String(), nullable=True),
@@ -54,7 +54,7 @@ def upgrade() -> None:
         sa.Column("fingerprint", sa.String(length=64), nullable=False),
         sa.Column("revision", sa.Integer(), nullable=False),
         sa.Column("removed", sa.Boolean(), nullable=False),
-        sa.Column("updated_at", alertd.models.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", alertd.storage.models.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("event", schema=None) as batch_op:
@@ -73,19 +73,19 @@ def upgrade() -> None:
         sa.Column("event_id", sa.String(length=200), nullable=True),
         sa.Column("channel", sa.String(length=100), nullable=False),
         sa.Column("offset", sa.String(length=32), nullable=True),
-        sa.Column("due_at", alertd.models.UTCDateTime(), nullable=False),
-        sa.Column("next_at", alertd.models.UTCDateTime(), nullable=False),
-        sa.Column("expires_at", alertd.models.UTCDateTime(), nullable=True),
+        sa.Column("due_at", alertd.storage.models.UTCDateTime(), nullable=False),
+        sa.Column("next_at", alertd.storage.models.UTCDateTime(), nullable=False),
+        sa.Column("expires_at", alertd.storage.models.UTCDateTime(), nullable=True),
         sa.Column("state", sa.String(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("locked_by", sa.String(length=100), nullable=True),
-        sa.Column("locked_until", alertd.models.UTCDateTime(), nullable=True),
+        sa.Column("locked_until", alertd.storage.models.UTCDateTime(), nullable=True),
         sa.Column("late", sa.Boolean(), nullable=False),
-        sa.Column("sent_at", alertd.models.UTCDateTime(), nullable=True),
+        sa.Column("sent_at", alertd.storage.models.UTCDateTime(), nullable=True),
         sa.Column("last_error", sa.String(), nullable=True),
         sa.Column("payload", sa.JSON(), nullable=True),
-        sa.Column("created_at", alertd.models.UTCDateTime(), nullable=False),
-        sa.Column("updated_at", alertd.models.UTCDateTime(), nullable=False),
+        sa.Column("created_at", alertd.storage.models.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", alertd.storage.models.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("notification", schema=None) as batch_op:

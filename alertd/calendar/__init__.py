@@ -1,0 +1,1 @@
+"""alertd.calendar."""

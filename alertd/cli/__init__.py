@@ -1,0 +1,3 @@
+from alertd.cli.main import main
+
+__all__ = ["main"]
