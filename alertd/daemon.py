@@ -22,22 +22,25 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 from sqlalchemy.exc import DBAPIError
 
-from alertd.calendar.load import load_calendar
-from alertd.channels import REGISTRY, Channel, ChannelContext
-from alertd.channels.http import make_client
-from alertd.channels.scrub import ScrubbedChannel, channel_secrets
+from alertd.calendar import load_calendar
+from alertd.channels import REGISTRY, Channel, ChannelContext, ScrubbedChannel, channel_secrets, make_client
 from alertd.clock import Clock, wall_now
-from alertd.delivery.dispatcher import Dispatcher, DispatchSettings
-from alertd.delivery.metrics import Metrics
-from alertd.delivery.retry import RetryPolicy
-from alertd.delivery.wakeup import DueListener
+from alertd.delivery import Dispatcher, DispatchSettings, DueListener, Metrics, RetryPolicy
 from alertd.domain import ChannelSpec
 from alertd.errors import CalendarError, StorageError
 from alertd.settings import Settings, calendar_environ
-from alertd.storage.channel_state import MetaState
-from alertd.storage.db import InstanceLock, create_engine, describe_db_error, is_sqlite, migrate, sqlite_path
-from alertd.storage.outbox import reclaim
-from alertd.storage.sync import events_revision, sync_calendar
+from alertd.storage import (
+    InstanceLock,
+    MetaState,
+    create_engine,
+    describe_db_error,
+    events_revision,
+    is_sqlite,
+    migrate,
+    reclaim,
+    sqlite_path,
+    sync_calendar,
+)
 
 if TYPE_CHECKING:
     from alertd.api import HttpServer

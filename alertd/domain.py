@@ -24,6 +24,7 @@ __all__ = [
     "QuietHours",
     "RateLimit",
     "Route",
+    "event_snapshot",
 ]
 
 Kind = Literal["reminder", "countdown", "change", "test"]
@@ -180,3 +181,15 @@ class Message(NamedTuple):
     channel_timezone: str = "UTC"
     # The channel's locale, for channels that word their own labels around these fields.
     locale: str = "en"
+
+
+def event_snapshot(event: EventSpec) -> dict[str, Any]:
+    """What a change notice reports about an event before or after a change."""
+    return {
+        "title": event.title,
+        "local_start": event.local_start.isoformat(),
+        "all_day": event.all_day,
+        "timezone": event.timezone,
+        "starts_at": event.starts_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "status": event.status,
+    }

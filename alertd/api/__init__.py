@@ -1,6 +1,6 @@
 """The HTTP side of the daemon: health, readiness, metrics and the ``/api/v1`` routes (SPEC §8).
 
-:func:`create_app` builds the FastAPI application around a running :class:`~alertd.daemon.Daemon`;
+:func:`create_app` builds the FastAPI application around a running backend (:class:`~alertd.daemon.Daemon` is one);
 :class:`HttpServer` serves it with uvicorn on the daemon's own event loop.
 """
 

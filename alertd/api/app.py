@@ -15,7 +15,7 @@ from alertd import __version__
 from alertd.errors import CalendarError, ConflictError, NotFoundError, StorageError, UsageError
 
 if TYPE_CHECKING:
-    from alertd.daemon import Daemon
+    from alertd.api.deps import Backend
 
 __all__ = ["create_app"]
 
@@ -64,7 +64,7 @@ async def _on_storage(request: Request, exc: Exception) -> JSONResponse:
     return _error(503, "the database is unavailable; see the daemon's log", headers={"Retry-After": "5"})
 
 
-def create_app(daemon: Daemon) -> FastAPI:
+def create_app(daemon: Backend) -> FastAPI:
     """The application serving ``daemon`` (which must have been started)."""
     from alertd.api import events, health, ics, notifications, plan
 

@@ -1,33 +1,61 @@
-"""What every route needs: the running daemon, and a way to run blocking database work off the event loop."""
+"""What every route needs: the running daemon, and a way to run blocking database work off the event loop.
+
+The API sits below the daemon that serves it: it sees the daemon only as a :class:`Backend`, the few attributes
+its routes read, so ``alertd.api`` never imports ``alertd.daemon``.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from pathlib import Path
+from typing import Annotated, Any, Protocol, TypeVar
 
 from fastapi import Depends, Request
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
-from alertd.daemon import Daemon
+from alertd.clock import Clock
+from alertd.delivery import Dispatcher, Metrics
+from alertd.domain import Calendar
 from alertd.errors import StorageError
-from alertd.storage.db import describe_db_error
+from alertd.settings import Settings
+from alertd.storage import describe_db_error
 
-__all__ = ["DaemonDep", "get_daemon", "run_db"]
+__all__ = ["Backend", "DaemonDep", "get_daemon", "run_db"]
 
 log = logging.getLogger("alertd.http")
 T = TypeVar("T")
 
 
-def get_daemon(request: Request) -> Daemon:
-    daemon: Daemon = request.app.state.daemon
+class Backend(Protocol):
+    """What the routes read from the daemon serving them."""
+
+    settings: Settings
+    clock: Clock
+    calendar: Calendar
+    calendar_path: Path
+    db_url: str
+    engine: Engine
+    dispatcher: Dispatcher
+    metrics: Metrics
+    # APScheduler's scheduler: the readiness probe asks whether it is running.
+    scheduler: Any
+    reload_error: str | None
+
+    @property
+    def delivering(self) -> bool: ...
+
+
+def get_daemon(request: Request) -> Backend:
+    daemon: Backend = request.app.state.daemon
     return daemon
 
 
-DaemonDep = Annotated[Daemon, Depends(get_daemon)]
+DaemonDep = Annotated[Backend, Depends(get_daemon)]
 
 
-async def run_db(daemon: Daemon, fn: Callable[..., T], *args: Any) -> T:
+async def run_db(daemon: Backend, fn: Callable[..., T], *args: Any) -> T:
     """Run ``fn(*args)`` on the dispatcher's database thread, so API writes never race its claims on SQLite.
 
     A database failure becomes StorageError with a message that names no credentials; the full cause is logged.

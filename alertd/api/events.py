@@ -7,10 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 
 from alertd.api.auth import ReadAccess, WriteAccess
-from alertd.api.deps import DaemonDep, run_db
+from alertd.api.deps import Backend, DaemonDep, run_db
 from alertd.api.schemas import EventOut, EventPatch, MoveBody, error_responses
-from alertd.calendar.drafts import EventDraft
-from alertd.daemon import Daemon
+from alertd.calendar import EventDraft
 from alertd.domain import EventSpec
 from alertd.storage import events as eventsdb
 
@@ -20,11 +19,11 @@ router = APIRouter(prefix="/events", tags=["events"], responses=error_responses(
 EventId = Annotated[str, Path(description="The event's id, e.g. truce-expiry.")]
 
 
-def _out(daemon: Daemon, event: EventSpec) -> EventOut:
+def _out(daemon: Backend, event: EventSpec) -> EventOut:
     return EventOut.of(event, calendar_file=daemon.calendar_path.name)
 
 
-def _changed(daemon: Daemon, action: str) -> None:
+def _changed(daemon: Backend, action: str) -> None:
     """A write went through: count it, and wake the dispatcher so new notifications are picked up at once."""
     daemon.metrics.api_writes.labels(action).inc()
     daemon.dispatcher.kick.set()
@@ -73,7 +72,7 @@ async def move_event(daemon: DaemonDep, event_id: EventId, body: MoveBody) -> Ev
     return _out(daemon, event)
 
 
-async def _set_status(daemon: Daemon, event_id: str, status: str) -> EventOut:
+async def _set_status(daemon: Backend, event_id: str, status: str) -> EventOut:
     calendar, now = daemon.calendar, daemon.clock.now()
     event = await run_db(daemon, lambda: eventsdb.set_status(daemon.engine, calendar, event_id, status, now=now))
     _changed(daemon, status)

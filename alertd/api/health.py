@@ -8,9 +8,8 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from alertd.api.deps import DaemonDep
+from alertd.api.deps import Backend, DaemonDep
 from alertd.api.schemas import Health, Readiness, ReadinessCheck
-from alertd.daemon import Daemon
 
 __all__ = ["router"]
 
@@ -25,12 +24,12 @@ async def healthz() -> Health:
     return Health()
 
 
-def _ping(daemon: Daemon) -> None:
+def _ping(daemon: Backend) -> None:
     with daemon.engine.connect() as conn:
         conn.execute(sa.text("SELECT 1"))
 
 
-async def _database(daemon: Daemon) -> ReadinessCheck:
+async def _database(daemon: Backend) -> ReadinessCheck:
     if not hasattr(daemon, "engine"):
         return ReadinessCheck(ok=False, error="not opened yet")
     try:
@@ -44,7 +43,7 @@ async def _database(daemon: Daemon) -> ReadinessCheck:
     return ReadinessCheck(ok=True)
 
 
-def _scheduler(daemon: Daemon) -> ReadinessCheck:
+def _scheduler(daemon: Backend) -> ReadinessCheck:
     if not daemon.scheduler.running:
         return ReadinessCheck(ok=False, error="the timer is not running")
     if not daemon.delivering:
@@ -52,7 +51,7 @@ def _scheduler(daemon: Daemon) -> ReadinessCheck:
     return ReadinessCheck(ok=True)
 
 
-def _without_folders(error: str | None, daemon: Daemon) -> str | None:
+def _without_folders(error: str | None, daemon: Backend) -> str | None:
     # /readyz needs no token: name the calendar file, not the folders of the server it lives in.
     if error is None:
         return None

@@ -5,18 +5,21 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from alertd.api.auth import ReadAccess
-from alertd.api.deps import DaemonDep, run_db
+from alertd.api.deps import Backend, DaemonDep, run_db
 from alertd.api.schemas import error_responses
-from alertd.daemon import Daemon
-from alertd.planning.ics import export_calendar
+from alertd.planning import render_calendar
+from alertd.storage import current_events, event_revisions
 
 __all__ = ["router"]
 
 router = APIRouter(tags=["calendar"], responses=error_responses(401, 503))
 
 
-def _export(daemon: Daemon) -> str:
-    return export_calendar(daemon.engine, daemon.calendar, now=daemon.clock.now())
+def _export(daemon: Backend) -> str:
+    engine, calendar = daemon.engine, daemon.calendar
+    return render_calendar(
+        current_events(engine, calendar), calendar, daemon.clock.now(), revisions=event_revisions(engine)
+    )
 
 
 @router.get(

@@ -12,12 +12,11 @@ import sqlalchemy as sa
 from fastapi import APIRouter, HTTPException, Path, Query
 
 from alertd.api.auth import ReadAccess, WriteAccess
-from alertd.api.deps import DaemonDep, run_db
+from alertd.api.deps import Backend, DaemonDep, run_db
 from alertd.api.schemas import NotificationKind, NotificationOut, NotificationPage, NotificationState, error_responses
 from alertd.clock import utc
-from alertd.daemon import Daemon
 from alertd.errors import ConflictError, NotFoundError
-from alertd.storage.outbox import NOTIFICATION, cancel_one, requeue
+from alertd.storage import NOTIFICATION, cancel_one, requeue
 
 __all__ = ["decode_cursor", "encode_cursor", "router"]
 
@@ -59,7 +58,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         raise ValueError("bad cursor") from None
 
 
-def _page(daemon: Daemon, filters: list[sa.ColumnElement[bool]], limit: int) -> NotificationPage:
+def _page(daemon: Backend, filters: list[sa.ColumnElement[bool]], limit: int) -> NotificationPage:
     query = sa.select(*_COLUMNS).where(*filters).order_by(_N.due_at, _N.id).limit(limit + 1)
     with daemon.engine.connect() as conn:
         rows = conn.execute(query).all()
@@ -93,12 +92,12 @@ async def list_notifications(
     return await run_db(daemon, _page, daemon, filters, limit)
 
 
-def _one(daemon: Daemon, id: str) -> Any:
+def _one(daemon: Backend, id: str) -> Any:
     with daemon.engine.connect() as conn:
         return conn.execute(sa.select(*_COLUMNS).where(_N.id == id)).one_or_none()
 
 
-def _retry(daemon: Daemon, id: str, now: datetime) -> Any:
+def _retry(daemon: Backend, id: str, now: datetime) -> Any:
     with daemon.engine.begin() as conn:
         row = conn.execute(sa.select(_N.state, _N.expires_at).where(_N.id == id)).one_or_none()
         if row is None:
@@ -110,7 +109,7 @@ def _retry(daemon: Daemon, id: str, now: datetime) -> Any:
     return _one(daemon, id)
 
 
-def _cancel(daemon: Daemon, id: str, now: datetime) -> Any:
+def _cancel(daemon: Backend, id: str, now: datetime) -> Any:
     with daemon.engine.begin() as conn:
         state = conn.execute(sa.select(_N.state).where(_N.id == id)).scalar_one_or_none()
         if state is None:

@@ -9,13 +9,12 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query
 
 from alertd.api.auth import ReadAccess
-from alertd.api.deps import DaemonDep, run_db
+from alertd.api.deps import Backend, DaemonDep, run_db
 from alertd.api.schemas import PlanItem, PlanOut, error_responses, iso
 from alertd.clock import utc
-from alertd.daemon import Daemon
 from alertd.domain import Calendar
-from alertd.planning.preview import preview
-from alertd.storage.eventrows import load_events
+from alertd.planning import preview
+from alertd.storage import load_events
 
 __all__ = ["router"]
 
@@ -25,7 +24,7 @@ _DEFAULT_WINDOW = timedelta(days=30)
 _MAX_WINDOW = timedelta(days=366)
 
 
-def _current(daemon: Daemon) -> Calendar:
+def _current(daemon: Backend) -> Calendar:
     """The running calendar with every stored event, database-owned ones included, on channels that exist."""
     calendar = daemon.calendar
     with daemon.engine.connect() as conn:

@@ -1,1 +1,42 @@
-"""alertd.calendar."""
+"""The calendar file: YAML in, validated :class:`~alertd.domain.Calendar` out, every problem at ``file:line``.
+
+Reads YAML with line numbers (``yamlsrc``), interpolates ``${VAR}`` and ``*_file`` secrets and checks every key
+(``schema``), the ``channels:`` section with each type's own options (``channels``, ``options``), tag ``routes``, and
+event drafts from the CLI and API (``drafts``). Nothing here touches the database or the network.
+
+May import: alertd's shared modules, :mod:`alertd.messages` (locales, template checks) and :mod:`alertd.channels`
+(each channel type's option model).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from alertd.calendar.drafts import DRAFT_FIELDS, EventDraft, EventIssue, draft_from_mapping, resolve_draft
+    from alertd.calendar.load import load_calendar, parse_calendar
+    from alertd.calendar.routes import matches, resolve_notify
+    from alertd.calendar.schema import suggest
+else:
+    from alertd._exports import exports
+
+    __getattr__ = exports(
+        __name__,
+        load=("load_calendar", "parse_calendar"),
+        drafts=("DRAFT_FIELDS", "EventDraft", "EventIssue", "draft_from_mapping", "resolve_draft"),
+        schema=("suggest",),
+        routes=("matches", "resolve_notify"),
+    )
+
+__all__ = [
+    "DRAFT_FIELDS",
+    "EventDraft",
+    "EventIssue",
+    "draft_from_mapping",
+    "load_calendar",
+    "matches",
+    "parse_calendar",
+    "resolve_draft",
+    "resolve_notify",
+    "suggest",
+]

@@ -8,14 +8,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from alertd.calendar.options import check_locale, check_quiet_hours, check_rate_limit, check_templates
 from alertd.calendar.schema import Checker, suggest
 from alertd.calendar.yamlsrc import KeyPath
 from alertd.channels import MODULES, REGISTRY
-from alertd.delivery.quiet import check_quiet_hours
-from alertd.delivery.ratelimit import check_rate_limit
 from alertd.domain import ChannelSpec
-from alertd.messages.i18n import check_locale
-from alertd.messages.templates import check_templates
 
 __all__ = ["check_channels"]
 

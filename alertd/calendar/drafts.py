@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from alertd.calendar.load import _event as _check_event
+from alertd.calendar.load import check_event
 from alertd.calendar.schema import Checker
 from alertd.calendar.yamlsrc import YamlDoc
 from alertd.domain import Calendar, EventSpec
@@ -113,7 +113,7 @@ def resolve_draft(
     """
     raw = _raw(draft, calendar, lenient=lenient)
     ck = Checker(f"event {draft.id!r}", YamlDoc({"events": [raw]}, {}, ()))
-    spec = _check_event(ck, ("events", 0), raw, calendar.timezone, calendar.defaults, tuple(calendar.channels))
+    spec = check_event(ck, ("events", 0), raw, calendar.timezone, calendar.defaults, tuple(calendar.channels))
     issues: list[CalendarIssue] = [EventIssue(i.file, 0, _field_path(i.path), i.message, i.severity) for i in ck.issues]
     if spec is None or any(i.severity == "error" for i in issues):
         raise CalendarError(issues or [EventIssue(f"event {draft.id!r}", 0, "", "invalid event")])

@@ -22,7 +22,7 @@ from alertd.domain import EVENT_STATUSES, Calendar, CountdownSpec, Defaults, Eve
 from alertd.errors import CalendarError, CalendarIssue
 from alertd.timeexpr import Offset, is_ambiguous, is_nonexistent, localize, parse_offset, zone
 
-__all__ = ["load_calendar", "parse_calendar"]
+__all__ = ["check_event", "load_calendar", "parse_calendar"]
 
 _TOP = ("version", "timezone", "defaults", "channels", "routes", "events")
 _DEFAULTS = ("reminders", "all_day_at", "countdown", "notify")
@@ -136,13 +136,13 @@ def _events(ck: Checker, raw: Any, tz: str, defaults: Defaults, declared: tuple[
             ck.error(("events", i, "id"), f"duplicate event id {eid!r} (first on line {seen[eid]}); rename one")
         elif isinstance(eid, str):
             seen[eid] = ck.line(("events", i, "id"))
-        event = _event(ck, ("events", i), item, tz, defaults, declared)
+        event = check_event(ck, ("events", i), item, tz, defaults, declared)
         if event is not None:
             events.append(event)
     return tuple(events)
 
 
-def _event(
+def check_event(
     ck: Checker, path: KeyPath, raw: Any, cal_tz: str, defaults: Defaults, declared: tuple[str, ...]
 ) -> EventSpec | None:
     m = ck.mapping(raw, path, "{id: truce-expiry, title: ..., at: 2025-11-10}")

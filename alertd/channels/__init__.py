@@ -1,17 +1,50 @@
-"""Channel registry: the type name in the calendar file → its module's :data:`TYPE`.
+"""Channels: one module per service, each making exactly one delivery attempt, and the registry that finds them.
 
-Each service lives in its own module of this package; a type whose optional extra is not installed (``apprise``)
-is simply absent.
+The calendar's ``type`` name → its module's :data:`TYPE` (:data:`REGISTRY`); a type whose optional extra is not
+installed (``apprise``) is simply absent. Beside the services: the shared protocol (``base``), the one HTTP client
+and its classification of answers (``http``, ``answers``, ``retry_after``), secret scrubbing (``scrub``) and the
+state channels keep between sends (``state``).
+
+May import: alertd's shared modules and :mod:`alertd.messages` (the words and formats a service's layout uses).
 """
 
 from __future__ import annotations
 
 import importlib
 from functools import cache
+from typing import TYPE_CHECKING
 
 from alertd.channels.base import Channel, ChannelContext, ChannelType, Options
 
-__all__ = ["MODULES", "REGISTRY", "Channel", "ChannelContext", "ChannelType", "Options", "channel_type", "registry"]
+if TYPE_CHECKING:
+    from alertd.channels.http import make_client
+    from alertd.channels.scrub import ScrubbedChannel, channel_secrets
+    from alertd.channels.state import MemoryState, state_key
+else:
+    from alertd._exports import exports
+
+    __getattr__ = exports(
+        __name__,
+        http=("make_client",),
+        scrub=("ScrubbedChannel", "channel_secrets"),
+        state=("MemoryState", "state_key"),
+    )
+
+__all__ = [
+    "MODULES",
+    "REGISTRY",
+    "Channel",
+    "ChannelContext",
+    "ChannelType",
+    "MemoryState",
+    "Options",
+    "ScrubbedChannel",
+    "channel_secrets",
+    "channel_type",
+    "make_client",
+    "registry",
+    "state_key",
+]
 
 # Type name → module in this package (each defines TYPE). Optional ones may fail to import for a missing extra.
 MODULES: dict[str, str] = {

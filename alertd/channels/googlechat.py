@@ -21,8 +21,7 @@ from alertd.channels.base import Channel, ChannelContext, ChannelType, Options
 from alertd.channels.words import sent_late, status_word
 from alertd.domain import ChannelSpec, EventSpec, Message
 from alertd.errors import DeliveryError
-from alertd.messages.i18n import phrases
-from alertd.messages.render import format_when
+from alertd.messages import format_when, phrases
 from alertd.timeexpr import zone
 
 __all__ = ["TYPE", "GoogleChatChannel", "GoogleChatOptions", "classify", "encode", "payload", "post_url", "thread_key"]

@@ -26,8 +26,8 @@ import orjson
 from httpx_aiohttp import AiohttpTransport, HttpxAiohttpClient
 
 from alertd.channels import h1
+from alertd.channels.retry_after import parse_retry_after
 from alertd.clock import wall_now
-from alertd.delivery.retry import parse_retry_after
 from alertd.errors import DeliveryError
 
 __all__ = [

@@ -15,12 +15,11 @@ from pydantic import ConfigDict, Field, field_validator
 
 from alertd.channels import http
 from alertd.channels.base import Channel, ChannelContext, ChannelType, Options
+from alertd.channels.retry_after import parse_retry_after
 from alertd.channels.words import and_more, sent_late, status_word
-from alertd.delivery.retry import parse_retry_after
 from alertd.domain import ChannelSpec, CountdownLine, EventSpec, Kind, Message
 from alertd.errors import DeliveryError
-from alertd.messages.i18n import format_day, phrases
-from alertd.messages.render import format_when
+from alertd.messages import format_day, format_when, phrases
 from alertd.timeexpr import zone
 
 __all__ = ["TEXT_MAX", "TYPE", "MattermostChannel", "MattermostOptions", "classify", "escape", "payload"]

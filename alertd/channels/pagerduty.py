@@ -17,10 +17,10 @@ from pydantic import ConfigDict, Field, field_validator
 
 from alertd.channels import http
 from alertd.channels.base import Channel, ChannelContext, ChannelType, Options
-from alertd.delivery.retry import parse_retry_after
+from alertd.channels.retry_after import parse_retry_after
 from alertd.domain import ChannelSpec, EventSpec, Kind, Message
 from alertd.errors import DeliveryError
-from alertd.messages.i18n import phrases
+from alertd.messages import phrases
 
 __all__ = ["DEFAULT_SEVERITY", "TYPE", "PagerDutyChannel", "PagerDutyOptions", "classify", "dedup_key", "payload"]
 

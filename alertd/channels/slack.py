@@ -18,9 +18,9 @@ from pydantic import ConfigDict, Field, field_validator, model_validator
 from alertd.channels import http
 from alertd.channels.answers import host
 from alertd.channels.base import Channel, ChannelContext, ChannelType, Options
+from alertd.channels.retry_after import parse_retry_after
 from alertd.channels.slack_blocks import escape, payload
 from alertd.channels.slack_bot import SlackBotChannel
-from alertd.delivery.retry import parse_retry_after
 from alertd.domain import ChannelSpec, Message
 from alertd.errors import DeliveryError
 

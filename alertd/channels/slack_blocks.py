@@ -14,8 +14,7 @@ from typing import Any
 from alertd.channels import http
 from alertd.channels.words import and_more, moment, sent_late, status_word
 from alertd.domain import CountdownLine, EventSpec, Message
-from alertd.messages.i18n import DEFAULT_LOCALE, format_day, format_time, phrases
-from alertd.messages.render import countdown_line
+from alertd.messages import DEFAULT_LOCALE, countdown_line, format_day, format_time, phrases
 from alertd.timeexpr import zone
 
 __all__ = [

@@ -22,12 +22,12 @@ import httpx
 
 from alertd.channels import http
 from alertd.channels.base import ChannelContext, ChannelState
+from alertd.channels.retry_after import parse_retry_after
 from alertd.channels.slack_blocks import card, payload, reply
-from alertd.delivery.retry import parse_retry_after
+from alertd.channels.state import MemoryState, state_key
 from alertd.domain import ChannelSpec, CountdownLine, EventSpec, Message
 from alertd.errors import DeliveryError
-from alertd.messages.render import countdown_line
-from alertd.storage.channel_state import MemoryState, state_key
+from alertd.messages import countdown_line
 
 __all__ = ["ERRORS", "SlackApiError", "SlackBotChannel", "card_key", "check"]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from alertd.messages.i18n import format_day, format_time, phrases, plural, status_text
+from alertd.messages import format_day, format_time, phrases, plural, status_text
 
 __all__ = ["and_more", "moment", "sent_late", "status_word"]
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
 from datetime import timedelta
 from typing import Any
@@ -12,30 +11,18 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 
-from alertd.calendar.load import load_calendar
-from alertd.calendar.schema import suggest
+from alertd.calendar import load_calendar, suggest
+from alertd.cli.common import migrated_engine, print_json, table
 from alertd.clock import SystemClock
-from alertd.delivery.health import ChannelHealth, clear_failing, failing_channels, waiting
+from alertd.delivery import ChannelHealth, clear_failing, failing_channels, waiting
 from alertd.domain import Planned
 from alertd.errors import DeliveryError, StorageError, UsageError
-from alertd.messages.render import render
-from alertd.planning.preview import preview
+from alertd.messages import render
+from alertd.planning import preview
 from alertd.settings import Settings, calendar_environ
-from alertd.storage.db import create_engine, describe_db_error, migrate
-from alertd.storage.outbox import ATTEMPT, NOTIFICATION, Outcome, enqueue, record
+from alertd.storage import ATTEMPT, NOTIFICATION, Outcome, describe_db_error, enqueue, record
 
 __all__ = ["check", "db_upgrade", "history", "plan", "send_test"]
-
-
-def _print_json(data: Any) -> None:
-    print(json.dumps(data, indent=2, ensure_ascii=False))
-
-
-def _table(headers: list[str], rows: list[list[str]]) -> None:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
-    print("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
-    for row in rows:
-        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
 
 
 def check(args: argparse.Namespace, settings: Settings) -> int:
@@ -58,7 +45,7 @@ def plan(args: argparse.Namespace, settings: Settings) -> int:
         raise UsageError("--until is before the start of the window")
     items = preview(calendar, start=start, end=until)
     if args.format == "json":
-        _print_json([i.as_json() for i in items])
+        print_json([i.as_json() for i in items])
         return 0
     rows = [
         [
@@ -72,15 +59,9 @@ def plan(args: argparse.Namespace, settings: Settings) -> int:
         ]
         for i in items
     ]
-    _table(["DUE (UTC)", "LOCAL", "KIND", "CHANNEL", "EVENT", "OFFSET", "MESSAGE"], rows)
+    table(["DUE (UTC)", "LOCAL", "KIND", "CHANNEL", "EVENT", "OFFSET", "MESSAGE"], rows)
     print(f"\n{len(items)} notifications from {start:%Y-%m-%d %H:%M}Z to {until:%Y-%m-%d %H:%M}Z")
     return 0
-
-
-def _engine(url: str) -> sa.Engine:
-    engine = create_engine(url)
-    migrate(engine)
-    return engine
 
 
 def _health_json(failing: dict[str, ChannelHealth], held: dict[str, int]) -> list[dict[str, Any]]:
@@ -101,14 +82,14 @@ def _print_health(failing: dict[str, ChannelHealth], held: dict[str, int]) -> No
         print("all channels healthy")
         return
     print("FAILING CHANNELS (notifications held; 'alertd send-test CHANNEL' clears once it succeeds)")
-    _table(
+    table(
         ["CHANNEL", "FAILING SINCE (UTC)", "HELD", "REASON"],
         [[h["channel"], h["since"], str(h["held"]), h["reason"]] for h in _health_json(failing, held)],
     )
 
 
 def history(args: argparse.Namespace, settings: Settings) -> int:
-    engine = _engine(args.db or settings.database_url)
+    engine = migrated_engine(args.db or settings.database_url)
     only_channels = getattr(args, "channels", False)
     n, a = NOTIFICATION.c, ATTEMPT.c
     tries = sa.select(sa.func.count()).where(a.notification_id == n.id).scalar_subquery()
@@ -142,12 +123,12 @@ def history(args: argparse.Namespace, settings: Settings) -> int:
         engine.dispose()
     if only_channels:
         if args.format == "json":
-            _print_json(_health_json(failing, held))
+            print_json(_health_json(failing, held))
         else:
             _print_health(failing, held)
         return 0
     if args.format == "json":
-        _print_json(
+        print_json(
             [
                 {
                     "id": r.id,
@@ -166,7 +147,7 @@ def history(args: argparse.Namespace, settings: Settings) -> int:
             ]
         )
         return 0
-    table = [
+    lines = [
         [
             r.due_at.strftime("%Y-%m-%d %H:%MZ"),
             _state_label(r.state, late=r.late, held=r.held_until is not None),
@@ -180,7 +161,7 @@ def history(args: argparse.Namespace, settings: Settings) -> int:
     if failing:
         _print_health(failing, held)
         print()
-    _table(["DUE (UTC)", "STATE", "TRIES", "CHANNEL", "ID", "LAST ERROR"], table)
+    table(["DUE (UTC)", "STATE", "TRIES", "CHANNEL", "ID", "LAST ERROR"], lines)
     return 0
 
 
@@ -190,8 +171,7 @@ def _state_label(state: str, *, late: bool, held: bool) -> str:
 
 
 def send_test(args: argparse.Namespace, settings: Settings) -> int:
-    from alertd.channels import ChannelContext
-    from alertd.channels.http import make_client
+    from alertd.channels import ChannelContext, make_client
     from alertd.daemon import build_channels
 
     calendar, _ = load_calendar(args.calendar or settings.calendar, environ=calendar_environ())
@@ -232,7 +212,7 @@ def _remember(url: str, id: str, channel: str, now: Any, outcome: Outcome) -> tu
     number of held notifications it released). A test that cannot be recorded still counts as sent."""
     cleared: tuple[ChannelHealth, int] | None = None
     try:
-        engine = _engine(url)
+        engine = migrated_engine(url)
         with engine.begin() as conn:
             enqueue(
                 conn,
@@ -256,7 +236,7 @@ def _remember(url: str, id: str, channel: str, now: Any, outcome: Outcome) -> tu
 
 def db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
     url = args.db or settings.database_url
-    engine = _engine(url)
+    engine = migrated_engine(url)
     engine.dispose()
     print(f"database {engine.url.render_as_string(hide_password=True)}: schema is up to date")
     return 0

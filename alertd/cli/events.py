@@ -8,26 +8,20 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from alertd.cli.args import instant
 from alertd.errors import CalendarError, UsageError
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
 
-    from alertd.calendar.drafts import EventDraft
+    from alertd.calendar import EventDraft
     from alertd.domain import Calendar, EventSpec
     from alertd.settings import Settings
 
 __all__ = ["add_parsers", "events", "export_ics"]
-
-
-def _instant(text: str) -> datetime:
-    from alertd.cli.main import _instant as parse
-
-    return parse(text)
 
 
 def _items(text: str) -> list[str]:
@@ -40,7 +34,7 @@ def _common(p: argparse.ArgumentParser, *, write: bool = False, formats: tuple[s
     p.add_argument("--db", help="database URL (default: ALERTD_DATABASE_URL or sqlite:///alertd.db)")
     p.add_argument("--format", choices=formats, default=formats[0])
     if write:
-        p.add_argument("--now", type=_instant, metavar="ISO", help="pretend it is this instant (default: now)")
+        p.add_argument("--now", type=instant, metavar="ISO", help="pretend it is this instant (default: now)")
 
 
 def add_parsers(sub: Any) -> None:
@@ -93,7 +87,7 @@ def add_parsers(sub: Any) -> None:
     ics.add_argument("--output", "-o", type=Path, metavar="FILE", help="write here instead of standard output")
     ics.add_argument("--calendar", type=Path)
     ics.add_argument("--db")
-    ics.add_argument("--now", type=_instant, metavar="ISO", help="DTSTAMP instant (default: now)")
+    ics.add_argument("--now", type=instant, metavar="ISO", help="DTSTAMP instant (default: now)")
 
 
 def _when(event: EventSpec) -> str:
@@ -121,18 +115,18 @@ def _describe(event: EventSpec) -> list[str]:
 
 
 def _context(args: argparse.Namespace, settings: Settings) -> tuple[Calendar, sa.Engine]:
-    from alertd.calendar.load import load_calendar
-    from alertd.cli.commands import _engine
+    from alertd.calendar import load_calendar
+    from alertd.cli.common import migrated_engine
     from alertd.settings import calendar_environ
 
     calendar, warnings = load_calendar(args.calendar or settings.calendar, environ=calendar_environ())
     for issue in warnings:
         print(issue, file=sys.stderr)
-    return calendar, _engine(args.db or settings.database_url)
+    return calendar, migrated_engine(args.db or settings.database_url)
 
 
 def _print(event: EventSpec, args: argparse.Namespace, verb: str | None = None) -> None:
-    from alertd.storage.events import event_as_json
+    from alertd.storage import event_as_json
 
     if args.format == "json":
         print(json.dumps(event_as_json(event), indent=2, ensure_ascii=False))
@@ -153,10 +147,10 @@ def events(args: argparse.Namespace, settings: Settings) -> int:
             if args.format == "json":
                 print(json.dumps([eventsdb.event_as_json(e) for e in found], indent=2, ensure_ascii=False))
                 return 0
-            from alertd.cli.commands import _table
+            from alertd.cli.common import table
 
             rows = [[e.id, _when(e), e.timezone, e.status, e.owner, e.title] for e in found]
-            _table(["ID", "START", "ZONE", "STATUS", "OWNER", "TITLE"], rows)
+            table(["ID", "START", "ZONE", "STATUS", "OWNER", "TITLE"], rows)
             return 0
         if args.events_command == "show":
             matches = [e for e in eventsdb.current_events(engine, calendar) if e.id == args.id]
@@ -180,7 +174,7 @@ def events(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _draft(args: argparse.Namespace) -> EventDraft:
-    from alertd.calendar.drafts import EventDraft
+    from alertd.calendar import EventDraft
 
     return EventDraft(
         id=args.id,
@@ -199,11 +193,13 @@ def _draft(args: argparse.Namespace) -> EventDraft:
 
 def export_ics(args: argparse.Namespace, settings: Settings) -> int:
     from alertd.clock import SystemClock
-    from alertd.planning.ics import export_calendar
+    from alertd.planning import render_calendar
+    from alertd.storage import current_events, event_revisions
 
     calendar, engine = _context(args, settings)
     try:
-        text = export_calendar(engine, calendar, now=args.now or SystemClock().now())
+        now = args.now or SystemClock().now()
+        text = render_calendar(current_events(engine, calendar), calendar, now, revisions=event_revisions(engine))
     finally:
         engine.dispose()
     data = text.encode("utf-8")

@@ -8,36 +8,16 @@ import signal
 import sys
 import tempfile
 from collections.abc import Sequence
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from alertd import __version__
-from alertd.clock import Clock, ReplayClock, SystemClock, utc
+from alertd.cli.args import instant, positive
+from alertd.clock import Clock, ReplayClock, SystemClock
 from alertd.errors import AlertdError, CalendarError
 from alertd.settings import Settings, load_settings
 
 __all__ = ["main"]
-
-
-def _instant(text: str) -> datetime:
-    """ISO 8601 date or date-time; without an offset it is UTC."""
-    raw = text.strip()
-    try:
-        value = datetime.fromisoformat(raw.replace("z", "Z"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an ISO 8601 instant: {text!r} (e.g. 2025-10-20T00:00Z)") from None
-    return utc(value)
-
-
-def _positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = 0
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive number: {text!r}")
-    return value
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -51,19 +31,17 @@ def _parser() -> argparse.ArgumentParser:
     run = cmd("run", "run the daemon")
     run.add_argument("--calendar", type=Path, help="calendar file (default: ALERTD_CALENDAR or config/calendar.yaml)")
     run.add_argument("--db", help="database URL (default: ALERTD_DATABASE_URL or sqlite:///alertd.db)")
-    run.add_argument("--replay-from", type=_instant, metavar="ISO", help="run on a virtual clock starting at ISO")
-    run.add_argument(
-        "--speed", type=_positive, default=1.0, help="virtual seconds per real second (with --replay-from)"
-    )
+    run.add_argument("--replay-from", type=instant, metavar="ISO", help="run on a virtual clock starting at ISO")
+    run.add_argument("--speed", type=positive, default=1.0, help="virtual seconds per real second (with --replay-from)")
 
     check = cmd("check", "validate a calendar file")
     check.add_argument("path", nargs="?", type=Path)
 
     plan = cmd("plan", "list the notifications a calendar would send, without sending")
     plan.add_argument("--calendar", type=Path)
-    plan.add_argument("--now", type=_instant, metavar="ISO", help="pretend it is this instant (default: now)")
-    plan.add_argument("--from", dest="start", type=_instant, metavar="ISO", help="window start (default: --now)")
-    plan.add_argument("--until", type=_instant, metavar="ISO", help="window end (default: 30 days after the start)")
+    plan.add_argument("--now", type=instant, metavar="ISO", help="pretend it is this instant (default: now)")
+    plan.add_argument("--from", dest="start", type=instant, metavar="ISO", help="window start (default: --now)")
+    plan.add_argument("--until", type=instant, metavar="ISO", help="window end (default: 30 days after the start)")
     plan.add_argument("--format", choices=("table", "json"), default="table")
 
     hist = cmd("history", "show what was sent, retried, failed, missed or cancelled")

@@ -1,1 +1,43 @@
-"""alertd.delivery."""
+"""Delivery: claim what is due, render it, send it through its channel, record the outcome.
+
+The dispatcher and its per-channel workers (``dispatcher``), early wake-ups across replicas (``wakeup``), the one
+retry policy (``retry``), pacing per channel (``ratelimit``), quiet hours (``quiet``), channel health marks
+(``health``) and the daemon's Prometheus metrics (``metrics``).
+
+May import: every layer below it: alertd's shared modules, :mod:`alertd.messages`, :mod:`alertd.channels`,
+:mod:`alertd.calendar`, :mod:`alertd.planning` and :mod:`alertd.storage`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from alertd.delivery.dispatcher import Dispatcher, DispatchSettings
+    from alertd.delivery.health import ChannelHealth, clear_failing, failing_channels, waiting
+    from alertd.delivery.metrics import Metrics
+    from alertd.delivery.retry import RetryPolicy
+    from alertd.delivery.wakeup import DueListener
+else:
+    from alertd._exports import exports
+
+    __getattr__ = exports(
+        __name__,
+        dispatcher=("DispatchSettings", "Dispatcher"),
+        wakeup=("DueListener",),
+        retry=("RetryPolicy",),
+        health=("ChannelHealth", "clear_failing", "failing_channels", "waiting"),
+        metrics=("Metrics",),
+    )
+
+__all__ = [
+    "ChannelHealth",
+    "DispatchSettings",
+    "Dispatcher",
+    "DueListener",
+    "Metrics",
+    "RetryPolicy",
+    "clear_failing",
+    "failing_channels",
+    "waiting",
+]

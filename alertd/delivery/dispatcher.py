@@ -34,11 +34,22 @@ from alertd.delivery.ratelimit import TokenBucket, channel_limit
 from alertd.delivery.retry import RetryPolicy
 from alertd.domain import Calendar, EventSpec, Message
 from alertd.errors import DeliveryError, StorageError
-from alertd.messages.render import render
-from alertd.planning.planner import digest_events
-from alertd.storage.db import describe_db_error
-from alertd.storage.eventrows import EVENT, event_from_row, load_events
-from alertd.storage.outbox import Claimed, Outcome, claim, hold, next_due, reclaim, record, supersede_countdowns
+from alertd.messages import render
+from alertd.planning import digest_events
+from alertd.storage import (
+    EVENT,
+    Claimed,
+    Outcome,
+    claim,
+    describe_db_error,
+    event_from_row,
+    hold,
+    load_events,
+    next_due,
+    reclaim,
+    record,
+    supersede_countdowns,
+)
 
 __all__ = ["DispatchSettings", "Dispatcher"]
 

@@ -14,10 +14,9 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from alertd.channels import state_key
 from alertd.errors import DeliveryError
-from alertd.storage.bulk import fetch, insert_ignoring_duplicates
-from alertd.storage.channel_state import state_key
-from alertd.storage.models import ACTIVE_STATES, Meta, Notification
+from alertd.storage import ACTIVE_STATES, Meta, Notification, fetch, insert_ignoring_duplicates
 
 __all__ = [
     "HEALTH_REV",

@@ -36,8 +36,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
 from alertd.clock import Clock
-from alertd.storage.models import ACTIVE_STATES
-from alertd.storage.outbox import NOTIFICATION, Claimed, Outcome
+from alertd.storage import ACTIVE_STATES, NOTIFICATION, Claimed, Outcome
 
 __all__ = ["Metrics", "QueueSnapshot", "queue_snapshot"]
 

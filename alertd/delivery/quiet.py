@@ -8,16 +8,11 @@ ending at 02:30 on a spring-forward night ends at 03:30 new time rather than nev
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
-from typing import Any
 
-from alertd.calendar.schema import Checker
-from alertd.calendar.yamlsrc import KeyPath
 from alertd.domain import QuietHours
 from alertd.timeexpr import localize, zone
 
-__all__ = ["check_quiet_hours", "held_detail", "quiet_until"]
-
-_EXAMPLE = '{from: "22:00", to: "07:00"}'
+__all__ = ["held_detail", "quiet_until"]
 
 
 def _inside(local: time, quiet: QuietHours) -> bool:
@@ -43,19 +38,3 @@ def quiet_until(quiet: QuietHours | None, tz_name: str, now: datetime) -> dateti
 def held_detail(until: datetime, tz_name: str) -> str:
     """What history shows for a held notification, in the channel's own wall-clock time."""
     return f"held by quiet hours until {until.astimezone(zone(tz_name)):%H:%M} {tz_name}"
-
-
-def check_quiet_hours(ck: Checker, raw: Any, path: KeyPath) -> QuietHours | None:
-    """Validate ``quiet_hours: {from: "22:00", to: "07:00"}``; None (and an issue) when it is wrong."""
-    m = ck.mapping(raw, path, _EXAMPLE)
-    if m is None:
-        return None
-    errors = ck.error_count
-    ck.keys(m, path, ("from", "to"), ("from", "to"))
-    start = ck.clock(m["from"], (*path, "from")) if "from" in m else None
-    end = ck.clock(m["to"], (*path, "to")) if "to" in m else None
-    if start is not None and end is not None and start == end:
-        ck.error(path, f"'from' and 'to' are both {start:%H:%M}: an empty window; remove quiet_hours or widen it")
-    if ck.error_count > errors or start is None or end is None:
-        return None
-    return QuietHours(start=start, end=end)

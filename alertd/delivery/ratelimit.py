@@ -9,17 +9,12 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, timedelta
-from typing import Any
 
-from alertd.calendar.schema import Checker
-from alertd.calendar.yamlsrc import KeyPath
 from alertd.channels import REGISTRY
 from alertd.clock import Clock
 from alertd.domain import ChannelSpec, RateLimit
 
-__all__ = ["TokenBucket", "channel_limit", "check_rate_limit"]
-
-_EXAMPLE = "{per_second: 1, burst: 3} (or per_minute: 20)"
+__all__ = ["TokenBucket", "channel_limit"]
 
 
 class TokenBucket:
@@ -60,31 +55,6 @@ class TokenBucket:
         if missing <= 1e-9:
             return now
         return now + timedelta(seconds=missing / self._per_clock_second)
-
-
-def check_rate_limit(ck: Checker, raw: Any, path: KeyPath) -> RateLimit | None:
-    """Validate ``rate_limit: {per_second: 1, burst: 3}`` (or ``per_minute``); None (and an issue) when wrong."""
-    m = ck.mapping(raw, path, _EXAMPLE)
-    if m is None:
-        return None
-    errors = ck.error_count
-    ck.keys(m, path, ("per_second", "per_minute", "burst"), ())
-    rates = [k for k in ("per_second", "per_minute") if k in m]
-    if len(rates) != 1:
-        ck.error(path, f"give exactly one of 'per_second' or 'per_minute', e.g. {_EXAMPLE}")
-        return None
-    key = rates[0]
-    value = m[key]
-    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0 or math.isinf(value):
-        ck.error((*path, key), f"must be a positive number, e.g. {key}: 1")
-        return None
-    burst = m.get("burst", 1)
-    if isinstance(burst, bool) or not isinstance(burst, int) or burst < 1:
-        ck.error((*path, "burst"), "must be a whole number of messages, at least 1, e.g. burst: 3")
-        return None
-    if ck.error_count > errors:
-        return None
-    return RateLimit(per_second=float(value) if key == "per_second" else value / 60.0, burst=burst)
 
 
 def channel_limit(spec: ChannelSpec) -> RateLimit | None:

@@ -1,9 +1,10 @@
 """Early wake-ups across replicas on PostgreSQL: LISTEN/NOTIFY on one channel, with a catch-up after reconnects.
 
-A transaction that queues a notification calls :func:`notify_due` with its due instant; PostgreSQL delivers the
-message to every listening replica only if that transaction commits. Each daemon runs a :class:`DueListener`: a
-dedicated psycopg connection on a thread (LISTEN needs a session of its own, never a pooled one) that hands every
-due instant to the daemon, which wakes its dispatcher when the instant is sooner than its own next wake-up.
+A transaction that queues a notification calls :func:`alertd.storage.outbox.notify_due` with its due instant;
+PostgreSQL delivers the message to every listening replica only if that transaction commits. Each daemon runs a
+:class:`DueListener`: a dedicated psycopg connection on a thread (LISTEN needs a session of its own, never a pooled
+one) that hands every due instant to the daemon, which wakes its dispatcher when the instant is sooner than its own
+next wake-up.
 
 NOTIFY is a hint, never the source of truth: messages sent while a replica was not listening are lost, so after
 every (re)connect the listener asks for a catch-up step (the dispatcher re-reads what is due), and the daemon's
@@ -19,28 +20,21 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
 from sqlalchemy.engine import URL
+
+from alertd.storage import DUE_CHANNEL as CHANNEL
 
 if TYPE_CHECKING:
     import psycopg
 
-__all__ = ["CHANNEL", "DueListener", "notify_due", "parse_due"]
+__all__ = ["DueListener", "parse_due"]
 
 log = logging.getLogger("alertd.wakeup")
 
-CHANNEL = "alertd_due"
 # A listener that hears nothing probes its connection this often (seconds), so a dead link is noticed.
 _PROBE_EVERY = 5.0
 # How long one wait for messages lasts: also how long :meth:`DueListener.stop` may take.
 _POLL = 0.5
-
-
-def notify_due(conn: sa.Connection, due_at: datetime) -> None:
-    """Tell listening replicas (after commit) that something is due at ``due_at``; a no-op outside PostgreSQL."""
-    if conn.dialect.name != "postgresql":
-        return
-    conn.execute(sa.select(sa.func.pg_notify(CHANNEL, due_at.astimezone(UTC).isoformat())))
 
 
 def parse_due(payload: str) -> datetime | None:

@@ -10,11 +10,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from alertd.clock import utc_text
-from alertd.domain import ChannelSpec, CountdownLine, EventSpec, Kind, Message
+from alertd.domain import ChannelSpec, CountdownLine, EventSpec, Kind, Message, event_snapshot
 from alertd.messages.default import render_default
 from alertd.messages.i18n import format_day, format_time, offset_text, status_text
 from alertd.messages.parts import describe_change, when_both
-from alertd.planning.planner import event_snapshot
 from alertd.timeexpr import zone
 
 __all__ = ["VARIABLES", "sample_message", "template_context"]

@@ -11,20 +11,16 @@ import re
 from datetime import date, datetime, time
 from functools import cache, lru_cache
 from importlib import import_module
-from typing import Any
 
 from babel import Locale
 from babel.dates import format_date, format_skeleton
 from babel.numbers import format_decimal
 
-from alertd.calendar.schema import Checker, suggest
-from alertd.calendar.yamlsrc import KeyPath
 from alertd.messages.locales import Phrases, Plural
 
 __all__ = [
     "DEFAULT_LOCALE",
     "LOCALES",
-    "check_locale",
     "format_day",
     "format_time",
     "offset_text",
@@ -133,14 +129,3 @@ def offset_text(offset: str | None, locale: str = DEFAULT_LOCALE) -> str:
         return p.at_start
     duration = p.unit_join.join(parts)
     return (p.after if offset.startswith(("+", "-")) else p.before).format(duration=duration)
-
-
-def check_locale(ck: Checker, value: Any, path: KeyPath) -> str | None:
-    """A shipped locale name, or an error suggesting the closest one (``zh-CN`` → ``zh``)."""
-    if isinstance(value, str) and value in LOCALES:
-        return value
-    text = str(value)
-    language = re.split(r"[-_]", text, maxsplit=1)[0].lower()
-    hint = f"(did you mean {language!r}?)" if language in LOCALES else suggest(text, LOCALES)
-    ck.error(path, f"unknown locale {value!r} {hint}")
-    return None

@@ -1,1 +1,54 @@
-"""alertd.planning."""
+"""Planning: which notifications a calendar wants and when, as pure functions of the calendar and ``now``.
+
+Reminders, countdown digests and change notices with stable ids (``planner``), what a window would send, rendered
+(``preview``), and the calendar as iCalendar with one alarm per reminder (``ics``). No clock, no database.
+
+May import: alertd's shared modules, :mod:`alertd.messages`, :mod:`alertd.channels` and :mod:`alertd.calendar`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from alertd.planning.ics import render_calendar
+    from alertd.planning.planner import (
+        countdown_listed,
+        digest_events,
+        event_fingerprint,
+        plan_changes,
+        plan_countdowns,
+        plan_reminders,
+        reminder_id,
+    )
+    from alertd.planning.preview import PreviewItem, preview
+else:
+    from alertd._exports import exports
+
+    __getattr__ = exports(
+        __name__,
+        planner=(
+            "countdown_listed",
+            "digest_events",
+            "event_fingerprint",
+            "plan_changes",
+            "plan_countdowns",
+            "plan_reminders",
+            "reminder_id",
+        ),
+        preview=("PreviewItem", "preview"),
+        ics=("render_calendar",),
+    )
+
+__all__ = [
+    "PreviewItem",
+    "countdown_listed",
+    "digest_events",
+    "event_fingerprint",
+    "plan_changes",
+    "plan_countdowns",
+    "plan_reminders",
+    "preview",
+    "reminder_id",
+    "render_calendar",
+]

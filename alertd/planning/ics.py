@@ -17,15 +17,12 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import sqlalchemy as sa
-
 from alertd import __version__
 from alertd.domain import Calendar, EventSpec
 from alertd.planning.planner import plan_reminders
-from alertd.storage.events import current_events, event_revisions
 from alertd.timeexpr import Offset, localize, zone
 
-__all__ = ["export_calendar", "fold", "render_calendar"]
+__all__ = ["fold", "render_calendar"]
 
 _STATUS = {"tentative": "TENTATIVE", "confirmed": "CONFIRMED", "cancelled": "CANCELLED", "postponed": "TENTATIVE"}
 _MAX_OCTETS = 75
@@ -230,8 +227,3 @@ def render_calendar(
         lines.extend(_vevent(event, now=now, sequence=(revisions or {}).get(event.id, 1) - 1))
     lines.append("END:VCALENDAR")
     return "".join(fold(line) + "\r\n" for line in lines)
-
-
-def export_calendar(engine: sa.Engine, calendar: Calendar, *, now: datetime) -> str:
-    """The current calendar (file and database-owned events) as iCalendar, SEQUENCE from stored revisions."""
-    return render_calendar(current_events(engine, calendar), calendar, now, revisions=event_revisions(engine))

@@ -10,16 +10,14 @@ import hashlib
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime, timedelta
-from typing import Any
 
-from alertd.domain import ChannelSpec, CountdownSpec, EventSpec, Planned
+from alertd.domain import ChannelSpec, CountdownSpec, EventSpec, Planned, event_snapshot
 from alertd.timeexpr import apply_offset, localize, zone
 
 __all__ = [
     "countdown_listed",
     "digest_events",
     "event_fingerprint",
-    "event_snapshot",
     "plan_changes",
     "plan_countdowns",
     "plan_reminders",
@@ -35,18 +33,6 @@ def _stamp(instant: datetime) -> str:
 
 def reminder_id(event_id: str, offset: str, channel: str, due_at: datetime) -> str:
     return f"rem:{event_id}:{offset}:{channel}:{_stamp(due_at)}"
-
-
-def event_snapshot(event: EventSpec) -> dict[str, Any]:
-    """What a change notice reports about an event before or after a change."""
-    return {
-        "title": event.title,
-        "local_start": event.local_start.isoformat(),
-        "all_day": event.all_day,
-        "timezone": event.timezone,
-        "starts_at": event.starts_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "status": event.status,
-    }
 
 
 def event_fingerprint(event: EventSpec) -> str:

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from alertd.domain import Calendar, Message, Planned
-from alertd.messages.render import render
+from alertd.messages import render
 from alertd.planning.planner import digest_events, plan_countdowns, plan_reminders
 from alertd.timeexpr import zone
 

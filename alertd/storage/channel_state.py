@@ -1,13 +1,11 @@
-"""Channel state: small durable facts channels keep between sends (e.g. which Slack message is an event's card).
-
-:class:`MetaState` keeps them in the ``meta`` table, so every replica on one database and every restart sees the
-same values; :class:`MemoryState` keeps them in the process, for one-shot commands that have no database.
+"""Channel state in the database: :class:`MetaState` keeps what channels remember between sends in the ``meta``
+table, so every replica on one database and every restart sees the same values (the interface and the in-process
+store are :mod:`alertd.channels.state`'s).
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -16,20 +14,9 @@ from sqlalchemy.exc import IntegrityError
 
 from alertd.storage.models import Meta
 
-__all__ = ["KEY_MAX", "MemoryState", "MetaState", "state_key"]
+__all__ = ["MetaState"]
 
 META = Meta.__table__  # type: ignore[attr-defined]
-# The width of meta.key (VARCHAR(100), enforced by PostgreSQL).
-KEY_MAX = 100
-
-
-def state_key(*parts: str) -> str:
-    """``a:b:c``, or, when that is wider than the column, its first part and a SHA-256 of the whole."""
-    key = ":".join(parts)
-    if len(key) <= KEY_MAX:
-        return key
-    # Event ids may be 200 characters long; a digest keeps the key unique and within the column.
-    return f"{parts[0]}:sha256:{hashlib.sha256(key.encode('utf-8')).hexdigest()}"
 
 
 class MetaState:
@@ -89,26 +76,3 @@ class MetaState:
 def _read(conn: sa.Connection, key: str) -> str | None:
     value: str | None = conn.execute(sa.select(META.c.value).where(META.c.key == key)).scalar()
     return value
-
-
-class MemoryState:
-    """Channel state in a dict: good for one process that lives as long as its channels."""
-
-    def __init__(self) -> None:
-        self._values: dict[str, str] = {}
-
-    async def get(self, key: str) -> str | None:
-        return self._values.get(key)
-
-    async def put_if_absent(self, key: str, value: str) -> str:
-        return self._values.setdefault(key, value)
-
-    async def put(self, key: str, value: str) -> None:
-        self._values[key] = value
-
-    async def replace(self, key: str, old: str, new: str) -> str:
-        current = self._values.get(key)
-        if current is None or current == old:
-            self._values[key] = new
-            return new
-        return current

@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from alertd.domain import EventSpec
-from alertd.planning.planner import event_fingerprint
+from alertd.planning import event_fingerprint
 from alertd.storage.bulk import fetch_where_in
 from alertd.storage.models import EventRow
 from alertd.timeexpr import Offset, parse_offset

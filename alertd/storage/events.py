@@ -16,10 +16,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from alertd.calendar.drafts import EventDraft, EventIssue, draft_from_mapping, resolve_draft
+from alertd.calendar import EventDraft, EventIssue, draft_from_mapping, resolve_draft
 from alertd.domain import EVENT_STATUSES, Calendar, EventSpec
 from alertd.errors import CalendarError, ConflictError, NotFoundError, StorageError
-from alertd.planning.planner import event_fingerprint
+from alertd.planning import event_fingerprint
 from alertd.storage.db import describe_db_error
 from alertd.storage.eventrows import EVENT, event_from_row, load_events
 from alertd.storage.pglocks import PLANNING, lock_for_transaction

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
-from alertd.delivery.wakeup import notify_due
 from alertd.domain import Planned
 from alertd.storage.bulk import execute_many, fetch, insert_ignoring_duplicates, insert_many
 from alertd.storage.models import ACTIVE_STATES, Attempt, Notification
 
 __all__ = [
     "ATTEMPT",
+    "DUE_CHANNEL",
     "NOTIFICATION",
     "Claimed",
     "Outcome",
@@ -24,6 +24,7 @@ __all__ = [
     "enqueue",
     "hold",
     "next_due",
+    "notify_due",
     "reclaim",
     "record",
     "requeue",
@@ -36,6 +37,15 @@ ATTEMPT = Attempt.__table__  # type: ignore[attr-defined]
 _CHUNK = 500
 # The reason recorded when a person cancels one notification; enqueue never revives such a row.
 OPERATOR_CANCEL = "cancelled by an operator"
+# The PostgreSQL NOTIFY channel on which replicas hear of new due instants (alertd.delivery.wakeup listens).
+DUE_CHANNEL = "alertd_due"
+
+
+def notify_due(conn: sa.Connection, due_at: datetime) -> None:
+    """Tell listening replicas (after commit) that something is due at ``due_at``; a no-op outside PostgreSQL."""
+    if conn.dialect.name != "postgresql":
+        return
+    conn.execute(sa.select(sa.func.pg_notify(DUE_CHANNEL, due_at.astimezone(UTC).isoformat())))
 
 
 def enqueue(conn: sa.Connection, planned: Iterable[Planned], *, now: datetime) -> int:

@@ -12,10 +12,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from alertd.calendar.drafts import EventDraft, resolve_draft
+from alertd.calendar import EventDraft, resolve_draft
 from alertd.domain import Calendar, EventSpec, Planned
 from alertd.errors import CalendarError
-from alertd.planning.planner import event_fingerprint, plan_changes, plan_countdowns, plan_reminders
+from alertd.planning import event_fingerprint, plan_changes, plan_countdowns, plan_reminders
 from alertd.storage.eventrows import EVENT, event_from_row, event_values, load_events
 from alertd.storage.models import Meta
 from alertd.storage.outbox import NOTIFICATION, cancel, enqueue

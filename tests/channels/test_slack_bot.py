@@ -16,7 +16,7 @@ from alertd.channels.base import ChannelContext
 from alertd.channels.slack import TYPE
 from alertd.channels.slack_blocks import card, payload, reply
 from alertd.channels.slack_bot import ERRORS, SlackApiError, card_key
-from alertd.storage.channel_state import MemoryState
+from alertd.channels.state import MemoryState
 
 SLACK_CHANNEL = "C0TEST1234"
 VOTE = make_event("vote", title="Council vote", all_day=False, local_start=datetime(2025, 11, 12, 9, 0))

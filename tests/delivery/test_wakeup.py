@@ -14,9 +14,9 @@ from sqlmodel import SQLModel
 from support.factories import make_calendar, make_channel, make_event, offsets
 
 from alertd.delivery.health import failing_channels, mark_failing
-from alertd.delivery.wakeup import DueListener, notify_due, parse_due
+from alertd.delivery.wakeup import DueListener, parse_due
 from alertd.storage.db import create_engine
-from alertd.storage.outbox import NOTIFICATION
+from alertd.storage.outbox import NOTIFICATION, notify_due
 from alertd.storage.sync import SyncReport, sync_calendar
 
 NOW = datetime(2025, 10, 20, 12, 0, tzinfo=UTC)

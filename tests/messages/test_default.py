@@ -7,11 +7,10 @@ from typing import Any
 import pytest
 from support.factories import make_channel, make_event
 
-from alertd.domain import KINDS, ChannelSpec, EventSpec, Kind
+from alertd.domain import KINDS, ChannelSpec, EventSpec, Kind, event_snapshot
 from alertd.messages.context import sample_message
 from alertd.messages.i18n import LOCALES
 from alertd.messages.render import render
-from alertd.planning.planner import event_snapshot
 
 DUE = datetime(2025, 11, 9, 14, 0, tzinfo=UTC)
 NB = "\u00a0"

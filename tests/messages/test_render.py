@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from support.factories import make_channel, make_event
 
-from alertd.domain import EventSpec
+from alertd.domain import EventSpec, event_snapshot
 from alertd.messages.render import (
     countdown_line,
     day_window,
@@ -16,7 +16,6 @@ from alertd.messages.render import (
     relative_text,
     render,
 )
-from alertd.planning.planner import event_snapshot
 
 NY = "America/New_York"
 DUE = datetime(2025, 11, 9, 14, 0, tzinfo=UTC)

@@ -12,12 +12,11 @@ import pytest
 from support.factories import make_channel, make_event
 
 from alertd.calendar.load import load_calendar
-from alertd.domain import KINDS, Calendar, ChannelSpec, Kind
+from alertd.domain import KINDS, Calendar, ChannelSpec, Kind, event_snapshot
 from alertd.errors import CalendarError, CalendarIssue
 from alertd.messages.context import VARIABLES, sample_message, template_context
 from alertd.messages.default import render_default
 from alertd.messages.render import render
-from alertd.planning.planner import event_snapshot
 
 ROOT = Path(__file__).resolve().parent.parent
 DUE = datetime(2025, 11, 9, 14, 0, tzinfo=UTC)
