@@ -26,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 
 from alertd.channels.http import json_bytes
 from alertd.channels.webhook import payload
-from alertd.messages.render import render
+from alertd.messages.rendering import render
 from alertd.planning.planner import plan_reminders
 from bench import dispatch
 from bench.common import SinkProcess, Workspace, db_events, fresh_db, seed_db_events

@@ -187,6 +187,8 @@ def test_each_subpackage_serves_exactly_the_names_it_lists() -> None:
         typed = _type_checking_names(ROOT / name / "__init__.py")
         eager = {n for n in package.__all__ if n in vars(package)} - set(typed)
         assert set(typed) | eager == set(package.__all__), name
+        # A submodule of the same name would replace the attribute once imported.
+        assert not set(package.__all__) & {p.stem for p in (ROOT / name).glob("*.py")}, name
         for public, module in typed.items():
             value = getattr(package, public)
             assert value is getattr(importlib.import_module(module), public), f"alertd.{name}.{public}"

@@ -1,7 +1,7 @@
 """Messages: what each notification says, in the reader's language and zone.
 
 The default wording of each kind (``reminder``, ``countdown``, ``change``, ``sendtest`` through ``default``), the
-pieces they share (``parts``), the entry point that renders a notification (``render``), locale tables and CLDR
+pieces they share (``parts``), the entry point that renders a notification (``rendering``), locale tables and CLDR
 formatting (``i18n``, ``locales/``), and per-channel Jinja2 templates in a sandbox (``templates``, ``context``).
 
 May import: alertd's shared modules only (errors, clock, timeexpr, domain).
@@ -14,14 +14,14 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from alertd.messages.context import VARIABLES, sample_message, template_context
     from alertd.messages.i18n import DEFAULT_LOCALE, LOCALES, format_day, format_time, phrases, plural, status_text
-    from alertd.messages.render import countdown_line, format_when, render
+    from alertd.messages.rendering import countdown_line, format_when, render
     from alertd.messages.templates import PARTS, syntax_problem, trial_problem, unknown_variables
 else:
     from alertd._exports import exports
 
     __getattr__ = exports(
         __name__,
-        render=("countdown_line", "format_when", "render"),
+        rendering=("countdown_line", "format_when", "render"),
         i18n=("DEFAULT_LOCALE", "LOCALES", "format_day", "format_time", "phrases", "plural", "status_text"),
         context=("VARIABLES", "sample_message", "template_context"),
         templates=("PARTS", "syntax_problem", "trial_problem", "unknown_variables"),

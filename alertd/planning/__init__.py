@@ -1,7 +1,7 @@
 """Planning: which notifications a calendar wants and when, as pure functions of the calendar and ``now``.
 
 Reminders, countdown digests and change notices with stable ids (``planner``), what a window would send, rendered
-(``preview``), and the calendar as iCalendar with one alarm per reminder (``ics``). No clock, no database.
+(``previews``), and the calendar as iCalendar with one alarm per reminder (``ics``). No clock, no database.
 
 May import: alertd's shared modules, :mod:`alertd.messages`, :mod:`alertd.channels` and :mod:`alertd.calendar`.
 """
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
         plan_reminders,
         reminder_id,
     )
-    from alertd.planning.preview import PreviewItem, preview
+    from alertd.planning.previews import PreviewItem, preview
 else:
     from alertd._exports import exports
 
@@ -36,7 +36,7 @@ else:
             "plan_reminders",
             "reminder_id",
         ),
-        preview=("PreviewItem", "preview"),
+        previews=("PreviewItem", "preview"),
         ics=("render_calendar",),
     )
 

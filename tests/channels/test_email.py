@@ -29,7 +29,7 @@ from alertd.channels.email import TYPE, EmailOptions, build_message, parse_addre
 from alertd.domain import ChannelSpec
 from alertd.errors import DeliveryError
 from alertd.messages.i18n import format_day, phrases
-from alertd.messages.render import render
+from alertd.messages.rendering import render
 from alertd.settings import Settings
 
 USER = "alertd@example.org"

@@ -19,7 +19,7 @@ from alertd.delivery.dispatcher import Dispatcher, DispatchSettings
 from alertd.delivery.retry import RetryPolicy
 from alertd.domain import Calendar, ChannelSpec, Message
 from alertd.errors import DeliveryError
-from alertd.messages.render import render
+from alertd.messages.rendering import render
 from alertd.storage.db import create_engine, migrate
 from alertd.storage.outbox import ATTEMPT, NOTIFICATION
 from alertd.storage.sync import sync_calendar

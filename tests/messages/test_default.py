@@ -10,7 +10,7 @@ from support.factories import make_channel, make_event
 from alertd.domain import KINDS, ChannelSpec, EventSpec, Kind, event_snapshot
 from alertd.messages.context import sample_message
 from alertd.messages.i18n import LOCALES
-from alertd.messages.render import render
+from alertd.messages.rendering import render
 
 DUE = datetime(2025, 11, 9, 14, 0, tzinfo=UTC)
 NB = "\u00a0"

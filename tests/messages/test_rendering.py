@@ -7,7 +7,7 @@ import pytest
 from support.factories import make_channel, make_event
 
 from alertd.domain import EventSpec, event_snapshot
-from alertd.messages.render import (
+from alertd.messages.rendering import (
     countdown_line,
     day_window,
     describe_change,

@@ -16,7 +16,7 @@ from alertd.domain import KINDS, Calendar, ChannelSpec, Kind, event_snapshot
 from alertd.errors import CalendarError, CalendarIssue
 from alertd.messages.context import VARIABLES, sample_message, template_context
 from alertd.messages.default import render_default
-from alertd.messages.render import render
+from alertd.messages.rendering import render
 
 ROOT = Path(__file__).resolve().parent.parent
 DUE = datetime(2025, 11, 9, 14, 0, tzinfo=UTC)
@@ -180,7 +180,7 @@ def test_bad_template_shapes(tmp_path: Path, templates: str, path: str, message:
 
 def test_plan_renders_with_the_channel_template(tmp_path: Path) -> None:
     """``alertd plan`` shows what would really be sent, template included."""
-    from alertd.planning.preview import preview
+    from alertd.planning.previews import preview
 
     path = tmp_path / "calendar.yaml"
     path.write_text(

@@ -6,7 +6,7 @@ from typing import Any
 from support.factories import make_calendar, make_channel, make_event, offsets
 
 from alertd.domain import Calendar, CountdownSpec
-from alertd.planning.preview import preview
+from alertd.planning.previews import preview
 
 START = datetime(2025, 11, 1, tzinfo=UTC)
 END = datetime(2025, 11, 30, tzinfo=UTC)
