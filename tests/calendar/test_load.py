@@ -13,7 +13,7 @@ from alertd.channels import REGISTRY
 from alertd.domain import Calendar
 from alertd.errors import CalendarError, CalendarIssue
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 # A syntactically valid Standard Webhooks secret, so the webhook options model accepts it.
 SECRET = "whsec_ZmFrZS1zZWNyZXQtZm9yLWV4YW1wbGVzLW9ubHkhIQ=="
 

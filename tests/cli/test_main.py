@@ -19,7 +19,7 @@ from support.unwritable import unwritable_folder
 
 from alertd.cli.main import main
 
-SEED = Path(__file__).resolve().parents[1] / "seeds" / "us-china-truce-2025.yaml"
+SEED = Path(__file__).resolve().parents[2] / "seeds" / "us-china-truce-2025.yaml"
 NEW_YORK = ZoneInfo("America/New_York")
 
 

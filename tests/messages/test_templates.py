@@ -18,7 +18,7 @@ from alertd.messages.context import VARIABLES, sample_message, template_context
 from alertd.messages.default import render_default
 from alertd.messages.rendering import render
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DUE = datetime(2025, 11, 9, 14, 0, tzinfo=UTC)
 
 

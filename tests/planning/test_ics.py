@@ -19,7 +19,7 @@ from alertd.planning.planner import plan_reminders
 from alertd.timeexpr import zone
 
 # The shipped example: the truce timeline, with truce-expiry reminded 14 days out (before the 2 Nov DST change).
-EXAMPLE = Path(__file__).resolve().parent.parent / "config" / "calendar.yaml"
+EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "calendar.yaml"
 NOW = datetime(2025, 10, 20, 12, 0, tzinfo=UTC)
 
 
