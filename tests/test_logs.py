@@ -111,7 +111,7 @@ def test_json_record_has_time_level_logger_and_message() -> None:
         {
             "time": "2025-11-10T05:01:30Z",
             "level": "info",
-            "logger": "alertd.delivery.dispatcher",
+            "logger": "alertd.dispatcher",
             "message": "sent 3 notifications",
         }
     ]

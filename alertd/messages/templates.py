@@ -23,7 +23,7 @@ from alertd.messages.context import VARIABLES, template_context
 
 __all__ = ["PARTS", "apply_template", "syntax_problem", "trial_problem", "unknown_variables"]
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("alertd.templates")
 
 PARTS = ("title", "text")
 # trim_blocks/lstrip_blocks: a {% if %} on its own line leaves no blank line behind in a multi-line text.
