@@ -186,3 +186,13 @@ async def test_an_invalid_edit_keeps_the_last_good_calendar_and_logs_every_error
     for needle in ("2025-13-40", "[pager]"):
         line = next(n for n, text in enumerate(lines, 1) if needle in text)
         assert any(f"{path}:{line}:" in e for e in errors), (needle, errors)
+
+
+async def test_start_logs_the_time_zone_database(start_daemon: Starter, caplog: pytest.LogCaptureFixture) -> None:
+    """The first line a daemon logs names its version and the zone database it plans with."""
+    import tzdata
+
+    with caplog.at_level(logging.INFO, logger="alertd.daemon"):
+        await start_daemon(EMPTY, FixedClock(T0))
+    first = next(r.getMessage() for r in caplog.records if r.name == "alertd.daemon")
+    assert first == f"alertd 0.1.0 starting; time zones from tzdata {tzdata.IANA_VERSION} (package)"

@@ -68,6 +68,8 @@ class Readiness(BaseModel):
     last_reload_error: str | None = Field(
         default=None, description="Why the newest calendar file was rejected; the last good version still runs."
     )
+    tzdata: str = Field(description="IANA version of the time-zone database in use, e.g. 2026f (ALERTD_TZDATA).")
+    tzdata_source: str = Field(description="Where the zone database comes from: package (pinned) or system.")
 
 
 class EventOut(BaseModel):

@@ -231,3 +231,19 @@ def test_run_on_an_unwritable_sqlite_path_gives_one_line_and_exit_1(tmp_path: Pa
     messages = [line for line in done.stderr.splitlines() if line.startswith("alertd: ")]
     assert len(messages) == 1
     assert str(db) in messages[0]
+
+
+def test_version_names_the_time_zone_database(tmp_path: Path) -> None:
+    """``alertd --version`` says which zone database plans every instant, and its IANA version."""
+    import tzdata
+
+    done = alertd("--version", cwd=tmp_path)
+    assert (done.returncode, done.stdout) == (0, f"alertd 0.1.0; tzdata {tzdata.IANA_VERSION} (package)\n")
+
+
+@pytest.mark.skipif(not Path("/usr/share/zoneinfo/tzdata.zi").is_file(), reason="no system zone files here")
+def test_version_names_the_system_database_when_chosen(tmp_path: Path) -> None:
+    """With ALERTD_TZDATA=system the version shown is the system's, from its tzdata.zi."""
+    version = Path("/usr/share/zoneinfo/tzdata.zi").read_text(encoding="utf-8").split("\n", 1)[0].split()[-1]
+    done = alertd("--version", cwd=tmp_path, env={"ALERTD_TZDATA": "system"})
+    assert done.stdout == f"alertd 0.1.0; tzdata {version} (system)\n"
