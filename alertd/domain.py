@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time
 from typing import Any, Literal, NamedTuple
 
-from alertd.timeexpr import Offset
+from alertd.timeexpr import Offset, localize, zone
 
 __all__ = [
     "EVENT_STATUSES",
@@ -25,6 +25,7 @@ __all__ = [
     "RateLimit",
     "Route",
     "event_snapshot",
+    "start_text",
 ]
 
 Kind = Literal["reminder", "countdown", "change", "test"]
@@ -193,3 +194,13 @@ def event_snapshot(event: EventSpec) -> dict[str, Any]:
         "starts_at": event.starts_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "status": event.status,
     }
+
+
+def start_text(event: EventSpec) -> str:
+    """The event's start in the calendar file's syntax, reading back as the same instant: a date, a wall-clock
+    time, or, for the second run of a repeated hour (which the wall clock alone does not name), with its offset."""
+    if event.all_day:
+        return event.local_start.date().isoformat()
+    if localize(event.local_start, zone(event.timezone)) == event.starts_at:
+        return event.local_start.isoformat()
+    return event.starts_at.astimezone(zone(event.timezone)).isoformat()

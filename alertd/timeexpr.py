@@ -4,6 +4,7 @@
 are exact elapsed time. A leading ``+`` or ``-`` means *after* the start (a follow-up). Parts may be combined,
 largest first: ``1d12h``. A computed local time that falls in a DST gap is read with the UTC offset from before
 the gap, and one in a DST fold resolves to its first occurrence (RFC 5545 §3.3.5); Python's ``fold=0`` does both.
+A time a person wrote with an offset is an exact instant and keeps it: :func:`shift` starts from that instant.
 
 Zones come from one database, chosen once (:func:`use_tzdata`, ``ALERTD_TZDATA``): the ``tzdata`` package pinned
 with alertd (the default: the same rules on every machine) or the system's zone files. zoneinfo alone would take
@@ -27,14 +28,17 @@ __all__ = [
     "TzDatabase",
     "ZoneError",
     "apply_offset",
+    "day_end",
     "day_start",
     "is_ambiguous",
     "is_nonexistent",
     "localize",
     "parse_clock_time",
     "parse_offset",
+    "shift",
     "tzdata",
     "use_tzdata",
+    "wall_clock",
     "zone",
 ]
 
@@ -204,12 +208,17 @@ def is_ambiguous(local: datetime, tz: ZoneInfo) -> bool:
 
 
 def localize(local: datetime, tz: ZoneInfo) -> datetime:
-    """Turn a naive wall-clock time into an aware UTC instant following RFC 5545 §3.3.5."""
+    """Turn a computed naive wall-clock time into an aware UTC instant following RFC 5545 §3.3.5."""
     return local.replace(tzinfo=tz, fold=0).astimezone(UTC)
 
 
+def wall_clock(instant: datetime, tz: ZoneInfo) -> datetime:
+    """The naive wall-clock time ``instant`` shows in ``tz``; ``fold=1`` marks the second run of a repeated hour."""
+    return instant.astimezone(tz).replace(tzinfo=None)
+
+
 def apply_offset(anchor_local: datetime, tz: ZoneInfo, offset: Offset) -> datetime:
-    """The UTC instant ``offset`` before (or after) the wall-clock ``anchor_local`` in ``tz``.
+    """The UTC instant ``offset`` before (or after) the computed wall-clock ``anchor_local`` in ``tz``.
 
     The nominal part moves the wall-clock date; the exact part then moves the resulting instant.
     """
@@ -219,6 +228,47 @@ def apply_offset(anchor_local: datetime, tz: ZoneInfo, offset: Offset) -> dateti
     return instant + timedelta(seconds=sign * offset.seconds)
 
 
+def shift(start: datetime, tz: ZoneInfo, offset: Offset) -> datetime:
+    """The UTC instant ``offset`` before (or after) the exact instant ``start``, an event's start in ``tz``.
+
+    Without a nominal part the start's own instant is kept, so the second 01:30 of a fall-back night stays the
+    second. Nominal days move the start's wall clock to another day, where RFC 5545 resolves it afresh.
+    """
+    sign = 1 if offset.after else -1
+    instant = start.astimezone(UTC)
+    if offset.days:
+        instant = localize(wall_clock(start, tz) + timedelta(days=sign * offset.days), tz)
+    return instant + timedelta(seconds=sign * offset.seconds)
+
+
 def day_start(day: date, tz: ZoneInfo) -> datetime:
-    """The UTC instant at which ``day`` begins in ``tz``."""
-    return localize(datetime.combine(day, time(0, 0)), tz)
+    """The UTC instant at which ``day`` begins in ``tz``: its first instant (RFC 5545's start of a DATE).
+
+    That is local midnight, or its first run when midnight repeats; when clocks jump over midnight (Santiago,
+    Havana, Cairo and others start DST there) the day begins at the jump. ValueError when the zone skipped the
+    whole day (Pacific/Apia, 2011-12-30).
+    """
+    midnight = datetime.combine(day, time(0, 0))
+    first = localize(midnight, tz)
+    if not is_nonexistent(midnight, tz):
+        return first
+    # Between the instant read with the offset after the jump (still the day before) and the one read with the
+    # offset before it (already this day) lies the jump: bisect to the second for the first instant of ``day``.
+    lo, hi = midnight.replace(tzinfo=tz, fold=1).astimezone(UTC), first
+    while hi - lo > timedelta(seconds=1):
+        mid = lo + (hi - lo) // 2
+        lo, hi = (lo, mid) if mid.astimezone(tz).date() >= day else (mid, hi)
+    if hi.astimezone(tz).date() != day:
+        raise ValueError(f"{day.isoformat()} does not exist in {tz.key} (the zone skipped that day)")
+    return hi
+
+
+def day_end(day: date, tz: ZoneInfo) -> datetime:
+    """The UTC instant at which ``day`` ends in ``tz`` (the next existing day's start)."""
+    following = day + timedelta(days=1)
+    for _ in range(3):
+        try:
+            return day_start(following, tz)
+        except ValueError:
+            following += timedelta(days=1)
+    raise ValueError(f"no day after {day.isoformat()} in {tz.key}")

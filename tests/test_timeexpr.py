@@ -12,14 +12,17 @@ from dateutil import tz as dateutil_tz
 from alertd.timeexpr import (
     ZoneError,
     apply_offset,
+    day_end,
     day_start,
     is_ambiguous,
     is_nonexistent,
     localize,
     parse_clock_time,
     parse_offset,
+    shift,
     tzdata,
     use_tzdata,
+    wall_clock,
     zone,
 )
 
@@ -140,6 +143,49 @@ def test_localize_resolves_a_fold_to_its_first_occurrence() -> None:
 def test_day_start_is_local_midnight() -> None:
     """The day of 2025-11-10 begins at 05:00Z in New York (EST)."""
     assert day_start(date(2025, 11, 10), NY) == utc(2025, 11, 10, 5)
+
+
+def test_day_start_is_the_jump_when_midnight_is_skipped() -> None:
+    """Santiago jumps from 00:00 to 01:00 on 2025-09-07: the day begins at the jump, 01:00-03:00 (04:00Z)."""
+    assert day_start(date(2025, 9, 7), zone("America/Santiago")) == utc(2025, 9, 7, 4)
+
+
+def test_day_start_is_the_first_run_of_a_repeated_midnight() -> None:
+    """Havana runs 00:00-01:00 twice on 2025-11-02: the day begins at the first midnight, 00:00-04:00 (04:00Z)."""
+    assert day_start(date(2025, 11, 2), zone("America/Havana")) == utc(2025, 11, 2, 4)
+
+
+def test_day_start_refuses_a_day_the_zone_skipped() -> None:
+    """Samoa went from 29 to 31 December 2011: the 30th has no first instant."""
+    with pytest.raises(ValueError, match="2011-12-30 does not exist in Pacific/Apia"):
+        day_start(date(2011, 12, 30), zone("Pacific/Apia"))
+
+
+def test_day_end_is_the_next_days_start() -> None:
+    """2 Nov 2025 in New York ends at 05:00Z on the 3rd, 25 hours after it began."""
+    assert day_end(date(2025, 11, 2), NY) - day_start(date(2025, 11, 2), NY) == timedelta(hours=25)
+
+
+SECOND_RUN = utc(2025, 11, 2, 6, 30)  # 01:30 EST, the second 01:30 of the fall-back night
+
+
+@pytest.mark.parametrize(
+    ("offset", "due"), [("0m", SECOND_RUN), ("2h", utc(2025, 11, 2, 4, 30)), ("+30m", utc(2025, 11, 2, 7))]
+)
+def test_shift_counts_exact_offsets_from_the_start_instant(offset: str, due: datetime) -> None:
+    """Exact offsets move the instant written: from the second 01:30, not from the first an hour earlier."""
+    assert shift(SECOND_RUN, NY, parse_offset(offset)) == due
+
+
+def test_shift_moves_nominal_days_on_the_start_wall_clock() -> None:
+    """1d before the second 01:30 is 01:30 on the day before, in daylight time (05:30Z)."""
+    assert shift(SECOND_RUN, NY, parse_offset("1d")) == utc(2025, 11, 1, 5, 30)
+
+
+def test_wall_clock_marks_the_second_run_with_fold() -> None:
+    """The second 01:30 reads 01:30 with fold=1, the first with fold=0."""
+    second, first = wall_clock(SECOND_RUN, NY), wall_clock(SECOND_RUN - timedelta(hours=1), NY)
+    assert (second, second.fold, first.fold) == (datetime(2025, 11, 2, 1, 30), 1, 0)
 
 
 # --- the zone database ------------------------------------------------------------------------------------

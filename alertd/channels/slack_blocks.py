@@ -14,7 +14,7 @@ from typing import Any
 from alertd.channels import http
 from alertd.channels.words import and_more, moment, sent_late, status_word
 from alertd.domain import CountdownLine, EventSpec, Message
-from alertd.messages import DEFAULT_LOCALE, countdown_line, format_day, format_time, phrases
+from alertd.messages import DEFAULT_LOCALE, countdown_line, format_day, moved_whens, phrases, snapshot_when
 from alertd.timeexpr import zone
 
 __all__ = [
@@ -152,15 +152,15 @@ def _notes(event: EventSpec, locale: str) -> list[dict[str, Any]]:
     return [_section(f"*{phrases(locale).label_notes}*\n" + _fit(event.notes, SECTION_MAX - 100))]
 
 
-def _snapshot(snap: Mapping[str, Any], locale: str) -> str:
+def _snapshot(snap: Mapping[str, Any], locale: str, when: str | None = None) -> str:
+    """A change's before or after time (``when``, else worded here) with its zone, or ``all day``."""
     try:
-        local = datetime.fromisoformat(str(snap["local_start"]))
+        text = when or snapshot_when(snap, locale)
     except (KeyError, ValueError):
         return "?"
-    day = format_day(local.date(), locale)
     if snap.get("all_day"):
-        return f"{day} ({phrases(locale).all_day})"
-    return f"{day} {format_time(local, locale)} ({snap.get('timezone', '?')})"
+        return f"{text} ({phrases(locale).all_day})"
+    return f"{text} ({snap.get('timezone', '?')})"
 
 
 def _capitalized(text: str) -> str:
@@ -178,8 +178,12 @@ def _change_lines(change: Mapping[str, Any], locale: str) -> list[str]:
         return ["• " + _capitalized(p.removed)]
     before, after = change.get("before") or {}, change.get("after") or {}
     lines: list[str] = []
-    if (before.get("local_start"), before.get("timezone")) != (after.get("local_start"), after.get("timezone")):
-        old_when, new_when = escape(_snapshot(before, locale)), escape(_snapshot(after, locale))
+    try:
+        moved = moved_whens(before, after, locale)
+    except (KeyError, ValueError):
+        moved = ("?", "?")
+    if moved is not None:
+        old_when, new_when = (escape(_snapshot(s, locale, w)) for s, w in zip((before, after), moved, strict=True))
         lines.append(f"• {p.label_when}: ~{old_when}~ → *{new_when}*")
     old, new = str(before.get("status", "?")), str(after.get("status", "?"))
     if old != new:

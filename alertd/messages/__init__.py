@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from alertd.messages.context import VARIABLES, sample_message, template_context
     from alertd.messages.i18n import DEFAULT_LOCALE, LOCALES, format_day, format_time, phrases, plural, status_text
+    from alertd.messages.parts import moved_whens, snapshot_when
     from alertd.messages.rendering import countdown_line, format_when, render
     from alertd.messages.templates import PARTS, syntax_problem, trial_problem, unknown_variables
 else:
@@ -22,6 +23,7 @@ else:
     __getattr__ = exports(
         __name__,
         rendering=("countdown_line", "format_when", "render"),
+        parts=("moved_whens", "snapshot_when"),
         i18n=("DEFAULT_LOCALE", "LOCALES", "format_day", "format_time", "phrases", "plural", "status_text"),
         context=("VARIABLES", "sample_message", "template_context"),
         templates=("PARTS", "syntax_problem", "trial_problem", "unknown_variables"),
@@ -36,10 +38,12 @@ __all__ = [
     "format_day",
     "format_time",
     "format_when",
+    "moved_whens",
     "phrases",
     "plural",
     "render",
     "sample_message",
+    "snapshot_when",
     "status_text",
     "syntax_problem",
     "template_context",

@@ -10,7 +10,15 @@ from alertd.domain import CountdownLine, EventSpec
 from alertd.messages.i18n import DEFAULT_LOCALE, format_day, format_time, phrases, relative_text, status_text
 from alertd.timeexpr import zone
 
-__all__ = ["countdown_line", "describe_change", "event_details", "format_when", "when_both"]
+__all__ = [
+    "countdown_line",
+    "describe_change",
+    "event_details",
+    "format_when",
+    "moved_whens",
+    "snapshot_when",
+    "when_both",
+]
 
 
 def format_when(event: EventSpec, tz_name: str | None = None, *, locale: str = DEFAULT_LOCALE) -> str:
@@ -47,10 +55,31 @@ def countdown_line(event: EventSpec, now: datetime, tz_name: str, *, locale: str
     return CountdownLine(event=event, seconds=seconds, days=days, text=text)
 
 
-def _snapshot_when(snap: Mapping[str, Any], locale: str) -> str:
+def snapshot_when(snap: Mapping[str, Any], locale: str, *, abbreviation: bool = False) -> str:
+    """A change notice's before or after time in the event's own zone: ``Mon 10 Nov 2025`` or ``… 09:00``, with
+    the zone's abbreviation (``01:30 EST``) when asked."""
     local = datetime.fromisoformat(snap["local_start"])
     day = format_day(local.date(), locale)
-    return day if snap["all_day"] else f"{day} {format_time(local, locale)}"
+    if snap["all_day"]:
+        return day
+    text = f"{day} {format_time(local, locale)}"
+    if abbreviation and snap.get("starts_at") and snap.get("timezone"):
+        # The stored instant, not the wall clock, says which run of a repeated hour (EDT or EST) it was.
+        instant = datetime.fromisoformat(str(snap["starts_at"]).replace("Z", "+00:00"))
+        text += f" {instant.astimezone(zone(str(snap['timezone']))).tzname()}"
+    return text
+
+
+def moved_whens(before: Mapping[str, Any], after: Mapping[str, Any], locale: str) -> tuple[str, str] | None:
+    """The old and new times of a change notice, or None when the event did not move."""
+    keys = ("local_start", "starts_at", "all_day", "timezone")
+    if all(before.get(k) == after.get(k) for k in keys):
+        return None
+    old, new = snapshot_when(before, locale), snapshot_when(after, locale)
+    if old == new:
+        # Same wall clock, another instant (a fold or a new zone rule): the abbreviations tell them apart.
+        old, new = snapshot_when(before, locale, abbreviation=True), snapshot_when(after, locale, abbreviation=True)
+    return old, new
 
 
 def describe_change(change: Mapping[str, Any], *, locale: str = DEFAULT_LOCALE) -> str:
@@ -59,12 +88,13 @@ def describe_change(change: Mapping[str, Any], *, locale: str = DEFAULT_LOCALE) 
     kind = change.get("type")
     before, after = change.get("before") or {}, change.get("after") or {}
     if kind == "added":
-        return p.added.format(when=_snapshot_when(after, locale))
+        return p.added.format(when=snapshot_when(after, locale))
     if kind == "removed":
         return p.removed
     parts: list[str] = []
-    if before.get("local_start") != after.get("local_start") or before.get("timezone") != after.get("timezone"):
-        parts.append(p.moved.format(before=_snapshot_when(before, locale), after=_snapshot_when(after, locale)))
+    moved = moved_whens(before, after, locale)
+    if moved is not None:
+        parts.append(p.moved.format(before=moved[0], after=moved[1]))
     if before.get("status") != after.get("status"):
         old, new = (status_text(str(s.get("status")), locale) for s in (before, after))
         parts.append(p.status_changed.format(before=old, after=new))

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime, timedelta
 
 from alertd.domain import ChannelSpec, CountdownSpec, EventSpec, Planned, event_snapshot
-from alertd.timeexpr import apply_offset, localize, zone
+from alertd.timeexpr import Offset, apply_offset, localize, shift, zone
 
 __all__ = [
     "countdown_listed",
@@ -21,6 +21,7 @@ __all__ = [
     "plan_changes",
     "plan_countdowns",
     "plan_reminders",
+    "reminder_due",
     "reminder_id",
 ]
 
@@ -49,20 +50,22 @@ def event_fingerprint(event: EventSpec) -> str:
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:32]
 
 
-def _anchor(event: EventSpec) -> datetime:
+def reminder_due(event: EventSpec, offset: Offset) -> datetime:
+    """When ``offset`` before (or after) ``event`` falls: from the exact start of a timed event, so a time written
+    with an offset (the second 01:30 of a fall-back night) keeps its instant; from ``all_day_at`` on an all-day
+    event's date."""
+    tz = zone(event.timezone)
     if event.all_day:
-        return datetime.combine(event.local_start.date(), event.all_day_at)
-    return event.local_start
+        return apply_offset(datetime.combine(event.local_start.date(), event.all_day_at), tz, offset)
+    return shift(event.starts_at, tz, offset)
 
 
 def plan_reminders(event: EventSpec, channels: Iterable[str]) -> Iterator[Planned]:
     """Every reminder of ``event`` for each of ``channels`` (nothing for postponed or cancelled events)."""
     if not event.active:
         return
-    tz = zone(event.timezone)
-    anchor = _anchor(event)
     for offset in event.reminders:
-        due = apply_offset(anchor, tz, offset)
+        due = reminder_due(event, offset)
         # A reminder before the start is useless once the event has begun; later ones live by the catch-up rule.
         expires = event.starts_at if due < event.starts_at else None
         stamp = _stamp(due)
@@ -132,7 +135,8 @@ def plan_countdowns(
 
 def _changed(before: EventSpec, after: EventSpec) -> bool:
     old, new = event_snapshot(before), event_snapshot(after)
-    return any(old[k] != new[k] for k in ("title", "local_start", "all_day", "timezone", "status"))
+    # starts_at too: the same wall clock may be another instant (the second 01:30 of a fall-back night).
+    return any(old[k] != new[k] for k in ("title", "local_start", "starts_at", "all_day", "timezone", "status"))
 
 
 def plan_changes(before: EventSpec | None, after: EventSpec | None, *, revision: int, now: datetime) -> list[Planned]:

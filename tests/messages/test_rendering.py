@@ -144,6 +144,14 @@ def test_describe_a_move() -> None:
     assert text == "moved from Sat 1 Nov 2025 to Mon 10 Nov 2025"
 
 
+def test_describe_a_move_to_the_second_run_of_a_repeated_hour() -> None:
+    """The same wall clock in another instant is told apart by the zone's abbreviations."""
+    before = event_snapshot(make_event(local_start=datetime(2025, 11, 2, 1, 30), all_day=False))
+    after = event_snapshot(make_event(local_start=datetime(2025, 11, 2, 1, 30, fold=1), all_day=False))
+    text = describe_change({"type": "changed", "before": before, "after": after})
+    assert text == "moved from Sun 2 Nov 2025 01:30 EDT to Sun 2 Nov 2025 01:30 EST"
+
+
 def test_describe_a_status_change_and_rename_together() -> None:
     """Several changes are listed in one sentence."""
     before = event_snapshot(summit())
@@ -180,6 +188,15 @@ def test_render_reminder_names_event_and_distance() -> None:
     assert "Status: tentative" in message.text
     assert message.countdown is not None
     assert (message.offset, message.channel_timezone) == ("1d", NY)
+
+
+def test_render_reminder_of_a_second_run_shows_its_own_offset() -> None:
+    """The reminder of an event at 01:30-05:00 on the fall-back night shows 01:30 EST, not the first 01:30 EDT."""
+    event = make_event(local_start=datetime(2025, 11, 2, 1, 30, fold=1), all_day=False)
+    now = datetime(2025, 11, 2, 4, 30, tzinfo=UTC)
+    message = render(id="rem:1", kind="reminder", channel=make_channel(timezone=NY), due_at=now, now=now, event=event)
+    assert message.text.splitlines()[1] == "Sun 2 Nov 2025 01:30 EST (America/New_York)"
+    assert message.title == "Trade truce expires — in 2 hours"
 
 
 def test_render_reminder_in_the_event_zone_shows_one_time() -> None:

@@ -136,6 +136,23 @@ def test_timed_start_is_the_planned_instant() -> None:
             assert parsed[event.id]["DTSTART"].params["TZID"] == event.timezone
 
 
+def test_a_second_run_is_exported_at_its_instant_with_alarms_where_alertd_fires(tmp_path: Path) -> None:
+    """An event at 01:30-05:00 on the fall-back night reads back (icalendar) at 06:30Z, and each alarm fires
+    when alertd's reminder does, the nominal day counted in New York, not in UTC."""
+    path = tmp_path / "calendar.yaml"
+    path.write_text(
+        "version: 1\ntimezone: America/New_York\nevents:\n"
+        "  - {id: second, title: Second, at: '2025-11-02T01:30-05:00', reminders: [7d, 1d, 2h, 0m]}\n",
+        encoding="utf-8",
+    )
+    calendar, _ = load_calendar(path, environ={})
+    text = render_calendar(calendar.events, calendar, NOW)
+    [event] = calendar.events
+    assert vevents(text)["second"].decoded("DTSTART") == datetime(2025, 11, 2, 6, 30, tzinfo=UTC)
+    assert fired(text, "second") == planned_instants(event)
+    assert datetime(2025, 11, 1, 5, 30, tzinfo=UTC) in fired(text, "second")  # 1d: 01:30 EDT on the 1st
+
+
 def test_all_day_event_is_a_date_ending_the_next_day() -> None:
     calendar = seed()
     parsed = vevents(render_calendar(calendar.events, calendar, NOW))

@@ -155,6 +155,27 @@ def test_all_day_at_in_a_dst_fold_resolves_to_the_first_occurrence() -> None:
     assert due_by_offset(event)["1d"] == datetime(2025, 11, 2, 5, 30, tzinfo=UTC)
 
 
+def test_reminders_of_a_second_run_count_from_its_instant() -> None:
+    """An event at the second 01:30 of the fall-back night (06:30Z) is reminded from that instant, not 05:30Z."""
+    second = datetime(2025, 11, 2, 6, 30, tzinfo=UTC)
+    event = timed(local_start=datetime(2025, 11, 2, 1, 30, fold=1), reminders=offsets("1d", "2h", "0m"))
+    assert event.starts_at == second
+    assert due_by_offset(event) == {
+        "1d": datetime(2025, 11, 1, 5, 30, tzinfo=UTC),
+        "2h": second - timedelta(hours=2),
+        "0m": second,
+    }
+
+
+def test_reminders_of_an_all_day_event_on_a_skipped_midnight_fire_at_all_day_at() -> None:
+    """Santiago skips midnight on 2025-09-07; the event is valid and its reminders fire at 09:00 local."""
+    event = make_event(local_start=datetime(2025, 9, 7), timezone="America/Santiago", reminders=offsets("1d", "0m"))
+    assert due_by_offset(event) == {
+        "1d": datetime(2025, 9, 6, 13, 0, tzinfo=UTC),
+        "0m": datetime(2025, 9, 7, 12, 0, tzinfo=UTC),
+    }
+
+
 def test_reminders_before_the_start_expire_at_the_start() -> None:
     """A reminder is not worth sending once its event has begun."""
     event = timed(reminders=offsets("1d"))
@@ -349,6 +370,18 @@ def test_details_that_do_not_affect_timing_are_not_announced() -> None:
     after = make_event(notify=("hooks",), notes="new", tags=("trade", "deadline"))
     assert event_fingerprint(before) != event_fingerprint(after)
     assert plan_changes(before, after, revision=2, now=NOW) == []
+
+
+def test_moving_to_the_second_run_of_the_same_wall_clock_is_announced() -> None:
+    """01:30 EDT → 01:30 EST is a move of one hour, though the wall clock reads the same."""
+    first = timed(local_start=datetime(2025, 11, 2, 1, 30), notify=("hooks",))
+    second = timed(local_start=datetime(2025, 11, 2, 1, 30, fold=1), notify=("hooks",))
+    [notice] = plan_changes(first, second, revision=2, now=NOW)
+    assert notice.payload is not None
+    assert (notice.payload["before"]["starts_at"], notice.payload["after"]["starts_at"]) == (
+        "2025-11-02T05:30:00Z",
+        "2025-11-02T06:30:00Z",
+    )
 
 
 def test_added_and_removed_events_are_announced() -> None:

@@ -2,14 +2,17 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from support.factories import make_calendar, make_channel, make_event, offsets
 
+from alertd.calendar import load_calendar
 from alertd.domain import Calendar, CountdownSpec, EventSpec
-from alertd.storage.eventrows import EVENT, event_values
+from alertd.planning import plan_reminders
+from alertd.storage.eventrows import EVENT, event_values, load_events
 from alertd.storage.models import Meta
 from alertd.storage.outbox import NOTIFICATION, Outcome, claim, record
 from alertd.storage.sync import SyncReport, sync_calendar
@@ -345,3 +348,23 @@ def test_removing_the_last_event_cancels_its_digests(engine: Engine) -> None:
     sync(engine, calendar(event(), event("summit"), countdown=DIGEST))
     sync(engine, calendar(event("summit", status="cancelled"), countdown=DIGEST), now=LATER)
     assert {r.state for r in rows(engine, kind="countdown")} == {"cancelled"}
+
+
+# --- exact instants through the database ---------------------------------------------------------------------
+
+
+def test_a_second_run_survives_the_database_round_trip(engine: Engine, tmp_path: Path) -> None:
+    """An event written 01:30-05:00 is, read back from the database, still the second 01:30 and plans the same."""
+    path = tmp_path / "calendar.yaml"
+    path.write_text(
+        "version: 1\ntimezone: America/New_York\nchannels: {hooks: {type: console}}\nevents:\n"
+        "  - {id: second, title: Second, at: '2025-11-02T01:30-05:00', reminders: [1d, 2h, 0m]}\n",
+        encoding="utf-8",
+    )
+    loaded, _ = load_calendar(path, environ={})
+    sync(engine, loaded)
+    with engine.begin() as conn:
+        stored = load_events(conn)["second"]
+    assert (stored.starts_at, stored.local_start.fold) == (datetime(2025, 11, 2, 6, 30, tzinfo=UTC), 1)
+    assert list(plan_reminders(stored, ["hooks"])) == list(plan_reminders(loaded.events[0], ["hooks"]))
+    assert {r.due_at for r in rows(engine, kind="reminder")} == {p.due_at for p in plan_reminders(stored, ["hooks"])}

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from alertd.domain import Calendar, ChannelSpec, CountdownLine, CountdownSpec, Defaults, EventSpec, Kind, Message
-from alertd.timeexpr import Offset, localize, parse_offset, zone
+from alertd.timeexpr import Offset, day_start, parse_offset, zone
 
 __all__ = ["make_calendar", "make_channel", "make_event", "make_line", "make_message", "offsets"]
 
@@ -30,14 +30,17 @@ def make_event(
     source: str | None = "https://example.org/truce",
     **extra: Any,
 ) -> EventSpec:
-    """An event; ``starts_at`` is derived from ``local_start`` (naive wall clock) in ``timezone``."""
+    """An event; ``starts_at`` is derived from ``local_start`` (naive wall clock, its ``fold`` honoured) in
+    ``timezone``, or is the first instant of its day for an all-day event."""
+    tz = zone(timezone)
+    derived = day_start(local_start.date(), tz) if all_day else local_start.replace(tzinfo=tz).astimezone(UTC)
     return EventSpec(
         id=id,
         title=title,
         local_start=local_start,
         all_day=all_day,
         timezone=timezone,
-        starts_at=starts_at or localize(local_start, zone(timezone)),
+        starts_at=starts_at or derived,
         status=status,
         tags=tags,
         source=source,
