@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import date, datetime, time
 from typing import Any, Literal, NamedTuple
 
 from alertd.timeexpr import Offset, localize, zone
@@ -151,7 +151,8 @@ class Planned:
 
 
 class CountdownLine(NamedTuple):
-    """One event in a message, with how far away it is.
+    """One event in a message, with how far away it is: ``text`` ("tomorrow") counts ``days`` to ``day``, a date in
+    the reader's zone, and ``day_text`` shows that date (and the event's own, where it differs) in words.
 
     This and :class:`Message` are NamedTuples, immutable like the frozen dataclasses here: one of each is built
     for every delivery, and a frozen dataclass's ``__init__`` costs several times as much.
@@ -161,6 +162,8 @@ class CountdownLine(NamedTuple):
     seconds: int
     days: int
     text: str
+    day: date
+    day_text: str
 
 
 class Message(NamedTuple):

@@ -14,7 +14,7 @@ from typing import Any
 from alertd.channels import http
 from alertd.channels.words import and_more, moment, sent_late, status_word
 from alertd.domain import CountdownLine, EventSpec, Message
-from alertd.messages import DEFAULT_LOCALE, countdown_line, format_day, moved_whens, phrases, snapshot_when
+from alertd.messages import DEFAULT_LOCALE, countdown_line, format_when, moved_whens, phrases, snapshot_when
 from alertd.timeexpr import zone
 
 __all__ = [
@@ -84,8 +84,10 @@ def _time_field(event: EventSpec, channel_timezone: str, locale: str) -> str:
     p = phrases(locale)
     here = event.starts_at.astimezone(zone(event.timezone))
     if event.all_day:
-        # An all-day date is the same date wherever the reader is, so it is not converted.
-        return f"*{p.label_when}*\n{format_day(event.local_start.date(), locale)} ({p.all_day}, {event.timezone})"
+        # The date in its own zone, and the stretch of the channel's time it covers when that is not the same day.
+        lines = [f"*{p.label_when}*\n{escape(format_when(event, locale=locale))}"]
+        there_text = format_when(event, channel_timezone, locale=locale)
+        return "\n".join([*lines, escape(there_text)] if there_text else lines)
     lines = [f"*{p.label_when}*\n{moment(here, locale)} ({event.timezone})"]
     there = event.starts_at.astimezone(zone(channel_timezone))
     if there.utcoffset() != here.utcoffset():
@@ -215,8 +217,7 @@ def _digest_rows(lines: tuple[CountdownLine, ...], locale: str) -> list[str]:
     for line in lines:
         event = line.event
         status = "" if event.status == "confirmed" else f" · {_status(event, locale)}"
-        day = format_day(event.local_start.date(), locale)
-        rows.append(f"• *{_fit(event.title, 200)}* — {escape(line.text)} ({day}){status}")
+        rows.append(f"• *{_fit(event.title, 200)}* — {escape(line.text)} ({escape(line.day_text)}){status}")
     return rows
 
 
@@ -305,7 +306,7 @@ def card(
         _context(phrases(locale).card_updated.format(when=updated)),
     ]
     state = phrases(locale).removed_short if removed else line.text
-    text = f"{event.title} — {state} · {format_day(event.local_start.date(), locale)}"
+    text = f"{event.title} — {state} · {line.day_text}"
     return {"text": _fit(text, TEXT_MAX), "blocks": blocks}
 
 

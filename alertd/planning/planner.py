@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime, timedelta
 
 from alertd.domain import ChannelSpec, CountdownSpec, EventSpec, Planned, event_snapshot
+from alertd.messages import all_day_end, reader_day
 from alertd.timeexpr import Offset, apply_offset, localize, shift, zone
 
 __all__ = [
@@ -85,13 +86,14 @@ def plan_reminders(event: EventSpec, channels: Iterable[str]) -> Iterator[Planne
 def countdown_listed(
     event: EventSpec, digest_day: date, digest_at: datetime, spec: CountdownSpec, tz_name: str
 ) -> bool:
-    """Whether the digest of ``digest_day`` (sent at ``digest_at``, zone ``tz_name``) lists ``event``."""
+    """Whether the digest of ``digest_day`` (sent at ``digest_at``, zone ``tz_name``) lists ``event``: it has not
+    started (a timed event) or is not over (an all-day one), and the reader's date it counts to is in the window."""
     if not (event.active and event.countdown):
         return False
-    day = event.local_start.date() if event.all_day else event.starts_at.astimezone(zone(tz_name)).date()
-    if not event.all_day and event.starts_at < digest_at:
+    if digest_at >= (all_day_end(event) if event.all_day else event.starts_at):
         return False
-    return 0 <= (day - digest_day).days <= spec.within_days
+    # The date the digest's own words count to ("today", "in 3 days"), so a listed event never reads as past.
+    return 0 <= (reader_day(event, digest_at, tz_name) - digest_day).days <= spec.within_days
 
 
 def plan_countdowns(
@@ -109,8 +111,10 @@ def plan_countdowns(
             if channel is None:
                 continue
             tz = zone(channel.timezone)
-            last = event.local_start.date() if event.all_day else event.starts_at.astimezone(tz).date()
-            for back in range(spec.within_days + 1):
+            # From the window's length before the start's date there to the start's (all day: the end's) date.
+            first = event.starts_at.astimezone(tz).date() - timedelta(days=spec.within_days)
+            last = (all_day_end(event) if event.all_day else event.starts_at).astimezone(tz).date()
+            for back in range((last - first).days + 1):
                 day = last - timedelta(days=back)
                 if countdown_listed(event, day, localize(datetime.combine(day, spec.at), tz), spec, channel.timezone):
                     days[channel_id].add(day)

@@ -320,6 +320,15 @@ def test_countdown_counts_timed_event_days_in_the_channel_zone() -> None:
     assert planned[-1].id == "cd:desk:20251029"
 
 
+def test_countdown_lists_an_all_day_event_elsewhere_until_it_ends_there() -> None:
+    """Kuala Lumpur's 26 Oct runs from 12:00 EDT on the 25th to 12:00 EDT on the 26th: New York's digests count
+    down to the 25th and still list it (today) on the 26th, then no more."""
+    event = make_event(local_start=datetime(2025, 10, 26), timezone="Asia/Kuala_Lumpur", notify=("hooks",))
+    spec = CountdownSpec(within_days=3, at=time(9, 0))
+    planned = plan_countdowns([event], {"hooks": make_channel(timezone=NY)}, spec)
+    assert digest_days([p.id for p in planned]) == ["20251022", "20251023", "20251024", "20251025", "20251026"]
+
+
 def test_digest_events_lists_subscribed_events_within_the_window() -> None:
     """The digest of a channel lists the events that notify it and are within the window, nothing else."""
     near = make_event("near", notify=("hooks",))

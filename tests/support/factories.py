@@ -10,6 +10,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from alertd.domain import Calendar, ChannelSpec, CountdownLine, CountdownSpec, Defaults, EventSpec, Kind, Message
+from alertd.messages import format_day
 from alertd.timeexpr import Offset, day_start, parse_offset, zone
 
 __all__ = ["make_calendar", "make_channel", "make_event", "make_line", "make_message", "offsets"]
@@ -48,9 +49,15 @@ def make_event(
     )
 
 
-def make_line(event: EventSpec | None = None, *, seconds: int = 54000, text: str = "tomorrow") -> CountdownLine:
-    """How far ``event`` is; ``days`` is derived from ``seconds``."""
-    return CountdownLine(event=event or make_event(), seconds=seconds, days=seconds // 86400, text=text)
+def make_line(
+    event: EventSpec | None = None, *, seconds: int = 54000, text: str = "tomorrow", locale: str = "en"
+) -> CountdownLine:
+    """How far ``event`` is; ``days`` is derived from ``seconds``, the date it counts to is the event's own."""
+    event = event or make_event()
+    own = event.starts_at.astimezone(zone(event.timezone)).date()
+    return CountdownLine(
+        event=event, seconds=seconds, days=seconds // 86400, text=text, day=own, day_text=format_day(own, locale)
+    )
 
 
 def make_message(

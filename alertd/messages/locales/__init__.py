@@ -52,6 +52,8 @@ class Phrases:
     reminder_text: str
     countdown_title: str
     countdown_line: str
+    # A reader's date with the event's own date where that differs: "{day}; {own} in {zone}".
+    day_elsewhere: str
     change_title: str
     change_text: str
     moved: str

@@ -34,6 +34,7 @@ PHRASES = Phrases(
     reminder_text="{title}: {distance}.",
     countdown_title="Countdown für {day}",
     countdown_line="• {title} — {distance} ({day})",
+    day_elsewhere="{day}; {own} in {zone}",
     change_title="Geändert: {title}",
     change_text="{title}: {sentence}.",
     moved="verschoben von {before} auf {after}",

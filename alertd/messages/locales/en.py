@@ -34,6 +34,7 @@ PHRASES = Phrases(
     reminder_text="{title} {distance}.",
     countdown_title="Countdown for {day}",
     countdown_line="• {title} — {distance} ({day})",
+    day_elsewhere="{day}; {own} in {zone}",
     change_title="Changed: {title}",
     change_text="{title}: {sentence}.",
     moved="moved from {before} to {after}",

@@ -34,6 +34,7 @@ PHRASES = Phrases(
     reminder_text="{title}: {distance}.",
     countdown_title="Cuenta atrás del {day}",
     countdown_line="• {title} — {distance} ({day})",
+    day_elsewhere="{day}; {own} en {zone}",
     change_title="Cambio: {title}",
     change_text="{title}: {sentence}.",
     moved="movido del {before} al {after}",

@@ -37,6 +37,7 @@ PHRASES = Phrases(
     reminder_text=f"{{title}}{_NB}: {{distance}}.",
     countdown_title="Compte à rebours du {day}",
     countdown_line="• {title} — {distance} ({day})",
+    day_elsewhere="{day} ; {own} à {zone}",
     change_title=f"Modifié{_NB}: {{title}}",
     change_text=f"{{title}}{_NB}: {{sentence}}.",
     moved="déplacé du {before} au {after}",

@@ -34,6 +34,7 @@ PHRASES = Phrases(
     reminder_text="{title}：{distance}。",
     countdown_title="{day}のカウントダウン",
     countdown_line="• {title} — {distance}（{day}）",
+    day_elsewhere="{day}、{zone}では{own}",
     change_title="変更：{title}",
     change_text="{title}：{sentence}。",
     moved="{before}から{after}に変更",

@@ -34,6 +34,7 @@ PHRASES = Phrases(
     reminder_text="{title}：{distance}。",
     countdown_title="{day}倒计时",
     countdown_line="• {title} — {distance}（{day}）",
+    day_elsewhere="{day}，{zone}为{own}",
     change_title="变更：{title}",
     change_text="{title}：{sentence}。",
     moved="从{before}改到{after}",
