@@ -22,7 +22,6 @@ __all__ = [
     "plan_changes",
     "plan_countdowns",
     "plan_reminders",
-    "reminder_due",
     "reminder_id",
 ]
 
@@ -37,6 +36,12 @@ def reminder_id(event_id: str, offset: str, channel: str, due_at: datetime) -> s
     return f"rem:{event_id}:{offset}:{channel}:{_stamp(due_at)}"
 
 
+# Bumped whenever the planner would plan an unchanged event differently, so that a database planned by an older
+# alertd is re-planned once on upgrade (2: times written with an offset keep their instant; an all-day event gets
+# one reminder per day, at all_day_at).
+_PLAN_RULES = 2
+
+
 def event_fingerprint(event: EventSpec) -> str:
     """A digest of everything about an event that planning or messages depend on."""
     fields = event_snapshot(event) | {
@@ -47,26 +52,47 @@ def event_fingerprint(event: EventSpec) -> str:
         "notify": list(event.notify),
         "all_day_at": event.all_day_at.strftime("%H:%M"),
         "countdown": event.countdown,
+        "rules": _PLAN_RULES,
     }
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:32]
 
 
-def reminder_due(event: EventSpec, offset: Offset) -> datetime:
-    """When ``offset`` before (or after) ``event`` falls: from the exact start of a timed event, so a time written
-    with an offset (the second 01:30 of a fall-back night) keeps its instant; from ``all_day_at`` on an all-day
-    event's date."""
+def _reminder_due(event: EventSpec, offset: Offset) -> datetime:
+    """When ``offset`` before (or after) ``event`` falls.
+
+    A timed event counts from its exact start, so a time written with an offset (the second 01:30 of a fall-back
+    night) keeps its instant. An all-day event has no time of day to count hours from: the offset, counted from
+    ``all_day_at`` on the event's date, picks a day, and the reminder fires at ``all_day_at`` on that day (``2h``
+    and ``0m`` both mean the day itself, ``36h`` two days before).
+    """
     tz = zone(event.timezone)
-    if event.all_day:
-        return apply_offset(datetime.combine(event.local_start.date(), event.all_day_at), tz, offset)
-    return shift(event.starts_at, tz, offset)
+    if not event.all_day:
+        return shift(event.starts_at, tz, offset)
+    landed = apply_offset(datetime.combine(event.local_start.date(), event.all_day_at), tz, offset)
+    return localize(datetime.combine(landed.astimezone(tz).date(), event.all_day_at), tz)
+
+
+def _reminders_due(event: EventSpec) -> list[tuple[Offset, datetime]]:
+    """Each reminder offset of ``event`` that is planned, and when it falls.
+
+    An all-day event gets one reminder per day: of offsets falling on the same day (the default ``2h`` and ``0m``)
+    the one without an exact part is kept, else the first listed, so a reader is not told "today" twice.
+    """
+    if not event.all_day:
+        return [(offset, _reminder_due(event, offset)) for offset in event.reminders]
+    kept: dict[datetime, Offset] = {}
+    for offset in event.reminders:
+        due = _reminder_due(event, offset)
+        if due not in kept or (kept[due].seconds and not offset.seconds):
+            kept[due] = offset
+    return [(offset, due) for due, offset in kept.items()]
 
 
 def plan_reminders(event: EventSpec, channels: Iterable[str]) -> Iterator[Planned]:
     """Every reminder of ``event`` for each of ``channels`` (nothing for postponed or cancelled events)."""
     if not event.active:
         return
-    for offset in event.reminders:
-        due = reminder_due(event, offset)
+    for offset, due in _reminders_due(event):
         # A reminder before the start is useless once the event has begun; later ones live by the catch-up rule.
         expires = event.starts_at if due < event.starts_at else None
         stamp = _stamp(due)

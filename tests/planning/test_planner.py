@@ -128,11 +128,38 @@ def test_all_day_reminders_before_dst_change_use_daylight_time() -> None:
     assert due_by_offset(event)["10d"] == datetime(2025, 10, 31, 13, 0, tzinfo=UTC)
 
 
-def test_all_day_zero_offset_fires_at_all_day_at_on_the_day() -> None:
+@pytest.mark.parametrize("offset", ["0d", "0m"])
+def test_all_day_zero_offset_fires_at_all_day_at_on_the_day(offset: str) -> None:
     """``0d`` and ``0m`` fire at ``all_day_at`` on the day itself, not at midnight."""
-    event = make_event(reminders=offsets("0d", "0m"), all_day_at=time(8, 30))
-    due = due_by_offset(event)
-    assert due["0d"] == due["0m"] == datetime(2025, 11, 10, 13, 30, tzinfo=UTC)
+    event = make_event(reminders=offsets(offset), all_day_at=time(8, 30))
+    assert due_by_offset(event) == {offset: datetime(2025, 11, 10, 13, 30, tzinfo=UTC)}
+
+
+def test_default_reminders_tell_an_all_day_event_today_once() -> None:
+    """With the default [7d, 3d, 1d, 2h, 0m] an all-day event gets one reminder on its day (0m at 09:00), not a
+    second "today" two hours earlier: ``2h`` lands on the same day."""
+    event = make_event(reminders=offsets("7d", "3d", "1d", "2h", "0m"))
+    assert due_by_offset(event) == {
+        "7d": datetime(2025, 11, 3, 14, 0, tzinfo=UTC),
+        "3d": datetime(2025, 11, 7, 14, 0, tzinfo=UTC),
+        "1d": datetime(2025, 11, 9, 14, 0, tzinfo=UTC),
+        "0m": datetime(2025, 11, 10, 14, 0, tzinfo=UTC),
+    }
+
+
+@pytest.mark.parametrize(
+    ("offset", "day"), [("2h", 10), ("+2h", 10), ("12h", 9), ("36h", 8), ("1d12h", 8), ("+1d", 11)]
+)
+def test_an_offset_on_an_all_day_event_picks_the_day_and_fires_at_all_day_at(offset: str, day: int) -> None:
+    """Counted from 09:00 on the event's date an offset lands on some day; the reminder fires at 09:00 on it."""
+    event = make_event(reminders=offsets(offset))
+    assert due_by_offset(event) == {offset: datetime(2025, 11, day, 14, 0, tzinfo=UTC)}
+
+
+def test_an_exact_offset_alone_on_its_day_is_kept_under_its_own_name() -> None:
+    """``12h`` without ``1d`` is the day-before reminder; beside ``1d`` it is the same one and ``1d`` is kept."""
+    assert list(due_by_offset(make_event(reminders=offsets("12h", "0m")))) == ["12h", "0m"]
+    assert list(due_by_offset(make_event(reminders=offsets("12h", "1d")))) == ["1d"]
 
 
 def test_all_day_reminders_follow_the_event_zone_not_utc() -> None:

@@ -10,11 +10,11 @@ from sqlalchemy.engine import Engine
 from support.factories import make_calendar, make_channel, make_event, offsets
 
 from alertd.calendar import load_calendar
-from alertd.domain import Calendar, CountdownSpec, EventSpec
+from alertd.domain import Calendar, CountdownSpec, EventSpec, Planned
 from alertd.planning import plan_reminders
 from alertd.storage.eventrows import EVENT, event_values, load_events
 from alertd.storage.models import Meta
-from alertd.storage.outbox import NOTIFICATION, Outcome, claim, record
+from alertd.storage.outbox import NOTIFICATION, Outcome, claim, enqueue, record
 from alertd.storage.sync import SyncReport, sync_calendar
 
 NOW = datetime(2025, 10, 20, 12, 0, tzinfo=UTC)
@@ -368,3 +368,29 @@ def test_a_second_run_survives_the_database_round_trip(engine: Engine, tmp_path:
     assert (stored.starts_at, stored.local_start.fold) == (datetime(2025, 11, 2, 6, 30, tzinfo=UTC), 1)
     assert list(plan_reminders(stored, ["hooks"])) == list(plan_reminders(loaded.events[0], ["hooks"]))
     assert {r.due_at for r in rows(engine, kind="reminder")} == {p.due_at for p in plan_reminders(stored, ["hooks"])}
+
+
+def test_a_plan_made_by_an_older_alertd_is_redone_once_on_upgrade(engine: Engine) -> None:
+    """An all-day event planned under the old rule (2h at 07:00 beside 0m at 09:00) loses the stale 07:00 row on
+    the first sync after an upgrade, without a change notice; the next sync changes nothing."""
+    cal = calendar(event(reminders=offsets("2h", "0m")))
+    sync(engine, cal)
+    stale = Planned(
+        id="rem:truce-expiry:2h:hooks:20251110T120000Z",
+        kind="reminder",
+        channel="hooks",
+        due_at=datetime(2025, 11, 10, 12, 0, tzinfo=UTC),
+        event_id="truce-expiry",
+        offset="2h",
+    )
+    with engine.begin() as conn:
+        enqueue(conn, [stale], now=NOW)
+        conn.execute(EVENT.update().values(fingerprint="planned-by-an-older-alertd"))
+    report = sync(engine, cal, now=LATER)
+    assert (report.changed, report.cancelled) == (["truce-expiry"], 1)
+    assert {r.id: r.state for r in rows(engine, kind="reminder") if r.channel == "hooks"} == {
+        stale.id: "cancelled",
+        "rem:truce-expiry:0m:hooks:20251110T140000Z": "pending",
+    }
+    assert rows(engine, kind="change") == []
+    assert str(sync(engine, cal, now=LATER)) == str(SyncReport())
