@@ -14,7 +14,7 @@ from typing import Any
 from alertd.channels import http
 from alertd.channels.words import and_more, moment, sent_late, status_word
 from alertd.domain import CountdownLine, EventSpec, Message
-from alertd.messages import DEFAULT_LOCALE, countdown_line, format_when, moved_whens, phrases, snapshot_when
+from alertd.messages import DEFAULT_LOCALE, change_rows, countdown_line, format_when, phrases, when_label
 from alertd.timeexpr import zone
 
 __all__ = [
@@ -154,17 +154,6 @@ def _notes(event: EventSpec, locale: str) -> list[dict[str, Any]]:
     return [_section(f"*{phrases(locale).label_notes}*\n" + _fit(event.notes, SECTION_MAX - 100))]
 
 
-def _snapshot(snap: Mapping[str, Any], locale: str, when: str | None = None) -> str:
-    """A change's before or after time (``when``, else worded here) with its zone, or ``all day``."""
-    try:
-        text = when or snapshot_when(snap, locale)
-    except (KeyError, ValueError):
-        return "?"
-    if snap.get("all_day"):
-        return f"{text} ({phrases(locale).all_day})"
-    return f"{text} ({snap.get('timezone', '?')})"
-
-
 def _capitalized(text: str) -> str:
     # The shared sentences start in lower case (they follow a title in plain text); as a list item they lead.
     return text[:1].upper() + text[1:]
@@ -175,26 +164,17 @@ def _change_lines(change: Mapping[str, Any], locale: str) -> list[str]:
     p = phrases(locale)
     kind = change.get("type")
     if kind == "added":
-        return ["• " + _capitalized(p.added.format(when=escape(_snapshot(change.get("after") or {}, locale))))]
+        return ["• " + _capitalized(p.added.format(when=escape(when_label(change.get("after") or {}, locale))))]
     if kind == "removed":
         return ["• " + _capitalized(p.removed)]
-    before, after = change.get("before") or {}, change.get("after") or {}
     lines: list[str] = []
-    try:
-        moved = moved_whens(before, after, locale)
-    except (KeyError, ValueError):
-        moved = ("?", "?")
-    if moved is not None:
-        old_when, new_when = (escape(_snapshot(s, locale, w)) for s, w in zip((before, after), moved, strict=True))
-        lines.append(f"• {p.label_when}: ~{old_when}~ → *{new_when}*")
-    old, new = str(before.get("status", "?")), str(after.get("status", "?"))
-    if old != new:
-        old_word, new_word = escape(status_word(old, locale)), escape(status_word(new, locale))
-        lines.append(f"• {p.label_status}: ~{old_word}~ → *{new_word}* {STATUS_EMOJI.get(new, '')}".rstrip())
-    if before.get("title") != after.get("title"):
-        # Each title is cut so that the whole section stays within its limit without cutting an entity.
-        old_title, new_title = _fit(str(before.get("title")), 1000), _fit(str(after.get("title")), 1000)
-        lines.append(f"• {p.label_title}: ~{old_title}~ → *{new_title}*")
+    new_status = str((change.get("after") or {}).get("status", "?"))
+    for label, old, new in change_rows(change, locale):
+        # Each value is cut so that the whole section stays within its limit without cutting an entity.
+        line = f"• {label}: ~{_fit(old, 1000)}~ → *{_fit(new, 1000)}*"
+        if label == p.label_status:
+            line = f"{line} {STATUS_EMOJI.get(new_status, '')}".rstrip()
+        lines.append(line)
     return lines
 
 

@@ -12,6 +12,8 @@ from alertd.timeexpr import day_end, zone
 
 __all__ = [
     "all_day_end",
+    "change_kind",
+    "change_rows",
     "countdown_line",
     "day_text",
     "describe_change",
@@ -21,6 +23,7 @@ __all__ = [
     "reader_day",
     "snapshot_when",
     "when_both",
+    "when_label",
 ]
 
 
@@ -125,6 +128,61 @@ def moved_whens(before: Mapping[str, Any], after: Mapping[str, Any], locale: str
         # Same wall clock, another instant (a fold or a new zone rule): the abbreviations tell them apart.
         old, new = snapshot_when(before, locale, abbreviation=True), snapshot_when(after, locale, abbreviation=True)
     return old, new
+
+
+# What a change to these statuses is called in a title, most telling first: a cancelled event that also moved is
+# "Cancelled", a confirmed one that moved is "Moved".
+_STATUS_KINDS = ("cancelled", "postponed")
+
+
+def change_kind(change: Mapping[str, Any]) -> str:
+    """What happened, for a title: added, removed, cancelled, postponed, moved, confirmed, or changed (the rest)."""
+    kind = str(change.get("type"))
+    if kind in ("added", "removed"):
+        return kind
+    before, after = change.get("before") or {}, change.get("after") or {}
+    status = after.get("status")
+    if status != before.get("status") and status in _STATUS_KINDS:
+        return str(status)
+    if any(before.get(k) != after.get(k) for k in ("local_start", "starts_at", "all_day", "timezone")):
+        return "moved"
+    if status != before.get("status") and status == "confirmed":
+        return "confirmed"
+    return "changed"
+
+
+def change_rows(change: Mapping[str, Any], locale: str) -> list[tuple[str, str, str]]:
+    """What an event's change changed, one ``(label, before, after)`` per aspect (when, status, title), worded in
+    ``locale``; empty for an event added or removed."""
+    if change.get("type") != "changed":
+        return []
+    p = phrases(locale)
+    before, after = change.get("before") or {}, change.get("after") or {}
+    rows: list[tuple[str, str, str]] = []
+    try:
+        moved = moved_whens(before, after, locale)
+    except (KeyError, ValueError):
+        moved = ("?", "?")
+    if moved is not None:
+        old_when, new_when = (when_label(s, locale, w) for s, w in zip((before, after), moved, strict=True))
+        rows.append((p.label_when, old_when, new_when))
+    old, new = str(before.get("status", "?")), str(after.get("status", "?"))
+    if old != new:
+        rows.append((p.label_status, status_text(old, locale), status_text(new, locale)))
+    if before.get("title") != after.get("title"):
+        rows.append((p.label_title, str(before.get("title")), str(after.get("title"))))
+    return rows
+
+
+def when_label(snap: Mapping[str, Any], locale: str, when: str | None = None) -> str:
+    """A change's before or after time (``when``, else worded here) with its zone, or ``all day``."""
+    try:
+        text = when or snapshot_when(snap, locale)
+    except (KeyError, ValueError):
+        return "?"
+    if snap.get("all_day"):
+        return f"{text} ({phrases(locale).all_day})"
+    return f"{text} ({snap.get('timezone', '?')})"
 
 
 def describe_change(change: Mapping[str, Any], *, locale: str = DEFAULT_LOCALE) -> str:

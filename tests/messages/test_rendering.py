@@ -274,7 +274,7 @@ def test_render_change_describes_the_change() -> None:
     message = render(
         id="chg:1", kind="change", channel=make_channel(), due_at=DUE, now=DUE, event=after, payload=change
     )
-    assert message.title == "Changed: Trade truce expires"
+    assert message.title == "Moved: Trade truce expires"
     assert message.text.startswith("Trade truce expires: moved from Sat 1 Nov 2025 to Mon 10 Nov 2025.")
     assert message.change == change
     assert message.offset is None

@@ -55,6 +55,9 @@ class Phrases:
     # A reader's date with the event's own date where that differs: "{day}; {own} in {zone}".
     day_elsewhere: str
     change_title: str
+    # A change notice's title by what happened (added, moved, confirmed, postponed, cancelled, removed), so a
+    # subject line says it; change_title covers the rest (a new title, other details).
+    change_titles: Mapping[str, str]
     change_text: str
     moved: str
     status_changed: str
