@@ -196,3 +196,18 @@ async def test_start_logs_the_time_zone_database(start_daemon: Starter, caplog: 
         await start_daemon(EMPTY, FixedClock(T0))
     first = next(r.getMessage() for r in caplog.records if r.name == "alertd.daemon")
     assert first == f"alertd 0.1.0 starting; time zones from tzdata {tzdata.IANA_VERSION} (package)"
+
+
+async def test_renaming_an_events_id_in_the_file_tells_the_channel_it_is_still_there(
+    start_daemon: Starter, tmp_path: Path
+) -> None:
+    """Editing only an event's id prints one change notice naming both ids, and never "removed"."""
+    running = await start_daemon(CALENDAR, FixedClock(T0))
+    write(tmp_path / "calendar.yaml", CALENDAR.replace("id: expiry", "id: truce-expiry"))
+    running.daemon.request_reload()
+    await until(lambda: "now listed as" in running.out.getvalue())
+    await asyncio.sleep(0.2)  # anything else queued would be printed by now
+    out = running.out.getvalue()
+    assert out.count("] change → out: ") == 1
+    assert "Truce expires: now listed as “truce-expiry” (was “expiry”), at the same time." in out
+    assert "removed" not in out

@@ -40,7 +40,7 @@ VARIABLES: dict[str, str] = {
     "when_channel_zone": "the event's time in the channel's zone (for an all-day event the stretch its date covers "
     "there), empty when it reads the same",
     "when": "when_event_zone, then ' = ' and when_channel_zone if that is not empty",
-    "change": "type (added, changed, removed), before, after (null unless kind is change)",
+    "change": "type (added, changed, renamed, removed), before, after (null unless kind is change)",
     "change_text": "the change in one sentence, e.g. moved from Sat 1 Nov 2025 to Mon 10 Nov 2025",
     "lines": "countdown digest entries: event, seconds, days, text, day (empty for other kinds)",
     "day": "the digest's day in the channel's zone, localized (countdown only)",

@@ -154,11 +154,13 @@ def change_kind(change: Mapping[str, Any]) -> str:
 def change_rows(change: Mapping[str, Any], locale: str) -> list[tuple[str, str, str]]:
     """What an event's change changed, one ``(label, before, after)`` per aspect (when, status, title), worded in
     ``locale``; empty for an event added or removed."""
-    if change.get("type") != "changed":
+    if change.get("type") not in ("changed", "renamed"):
         return []
     p = phrases(locale)
     before, after = change.get("before") or {}, change.get("after") or {}
     rows: list[tuple[str, str, str]] = []
+    if before.get("id") != after.get("id"):
+        rows.append((p.label_id, str(before.get("id")), str(after.get("id"))))
     try:
         moved = moved_whens(before, after, locale)
     except (KeyError, ValueError):
@@ -195,6 +197,8 @@ def describe_change(change: Mapping[str, Any], *, locale: str = DEFAULT_LOCALE) 
     if kind == "removed":
         return p.removed
     parts: list[str] = []
+    if kind == "renamed":
+        parts.append(p.id_changed.format(before=before.get("id"), after=after.get("id")))
     moved = moved_whens(before, after, locale)
     if moved is not None:
         parts.append(p.moved.format(before=moved[0], after=moved[1]))

@@ -23,6 +23,7 @@ __all__ = [
     "plan_countdowns",
     "plan_reminders",
     "reminder_id",
+    "renames",
 ]
 
 
@@ -169,17 +170,24 @@ def _changed(before: EventSpec, after: EventSpec) -> bool:
     return any(old[k] != new[k] for k in ("title", "local_start", "starts_at", "all_day", "timezone", "status"))
 
 
-def plan_changes(before: EventSpec | None, after: EventSpec | None, *, revision: int, now: datetime) -> list[Planned]:
-    """Change notices for one event going from ``before`` to ``after`` (None = absent), due at ``now``."""
+def plan_changes(
+    before: EventSpec | None, after: EventSpec | None, *, revision: int, now: datetime, renamed: bool = False
+) -> list[Planned]:
+    """Change notices for one event going from ``before`` to ``after`` (None = absent), due at ``now``.
+
+    With ``renamed`` the two are one event whose id changed (``before.id`` → ``after.id``): one notice of type
+    ``renamed``, whose snapshots carry the ids, instead of an "added" and a "removed" that would read as if the
+    event were gone.
+    """
     if before is None and after is None:
         return []
-    if before is not None and after is not None and not _changed(before, after):
+    if before is not None and after is not None and not renamed and not _changed(before, after):
         return []
-    kind = "added" if before is None else "removed" if after is None else "changed"
+    kind = "renamed" if renamed else "added" if before is None else "removed" if after is None else "changed"
     change = {
         "type": kind,
-        "before": event_snapshot(before) if before else None,
-        "after": event_snapshot(after) if after else None,
+        "before": _snapshot(before, renamed) if before else None,
+        "after": _snapshot(after, renamed) if after else None,
     }
     subject = after or before
     assert subject is not None
@@ -195,6 +203,27 @@ def plan_changes(before: EventSpec | None, after: EventSpec | None, *, revision:
         )
         for channel in targets
     ]
+
+
+def _snapshot(event: EventSpec, with_id: bool) -> dict[str, object]:
+    return event_snapshot(event) | ({"id": event.id} if with_id else {})
+
+
+def renames(appeared: Iterable[EventSpec], gone: Iterable[EventSpec]) -> dict[str, EventSpec]:
+    """Events that only changed their id: each appearing event (by its new id) with the gone event of the same
+    title and start; only pairs that nothing else could match, so two look-alikes are never guessed at."""
+
+    def key(event: EventSpec) -> tuple[str, datetime, bool]:
+        return event.title, event.starts_at, event.all_day
+
+    def unique(events: Iterable[EventSpec]) -> dict[tuple[str, datetime, bool], EventSpec]:
+        found: dict[tuple[str, datetime, bool], list[EventSpec]] = {}
+        for event in events:
+            found.setdefault(key(event), []).append(event)
+        return {k: v[0] for k, v in found.items() if len(v) == 1}
+
+    olds = unique(gone)
+    return {new.id: olds[k] for k, new in unique(appeared).items() if k in olds}
 
 
 def digest_events(

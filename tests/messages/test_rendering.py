@@ -210,6 +210,20 @@ def test_describe_a_status_change_and_rename_together() -> None:
     assert text == "status changed from tentative to confirmed; renamed from “Trump–Xi meeting”"
 
 
+def test_describe_a_rename_of_the_id_says_the_event_is_still_there() -> None:
+    """A renamed id reads as the same event listed under a new id, with the title saying it changed, not gone."""
+    before = event_snapshot(make_event("truce-end")) | {"id": "truce-end"}
+    after = event_snapshot(make_event()) | {"id": "truce-expiry"}
+    change = {"type": "renamed", "before": before, "after": after}
+    message = render(
+        id="chg:1", kind="change", channel=make_channel(), due_at=DUE, now=DUE, event=make_event(), payload=change
+    )
+    assert message.title == "Changed: Trade truce expires"
+    assert message.text.splitlines()[0] == (
+        "Trade truce expires: now listed as “truce-expiry” (was “truce-end”), at the same time."
+    )
+
+
 def test_describe_added_and_removed() -> None:
     """Added events name their time; removed ones say their reminders are cancelled."""
     snap = event_snapshot(summit())

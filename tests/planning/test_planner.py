@@ -15,6 +15,7 @@ from alertd.planning.planner import (
     plan_countdowns,
     plan_reminders,
     reminder_id,
+    renames,
 )
 
 NY = "America/New_York"
@@ -429,6 +430,29 @@ def test_added_and_removed_events_are_announced() -> None:
     assert removed.payload is not None
     assert (added.payload["type"], added.payload["before"]) == ("added", None)
     assert (removed.payload["type"], removed.payload["after"]) == ("removed", None)
+
+
+def test_a_rename_is_one_notice_carrying_both_ids() -> None:
+    """An event whose id alone changed gets one ``renamed`` notice under its new id, to old and new channels."""
+    before = make_event("truce-end", notify=("hooks",))
+    after = make_event("truce-expiry", notify=("hooks", "mail"))
+    planned = plan_changes(before, after, revision=1, now=NOW, renamed=True)
+    assert [p.id for p in planned] == ["chg:truce-expiry:1:hooks", "chg:truce-expiry:1:mail"]
+    assert planned[0].payload is not None
+    assert (planned[0].payload["type"], planned[0].payload["before"]["id"]) == ("renamed", "truce-end")
+
+
+def test_renames_pair_an_appearing_and_a_gone_event_of_the_same_title_and_start() -> None:
+    """A new id with the title and start of a gone one is a rename; a different start or title is not."""
+    gone = [make_event("a", title="Vote"), make_event("b", title="Summit")]
+    appeared = [make_event("a2", title="Vote"), make_event("b2", title="Summit", local_start=datetime(2025, 11, 12))]
+    assert {new: old.id for new, old in renames(appeared, gone).items()} == {"a2": "a"}
+
+
+def test_renames_never_guess_between_look_alikes() -> None:
+    """Two gone events that look the same leave the appearing one unpaired (it is announced as added)."""
+    gone = [make_event("a", title="Vote"), make_event("b", title="Vote")]
+    assert renames([make_event("c", title="Vote")], gone) == {}
 
 
 def test_change_notice_goes_to_old_and_new_channels() -> None:

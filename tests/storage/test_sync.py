@@ -394,3 +394,30 @@ def test_a_plan_made_by_an_older_alertd_is_redone_once_on_upgrade(engine: Engine
     }
     assert rows(engine, kind="change") == []
     assert str(sync(engine, cal, now=LATER)) == str(SyncReport())
+
+
+# --- an event's id renamed in the file ------------------------------------------------------------------------
+
+
+def test_renaming_an_events_id_is_one_rename_notice_not_added_and_removed(engine: Engine) -> None:
+    """Same title and start under a new id: each channel gets one "renamed" notice naming both ids; the old id's
+    reminders are cancelled as renamed and the new id's planned, and nothing says the event is gone."""
+    sync(engine, calendar(event("truce-end")))
+    report = sync(engine, calendar(event("truce-expiry")), now=LATER)
+    assert (report.added, report.removed) == (["truce-expiry"], ["truce-end"])
+    notices = rows(engine, kind="change")
+    assert [(r.event_id, r.channel) for r in notices] == [("truce-expiry", "hooks"), ("truce-expiry", "mail")]
+    change = notices[0].payload
+    assert (change["type"], change["before"]["id"], change["after"]["id"]) == ("renamed", "truce-end", "truce-expiry")
+    old = rows(engine, kind="reminder", event_id="truce-end")
+    assert {(r.state, r.last_error) for r in old} == {("cancelled", "event renamed to 'truce-expiry'")}
+    assert {r.state for r in rows(engine, kind="reminder", event_id="truce-expiry")} == {"pending"}
+
+
+def test_an_id_change_that_also_moves_the_event_says_removed_before_added(engine: Engine) -> None:
+    """Not the same title and time, so not a rename: the "removed" notice is due first, the "added" one a second
+    later, so a reader sees one event go and then another come, never the reverse."""
+    sync(engine, calendar(event("truce-end")))
+    sync(engine, calendar(event("truce-expiry", local_start=datetime(2025, 11, 12))), now=LATER)
+    due = {r.payload["type"]: r.due_at for r in rows(engine, kind="change", channel="hooks")}
+    assert due == {"removed": LATER, "added": LATER + timedelta(seconds=1)}

@@ -62,6 +62,8 @@ class Phrases:
     moved: str
     status_changed: str
     renamed: str
+    # An event that only changed its id in the calendar file (same title and time).
+    id_changed: str
     added: str
     removed: str
     details_changed: str
@@ -80,6 +82,7 @@ class Phrases:
     open_source: str
     label_notes: str
     label_title: str
+    label_id: str
     label_what_changed: str
     and_more: Plural
     nothing_coming_up: str
