@@ -7,9 +7,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from support.factories import make_calendar, make_channel, make_event, offsets
+from support.factories import from_file, make_calendar, make_channel, make_event, offsets
 
-from alertd.calendar import load_calendar
 from alertd.domain import Calendar, CountdownSpec, EventSpec, Planned
 from alertd.planning import plan_reminders
 from alertd.storage.eventrows import EVENT, event_values, load_events
@@ -355,13 +354,11 @@ def test_removing_the_last_event_cancels_its_digests(engine: Engine) -> None:
 
 def test_a_second_run_survives_the_database_round_trip(engine: Engine, tmp_path: Path) -> None:
     """An event written 01:30-05:00 is, read back from the database, still the second 01:30 and plans the same."""
-    path = tmp_path / "calendar.yaml"
-    path.write_text(
+    loaded = from_file(
+        tmp_path,
         "version: 1\ntimezone: America/New_York\nchannels: {hooks: {type: console}}\nevents:\n"
         "  - {id: second, title: Second, at: '2025-11-02T01:30-05:00', reminders: [1d, 2h, 0m]}\n",
-        encoding="utf-8",
     )
-    loaded, _ = load_calendar(path, environ={})
     sync(engine, loaded)
     with engine.begin() as conn:
         stored = load_events(conn)["second"]

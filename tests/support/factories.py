@@ -7,13 +7,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
+from alertd.calendar import load_calendar
 from alertd.domain import Calendar, ChannelSpec, CountdownLine, CountdownSpec, Defaults, EventSpec, Kind, Message
 from alertd.messages import format_day
 from alertd.timeexpr import Offset, day_start, parse_offset, zone
 
-__all__ = ["make_calendar", "make_channel", "make_event", "make_line", "make_message", "offsets"]
+__all__ = ["from_file", "make_calendar", "make_channel", "make_event", "make_line", "make_message", "offsets"]
 
 DUE = datetime(2025, 11, 9, 14, 0, tzinfo=UTC)
 
@@ -132,3 +134,11 @@ def make_calendar(
         channels={c.id: c for c in chans},
         events=tuple(events),
     )
+
+
+def from_file(folder: Path, text: str) -> Calendar:
+    """The calendar ``text`` as alertd loads it from a file in ``folder`` (its warnings are not kept)."""
+    path = folder / "calendar.yaml"
+    path.write_text(text, encoding="utf-8")
+    calendar, _ = load_calendar(path, environ={})
+    return calendar
