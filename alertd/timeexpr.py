@@ -253,10 +253,11 @@ def day_start(day: date, tz: ZoneInfo) -> datetime:
     if not is_nonexistent(midnight, tz):
         return first
     # Between the instant read with the offset after the jump (still the day before) and the one read with the
-    # offset before it (already this day) lies the jump: bisect to the second for the first instant of ``day``.
+    # offset before it (already this day) lies the jump: bisect in whole seconds (zone changes fall on whole
+    # seconds) for the first instant of ``day``.
     lo, hi = midnight.replace(tzinfo=tz, fold=1).astimezone(UTC), first
     while hi - lo > timedelta(seconds=1):
-        mid = lo + (hi - lo) // 2
+        mid = lo + timedelta(seconds=(hi - lo).total_seconds() // 2)
         lo, hi = (lo, mid) if mid.astimezone(tz).date() >= day else (mid, hi)
     if hi.astimezone(tz).date() != day:
         raise ValueError(f"{day.isoformat()} does not exist in {tz.key} (the zone skipped that day)")

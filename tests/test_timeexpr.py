@@ -150,6 +150,11 @@ def test_day_start_is_the_jump_when_midnight_is_skipped() -> None:
     assert day_start(date(2025, 9, 7), zone("America/Santiago")) == utc(2025, 9, 7, 4)
 
 
+def test_day_start_is_the_jump_when_it_crosses_midnight() -> None:
+    """Toronto jumped from 23:30 to 00:30 on 1919-03-31: that day began at 00:30 (04:30Z), not at 01:00."""
+    assert day_start(date(1919, 3, 31), zone("America/Toronto")) == utc(1919, 3, 31, 4, 30)
+
+
 def test_day_start_is_the_first_run_of_a_repeated_midnight() -> None:
     """Havana runs 00:00-01:00 twice on 2025-11-02: the day begins at the first midnight, 00:00-04:00 (04:00Z)."""
     assert day_start(date(2025, 11, 2), zone("America/Havana")) == utc(2025, 11, 2, 4)

@@ -14,15 +14,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from alertd.messages.context import VARIABLES, sample_message, template_context
     from alertd.messages.i18n import DEFAULT_LOCALE, LOCALES, format_day, format_time, phrases, plural, status_text
-    from alertd.messages.parts import (
-        all_day_end,
-        change_rows,
-        day_text,
-        moved_whens,
-        reader_day,
-        snapshot_when,
-        when_label,
-    )
+    from alertd.messages.parts import all_day_end, change_rows, reader_day, when_label
     from alertd.messages.rendering import countdown_line, format_when, render
     from alertd.messages.templates import PARTS, syntax_problem, trial_problem, unknown_variables
 else:
@@ -31,7 +23,7 @@ else:
     __getattr__ = exports(
         __name__,
         rendering=("countdown_line", "format_when", "render"),
-        parts=("all_day_end", "change_rows", "day_text", "moved_whens", "reader_day", "snapshot_when", "when_label"),
+        parts=("all_day_end", "change_rows", "reader_day", "when_label"),
         i18n=("DEFAULT_LOCALE", "LOCALES", "format_day", "format_time", "phrases", "plural", "status_text"),
         context=("VARIABLES", "sample_message", "template_context"),
         templates=("PARTS", "syntax_problem", "trial_problem", "unknown_variables"),
@@ -45,17 +37,14 @@ __all__ = [
     "all_day_end",
     "change_rows",
     "countdown_line",
-    "day_text",
     "format_day",
     "format_time",
     "format_when",
-    "moved_whens",
     "phrases",
     "plural",
     "reader_day",
     "render",
     "sample_message",
-    "snapshot_when",
     "status_text",
     "syntax_problem",
     "template_context",
