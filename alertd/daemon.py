@@ -22,6 +22,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 from sqlalchemy.exc import DBAPIError
 
+from alertd import __version__
 from alertd.calendar import load_calendar
 from alertd.channels import REGISTRY, Channel, ChannelContext, ScrubbedChannel, channel_secrets, make_client
 from alertd.clock import Clock, wall_now
@@ -41,6 +42,7 @@ from alertd.storage import (
     sqlite_path,
     sync_calendar,
 )
+from alertd.timeexpr import tzdata
 
 if TYPE_CHECKING:
     from alertd.api import HttpServer
@@ -98,6 +100,7 @@ class Daemon:
 
     async def start(self) -> None:
         """Open storage, load and apply the calendar, start the timer. Raises AlertdError on user errors."""
+        log.info("alertd %s starting; time zones from %s", __version__, tzdata())
         self.engine = create_engine(self.db_url)
         path = sqlite_path(self.db_url)
         if path is not None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import date, datetime, time
 from typing import Any, Literal, NamedTuple
 
-from alertd.timeexpr import Offset
+from alertd.timeexpr import Offset, localize, zone
 
 __all__ = [
     "EVENT_STATUSES",
@@ -25,6 +25,7 @@ __all__ = [
     "RateLimit",
     "Route",
     "event_snapshot",
+    "start_text",
 ]
 
 Kind = Literal["reminder", "countdown", "change", "test"]
@@ -150,7 +151,8 @@ class Planned:
 
 
 class CountdownLine(NamedTuple):
-    """One event in a message, with how far away it is.
+    """One event in a message, with how far away it is: ``text`` ("tomorrow") counts ``days`` to ``day``, a date in
+    the reader's zone, and ``day_text`` shows that date (and the event's own, where it differs) in words.
 
     This and :class:`Message` are NamedTuples, immutable like the frozen dataclasses here: one of each is built
     for every delivery, and a frozen dataclass's ``__init__`` costs several times as much.
@@ -160,6 +162,8 @@ class CountdownLine(NamedTuple):
     seconds: int
     days: int
     text: str
+    day: date
+    day_text: str
 
 
 class Message(NamedTuple):
@@ -193,3 +197,13 @@ def event_snapshot(event: EventSpec) -> dict[str, Any]:
         "starts_at": event.starts_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "status": event.status,
     }
+
+
+def start_text(event: EventSpec) -> str:
+    """The event's start in the calendar file's syntax, reading back as the same instant: a date, a wall-clock
+    time, or, for the second run of a repeated hour (which the wall clock alone does not name), with its offset."""
+    if event.all_day:
+        return event.local_start.date().isoformat()
+    if localize(event.local_start, zone(event.timezone)) == event.starts_at:
+        return event.local_start.isoformat()
+    return event.starts_at.astimezone(zone(event.timezone)).isoformat()

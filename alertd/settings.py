@@ -12,7 +12,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from alertd.errors import ConfigError
-from alertd.timeexpr import ZoneError, zone
+from alertd.timeexpr import ZoneError, use_tzdata, zone
 
 __all__ = ["Settings", "calendar_environ", "load_settings", "parse_duration"]
 
@@ -43,6 +43,9 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite:///alertd.db"
     calendar: Path = Path("config/calendar.yaml")
+    # Which zone database plans every instant: the tzdata package pinned with alertd (the same everywhere) or the
+    # system's zone files (updated with the OS). Applied by load_settings (alertd.timeexpr.use_tzdata).
+    tzdata: Literal["package", "system"] = "package"
     timezone: str = "UTC"
     catch_up: timedelta = timedelta(hours=6)
     log_format: Literal["text", "json"] = "text"
@@ -108,15 +111,26 @@ def _file_secrets(environ: dict[str, str]) -> dict[str, Any]:
 
 
 def load_settings(**overrides: Any) -> Settings:
-    """Build settings from the environment; one-line ConfigError on any bad value."""
+    """Build settings from the environment and put the chosen zone database in use; one-line ConfigError on any
+    bad value."""
     values = _file_secrets(dict(os.environ))
     values.update({k: v for k, v in overrides.items() if v is not None})
     try:
-        return Settings(**values)
+        settings = Settings(**values)
     except ValidationError as exc:
         err = exc.errors()[0]
         field = ".".join(str(p) for p in err["loc"])
         raise ConfigError(f"ALERTD_{field.upper()}: {err['msg']}") from None
+    try:
+        use_tzdata(settings.tzdata)
+    except ZoneError as exc:
+        raise ConfigError(f"ALERTD_TZDATA: {exc}") from None
+    try:
+        # Checked again in the database now in use: the two may not know the same zones.
+        zone(settings.timezone)
+    except ZoneError as exc:
+        raise ConfigError(f"ALERTD_TIMEZONE: {exc}") from None
+    return settings
 
 
 def calendar_environ(env_file: str | Path = ".env") -> dict[str, str]:

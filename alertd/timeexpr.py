@@ -1,28 +1,44 @@
-"""Offsets and RFC 5545 time arithmetic.
+"""Offsets, RFC 5545 time arithmetic, and the one time-zone database every zone lookup uses.
 
 ``Nw``/``Nd`` are nominal (the same wall-clock time N weeks/days earlier in the event's zone); ``Nh``/``Nm``/``Ns``
 are exact elapsed time. A leading ``+`` or ``-`` means *after* the start (a follow-up). Parts may be combined,
 largest first: ``1d12h``. A computed local time that falls in a DST gap is read with the UTC offset from before
 the gap, and one in a DST fold resolves to its first occurrence (RFC 5545 §3.3.5); Python's ``fold=0`` does both.
+A time a person wrote with an offset is an exact instant and keeps it: :func:`shift` starts from that instant.
+
+Zones come from one database, chosen once (:func:`use_tzdata`, ``ALERTD_TZDATA``): the ``tzdata`` package pinned
+with alertd (the default: the same rules on every machine) or the system's zone files. zoneinfo alone would take
+the system's files when present and the package otherwise, so two machines could plan one event differently.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import zoneinfo
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 __all__ = [
+    "TZDATA_SOURCES",
     "Offset",
+    "TzDatabase",
     "ZoneError",
     "apply_offset",
+    "day_end",
+    "day_start",
     "is_ambiguous",
     "is_nonexistent",
     "localize",
     "parse_clock_time",
     "parse_offset",
+    "shift",
+    "tzdata",
+    "use_tzdata",
+    "wall_clock",
     "zone",
 ]
 
@@ -35,7 +51,87 @@ _MAX_DAYS = 3660
 
 
 class ZoneError(ValueError):
-    """A time zone name is not in the IANA database."""
+    """A time zone name is not in the IANA database (or the database itself cannot be used)."""
+
+
+TZDATA_SOURCES = ("package", "system")
+
+
+@dataclass(frozen=True, slots=True)
+class TzDatabase:
+    """The zone database in use: ``package`` (the ``tzdata`` wheel) or ``system``, and its IANA version."""
+
+    source: str
+    version: str
+    # The folder of the system's zone files; None for the package.
+    folder: str | None = None
+
+    def __str__(self) -> str:
+        return f"tzdata {self.version} ({self.source})"
+
+
+_database: TzDatabase | None = None
+
+
+def _system_folder() -> str | None:
+    """The first folder of zoneinfo's default search path that holds zone files."""
+    zoneinfo.reset_tzpath()
+    for folder in zoneinfo.TZPATH:
+        if os.path.isfile(os.path.join(folder, "UTC")):
+            return folder
+    return None
+
+
+def _system_version(folder: str) -> str:
+    # The compiled database's source (tzdata.zi) starts with "# version 2025b"; some systems also ship +VERSION.
+    for name, prefix in (("tzdata.zi", "# version "), ("+VERSION", "")):
+        try:
+            with open(os.path.join(folder, name), encoding="utf-8") as handle:
+                first = handle.readline(64).strip()
+        except (OSError, UnicodeDecodeError):
+            continue
+        if first.startswith(prefix) and first[len(prefix) :]:
+            return first[len(prefix) :].strip()
+    return "unknown"
+
+
+def use_tzdata(source: str = "package") -> TzDatabase:
+    """Make every zone lookup of this process use ``source`` (``package`` or ``system``); return what is in use.
+
+    Raises ZoneError with the fix when the chosen database is not there.
+    """
+    global _database
+    if source == "package":
+        try:
+            import tzdata as package
+        except ImportError:
+            raise ZoneError(
+                "the tzdata package is missing: reinstall alertd, or set ALERTD_TZDATA=system to use the system's"
+            ) from None
+        # An empty search path leaves zoneinfo only the package.
+        zoneinfo.reset_tzpath(to=[])
+        chosen = TzDatabase("package", str(package.IANA_VERSION))
+    elif source == "system":
+        folder = _system_folder()
+        if folder is None:
+            raise ZoneError(
+                f"ALERTD_TZDATA=system, but no zone files were found in {', '.join(zoneinfo.TZPATH) or 'any folder'}: "
+                "install the system's tzdata, or set ALERTD_TZDATA=package"
+            )
+        zoneinfo.reset_tzpath(to=[folder])
+        chosen = TzDatabase("system", _system_version(folder), folder)
+    else:
+        raise ZoneError(f"unknown time zone database {source!r}: use one of {', '.join(TZDATA_SOURCES)}")
+    # Zones already built came from the previous search path.
+    ZoneInfo.clear_cache()
+    zone.cache_clear()
+    _database = chosen
+    return chosen
+
+
+def tzdata() -> TzDatabase:
+    """The zone database in use (the package, unless :func:`use_tzdata` chose otherwise)."""
+    return _database if _database is not None else use_tzdata()
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,10 +177,14 @@ def parse_clock_time(text: str) -> time:
 
 @lru_cache(maxsize=512)
 def zone(name: str) -> ZoneInfo:
-    """Return the IANA zone ``name`` or raise ZoneError naming it."""
+    """Return the IANA zone ``name`` from the database in use, or raise ZoneError naming it."""
     # Cached (errors are not): rendering one message looks its zones up several times.
+    database = tzdata()
     try:
         if not name or name != name.strip() or name.startswith(("/", ".")) or ".." in name:
+            raise ZoneInfoNotFoundError(name)
+        if database.folder is not None and not Path(database.folder, name).is_file():
+            # zoneinfo would quietly fall back to the package for a zone the system lacks: one database only.
             raise ZoneInfoNotFoundError(name)
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
@@ -108,12 +208,17 @@ def is_ambiguous(local: datetime, tz: ZoneInfo) -> bool:
 
 
 def localize(local: datetime, tz: ZoneInfo) -> datetime:
-    """Turn a naive wall-clock time into an aware UTC instant following RFC 5545 §3.3.5."""
+    """Turn a computed naive wall-clock time into an aware UTC instant following RFC 5545 §3.3.5."""
     return local.replace(tzinfo=tz, fold=0).astimezone(UTC)
 
 
+def wall_clock(instant: datetime, tz: ZoneInfo) -> datetime:
+    """The naive wall-clock time ``instant`` shows in ``tz``; ``fold=1`` marks the second run of a repeated hour."""
+    return instant.astimezone(tz).replace(tzinfo=None)
+
+
 def apply_offset(anchor_local: datetime, tz: ZoneInfo, offset: Offset) -> datetime:
-    """The UTC instant ``offset`` before (or after) the wall-clock ``anchor_local`` in ``tz``.
+    """The UTC instant ``offset`` before (or after) the computed wall-clock ``anchor_local`` in ``tz``.
 
     The nominal part moves the wall-clock date; the exact part then moves the resulting instant.
     """
@@ -123,6 +228,48 @@ def apply_offset(anchor_local: datetime, tz: ZoneInfo, offset: Offset) -> dateti
     return instant + timedelta(seconds=sign * offset.seconds)
 
 
+def shift(start: datetime, tz: ZoneInfo, offset: Offset) -> datetime:
+    """The UTC instant ``offset`` before (or after) the exact instant ``start``, an event's start in ``tz``.
+
+    Without a nominal part the start's own instant is kept, so the second 01:30 of a fall-back night stays the
+    second. Nominal days move the start's wall clock to another day, where RFC 5545 resolves it afresh.
+    """
+    sign = 1 if offset.after else -1
+    instant = start.astimezone(UTC)
+    if offset.days:
+        instant = localize(wall_clock(start, tz) + timedelta(days=sign * offset.days), tz)
+    return instant + timedelta(seconds=sign * offset.seconds)
+
+
 def day_start(day: date, tz: ZoneInfo) -> datetime:
-    """The UTC instant at which ``day`` begins in ``tz``."""
-    return localize(datetime.combine(day, time(0, 0)), tz)
+    """The UTC instant at which ``day`` begins in ``tz``: its first instant (RFC 5545's start of a DATE).
+
+    That is local midnight, or its first run when midnight repeats; when clocks jump over midnight (Santiago,
+    Havana, Cairo and others start DST there) the day begins at the jump. ValueError when the zone skipped the
+    whole day (Pacific/Apia, 2011-12-30).
+    """
+    midnight = datetime.combine(day, time(0, 0))
+    first = localize(midnight, tz)
+    if not is_nonexistent(midnight, tz):
+        return first
+    # Between the instant read with the offset after the jump (still the day before) and the one read with the
+    # offset before it (already this day) lies the jump: bisect in whole seconds (zone changes fall on whole
+    # seconds) for the first instant of ``day``.
+    lo, hi = midnight.replace(tzinfo=tz, fold=1).astimezone(UTC), first
+    while hi - lo > timedelta(seconds=1):
+        mid = lo + timedelta(seconds=(hi - lo).total_seconds() // 2)
+        lo, hi = (lo, mid) if mid.astimezone(tz).date() >= day else (mid, hi)
+    if hi.astimezone(tz).date() != day:
+        raise ValueError(f"{day.isoformat()} does not exist in {tz.key} (the zone skipped that day)")
+    return hi
+
+
+def day_end(day: date, tz: ZoneInfo) -> datetime:
+    """The UTC instant at which ``day`` ends in ``tz`` (the next existing day's start)."""
+    following = day + timedelta(days=1)
+    for _ in range(3):
+        try:
+            return day_start(following, tz)
+        except ValueError:
+            following += timedelta(days=1)
+    raise ValueError(f"no day after {day.isoformat()} in {tz.key}")

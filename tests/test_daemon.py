@@ -186,3 +186,28 @@ async def test_an_invalid_edit_keeps_the_last_good_calendar_and_logs_every_error
     for needle in ("2025-13-40", "[pager]"):
         line = next(n for n, text in enumerate(lines, 1) if needle in text)
         assert any(f"{path}:{line}:" in e for e in errors), (needle, errors)
+
+
+async def test_start_logs_the_time_zone_database(start_daemon: Starter, caplog: pytest.LogCaptureFixture) -> None:
+    """The first line a daemon logs names its version and the zone database it plans with."""
+    import tzdata
+
+    with caplog.at_level(logging.INFO, logger="alertd.daemon"):
+        await start_daemon(EMPTY, FixedClock(T0))
+    first = next(r.getMessage() for r in caplog.records if r.name == "alertd.daemon")
+    assert first == f"alertd 0.1.0 starting; time zones from tzdata {tzdata.IANA_VERSION} (package)"
+
+
+async def test_renaming_an_events_id_in_the_file_tells_the_channel_it_is_still_there(
+    start_daemon: Starter, tmp_path: Path
+) -> None:
+    """Editing only an event's id prints one change notice naming both ids, and never "removed"."""
+    running = await start_daemon(CALENDAR, FixedClock(T0))
+    write(tmp_path / "calendar.yaml", CALENDAR.replace("id: expiry", "id: truce-expiry"))
+    running.daemon.request_reload()
+    await until(lambda: "now listed as" in running.out.getvalue())
+    await asyncio.sleep(0.2)  # anything else queued would be printed by now
+    out = running.out.getvalue()
+    assert out.count("] change → out: ") == 1
+    assert "Truce expires: now listed as “truce-expiry” (was “expiry”), at the same time." in out
+    assert "removed" not in out

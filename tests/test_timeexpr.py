@@ -1,18 +1,28 @@
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+import importlib.resources
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 
 import pytest
+import tzdata as tzdata_package
+from dateutil import tz as dateutil_tz
 
 from alertd.timeexpr import (
     ZoneError,
     apply_offset,
+    day_end,
     day_start,
     is_ambiguous,
     is_nonexistent,
     localize,
     parse_clock_time,
     parse_offset,
+    shift,
+    tzdata,
+    use_tzdata,
+    wall_clock,
     zone,
 )
 
@@ -133,3 +143,118 @@ def test_localize_resolves_a_fold_to_its_first_occurrence() -> None:
 def test_day_start_is_local_midnight() -> None:
     """The day of 2025-11-10 begins at 05:00Z in New York (EST)."""
     assert day_start(date(2025, 11, 10), NY) == utc(2025, 11, 10, 5)
+
+
+def test_day_start_is_the_jump_when_midnight_is_skipped() -> None:
+    """Santiago jumps from 00:00 to 01:00 on 2025-09-07: the day begins at the jump, 01:00-03:00 (04:00Z)."""
+    assert day_start(date(2025, 9, 7), zone("America/Santiago")) == utc(2025, 9, 7, 4)
+
+
+def test_day_start_is_the_jump_when_it_crosses_midnight() -> None:
+    """Toronto jumped from 23:30 to 00:30 on 1919-03-31: that day began at 00:30 (04:30Z), not at 01:00."""
+    assert day_start(date(1919, 3, 31), zone("America/Toronto")) == utc(1919, 3, 31, 4, 30)
+
+
+def test_day_start_is_the_first_run_of_a_repeated_midnight() -> None:
+    """Havana runs 00:00-01:00 twice on 2025-11-02: the day begins at the first midnight, 00:00-04:00 (04:00Z)."""
+    assert day_start(date(2025, 11, 2), zone("America/Havana")) == utc(2025, 11, 2, 4)
+
+
+def test_day_start_refuses_a_day_the_zone_skipped() -> None:
+    """Samoa went from 29 to 31 December 2011: the 30th has no first instant."""
+    with pytest.raises(ValueError, match="2011-12-30 does not exist in Pacific/Apia"):
+        day_start(date(2011, 12, 30), zone("Pacific/Apia"))
+
+
+def test_day_end_is_the_next_days_start() -> None:
+    """2 Nov 2025 in New York ends at 05:00Z on the 3rd, 25 hours after it began."""
+    assert day_end(date(2025, 11, 2), NY) - day_start(date(2025, 11, 2), NY) == timedelta(hours=25)
+
+
+SECOND_RUN = utc(2025, 11, 2, 6, 30)  # 01:30 EST, the second 01:30 of the fall-back night
+
+
+@pytest.mark.parametrize(
+    ("offset", "due"), [("0m", SECOND_RUN), ("2h", utc(2025, 11, 2, 4, 30)), ("+30m", utc(2025, 11, 2, 7))]
+)
+def test_shift_counts_exact_offsets_from_the_start_instant(offset: str, due: datetime) -> None:
+    """Exact offsets move the instant written: from the second 01:30, not from the first an hour earlier."""
+    assert shift(SECOND_RUN, NY, parse_offset(offset)) == due
+
+
+def test_shift_moves_nominal_days_on_the_start_wall_clock() -> None:
+    """1d before the second 01:30 is 01:30 on the day before, in daylight time (05:30Z)."""
+    assert shift(SECOND_RUN, NY, parse_offset("1d")) == utc(2025, 11, 1, 5, 30)
+
+
+def test_wall_clock_marks_the_second_run_with_fold() -> None:
+    """The second 01:30 reads 01:30 with fold=1, the first with fold=0."""
+    second, first = wall_clock(SECOND_RUN, NY), wall_clock(SECOND_RUN - timedelta(hours=1), NY)
+    assert (second, second.fold, first.fold) == (datetime(2025, 11, 2, 1, 30), 1, 0)
+
+
+# --- the zone database ------------------------------------------------------------------------------------
+
+# Zones whose 2025–2027 rules changed between tzdata releases (British Columbia keeps -07:00 from November 2026
+# on in 2026a and later), so a lookup in the wrong database shows.
+CHANGED = ("America/Vancouver", "America/New_York", "Asia/Tehran", "America/Asuncion", "Europe/Kyiv")
+SAMPLES = [datetime(year, month, 15, 12, tzinfo=UTC) for year in (2025, 2026, 2027) for month in range(1, 13)]
+SYSTEM_ZONES = Path("/usr/share/zoneinfo")
+
+
+def offsets_in_file(path: Path) -> list[timedelta | None]:
+    """UTC offsets at SAMPLES as python-dateutil reads the zone file ``path`` (its own parser, not zoneinfo)."""
+    with path.open("rb") as handle:
+        rules = dateutil_tz.tzfile(handle)
+    return [at.astimezone(rules).utcoffset() for at in SAMPLES]
+
+
+def offsets_in_alertd(name: str) -> list[timedelta | None]:
+    return [at.astimezone(zone(name)).utcoffset() for at in SAMPLES]
+
+
+@pytest.fixture
+def restore_package() -> Iterator[None]:
+    """Whatever a test chooses, the rest of the session plans with the package again."""
+    yield
+    use_tzdata("package")
+
+
+def test_zones_come_from_the_pinned_tzdata_package_by_default() -> None:
+    """Without a choice every zone is the tzdata package's, named by its IANA version."""
+    files = importlib.resources.files("tzdata").joinpath("zoneinfo")
+    assert (tzdata().source, tzdata().version) == ("package", tzdata_package.IANA_VERSION)
+    for name in CHANGED:
+        with importlib.resources.as_file(files.joinpath(*name.split("/"))) as path:
+            assert offsets_in_alertd(name) == offsets_in_file(path), name
+
+
+@pytest.mark.skipif(not (SYSTEM_ZONES / "tzdata.zi").is_file(), reason="this machine has no system zone files")
+def test_system_choice_reads_the_systems_zone_files_and_names_their_version(restore_package: None) -> None:
+    """ALERTD_TZDATA=system plans with the system's files and reports the version in their tzdata.zi."""
+    first_line = (SYSTEM_ZONES / "tzdata.zi").read_text(encoding="utf-8").splitlines()[0]
+    database = use_tzdata("system")
+    assert (database.source, f"# version {database.version}") == ("system", first_line)
+    for name in CHANGED:
+        assert offsets_in_alertd(name) == offsets_in_file(SYSTEM_ZONES / name), name
+
+
+def test_system_choice_without_zone_files_is_refused_with_the_fix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, restore_package: None
+) -> None:
+    """Choosing the system database where there is none is a one-line error naming the other choice."""
+    monkeypatch.setenv("PYTHONTZPATH", str(tmp_path))
+    with pytest.raises(ZoneError, match=r"no zone files were found in .*set ALERTD_TZDATA=package"):
+        use_tzdata("system")
+
+
+def test_a_zone_the_system_lacks_is_unknown_rather_than_taken_from_the_package(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, restore_package: None
+) -> None:
+    """With the system database, a zone missing from its folder is an unknown zone, not the package's copy."""
+    (tmp_path / "UTC").write_bytes((importlib.resources.files("tzdata") / "zoneinfo" / "UTC").read_bytes())
+    monkeypatch.setenv("PYTHONTZPATH", str(tmp_path))
+    assert use_tzdata("system").folder == str(tmp_path)
+    assert zone("UTC").key == "UTC"
+    with pytest.raises(ZoneError, match="unknown time zone 'Asia/Seoul'"):
+        zone("Asia/Seoul")

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse, Response
 
 from alertd.api.deps import Backend, DaemonDep
 from alertd.api.schemas import Health, Readiness, ReadinessCheck
+from alertd.timeexpr import tzdata
 
 __all__ = ["router"]
 
@@ -78,6 +79,8 @@ async def readyz(daemon: DaemonDep) -> JSONResponse:
         calendar_file=daemon.calendar_path.name,
         calendar_events=len(daemon.calendar.events) if loaded else None,
         last_reload_error=_without_folders(daemon.reload_error, daemon),
+        tzdata=tzdata().version,
+        tzdata_source=tzdata().source,
     )
     return JSONResponse(body.model_dump(), status_code=503 if failed else 200)
 

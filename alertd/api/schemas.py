@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
-from alertd.domain import EventSpec
+from alertd.domain import EventSpec, start_text
 
 __all__ = [
     "NOTIFICATION_STATES",
@@ -68,6 +68,8 @@ class Readiness(BaseModel):
     last_reload_error: str | None = Field(
         default=None, description="Why the newest calendar file was rejected; the last good version still runs."
     )
+    tzdata: str = Field(description="IANA version of the time-zone database in use, e.g. 2026f (ALERTD_TZDATA).")
+    tzdata_source: str = Field(description="Where the zone database comes from: package (pinned) or system.")
 
 
 class EventOut(BaseModel):
@@ -75,7 +77,10 @@ class EventOut(BaseModel):
 
     id: str
     title: str
-    start: str = Field(description="Local start in the calendar file's syntax: a date, or a date and time.")
+    start: str = Field(
+        description="Local start in the calendar file's syntax: a date, or a date and time (with its UTC offset "
+        "when it is the second run of a repeated hour)."
+    )
     all_day: bool
     timezone: str
     starts_at: str
@@ -93,11 +98,10 @@ class EventOut(BaseModel):
     @classmethod
     def of(cls, event: EventSpec, *, calendar_file: str) -> EventOut:
         provisioned = event.owner == "file"
-        start = event.local_start.date().isoformat() if event.all_day else event.local_start.isoformat()
         return cls(
             id=event.id,
             title=event.title,
-            start=start,
+            start=start_text(event),
             all_day=event.all_day,
             timezone=event.timezone,
             starts_at=iso(event.starts_at),

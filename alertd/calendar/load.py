@@ -10,7 +10,7 @@ import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from datetime import datetime, time
+from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,16 @@ from alertd.calendar.schema import Checker, interpolate, suggest
 from alertd.calendar.yamlsrc import KeyPath, load_yaml
 from alertd.domain import EVENT_STATUSES, Calendar, CountdownSpec, Defaults, EventSpec
 from alertd.errors import CalendarError, CalendarIssue
-from alertd.timeexpr import Offset, is_ambiguous, is_nonexistent, localize, parse_offset, zone
+from alertd.timeexpr import (
+    Offset,
+    day_start,
+    is_ambiguous,
+    is_nonexistent,
+    localize,
+    parse_offset,
+    wall_clock,
+    zone,
+)
 
 __all__ = ["check_event", "load_calendar", "parse_calendar"]
 
@@ -171,14 +180,14 @@ def check_event(
     start = _start(ck, (*path, "at"), m["at"], tz) if "at" in m else None
     if ck.error_count > errors or start is None or eid is None or title is None:
         return None
-    local_start, all_day = start
+    local_start, all_day, starts_at = start
     return EventSpec(
         id=eid,
         title=title.strip(),
         local_start=local_start,
         all_day=all_day,
         timezone=tz,
-        starts_at=localize(local_start, zone(tz)),
+        starts_at=starts_at,
         status=status,
         tags=tags,
         source=source,
@@ -190,8 +199,13 @@ def check_event(
     )
 
 
-def _start(ck: Checker, path: KeyPath, raw: Any, tz_name: str) -> tuple[datetime, bool] | None:
-    """The event's wall-clock start in its zone, and whether it is all-day; DST gaps and folds are checked."""
+def _start(ck: Checker, path: KeyPath, raw: Any, tz_name: str) -> tuple[datetime, bool, datetime] | None:
+    """The event's wall-clock start in its zone, whether it is all-day, and its exact UTC instant.
+
+    A date is an all-day event starting at the first instant of that day. A time with an offset (or ``Z``) is the
+    instant written; one without is read in the zone, where a time that never happens (DST gap) is an error and
+    one that happens twice (fold) means the first, with a warning.
+    """
     text = raw.strip() if isinstance(raw, str) else repr(raw)
     try:
         if not _AT.match(text):
@@ -205,8 +219,17 @@ def _start(ck: Checker, path: KeyPath, raw: Any, tz_name: str) -> tuple[datetime
         ck.error(path, f"date {text!r} is out of range: use a year from {_FIRST_YEAR} to {_LAST_YEAR}")
         return None
     tz = zone(tz_name)
+    if len(text) == len("2025-11-10"):
+        try:
+            return parsed, True, day_start(parsed.date(), tz)
+        except ValueError as exc:
+            ck.error(path, f"{exc}; choose another date")
+            return None
     if parsed.tzinfo is not None:
-        return parsed.astimezone(tz).replace(tzinfo=None), False
+        # Any offset is taken as written, also one the zone never uses (a source's "00:01 ET" on an event kept in
+        # Asia/Shanghai): it names one instant, which messages then show in the event's zone.
+        instant = parsed.astimezone(UTC)
+        return wall_clock(instant, tz), False, instant
     if is_nonexistent(parsed, tz):
         fix = localize(parsed, tz).astimezone(tz).strftime("%H:%M")
         ck.error(
@@ -215,11 +238,16 @@ def _start(ck: Checker, path: KeyPath, raw: Any, tz_name: str) -> tuple[datetime
         )
         return None
     if is_ambiguous(parsed, tz):
-        first = parsed.replace(tzinfo=tz, fold=0).strftime("%z")
-        second = parsed.replace(tzinfo=tz, fold=1).strftime("%z")
+        first, second = (_utc_offset(parsed.replace(tzinfo=tz, fold=fold)) for fold in (0, 1))
         ck.warn(
             path,
             f"{text} happens twice in {tz_name} (clocks go back); using the first occurrence "
-            f"(UTC{first[:3]}:{first[3:]}); append {second[:3]}:{second[3:]} to mean the second",
+            f"(UTC{first}); append {second} to mean the second",
         )
-    return parsed, len(text) == len("2025-11-10")
+    return parsed, False, localize(parsed, tz)
+
+
+def _utc_offset(moment: datetime) -> str:
+    """``-05:00``, as a calendar time writes its offset."""
+    text = moment.strftime("%z")
+    return f"{text[:3]}:{text[3:5]}" + (f":{text[5:]}" if text[5:] else "")

@@ -21,7 +21,7 @@ from alertd.channels.retry_after import parse_retry_after, retry_seconds
 from alertd.channels.words import and_more, sent_late, status_word
 from alertd.domain import ChannelSpec, CountdownLine, EventSpec, Kind, Message
 from alertd.errors import DeliveryError
-from alertd.messages import format_day, format_when, phrases
+from alertd.messages import format_when, phrases
 from alertd.timeexpr import zone
 
 __all__ = ["COLOURS", "TYPE", "DiscordChannel", "DiscordOptions", "classify", "escape", "payload"]
@@ -107,11 +107,13 @@ def _fields(message: Message, event: EventSpec, channel_timezone: str) -> list[d
     locale = message.locale
     p = phrases(locale)
     fields = [{"name": p.label_when, "value": escape(format_when(event, locale=locale)), "inline": False}]
+    here = format_when(event, channel_timezone, locale=locale) if channel_timezone != event.timezone else ""
     if not event.all_day:
-        # An all-day date is the same date for every reader, so only timed events are converted.
-        here = format_when(event, channel_timezone, locale=locale) if channel_timezone != event.timezone else ""
         local = f"{escape(here)}\n" if here else ""
         fields.append({"name": p.label_your_time, "value": f"{local}{_stamp(event, 'F')}", "inline": False})
+    elif here:
+        # An all-day date is a stretch of the channel's time; a <t:…> stamp would show one instant of it.
+        fields.append({"name": p.label_your_time, "value": escape(here), "inline": False})
     if message.countdown is not None:
         live = "" if event.all_day else f" ({_stamp(event, 'R')})"
         fields.append({"name": p.label_countdown, "value": escape(message.countdown.text) + live, "inline": True})
@@ -135,8 +137,7 @@ def _digest(lines: tuple[CountdownLine, ...], limit: int, locale: str) -> str:
     for line in lines:
         word = status_word(line.event.status, locale)
         status = "" if line.event.status == "confirmed" else f" *({escape(word)})*"
-        day = format_day(line.event.local_start.date(), locale)
-        rows.append(f"• **{_fit(line.event.title, 200)}** — {escape(line.text)} ({day}){status}")
+        rows.append(f"• **{_fit(line.event.title, 200)}** — {escape(line.text)} ({escape(line.day_text)}){status}")
     text = "\n".join(rows)
     while len(text) > limit and rows:
         rows.pop()

@@ -1,5 +1,9 @@
 """``email``: send a notification over SMTP as multipart/alternative, plain text first and HTML last.
 
+A mail carries what a Slack message does: the message's text (its subject is the title, which for a change
+notice says what happened: New, Moved, Confirmed, Postponed, Cancelled, Removed), then what changed, the tags and
+the notes.
+
 The server comes from the ``ALERTD_SMTP_*`` settings; a channel names its recipients (``to``) and may override
 the sender (``from``) and prefix the subject (``subject_prefix``). Transport security is required unless
 ``ALERTD_SMTP_TLS=none`` is chosen explicitly: ``starttls`` (port 587) refuses a server that does not offer
@@ -34,6 +38,7 @@ from alertd.channels.words import sent_late
 from alertd.clock import utc, wall_now
 from alertd.domain import ChannelSpec, Message
 from alertd.errors import DeliveryError
+from alertd.messages import change_rows, phrases
 from alertd.timeexpr import zone
 
 __all__ = [
@@ -255,19 +260,61 @@ def _linked(line: str) -> str:
     return "".join(out)
 
 
+def _sections(message: Message) -> list[tuple[str, str, list[str]]]:
+    """What follows the message's own text, as Slack shows it beside: what changed (a list), tags (one line),
+    notes (a block); each as (style, label, lines)."""
+    p = phrases(message.locale)
+    sections: list[tuple[str, str, list[str]]] = []
+    rows = change_rows(message.change, message.locale) if message.change else []
+    if rows:
+        sections.append(("list", p.label_what_changed, [f"{label}: {old} → {new}" for label, old, new in rows]))
+    event = message.event if message.kind != "countdown" else None
+    if event is not None and event.tags:
+        sections.append(("line", p.label_tags, [", ".join(event.tags)]))
+    if event is not None and event.notes:
+        sections.append(("block", p.label_notes, event.notes.splitlines()))
+    return sections
+
+
+def _plain(message: Message, footer: str) -> str:
+    field_line = phrases(message.locale).field_line
+    parts = [message.text]
+    for style, label, lines in _sections(message):
+        if style == "line":
+            parts.append(field_line.format(label=label, value=lines[0]))
+        else:
+            heading = field_line.format(label=label, value="").rstrip()
+            parts.append("\n".join([heading, *(f"• {line}" if style == "list" else line for line in lines)]))
+    return "\n\n".join([*parts, f"-- \n{footer}\n"])
+
+
+def _html_section(style: str, label: str, lines: list[str], locale: str) -> str:
+    if style == "line":
+        return (
+            "<p>"
+            + phrases(locale).field_line.format(label=f"<b>{html.escape(label)}</b>", value=_linked(lines[0]))
+            + "</p>"
+        )
+    heading = f"<h3>{html.escape(label)}</h3>\n"
+    if style == "list":
+        return heading + "<ul>\n" + "\n".join(f"<li>{_linked(line)}</li>" for line in lines) + "\n</ul>"
+    return heading + "<p>" + "<br>\n".join(_linked(line) for line in lines) + "</p>"
+
+
 def _html(message: Message, title: str, footer: str) -> str:
     lines = message.text.splitlines()
     if message.kind == "countdown" and lines:
         body = "<ul>\n" + "\n".join(f"<li>{_linked(line.lstrip('• '))}</li>" for line in lines) + "\n</ul>"
     else:
         body = "<p>" + "<br>\n".join(_linked(line) for line in lines) + "</p>"
+    extra = "".join("\n" + _html_section(*section, message.locale) for section in _sections(message))
     return (
         "<!DOCTYPE html>\n"
         # The language lets mail clients pick fitting fonts (Chinese and Japanese share code points).
         f'<html lang="{html.escape(message.locale, quote=True)}"><head><meta charset="utf-8">'
         f"<title>{html.escape(title)}</title></head>\n"
         '<body style="font-family: sans-serif">\n'
-        f"<h2>{html.escape(title)}</h2>\n{body}\n"
+        f"<h2>{html.escape(title)}</h2>\n{body}{extra}\n"
         f'<p style="color: #666; font-size: small">{html.escape(footer)}</p>\n'
         "</body></html>\n"
     )
@@ -295,7 +342,7 @@ def build_message(
     # RFC 3834: an automatic message; vacation responders and the like should not answer it.
     mail["Auto-Submitted"] = "auto-generated"
     mail["X-Auto-Response-Suppress"] = "All"
-    mail.set_content(f"{message.text}\n\n-- \n{footer}\n")
+    mail.set_content(_plain(message, footer))
     mail.add_alternative(_html(message, title, footer), subtype="html")
     return mail
 

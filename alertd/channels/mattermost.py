@@ -19,7 +19,7 @@ from alertd.channels.retry_after import parse_retry_after
 from alertd.channels.words import and_more, sent_late, status_word
 from alertd.domain import ChannelSpec, CountdownLine, EventSpec, Kind, Message
 from alertd.errors import DeliveryError
-from alertd.messages import format_day, format_when, phrases
+from alertd.messages import format_when, phrases
 from alertd.timeexpr import zone
 
 __all__ = ["TEXT_MAX", "TYPE", "MattermostChannel", "MattermostOptions", "classify", "escape", "payload"]
@@ -91,8 +91,8 @@ def _fields(message: Message, event: EventSpec, channel_timezone: str) -> list[d
     locale = message.locale
     p = phrases(locale)
     fields = [{"short": False, "title": p.label_when, "value": escape(format_when(event, locale=locale))}]
-    if not event.all_day and channel_timezone != event.timezone:
-        there = format_when(event, channel_timezone, locale=locale)
+    there = format_when(event, channel_timezone, locale=locale) if channel_timezone != event.timezone else ""
+    if there:
         fields.append({"short": False, "title": channel_timezone, "value": escape(there)})
     if message.countdown is not None:
         fields.append({"short": True, "title": p.label_countdown, "value": escape(message.countdown.text)})
@@ -109,8 +109,7 @@ def _digest(lines: tuple[CountdownLine, ...], limit: int, locale: str) -> str:
     for line in lines:
         word = status_word(line.event.status, locale)
         status = "" if line.event.status == "confirmed" else f" _({escape(word)})_"
-        day = format_day(line.event.local_start.date(), locale)
-        rows.append(f"- **{_fit(line.event.title, 200)}** — {escape(line.text)} ({day}){status}")
+        rows.append(f"- **{_fit(line.event.title, 200)}** — {escape(line.text)} ({escape(line.day_text)}){status}")
     text = "\n".join(rows)
     while len(text) > limit and rows:
         rows.pop()

@@ -14,7 +14,7 @@ from typing import Any
 from alertd.channels import http
 from alertd.channels.words import and_more, moment, sent_late, status_word
 from alertd.domain import CountdownLine, EventSpec, Message
-from alertd.messages import DEFAULT_LOCALE, countdown_line, format_day, format_time, phrases
+from alertd.messages import DEFAULT_LOCALE, change_rows, countdown_line, format_when, phrases, when_label
 from alertd.timeexpr import zone
 
 __all__ = [
@@ -84,8 +84,10 @@ def _time_field(event: EventSpec, channel_timezone: str, locale: str) -> str:
     p = phrases(locale)
     here = event.starts_at.astimezone(zone(event.timezone))
     if event.all_day:
-        # An all-day date is the same date wherever the reader is, so it is not converted.
-        return f"*{p.label_when}*\n{format_day(event.local_start.date(), locale)} ({p.all_day}, {event.timezone})"
+        # The date in its own zone, and the stretch of the channel's time it covers when that is not the same day.
+        lines = [f"*{p.label_when}*\n{escape(format_when(event, locale=locale))}"]
+        there_text = format_when(event, channel_timezone, locale=locale)
+        return "\n".join([*lines, escape(there_text)] if there_text else lines)
     lines = [f"*{p.label_when}*\n{moment(here, locale)} ({event.timezone})"]
     there = event.starts_at.astimezone(zone(channel_timezone))
     if there.utcoffset() != here.utcoffset():
@@ -152,17 +154,6 @@ def _notes(event: EventSpec, locale: str) -> list[dict[str, Any]]:
     return [_section(f"*{phrases(locale).label_notes}*\n" + _fit(event.notes, SECTION_MAX - 100))]
 
 
-def _snapshot(snap: Mapping[str, Any], locale: str) -> str:
-    try:
-        local = datetime.fromisoformat(str(snap["local_start"]))
-    except (KeyError, ValueError):
-        return "?"
-    day = format_day(local.date(), locale)
-    if snap.get("all_day"):
-        return f"{day} ({phrases(locale).all_day})"
-    return f"{day} {format_time(local, locale)} ({snap.get('timezone', '?')})"
-
-
 def _capitalized(text: str) -> str:
     # The shared sentences start in lower case (they follow a title in plain text); as a list item they lead.
     return text[:1].upper() + text[1:]
@@ -173,22 +164,17 @@ def _change_lines(change: Mapping[str, Any], locale: str) -> list[str]:
     p = phrases(locale)
     kind = change.get("type")
     if kind == "added":
-        return ["• " + _capitalized(p.added.format(when=escape(_snapshot(change.get("after") or {}, locale))))]
+        return ["• " + _capitalized(p.added.format(when=escape(when_label(change.get("after") or {}, locale))))]
     if kind == "removed":
         return ["• " + _capitalized(p.removed)]
-    before, after = change.get("before") or {}, change.get("after") or {}
     lines: list[str] = []
-    if (before.get("local_start"), before.get("timezone")) != (after.get("local_start"), after.get("timezone")):
-        old_when, new_when = escape(_snapshot(before, locale)), escape(_snapshot(after, locale))
-        lines.append(f"• {p.label_when}: ~{old_when}~ → *{new_when}*")
-    old, new = str(before.get("status", "?")), str(after.get("status", "?"))
-    if old != new:
-        old_word, new_word = escape(status_word(old, locale)), escape(status_word(new, locale))
-        lines.append(f"• {p.label_status}: ~{old_word}~ → *{new_word}* {STATUS_EMOJI.get(new, '')}".rstrip())
-    if before.get("title") != after.get("title"):
-        # Each title is cut so that the whole section stays within its limit without cutting an entity.
-        old_title, new_title = _fit(str(before.get("title")), 1000), _fit(str(after.get("title")), 1000)
-        lines.append(f"• {p.label_title}: ~{old_title}~ → *{new_title}*")
+    new_status = str((change.get("after") or {}).get("status", "?"))
+    for label, old, new in change_rows(change, locale):
+        # Each value is cut so that the whole section stays within its limit without cutting an entity.
+        line = f"• {label}: ~{_fit(old, 1000)}~ → *{_fit(new, 1000)}*"
+        if label == p.label_status:
+            line = f"{line} {STATUS_EMOJI.get(new_status, '')}".rstrip()
+        lines.append(line)
     return lines
 
 
@@ -211,8 +197,7 @@ def _digest_rows(lines: tuple[CountdownLine, ...], locale: str) -> list[str]:
     for line in lines:
         event = line.event
         status = "" if event.status == "confirmed" else f" · {_status(event, locale)}"
-        day = format_day(event.local_start.date(), locale)
-        rows.append(f"• *{_fit(event.title, 200)}* — {escape(line.text)} ({day}){status}")
+        rows.append(f"• *{_fit(event.title, 200)}* — {escape(line.text)} ({escape(line.day_text)}){status}")
     return rows
 
 
@@ -301,7 +286,7 @@ def card(
         _context(phrases(locale).card_updated.format(when=updated)),
     ]
     state = phrases(locale).removed_short if removed else line.text
-    text = f"{event.title} — {state} · {format_day(event.local_start.date(), locale)}"
+    text = f"{event.title} — {state} · {line.day_text}"
     return {"text": _fit(text, TEXT_MAX), "blocks": blocks}
 
 

@@ -22,7 +22,7 @@ from alertd.channels.retry_after import parse_retry_after
 from alertd.channels.words import and_more, sent_late, status_word
 from alertd.domain import ChannelSpec, CountdownLine, EventSpec, Kind, Message
 from alertd.errors import DeliveryError
-from alertd.messages import format_day, format_when, phrases
+from alertd.messages import format_when, phrases
 from alertd.timeexpr import zone
 
 __all__ = ["MAX_BYTES", "TYPE", "TeamsChannel", "TeamsOptions", "card", "classify", "escape", "payload"]
@@ -85,10 +85,10 @@ def _facts(message: Message, event: EventSpec, channel_timezone: str) -> list[di
     locale = message.locale
     p = phrases(locale)
     facts = [{"title": p.label_when, "value": escape(format_when(event, locale=locale))}]
+    here = format_when(event, channel_timezone, locale=locale) if channel_timezone != event.timezone else ""
+    if here:
+        facts.append({"title": channel_timezone, "value": escape(here)})
     if not event.all_day:
-        here = format_when(event, channel_timezone, locale=locale) if channel_timezone != event.timezone else ""
-        if here:
-            facts.append({"title": channel_timezone, "value": escape(here)})
         # Teams renders these functions in each reader's own zone and language.
         stamp = _iso(event.starts_at)
         facts.append({"title": p.label_your_time, "value": f"{{{{DATE({stamp}, SHORT)}}}} {{{{TIME({stamp})}}}}"})
@@ -106,7 +106,7 @@ def _digest(lines: tuple[CountdownLine, ...], keep: int, locale: str) -> dict[st
     facts = []
     for line in lines[:keep]:
         status = "" if line.event.status == "confirmed" else f" ({status_word(line.event.status, locale)})"
-        when = f"{line.text} ({format_day(line.event.local_start.date(), locale)}){status}"
+        when = f"{line.text} ({line.day_text}){status}"
         facts.append({"title": escape(_cut(line.event.title, 200)), "value": escape(when)})
     if keep < len(lines):
         # The fact's title already is the ellipsis, so the phrase's own leading one is not repeated.

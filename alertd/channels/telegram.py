@@ -33,7 +33,7 @@ from alertd.channels.retry_after import parse_retry_after, retry_seconds
 from alertd.channels.words import and_more, sent_late, status_word
 from alertd.domain import ChannelSpec, CountdownLine, EventSpec, Message
 from alertd.errors import DeliveryError
-from alertd.messages import format_day, format_when, phrases
+from alertd.messages import format_when, phrases
 from alertd.timeexpr import zone
 
 __all__ = [
@@ -149,8 +149,9 @@ def _details(message: Message, event: EventSpec, channel_timezone: str) -> list[
     locale = message.locale
     p = phrases(locale)
     rows = [_row(locale, p.label_when, escape(format_when(event, locale=locale)))]
-    if not event.all_day and channel_timezone != event.timezone:
-        rows.append(_row(locale, p.label_your_time, escape(format_when(event, channel_timezone, locale=locale))))
+    there = format_when(event, channel_timezone, locale=locale) if channel_timezone != event.timezone else ""
+    if there:
+        rows.append(_row(locale, p.label_your_time, escape(there)))
     if message.countdown is not None:
         rows.append(_row(locale, p.label_countdown, escape(message.countdown.text)))
     rows.append(_row(locale, p.label_status, escape(status_word(event.status, locale))))
@@ -171,8 +172,7 @@ def _digest(lines: tuple[CountdownLine, ...], budget: int, locale: str) -> str:
     for line in lines:
         word = status_word(line.event.status, locale)
         status = "" if line.event.status == "confirmed" else f" <i>({escape(word)})</i>"
-        day = format_day(line.event.local_start.date(), locale)
-        rows.append(f"• <b>{_fit(line.event.title, 200)}</b> — {escape(line.text)} ({day}){status}")
+        rows.append(f"• <b>{_fit(line.event.title, 200)}</b> — {escape(line.text)} ({escape(line.day_text)}){status}")
     text = "\n".join(rows)
     while visible_length(text) > budget and rows:
         rows.pop()

@@ -20,9 +20,24 @@ from alertd.settings import Settings, load_settings
 __all__ = ["main"]
 
 
+class _Version(argparse.Action):
+    """``--version``: alertd's version and the zone database the settings choose (ALERTD_TZDATA)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> None:
+        from alertd.timeexpr import tzdata
+
+        try:
+            load_settings()  # puts the chosen database in use
+            zones = str(tzdata())
+        except AlertdError as exc:
+            zones = f"time zones unknown: {exc}"
+        print(f"alertd {__version__}; {zones}")
+        parser.exit()
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="alertd", description="Deadline and event alerting daemon.")
-    p.add_argument("--version", action="version", version=f"alertd {__version__}")
+    p.add_argument("--version", action=_Version, nargs=0, help="show the version and the time-zone database, and exit")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def cmd(name: str, help: str) -> argparse.ArgumentParser:

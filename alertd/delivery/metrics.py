@@ -15,6 +15,7 @@ database at scrape time, so they are right across restarts and replicas (every r
 ``alertd_calendar_reload_errors_total``   calendar changes rejected as invalid (the last good one keeps running)
 ``alertd_calendar_last_reload_ok``        1 when the newest calendar file is the one running, 0 when it was rejected
 ``alertd_api_writes_total``               successful writes through the HTTP API, by action
+``alertd_build_info``                     alertd's version and the time-zone database it plans with (labels)
 ========================================  =====================================================================
 """
 
@@ -26,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.platform_collector import PlatformCollector
@@ -35,8 +36,10 @@ from prometheus_client.registry import Collector
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
+from alertd import __version__
 from alertd.clock import Clock
 from alertd.storage import ACTIVE_STATES, NOTIFICATION, Claimed, Outcome
+from alertd.timeexpr import tzdata
 
 __all__ = ["Metrics", "QueueSnapshot", "queue_snapshot"]
 
@@ -170,6 +173,12 @@ class Metrics:
             ["action"],
             registry=self.registry,
         )
+        zones = tzdata()
+        Info(
+            "alertd_build",
+            "alertd's version and the time-zone database (tzdata) every instant is planned with.",
+            registry=self.registry,
+        ).info({"version": __version__, "tzdata": zones.version, "tzdata_source": zones.source})
         self._queue: _QueueCollector | None = None
 
     def watch_queue(self, engine: Engine, clock: Clock) -> None:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from alertd.messages.context import VARIABLES, sample_message, template_context
     from alertd.messages.i18n import DEFAULT_LOCALE, LOCALES, format_day, format_time, phrases, plural, status_text
+    from alertd.messages.parts import all_day_end, change_rows, reader_day, when_label
     from alertd.messages.rendering import countdown_line, format_when, render
     from alertd.messages.templates import PARTS, syntax_problem, trial_problem, unknown_variables
 else:
@@ -22,6 +23,7 @@ else:
     __getattr__ = exports(
         __name__,
         rendering=("countdown_line", "format_when", "render"),
+        parts=("all_day_end", "change_rows", "reader_day", "when_label"),
         i18n=("DEFAULT_LOCALE", "LOCALES", "format_day", "format_time", "phrases", "plural", "status_text"),
         context=("VARIABLES", "sample_message", "template_context"),
         templates=("PARTS", "syntax_problem", "trial_problem", "unknown_variables"),
@@ -32,12 +34,15 @@ __all__ = [
     "LOCALES",
     "PARTS",
     "VARIABLES",
+    "all_day_end",
+    "change_rows",
     "countdown_line",
     "format_day",
     "format_time",
     "format_when",
     "phrases",
     "plural",
+    "reader_day",
     "render",
     "sample_message",
     "status_text",
@@ -45,4 +50,5 @@ __all__ = [
     "template_context",
     "trial_problem",
     "unknown_variables",
+    "when_label",
 ]

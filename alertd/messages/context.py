@@ -32,13 +32,15 @@ VARIABLES: dict[str, str] = {
     "text": "the default text",
     "event": "id, title, status, status_text, tags, source, notes, all_day, timezone, starts_at, local_start, "
     "day, time (null for countdown and test)",
-    "countdown": "seconds, days, text (null for countdown and test)",
+    "countdown": "seconds, days, text, day (the reader's date it counts to, and the event's own where it differs) "
+    "(null for countdown and test)",
     "offset": "the reminder offset as written, e.g. 1d (null for other kinds)",
     "offset_text": "the offset in words, e.g. 1 day before",
     "when_event_zone": "the event's time in its own zone",
-    "when_channel_zone": "the event's time in the channel's zone, empty when the zones match or for all-day events",
+    "when_channel_zone": "the event's time in the channel's zone (for an all-day event the stretch its date covers "
+    "there), empty when it reads the same",
     "when": "when_event_zone, then ' = ' and when_channel_zone if that is not empty",
-    "change": "type (added, changed, removed), before, after (null unless kind is change)",
+    "change": "type (added, changed, renamed, removed), before, after (null unless kind is change)",
     "change_text": "the change in one sentence, e.g. moved from Sat 1 Nov 2025 to Mon 10 Nov 2025",
     "lines": "countdown digest entries: event, seconds, days, text, day (empty for other kinds)",
     "day": "the digest's day in the channel's zone, localized (countdown only)",
@@ -64,7 +66,7 @@ def _event(event: EventSpec, locale: str) -> dict[str, Any]:
 
 
 def _line(line: CountdownLine) -> dict[str, Any]:
-    return {"seconds": line.seconds, "days": line.days, "text": line.text}
+    return {"seconds": line.seconds, "days": line.days, "text": line.text, "day": line.day_text}
 
 
 def template_context(message: Message) -> dict[str, Any]:
@@ -93,10 +95,7 @@ def template_context(message: Message) -> dict[str, Any]:
         "when": here + (f" = {there}" if there else ""),
         "change": change,
         "change_text": describe_change(change, locale=locale) if change is not None else "",
-        "lines": [
-            _line(ln) | {"event": _event(ln.event, locale), "day": format_day(ln.event.local_start.date(), locale)}
-            for ln in message.lines
-        ],
+        "lines": [_line(ln) | {"event": _event(ln.event, locale)} for ln in message.lines],
         "day": format_day(due.date(), locale) if message.kind == "countdown" else "",
     }
 

@@ -18,12 +18,7 @@ def countdown_lines(digest: Iterable[EventSpec], now: datetime, tz_name: str, lo
 
 
 def countdown_words(lines: Iterable[CountdownLine], day: date, locale: str) -> tuple[str, str]:
-    """Title naming the channel's local day, and a bullet per event with its distance and date."""
+    """Title naming the channel's local day, and a bullet per event with its distance and the date it counts to."""
     p = phrases(locale)
-    body = [
-        p.countdown_line.format(
-            title=ln.event.title, distance=ln.text, day=format_day(ln.event.local_start.date(), locale)
-        )
-        for ln in lines
-    ]
+    body = [p.countdown_line.format(title=ln.event.title, distance=ln.text, day=ln.day_text) for ln in lines]
     return p.countdown_title.format(day=format_day(day, locale)), "\n".join(body)

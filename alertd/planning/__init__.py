@@ -20,6 +20,7 @@ if TYPE_CHECKING:
         plan_countdowns,
         plan_reminders,
         reminder_id,
+        renames,
     )
     from alertd.planning.previews import PreviewItem, preview
 else:
@@ -35,6 +36,7 @@ else:
             "plan_countdowns",
             "plan_reminders",
             "reminder_id",
+            "renames",
         ),
         previews=("PreviewItem", "preview"),
         ics=("render_calendar",),
@@ -50,5 +52,6 @@ __all__ = [
     "plan_reminders",
     "preview",
     "reminder_id",
+    "renames",
     "render_calendar",
 ]

@@ -134,9 +134,18 @@ def _duration(offset: Offset) -> str:
     return out if offset.after else "-" + out
 
 
+def _utc_start(event: EventSpec) -> bool:
+    """Whether the start must be written in UTC: the second run of a repeated local time cannot be written as
+    TZID + wall clock (RFC 5545 reads that as the first)."""
+    return not event.all_day and localize(event.local_start, zone(event.timezone)) != event.starts_at
+
+
 def _alarms(event: EventSpec) -> list[str]:
     # plan_reminders gives exactly the instants alertd will notify at (nothing for cancelled/postponed events).
     due = {p.offset: p.due_at for p in plan_reminders(event, ["ics"])}
+    # Against a UTC start a client counts nominal days in UTC, not in the event's zone: those alarms, like an
+    # all-day event's, carry the planned instant.
+    fixed = event.all_day or _utc_start(event)
     lines: list[str] = []
     for offset in event.reminders:
         if offset.text not in due:
@@ -144,7 +153,7 @@ def _alarms(event: EventSpec) -> list[str]:
         when = "at the start" if offset.is_zero else f"{offset.text} {'after' if offset.after else 'before'}"
         trigger = (
             f"TRIGGER;VALUE=DATE-TIME:{_utc_stamp(due[offset.text])}"
-            if event.all_day
+            if fixed and (event.all_day or offset.days)
             else f"TRIGGER:{_duration(offset)}"
         )
         lines.extend(
@@ -163,9 +172,7 @@ def _start_lines(event: EventSpec) -> list[str]:
     if event.all_day:
         day = event.local_start.date()
         return [f"DTSTART;VALUE=DATE:{day:%Y%m%d}", f"DTEND;VALUE=DATE:{day + timedelta(days=1):%Y%m%d}"]
-    if localize(event.local_start, zone(event.timezone)) != event.starts_at:
-        # The second occurrence of a repeated local time cannot be written as TZID + wall clock (RFC 5545
-        # reads that as the first), so the exact instant is given in UTC.
+    if _utc_start(event):
         return [f"DTSTART:{_utc_stamp(event.starts_at)}"]
     return [f"DTSTART;TZID={event.timezone}:{event.local_start:%Y%m%dT%H%M%S}"]
 

@@ -12,7 +12,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime, timedelta
 
 from alertd.domain import ChannelSpec, CountdownSpec, EventSpec, Planned, event_snapshot
-from alertd.timeexpr import apply_offset, localize, zone
+from alertd.messages import all_day_end, reader_day
+from alertd.timeexpr import Offset, apply_offset, localize, shift, zone
 
 __all__ = [
     "countdown_listed",
@@ -22,6 +23,7 @@ __all__ = [
     "plan_countdowns",
     "plan_reminders",
     "reminder_id",
+    "renames",
 ]
 
 
@@ -35,6 +37,12 @@ def reminder_id(event_id: str, offset: str, channel: str, due_at: datetime) -> s
     return f"rem:{event_id}:{offset}:{channel}:{_stamp(due_at)}"
 
 
+# Bumped whenever the planner would plan an unchanged event differently, so that a database planned by an older
+# alertd is re-planned once on upgrade (2: times written with an offset keep their instant; an all-day event gets
+# one reminder per day, at all_day_at).
+_PLAN_RULES = 2
+
+
 def event_fingerprint(event: EventSpec) -> str:
     """A digest of everything about an event that planning or messages depend on."""
     fields = event_snapshot(event) | {
@@ -45,24 +53,47 @@ def event_fingerprint(event: EventSpec) -> str:
         "notify": list(event.notify),
         "all_day_at": event.all_day_at.strftime("%H:%M"),
         "countdown": event.countdown,
+        "rules": _PLAN_RULES,
     }
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:32]
 
 
-def _anchor(event: EventSpec) -> datetime:
-    if event.all_day:
-        return datetime.combine(event.local_start.date(), event.all_day_at)
-    return event.local_start
+def _reminder_due(event: EventSpec, offset: Offset) -> datetime:
+    """When ``offset`` before (or after) ``event`` falls.
+
+    A timed event counts from its exact start, so a time written with an offset (the second 01:30 of a fall-back
+    night) keeps its instant. An all-day event has no time of day to count hours from: the offset, counted from
+    ``all_day_at`` on the event's date, picks a day, and the reminder fires at ``all_day_at`` on that day (``2h``
+    and ``0m`` both mean the day itself, ``36h`` two days before).
+    """
+    tz = zone(event.timezone)
+    if not event.all_day:
+        return shift(event.starts_at, tz, offset)
+    landed = apply_offset(datetime.combine(event.local_start.date(), event.all_day_at), tz, offset)
+    return localize(datetime.combine(landed.astimezone(tz).date(), event.all_day_at), tz)
+
+
+def _reminders_due(event: EventSpec) -> list[tuple[Offset, datetime]]:
+    """Each reminder offset of ``event`` that is planned, and when it falls.
+
+    An all-day event gets one reminder per day: of offsets falling on the same day (the default ``2h`` and ``0m``)
+    the one without an exact part is kept, else the first listed, so a reader is not told "today" twice.
+    """
+    if not event.all_day:
+        return [(offset, _reminder_due(event, offset)) for offset in event.reminders]
+    kept: dict[datetime, Offset] = {}
+    for offset in event.reminders:
+        due = _reminder_due(event, offset)
+        if due not in kept or (kept[due].seconds and not offset.seconds):
+            kept[due] = offset
+    return [(offset, due) for due, offset in kept.items()]
 
 
 def plan_reminders(event: EventSpec, channels: Iterable[str]) -> Iterator[Planned]:
     """Every reminder of ``event`` for each of ``channels`` (nothing for postponed or cancelled events)."""
     if not event.active:
         return
-    tz = zone(event.timezone)
-    anchor = _anchor(event)
-    for offset in event.reminders:
-        due = apply_offset(anchor, tz, offset)
+    for offset, due in _reminders_due(event):
         # A reminder before the start is useless once the event has begun; later ones live by the catch-up rule.
         expires = event.starts_at if due < event.starts_at else None
         stamp = _stamp(due)
@@ -82,13 +113,14 @@ def plan_reminders(event: EventSpec, channels: Iterable[str]) -> Iterator[Planne
 def countdown_listed(
     event: EventSpec, digest_day: date, digest_at: datetime, spec: CountdownSpec, tz_name: str
 ) -> bool:
-    """Whether the digest of ``digest_day`` (sent at ``digest_at``, zone ``tz_name``) lists ``event``."""
+    """Whether the digest of ``digest_day`` (sent at ``digest_at``, zone ``tz_name``) lists ``event``: it has not
+    started (a timed event) or is not over (an all-day one), and the reader's date it counts to is in the window."""
     if not (event.active and event.countdown):
         return False
-    day = event.local_start.date() if event.all_day else event.starts_at.astimezone(zone(tz_name)).date()
-    if not event.all_day and event.starts_at < digest_at:
+    if digest_at >= (all_day_end(event) if event.all_day else event.starts_at):
         return False
-    return 0 <= (day - digest_day).days <= spec.within_days
+    # The date the digest's own words count to ("today", "in 3 days"), so a listed event never reads as past.
+    return 0 <= (reader_day(event, digest_at, tz_name) - digest_day).days <= spec.within_days
 
 
 def plan_countdowns(
@@ -106,8 +138,10 @@ def plan_countdowns(
             if channel is None:
                 continue
             tz = zone(channel.timezone)
-            last = event.local_start.date() if event.all_day else event.starts_at.astimezone(tz).date()
-            for back in range(spec.within_days + 1):
+            # From the window's length before the start's date there to the start's (all day: the end's) date.
+            first = event.starts_at.astimezone(tz).date() - timedelta(days=spec.within_days)
+            last = (all_day_end(event) if event.all_day else event.starts_at).astimezone(tz).date()
+            for back in range((last - first).days + 1):
                 day = last - timedelta(days=back)
                 if countdown_listed(event, day, localize(datetime.combine(day, spec.at), tz), spec, channel.timezone):
                     days[channel_id].add(day)
@@ -132,20 +166,28 @@ def plan_countdowns(
 
 def _changed(before: EventSpec, after: EventSpec) -> bool:
     old, new = event_snapshot(before), event_snapshot(after)
-    return any(old[k] != new[k] for k in ("title", "local_start", "all_day", "timezone", "status"))
+    # starts_at too: the same wall clock may be another instant (the second 01:30 of a fall-back night).
+    return any(old[k] != new[k] for k in ("title", "local_start", "starts_at", "all_day", "timezone", "status"))
 
 
-def plan_changes(before: EventSpec | None, after: EventSpec | None, *, revision: int, now: datetime) -> list[Planned]:
-    """Change notices for one event going from ``before`` to ``after`` (None = absent), due at ``now``."""
+def plan_changes(
+    before: EventSpec | None, after: EventSpec | None, *, revision: int, now: datetime, renamed: bool = False
+) -> list[Planned]:
+    """Change notices for one event going from ``before`` to ``after`` (None = absent), due at ``now``.
+
+    With ``renamed`` the two are one event whose id changed (``before.id`` → ``after.id``): one notice of type
+    ``renamed``, whose snapshots carry the ids, instead of an "added" and a "removed" that would read as if the
+    event were gone.
+    """
     if before is None and after is None:
         return []
-    if before is not None and after is not None and not _changed(before, after):
+    if before is not None and after is not None and not renamed and not _changed(before, after):
         return []
-    kind = "added" if before is None else "removed" if after is None else "changed"
+    kind = "renamed" if renamed else "added" if before is None else "removed" if after is None else "changed"
     change = {
         "type": kind,
-        "before": event_snapshot(before) if before else None,
-        "after": event_snapshot(after) if after else None,
+        "before": _snapshot(before, renamed) if before else None,
+        "after": _snapshot(after, renamed) if after else None,
     }
     subject = after or before
     assert subject is not None
@@ -161,6 +203,27 @@ def plan_changes(before: EventSpec | None, after: EventSpec | None, *, revision:
         )
         for channel in targets
     ]
+
+
+def _snapshot(event: EventSpec, with_id: bool) -> dict[str, object]:
+    return event_snapshot(event) | ({"id": event.id} if with_id else {})
+
+
+def renames(appeared: Iterable[EventSpec], gone: Iterable[EventSpec]) -> dict[str, EventSpec]:
+    """Events that only changed their id: each appearing event (by its new id) with the gone event of the same
+    title and start; only pairs that nothing else could match, so two look-alikes are never guessed at."""
+
+    def key(event: EventSpec) -> tuple[str, datetime, bool]:
+        return event.title, event.starts_at, event.all_day
+
+    def unique(events: Iterable[EventSpec]) -> dict[tuple[str, datetime, bool], EventSpec]:
+        found: dict[tuple[str, datetime, bool], list[EventSpec]] = {}
+        for event in events:
+            found.setdefault(key(event), []).append(event)
+        return {k: v[0] for k, v in found.items() if len(v) == 1}
+
+    olds = unique(gone)
+    return {new.id: olds[k] for k, new in unique(appeared).items() if k in olds}
 
 
 def digest_events(

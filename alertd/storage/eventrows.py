@@ -15,7 +15,7 @@ from alertd.domain import EventSpec
 from alertd.planning import event_fingerprint
 from alertd.storage.bulk import fetch_where_in
 from alertd.storage.models import EventRow
-from alertd.timeexpr import Offset, parse_offset
+from alertd.timeexpr import Offset, parse_offset, zone
 
 __all__ = ["EVENT", "event_from_row", "event_values", "load_events"]
 
@@ -50,6 +50,19 @@ def _offsets(texts: tuple[str, ...]) -> tuple[Offset, ...]:
     return tuple(_offset(t) for t in texts)
 
 
+def _local_start(text: str, timezone: str, starts_at: datetime, all_day: bool) -> datetime:
+    """The stored wall clock, with ``fold=1`` again when it is the second run of a repeated hour.
+
+    The text has no room for the fold, but the stored instant is exact: when it is not what the wall clock reads
+    as on its first run, it is the second (a time written with an offset, such as 01:30-05:00 in New York).
+    """
+    local = datetime.fromisoformat(text)
+    if all_day:
+        return local
+    used = local - starts_at.replace(tzinfo=None)
+    return local if used == local.replace(tzinfo=zone(timezone)).utcoffset() else local.replace(fold=1)
+
+
 def event_values(event: EventSpec, *, revision: int, now: datetime) -> dict[str, Any]:
     """The column values that store ``event``."""
     return {
@@ -80,7 +93,7 @@ def event_from_row(row: Any) -> EventSpec:
     return EventSpec(
         id=row.id,
         title=row.title,
-        local_start=datetime.fromisoformat(row.local_start),
+        local_start=_local_start(row.local_start, row.timezone, row.starts_at, row.all_day),
         all_day=row.all_day,
         timezone=row.timezone,
         starts_at=row.starts_at,

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from alertd.calendar import EventDraft, EventIssue, draft_from_mapping, resolve_draft
-from alertd.domain import EVENT_STATUSES, Calendar, EventSpec
+from alertd.domain import EVENT_STATUSES, Calendar, EventSpec, start_text
 from alertd.errors import CalendarError, ConflictError, NotFoundError, StorageError
 from alertd.planning import event_fingerprint
 from alertd.storage.db import describe_db_error
@@ -173,7 +173,7 @@ def event_as_json(event: EventSpec) -> dict[str, Any]:
         "id": event.id,
         "title": event.title,
         "starts_at": event.starts_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "local_start": event.local_start.date().isoformat() if event.all_day else event.local_start.isoformat(),
+        "local_start": start_text(event),
         "all_day": event.all_day,
         "timezone": event.timezone,
         "status": event.status,

@@ -7,7 +7,7 @@ import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alertd.calendar import EventDraft, resolve_draft
 from alertd.domain import Calendar, EventSpec, Planned
 from alertd.errors import CalendarError
-from alertd.planning import event_fingerprint, plan_changes, plan_countdowns, plan_reminders
+from alertd.planning import event_fingerprint, plan_changes, plan_countdowns, plan_reminders, renames
 from alertd.storage.eventrows import EVENT, event_from_row, event_values, load_events
 from alertd.storage.models import Meta
 from alertd.storage.outbox import NOTIFICATION, cancel, enqueue
@@ -25,6 +25,8 @@ __all__ = ["EVENTS_REV", "SyncReport", "apply_event", "events_revision", "sync_c
 
 META = Meta.__table__  # type: ignore[attr-defined]
 _FLUSH = 20_000
+# How much later than the "removed" notices of a sync its "added" ones are due, so they are sent in that order.
+_AFTER_REMOVALS = timedelta(seconds=1)
 # Bumped by every write to a database-owned event, so a daemon in another process notices and wakes up.
 EVENTS_REV = "events_rev"
 
@@ -108,6 +110,9 @@ def sync_calendar(conn: sa.Connection, calendar: Calendar, *, now: datetime) -> 
     # The very first load of a calendar announces nothing: every event would otherwise be "added".
     bootstrap = not any(row.owner == "file" for row in known.values())
     new_rows = []
+    # Events that appear (new, or back after removal) are announced once the gone ones are known: an event whose
+    # id was renamed is both, and is announced as one rename rather than as "added" and "removed".
+    appeared: list[tuple[EventSpec, int]] = []
     seen: set[str] = set()
     for event in calendar.events:
         seen.add(event.id)
@@ -115,8 +120,7 @@ def sync_calendar(conn: sa.Connection, calendar: Calendar, *, now: datetime) -> 
         if row is None:
             new_rows.append(event_values(event, revision=1, now=now))
             batch.add(list(plan_reminders(event, event.notify)))
-            if not bootstrap:
-                batch.add(plan_changes(None, event, revision=1, now=now))
+            appeared.append((event, 1))
             report.added.append(event.id)
             continue
         if row.owner != "file":
@@ -133,7 +137,10 @@ def sync_calendar(conn: sa.Connection, calendar: Calendar, *, now: datetime) -> 
         conn.execute(
             EVENT.update().where(EVENT.c.id == event.id).values(**event_values(event, revision=revision, now=now))
         )
-        batch.add(plan_changes(before, event, revision=revision, now=now))
+        if before is None:
+            appeared.append((event, revision))
+        else:
+            batch.add(plan_changes(before, event, revision=revision, now=now))
         _replan(conn, batch, event, report)
         (report.added if before is None else report.changed).append(event.id)
     for start in range(0, len(new_rows), 5000):
@@ -146,17 +153,32 @@ def sync_calendar(conn: sa.Connection, calendar: Calendar, *, now: datetime) -> 
         rows = {r.id: r for r in conn.execute(sa.select(EVENT).where(EVENT.c.id.in_(chunk))).all()}
         for event_id in chunk:
             _refresh_db_event(conn, batch, calendar, rows[event_id], report)
-    gone = [r for r in known.values() if r.owner == "file" and not r.removed and r.id not in seen]
-    for row in gone:
-        before = event_from_row(conn.execute(sa.select(EVENT).where(EVENT.c.id == row.id)).one())
+    gone = {
+        row.id: (row, event_from_row(conn.execute(sa.select(EVENT).where(EVENT.c.id == row.id)).one()))
+        for row in known.values()
+        if row.owner == "file" and not row.removed and row.id not in seen
+    }
+    renamed = renames([event for event, _ in appeared], [before for _, before in gone.values()])
+    renamed_to = {old.id: new_id for new_id, old in renamed.items()}
+    for row, before in gone.values():
         conn.execute(
             EVENT.update().where(EVENT.c.id == row.id).values(removed=True, revision=row.revision + 1, updated_at=now)
         )
-        report.cancelled += cancel(
-            conn, NOTIFICATION.c.event_id == row.id, reason="event removed from the calendar", now=now
-        )
-        batch.add(plan_changes(before, None, revision=row.revision + 1, now=now))
+        new_id = renamed_to.get(row.id)
+        reason = f"event renamed to {new_id!r}" if new_id else "event removed from the calendar"
+        report.cancelled += cancel(conn, NOTIFICATION.c.event_id == row.id, reason=reason, now=now)
+        if new_id is None:
+            batch.add(plan_changes(before, None, revision=row.revision + 1, now=now))
         report.removed.append(row.id)
+    if not bootstrap:
+        # After any "removed" notice: a reader who sees an event go and another come reads them in that order.
+        added_at = now + _AFTER_REMOVALS if len(gone) > len(renamed) else now
+        for event, revision in appeared:
+            old = renamed.get(event.id)
+            if old is not None:
+                batch.add(plan_changes(old, event, revision=revision, now=now, renamed=True))
+            else:
+                batch.add(plan_changes(None, event, revision=revision, now=added_at))
     removed_channels = [c for c in _queued_channels(conn) if c not in calendar.channels]
     if removed_channels:
         report.cancelled += cancel(

@@ -54,6 +54,17 @@ async def test_create_stores_a_database_owned_event(client: httpx.AsyncClient) -
     assert fetched.json() == created
 
 
+async def test_create_keeps_the_instant_of_an_explicit_offset(client: httpx.AsyncClient) -> None:
+    """A start written 01:30-05:00 (New York's second 01:30 on 2 Nov 2025) is stored at 06:30Z, and its ``start``
+    reads back as that instant, so sending it back does not move the event."""
+    created = await create(client, start="2025-11-02T01:30-05:00", timezone="America/New_York")
+    assert (created["start"], created["starts_at"]) == ("2025-11-02T01:30:00-05:00", "2025-11-02T06:30:00Z")
+    patched = await client.patch(
+        f"/api/v1/events/{SUMMIT['id']}", json={"start": created["start"], "title": "Renamed"}, headers=WRITE
+    )
+    assert patched.json()["starts_at"] == "2025-11-02T06:30:00Z"
+
+
 async def test_create_queues_the_new_events_reminders(client: httpx.AsyncClient) -> None:
     """A created event's reminders are in the outbox at once."""
     await create(client)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 import sqlalchemy as sa
+import tzdata as tzdata_package
 
 from alertd.daemon import Daemon
 
@@ -88,3 +89,16 @@ async def test_metrics_recover_after_a_good_reload(daemon: Daemon, client: httpx
     await daemon._check_reload()
     assert "alertd_calendar_last_reload_ok 1.0" in (await client.get("/metrics")).text
     assert (await client.get("/readyz")).json()["last_reload_error"] is None
+
+
+async def test_readyz_names_the_time_zone_database(client: httpx.AsyncClient) -> None:
+    """The readiness answer says which zone database (and IANA version) the daemon plans with."""
+    body = (await client.get("/readyz")).json()
+    assert (body["tzdata"], body["tzdata_source"]) == (tzdata_package.IANA_VERSION, "package")
+
+
+async def test_metrics_name_the_time_zone_database(client: httpx.AsyncClient) -> None:
+    """``alertd_build_info`` carries alertd's version and the zone database's version and source."""
+    text = (await client.get("/metrics")).text
+    wanted = f'alertd_build_info{{tzdata="{tzdata_package.IANA_VERSION}",tzdata_source="package",version="0.1.0"}} 1.0'
+    assert wanted in text.splitlines()

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import re
 import textwrap
 from collections.abc import Mapping
 from datetime import UTC, datetime, time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -731,4 +733,90 @@ def test_a_type_whose_optional_extra_is_missing_names_the_extra(
     assert (issue.line, issue.message) == (
         3,
         "channel type 'apprise' needs an optional extra: pip install 'alertd[apprise]'",
+    )
+
+
+# --- times a person wrote: exact instants, and all-day events on any day ----------------------------------
+
+# The second run of a repeated hour, written with its offset (or in UTC), in zones with 1-hour, 30-minute and
+# 2-hour folds: each is the instant written, not the first run an hour (or two) earlier.
+SECOND_RUNS = [
+    ("America/New_York", "2025-11-02T01:30-05:00", datetime(2025, 11, 2, 6, 30, tzinfo=UTC)),
+    ("America/New_York", "2025-11-02T06:30Z", datetime(2025, 11, 2, 6, 30, tzinfo=UTC)),
+    ("Africa/Cairo", "2025-10-30T23:30+02:00", datetime(2025, 10, 30, 21, 30, tzinfo=UTC)),
+    ("Australia/Lord_Howe", "2025-04-06T01:45+10:30", datetime(2025, 4, 5, 15, 15, tzinfo=UTC)),
+    ("Antarctica/Troll", "2025-10-26T02:00+00:00", datetime(2025, 10, 26, 2, 0, tzinfo=UTC)),
+]
+
+
+@pytest.mark.parametrize(("zone_name", "at", "instant"), SECOND_RUNS)
+def test_a_time_with_an_offset_in_a_fold_is_the_instant_written(
+    tmp_path: Path, zone_name: str, at: str, instant: datetime
+) -> None:
+    """An explicit offset or Z names one instant: the second run of a repeated hour stays the second, silently."""
+    event = load(tmp_path, f"version: 1\nevents:\n  - {{id: a, title: A, at: '{at}', timezone: {zone_name}}}\n").events[
+        0
+    ]
+    assert event.starts_at == instant
+    assert (event.local_start, event.local_start.fold) == (
+        instant.astimezone(ZoneInfo(zone_name)).replace(tzinfo=None),
+        1,
+    )
+
+
+def test_the_fold_warnings_advice_means_the_second_run(tmp_path: Path) -> None:
+    """Appending the offset the fold warning suggests gives the second 01:30, with no warning left."""
+    text = "version: 1\ntimezone: America/New_York\nevents:\n  - {id: a, title: A, at: '2025-11-02T01:30%s'}\n"
+    _, [warning] = load_calendar(write(tmp_path, text % ""), environ={})
+    advice = re.search(r"append (\S+) to mean the second", warning.message)
+    assert advice is not None
+    event = load(tmp_path, text % advice.group(1)).events[0]
+    assert event.starts_at == datetime(2025, 11, 2, 6, 30, tzinfo=UTC)
+
+
+def test_an_offset_the_zone_never_uses_is_the_instant_written_without_a_warning(tmp_path: Path) -> None:
+    """01:30+09:00 on a New York event is 16:30Z: an offset is taken as written, in whatever zone it belongs to."""
+    event = load(
+        tmp_path,
+        "version: 1\ntimezone: America/New_York\nevents:\n  - {id: a, title: A, at: '2025-11-02T01:30+09:00'}\n",
+    ).events[0]
+    assert (event.starts_at, event.local_start) == (
+        datetime(2025, 11, 1, 16, 30, tzinfo=UTC),
+        datetime(2025, 11, 1, 12, 30),
+    )
+
+
+# DST starts at midnight on these days, so local midnight never happens: each day begins at the jump.
+MIDNIGHT_SKIPPED = [
+    ("America/Santiago", "2025-09-07", datetime(2025, 9, 7, 4, tzinfo=UTC)),
+    ("America/Havana", "2025-03-09", datetime(2025, 3, 9, 5, tzinfo=UTC)),
+    ("Africa/Cairo", "2025-04-25", datetime(2025, 4, 24, 22, tzinfo=UTC)),
+    ("Atlantic/Azores", "2025-03-30", datetime(2025, 3, 30, 1, tzinfo=UTC)),
+    ("America/Asuncion", "2024-10-06", datetime(2024, 10, 6, 4, tzinfo=UTC)),
+    ("Asia/Beirut", "2025-03-30", datetime(2025, 3, 29, 22, tzinfo=UTC)),
+]
+# DST ends at 01:00 on these days, so midnight happens twice: the day begins at its first run.
+MIDNIGHT_REPEATED = [
+    ("America/Havana", "2025-11-02", datetime(2025, 11, 2, 4, tzinfo=UTC)),
+    ("Atlantic/Azores", "2025-10-26", datetime(2025, 10, 26, 0, tzinfo=UTC)),
+]
+
+
+@pytest.mark.parametrize(("zone_name", "day", "first_instant"), MIDNIGHT_SKIPPED + MIDNIGHT_REPEATED)
+def test_an_all_day_event_starts_at_the_first_instant_of_its_day(
+    tmp_path: Path, zone_name: str, day: str, first_instant: datetime
+) -> None:
+    """A date is valid on any day, also when its midnight is skipped or repeated, and loads without warnings."""
+    event = load(tmp_path, f"version: 1\nevents:\n  - {{id: a, title: A, at: {day}, timezone: {zone_name}}}\n").events[
+        0
+    ]
+    assert (event.all_day, event.starts_at) == (True, first_instant)
+    assert first_instant.astimezone(ZoneInfo(zone_name)).date().isoformat() == day
+
+
+def test_a_day_the_zone_skipped_is_an_error_naming_it(tmp_path: Path) -> None:
+    """Samoa skipped 30 December 2011: an all-day event on it is an error, not a silent move."""
+    found = issues(tmp_path, "version: 1\nevents:\n  - {id: a, title: A, at: 2011-12-30, timezone: Pacific/Apia}\n")
+    assert only(found, "events[0].at").message == (
+        "2011-12-30 does not exist in Pacific/Apia (the zone skipped that day); choose another date"
     )

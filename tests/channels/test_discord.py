@@ -115,11 +115,15 @@ def test_user_text_cannot_format_or_mention() -> None:
     assert escape("a_b") == "a\\_b"
 
 
-def test_all_day_event_has_no_converted_time() -> None:
-    """An all-day date is not converted to the channel's zone and gets no live timestamp."""
+def test_all_day_event_shows_the_channels_stretch_without_a_live_timestamp() -> None:
+    """An all-day date shows the stretch of the channel's time it covers, and no single-instant <t:…> stamp."""
     fields = payload(make_message(), channel_timezone="Asia/Tokyo")["embeds"][0]["fields"]
-    assert [f["name"] for f in fields] == ["When", "Countdown", "Status", "Tags", "Source"]
-    assert fields[1]["value"] == "tomorrow"
+    assert [f["name"] for f in fields] == ["When", "Your time", "Countdown", "Status", "Tags", "Source"]
+    assert (fields[1]["value"], fields[2]["value"]) == (
+        "Mon 10 Nov 2025 14:00 JST – Tue 11 Nov 2025 14:00 JST (Asia/Tokyo)",
+        "tomorrow",
+    )
+    assert not any("<t:" in f["value"] for f in fields)
 
 
 def test_embed_fits_every_limit() -> None:

@@ -9,7 +9,7 @@ import io
 import socket
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
@@ -26,7 +26,7 @@ from support.pki import Pki
 from alertd.channels import REGISTRY
 from alertd.channels.base import Channel, ChannelContext
 from alertd.channels.email import TYPE, EmailOptions, build_message, parse_address, smtp_config
-from alertd.domain import ChannelSpec
+from alertd.domain import ChannelSpec, EventSpec, Message, event_snapshot
 from alertd.errors import DeliveryError
 from alertd.messages.i18n import format_day, phrases
 from alertd.messages.rendering import render
@@ -467,3 +467,91 @@ def test_chinese_message_has_chinese_dates_and_late_note_in_both_parts() -> None
         assert "sent late" not in part
         assert "all day" not in part
     assert '<html lang="zh">' in markup.get_content()
+
+
+# --- what a mail says: as much as a Slack message ----------------------------------------------------------
+
+TRUCE = make_event(
+    status="tentative",
+    local_start=datetime(2025, 11, 1),
+    tags=("trade", "deadline"),
+    notes="Truce first agreed in May.\nSee https://example.org/history",
+)
+NOTICE_AT = datetime(2025, 10, 30, 12, 0, tzinfo=UTC)
+
+
+def _notice(before: EventSpec | None, after: EventSpec | None, *, locale: str = "en") -> Message:
+    kind = "added" if before is None else "removed" if after is None else "changed"
+    change = {
+        "type": kind,
+        "before": event_snapshot(before) if before else None,
+        "after": event_snapshot(after) if after else None,
+    }
+    channel = ChannelSpec(id="mail", type="email", timezone="America/New_York", locale=locale)
+    event = after or before
+    return render(
+        id=f"chg:{kind}", kind="change", channel=channel, due_at=NOTICE_AT, now=NOTICE_AT, event=event, payload=change
+    )
+
+
+async def test_a_change_mail_carries_what_changed_the_tags_and_the_notes(
+    smtp_server: ServerFactory, make: ChannelFactory, pki: Pki
+) -> None:
+    """A moved and confirmed event's mail has, in both parts, the move and the status as before → after, the tags
+    and the notes (with their link), as a Slack message shows them."""
+    handler, port = smtp_server("starttls")
+    moved = replace(
+        TRUCE, local_start=datetime(2025, 11, 10), starts_at=datetime(2025, 11, 10, 5, tzinfo=UTC), status="confirmed"
+    )
+    await make(_settings(port, smtp_ca_file=pki.ca_file)).send(_notice(TRUCE, moved))
+
+    [mail] = handler.messages()
+    plain, markup = mail.get_body(("plain",)), mail.get_body(("html",))
+    assert plain is not None
+    assert markup is not None
+    text = plain.get_content().replace("\r\n", "\n")  # as received over SMTP
+    assert (
+        "What changed:\n"
+        "• When: Sat 1 Nov 2025 (all day) → Mon 10 Nov 2025 (all day)\n"
+        "• Status: tentative → confirmed\n\n"
+        "Tags: trade, deadline\n\n"
+        "Notes:\nTruce first agreed in May.\nSee https://example.org/history\n"
+    ) in text
+    html_part = markup.get_content()
+    assert "<li>When: Sat 1 Nov 2025 (all day) → Mon 10 Nov 2025 (all day)</li>" in html_part
+    assert "<p><b>Tags</b>: trade, deadline</p>" in html_part
+    assert '<a href="https://example.org/history">' in html_part
+
+
+CHANGES: list[tuple[str, dict[str, Any] | None, str]] = [
+    ("added", None, "New: Trade truce expires"),
+    (
+        "moved",
+        {"local_start": datetime(2025, 11, 10), "starts_at": datetime(2025, 11, 10, 5, tzinfo=UTC)},
+        "Moved: Trade truce expires",
+    ),
+    ("confirmed", {"status": "confirmed"}, "Confirmed: Trade truce expires"),
+    ("postponed", {"status": "postponed"}, "Postponed: Trade truce expires"),
+    ("cancelled", {"status": "cancelled"}, "Cancelled: Trade truce expires"),
+    ("removed", None, "Removed: Trade truce expires"),
+    ("renamed", {"title": "Trade truce ends"}, "Changed: Trade truce ends"),
+]
+
+
+async def test_change_mail_subjects_say_what_happened(
+    smtp_server: ServerFactory, make: ChannelFactory, pki: Pki
+) -> None:
+    """New, Moved, Confirmed, Postponed, Cancelled or Removed lead the subject; other edits are "Changed"."""
+    handler, port = smtp_server("starttls")
+    channel = make(_settings(port, smtp_ca_file=pki.ca_file))
+    for kind, changes, _ in CHANGES:
+        before = None if kind == "added" else TRUCE
+        after = None if kind == "removed" else replace(TRUCE, **(changes or {}))
+        await channel.send(_notice(before, after))
+    assert [mail["Subject"] for mail in handler.messages()] == [subject for _, _, subject in CHANGES]
+
+
+def test_change_subjects_are_in_the_readers_language() -> None:
+    """A German mail about a cancellation is titled "Abgesagt: …"."""
+    message = _notice(TRUCE, replace(TRUCE, status="cancelled"), locale="de")
+    assert build_message(message, sender=parse_address(SENDER), to=TEAM)["Subject"] == "Abgesagt: Trade truce expires"

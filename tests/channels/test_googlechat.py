@@ -115,11 +115,16 @@ def test_digest_lists_events_in_one_thread() -> None:
 
 
 def test_late_notice_and_all_day_event() -> None:
-    """A late message says when it was due (channel zone) in the card subtitle; an all-day date is shown once."""
+    """A late message says when it was due (channel zone) in the card subtitle; an all-day date is shown in its own
+    zone and as the stretch of the channel's time it covers."""
     card = payload(make_message(late=True), channel_timezone="Asia/Tokyo")["cardsV2"][0]["card"]
     assert card["header"]["subtitle"] == "alertd reminder · 1d · sent late (was due Sun 9 Nov 2025 23:00 JST)"
     when = card["sections"][0]["widgets"][1]["decoratedText"]
-    assert (when["topLabel"], when["text"]) == ("When", "Mon 10 Nov 2025 (all day, America/New_York)")
+    assert (when["topLabel"], when["text"]) == (
+        "When",
+        "Mon 10 Nov 2025 (all day, America/New_York)<br>"
+        "Mon 10 Nov 2025 14:00 JST – Tue 11 Nov 2025 14:00 JST (Asia/Tokyo)",
+    )
 
 
 def test_test_message_has_no_thread() -> None:

@@ -67,10 +67,13 @@ def test_same_offset_shows_no_date_token() -> None:
     assert fields["fields"][1]["text"] == "*When*\nMon 10 Nov 2025 09:00 EST (America/New_York)"
 
 
-def test_all_day_event_is_not_converted() -> None:
-    """An all-day date is shown as a date in its own zone, with no time token."""
+def test_all_day_event_shows_its_date_and_the_channels_stretch() -> None:
+    """An all-day date is shown in its own zone, then as the stretch of the channel's time it covers; no token."""
     fields = _blocks(payload(make_message(), channel_timezone="Asia/Tokyo"), "section")[1]["fields"]
-    assert fields[1]["text"] == "*When*\nMon 10 Nov 2025 (all day, America/New_York)"
+    assert fields[1]["text"] == (
+        "*When*\nMon 10 Nov 2025 (all day, America/New_York)\n"
+        "Mon 10 Nov 2025 14:00 JST – Tue 11 Nov 2025 14:00 JST (Asia/Tokyo)"
+    )
 
 
 def test_date_token_fallback_cannot_break_the_token() -> None:
@@ -278,7 +281,9 @@ def test_chinese_message_has_chinese_labels_and_dates() -> None:
 def test_chinese_card_is_worded_in_chinese() -> None:
     """A zh bot's countdown card: Chinese field labels, removal note and "updated" line, Babel's Chinese date."""
     p = phrases("zh")
-    body = card(TIMED, make_line(TIMED, text="3天后"), channel_timezone="Europe/Berlin", now=NOW, locale="zh")
+    body = card(
+        TIMED, make_line(TIMED, text="3天后", locale="zh"), channel_timezone="Europe/Berlin", now=NOW, locale="zh"
+    )
     fields = [f["text"] for f in _blocks(body, "section")[1]["fields"]]
     assert [f.split("\n", 1)[0] for f in fields] == [
         f"*{p.label_when}*",

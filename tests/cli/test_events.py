@@ -93,6 +93,15 @@ def test_move_changes_the_start(capsys: pytest.CaptureFixture[str], where: list[
     assert (event["local_start"], event["timezone"]) == ("2025-11-14T09:30:00", "Europe/London")
 
 
+def test_add_keeps_the_instant_of_an_explicit_offset(capsys: pytest.CaptureFixture[str], where: list[str]) -> None:
+    """``--start 2025-11-02T01:30-05:00`` is the second 01:30 of the fall-back night: stored, listed and shown so."""
+    argv = ["events", "add", "second-run", "--title", "Second run", "--start", "2025-11-02T01:30-05:00"]
+    code, out, _ = run(capsys, *argv, "--now", NOW, *where)
+    assert (code, out.strip()) == (0, "added second-run: Second run — Sun 02 Nov 2025 01:30 EST, confirmed")
+    event = listed(capsys, where)["second-run"]
+    assert (event["starts_at"], event["local_start"]) == ("2025-11-02T06:30:00Z", "2025-11-02T01:30:00-05:00")
+
+
 @pytest.mark.parametrize(("verb", "status"), [("cancel", "cancelled"), ("confirm", "confirmed")])
 def test_status_verbs(capsys: pytest.CaptureFixture[str], where: list[str], verb: str, status: str) -> None:
     add(capsys, where, "--status", "tentative")

@@ -68,7 +68,7 @@ def test_a_french_change_notice() -> None:
     before, after = make_event(local_start=datetime(2025, 11, 1)), make_event()
     change = {"type": "changed", "before": event_snapshot(before), "after": event_snapshot(after)}
     message = render(id="chg:1", kind="change", channel=channel("fr"), due_at=DUE, now=DUE, event=after, payload=change)
-    assert message.title == f"Modifié{NB}: Trade truce expires"
+    assert message.title == f"Déplacé{NB}: Trade truce expires"
     assert message.text.splitlines()[0] == (
         f"Trade truce expires{NB}: déplacé du sam. 1 nov. 2025 au lun. 10 nov. 2025."
     )

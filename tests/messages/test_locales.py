@@ -11,6 +11,8 @@ from alertd.domain import EVENT_STATUSES
 from alertd.messages.i18n import LOCALES, phrases
 
 OTHERS = [loc for loc in LOCALES if loc != "en"]
+# Tables keyed by a word (a status, a kind of change) rather than by a CLDR plural category.
+KEYED = ("statuses", "change_titles")
 
 
 def _placeholders(pattern: str) -> set[str]:
@@ -25,7 +27,10 @@ def test_every_phrase_keeps_the_english_placeholders(locale: str) -> None:
         ours, theirs = getattr(english, f.name), getattr(table, f.name)
         if isinstance(ours, str) and f.name not in ("date_pattern", "date_skeleton"):
             assert _placeholders(theirs) == _placeholders(ours), f.name
-        elif isinstance(ours, Mapping) and f.name != "statuses":
+        elif isinstance(ours, Mapping) and f.name in KEYED:
+            assert set(theirs) == set(ours), f.name
+            assert all(_placeholders(theirs[k]) == _placeholders(ours[k]) for k in ours), f.name
+        elif isinstance(ours, Mapping):
             assert {_placeholders(p) == _placeholders(ours["other"]) for p in theirs.values()} == {True}, f.name
 
 
@@ -36,7 +41,7 @@ def test_plural_tables_use_only_the_locales_cldr_categories(locale: str) -> None
     table = phrases(locale)
     for f in fields(table):
         value = getattr(table, f.name)
-        if isinstance(value, Mapping) and f.name != "statuses":
+        if isinstance(value, Mapping) and f.name not in KEYED:
             assert "other" in value, f.name
             assert set(value) <= categories, f.name
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from support.factories import make_channel, make_event
@@ -86,6 +87,48 @@ def test_countdown_line_counts_timed_events_in_the_readers_zone() -> None:
     assert countdown_line(summit(), now, "Asia/Seoul").text == "tomorrow"
 
 
+# Kuala Lumpur's all-day 26 Oct 2025 runs from 12:00 EDT on Sat 25 Oct to 12:00 EDT on Sun 26 Oct in New York.
+KL_DAY = make_event("kl", local_start=datetime(2025, 10, 26), timezone="Asia/Kuala_Lumpur")
+
+
+def test_an_all_day_event_elsewhere_counts_to_the_date_it_begins_in_the_readers_zone() -> None:
+    """Its 3d reminder (09:00 in Kuala Lumpur on the 23rd, 21:00 on the 22nd in New York) reads "in 3 days" beside
+    Sat 25 Oct and the event's own Sun 26 Oct, not "in 4 days"."""
+    line = countdown_line(KL_DAY, datetime(2025, 10, 23, 1, 0, tzinfo=UTC), NY)
+    assert (line.text, line.day_text) == ("in 3 days", "Sat 25 Oct 2025; Sun 26 Oct 2025 in Asia/Kuala_Lumpur")
+
+
+@pytest.mark.parametrize("reader", [NY, "Asia/Shanghai", "America/Los_Angeles", "Asia/Kuala_Lumpur", "UTC"])
+def test_an_all_day_events_at_start_reminder_reads_today_in_every_zone(reader: str) -> None:
+    """At 09:00 on the day in its own zone the event is running everywhere, so every reader hears "today", beside
+    their own today's date (never "tomorrow" on one channel and "today" on another)."""
+    now = datetime(2025, 10, 26, 1, 0, tzinfo=UTC)  # 0m: 09:00 in Kuala Lumpur
+    line = countdown_line(KL_DAY, now, reader)
+    assert (line.days, line.text, line.day) == (0, "today", now.astimezone(ZoneInfo(reader)).date())
+
+
+def test_an_all_day_event_still_running_in_its_zone_is_not_yesterday() -> None:
+    """At 06:00 PST on 10 Nov it is still New York's 10 Nov: a Los Angeles reader hears "today", not "yesterday"."""
+    line = countdown_line(make_event(), datetime(2025, 11, 10, 14, 0, tzinfo=UTC), "America/Los_Angeles")
+    assert (line.text, line.day_text) == ("today", "Mon 10 Nov 2025")
+
+
+def test_a_timed_event_is_dated_in_the_readers_zone_beside_its_own_date() -> None:
+    """The Seoul summit, read in New York on the 29th: today, Wed 29 Oct, which is Thu 30 Oct in Seoul."""
+    line = countdown_line(summit(), datetime(2025, 10, 29, 13, 0, tzinfo=UTC), NY)
+    assert (line.text, line.day, line.day_text) == (
+        "today",
+        date(2025, 10, 29),
+        "Wed 29 Oct 2025; Thu 30 Oct 2025 in Asia/Seoul",
+    )
+
+
+def test_the_event_zones_own_date_is_worded_in_the_readers_language() -> None:
+    """The two dates follow the locale's own order and words."""
+    line = countdown_line(summit(), datetime(2025, 10, 29, 13, 0, tzinfo=UTC), NY, locale="de")
+    assert line.day_text == "Mi., 29. Okt. 2025; Do., 30. Okt. 2025 in Asia/Seoul"
+
+
 def test_countdown_line_carries_exact_seconds() -> None:
     """Seconds are exact elapsed time to the start, for the payload's ``countdown.seconds``."""
     now = datetime(2025, 11, 9, 14, 0, tzinfo=UTC)
@@ -121,9 +164,16 @@ def test_format_when_uses_the_abbreviation_in_force_on_the_day() -> None:
 
 
 def test_format_when_shows_all_day_events_as_a_date() -> None:
-    """An all-day event is a date in its zone; it has no other-zone rendering."""
+    """An all-day event is a date in its zone; in another it is the stretch of that zone's time the date covers."""
     assert format_when(make_event()) == "Mon 10 Nov 2025 (all day, America/New_York)"
-    assert format_when(make_event(), "Asia/Shanghai") == ""
+    assert format_when(make_event(), "Asia/Shanghai") == (
+        "Mon 10 Nov 2025 13:00 CST – Tue 11 Nov 2025 13:00 CST (Asia/Shanghai)"
+    )
+
+
+def test_format_when_leaves_out_an_all_day_date_that_is_the_same_day_elsewhere() -> None:
+    """In a zone keeping the same clock as the event's (Toronto, for New York) the date needs no second rendering."""
+    assert format_when(make_event(), "America/Toronto") == ""
 
 
 def test_day_window_spans_whole_local_days_across_dst() -> None:
@@ -144,12 +194,34 @@ def test_describe_a_move() -> None:
     assert text == "moved from Sat 1 Nov 2025 to Mon 10 Nov 2025"
 
 
+def test_describe_a_move_to_the_second_run_of_a_repeated_hour() -> None:
+    """The same wall clock in another instant is told apart by the zone's abbreviations."""
+    before = event_snapshot(make_event(local_start=datetime(2025, 11, 2, 1, 30), all_day=False))
+    after = event_snapshot(make_event(local_start=datetime(2025, 11, 2, 1, 30, fold=1), all_day=False))
+    text = describe_change({"type": "changed", "before": before, "after": after})
+    assert text == "moved from Sun 2 Nov 2025 01:30 EDT to Sun 2 Nov 2025 01:30 EST"
+
+
 def test_describe_a_status_change_and_rename_together() -> None:
     """Several changes are listed in one sentence."""
     before = event_snapshot(summit())
     after = event_snapshot(summit(status="confirmed", title="Trump–Xi summit"))
     text = describe_change({"type": "changed", "before": before, "after": after})
     assert text == "status changed from tentative to confirmed; renamed from “Trump–Xi meeting”"
+
+
+def test_describe_a_rename_of_the_id_says_the_event_is_still_there() -> None:
+    """A renamed id reads as the same event listed under a new id, with the title saying it changed, not gone."""
+    before = event_snapshot(make_event("truce-end")) | {"id": "truce-end"}
+    after = event_snapshot(make_event()) | {"id": "truce-expiry"}
+    change = {"type": "renamed", "before": before, "after": after}
+    message = render(
+        id="chg:1", kind="change", channel=make_channel(), due_at=DUE, now=DUE, event=make_event(), payload=change
+    )
+    assert message.title == "Changed: Trade truce expires"
+    assert message.text.splitlines()[0] == (
+        "Trade truce expires: now listed as “truce-expiry” (was “truce-end”), at the same time."
+    )
 
 
 def test_describe_added_and_removed() -> None:
@@ -182,6 +254,15 @@ def test_render_reminder_names_event_and_distance() -> None:
     assert (message.offset, message.channel_timezone) == ("1d", NY)
 
 
+def test_render_reminder_of_a_second_run_shows_its_own_offset() -> None:
+    """The reminder of an event at 01:30-05:00 on the fall-back night shows 01:30 EST, not the first 01:30 EDT."""
+    event = make_event(local_start=datetime(2025, 11, 2, 1, 30, fold=1), all_day=False)
+    now = datetime(2025, 11, 2, 4, 30, tzinfo=UTC)
+    message = render(id="rem:1", kind="reminder", channel=make_channel(timezone=NY), due_at=now, now=now, event=event)
+    assert message.text.splitlines()[1] == "Sun 2 Nov 2025 01:30 EST (America/New_York)"
+    assert message.title == "Trade truce expires — in 2 hours"
+
+
 def test_render_reminder_in_the_event_zone_shows_one_time() -> None:
     """When the channel shares the event's zone the time is not repeated."""
     message = render(
@@ -207,7 +288,7 @@ def test_render_change_describes_the_change() -> None:
     message = render(
         id="chg:1", kind="change", channel=make_channel(), due_at=DUE, now=DUE, event=after, payload=change
     )
-    assert message.title == "Changed: Trade truce expires"
+    assert message.title == "Moved: Trade truce expires"
     assert message.text.startswith("Trade truce expires: moved from Sat 1 Nov 2025 to Mon 10 Nov 2025.")
     assert message.change == change
     assert message.offset is None

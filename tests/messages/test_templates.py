@@ -60,7 +60,10 @@ def test_a_template_replaces_the_default_title_and_text() -> None:
     )
     message = render(id="r", kind="reminder", channel=spec, due_at=DUE, now=DUE, event=make_event(), offset="1d")
     assert message.title == "[1d] Trade truce expires"
-    assert message.text == "tomorrow · Mon 10 Nov 2025 (all day, America/New_York)"
+    assert message.text == (
+        "tomorrow · Mon 10 Nov 2025 (all day, America/New_York)"
+        " = Mon 10 Nov 2025 13:00 CST – Tue 11 Nov 2025 13:00 CST (Asia/Shanghai)"
+    )
 
 
 def test_a_template_may_set_only_one_part() -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 import icalendar
 import pytest
-from support.factories import make_calendar, make_event, offsets
+from support.factories import from_file, make_calendar, make_event, offsets
 
 from alertd.calendar.load import load_calendar
 from alertd.domain import Calendar, EventSpec
@@ -134,6 +134,21 @@ def test_timed_start_is_the_planned_instant() -> None:
         if not event.all_day:
             assert start.astimezone(UTC) == event.starts_at
             assert parsed[event.id]["DTSTART"].params["TZID"] == event.timezone
+
+
+def test_a_second_run_is_exported_at_its_instant_with_alarms_where_alertd_fires(tmp_path: Path) -> None:
+    """An event at 01:30-05:00 on the fall-back night reads back (icalendar) at 06:30Z, and each alarm fires
+    when alertd's reminder does, the nominal day counted in New York, not in UTC."""
+    calendar = from_file(
+        tmp_path,
+        "version: 1\ntimezone: America/New_York\nevents:\n"
+        "  - {id: second, title: Second, at: '2025-11-02T01:30-05:00', reminders: [7d, 1d, 2h, 0m]}\n",
+    )
+    text = render_calendar(calendar.events, calendar, NOW)
+    [event] = calendar.events
+    assert vevents(text)["second"].decoded("DTSTART") == datetime(2025, 11, 2, 6, 30, tzinfo=UTC)
+    assert fired(text, "second") == planned_instants(event)
+    assert datetime(2025, 11, 1, 5, 30, tzinfo=UTC) in fired(text, "second")  # 1d: 01:30 EDT on the 1st
 
 
 def test_all_day_event_is_a_date_ending_the_next_day() -> None:

@@ -15,6 +15,7 @@ from alertd.planning.planner import (
     plan_countdowns,
     plan_reminders,
     reminder_id,
+    renames,
 )
 
 NY = "America/New_York"
@@ -128,11 +129,38 @@ def test_all_day_reminders_before_dst_change_use_daylight_time() -> None:
     assert due_by_offset(event)["10d"] == datetime(2025, 10, 31, 13, 0, tzinfo=UTC)
 
 
-def test_all_day_zero_offset_fires_at_all_day_at_on_the_day() -> None:
+@pytest.mark.parametrize("offset", ["0d", "0m"])
+def test_all_day_zero_offset_fires_at_all_day_at_on_the_day(offset: str) -> None:
     """``0d`` and ``0m`` fire at ``all_day_at`` on the day itself, not at midnight."""
-    event = make_event(reminders=offsets("0d", "0m"), all_day_at=time(8, 30))
-    due = due_by_offset(event)
-    assert due["0d"] == due["0m"] == datetime(2025, 11, 10, 13, 30, tzinfo=UTC)
+    event = make_event(reminders=offsets(offset), all_day_at=time(8, 30))
+    assert due_by_offset(event) == {offset: datetime(2025, 11, 10, 13, 30, tzinfo=UTC)}
+
+
+def test_default_reminders_tell_an_all_day_event_today_once() -> None:
+    """With the default [7d, 3d, 1d, 2h, 0m] an all-day event gets one reminder on its day (0m at 09:00), not a
+    second "today" two hours earlier: ``2h`` lands on the same day."""
+    event = make_event(reminders=offsets("7d", "3d", "1d", "2h", "0m"))
+    assert due_by_offset(event) == {
+        "7d": datetime(2025, 11, 3, 14, 0, tzinfo=UTC),
+        "3d": datetime(2025, 11, 7, 14, 0, tzinfo=UTC),
+        "1d": datetime(2025, 11, 9, 14, 0, tzinfo=UTC),
+        "0m": datetime(2025, 11, 10, 14, 0, tzinfo=UTC),
+    }
+
+
+@pytest.mark.parametrize(
+    ("offset", "day"), [("2h", 10), ("+2h", 10), ("12h", 9), ("36h", 8), ("1d12h", 8), ("+1d", 11)]
+)
+def test_an_offset_on_an_all_day_event_picks_the_day_and_fires_at_all_day_at(offset: str, day: int) -> None:
+    """Counted from 09:00 on the event's date an offset lands on some day; the reminder fires at 09:00 on it."""
+    event = make_event(reminders=offsets(offset))
+    assert due_by_offset(event) == {offset: datetime(2025, 11, day, 14, 0, tzinfo=UTC)}
+
+
+def test_an_exact_offset_alone_on_its_day_is_kept_under_its_own_name() -> None:
+    """``12h`` without ``1d`` is the day-before reminder; beside ``1d`` it is the same one and ``1d`` is kept."""
+    assert list(due_by_offset(make_event(reminders=offsets("12h", "0m")))) == ["12h", "0m"]
+    assert list(due_by_offset(make_event(reminders=offsets("12h", "1d")))) == ["1d"]
 
 
 def test_all_day_reminders_follow_the_event_zone_not_utc() -> None:
@@ -153,6 +181,27 @@ def test_all_day_at_in_a_dst_fold_resolves_to_the_first_occurrence() -> None:
     """01:30 on 2 Nov 2025 happens twice in New York; the first (EDT, 05:30Z) is taken."""
     event = make_event(local_start=datetime(2025, 11, 3), all_day_at=time(1, 30), reminders=offsets("1d"))
     assert due_by_offset(event)["1d"] == datetime(2025, 11, 2, 5, 30, tzinfo=UTC)
+
+
+def test_reminders_of_a_second_run_count_from_its_instant() -> None:
+    """An event at the second 01:30 of the fall-back night (06:30Z) is reminded from that instant, not 05:30Z."""
+    second = datetime(2025, 11, 2, 6, 30, tzinfo=UTC)
+    event = timed(local_start=datetime(2025, 11, 2, 1, 30, fold=1), reminders=offsets("1d", "2h", "0m"))
+    assert event.starts_at == second
+    assert due_by_offset(event) == {
+        "1d": datetime(2025, 11, 1, 5, 30, tzinfo=UTC),
+        "2h": second - timedelta(hours=2),
+        "0m": second,
+    }
+
+
+def test_reminders_of_an_all_day_event_on_a_skipped_midnight_fire_at_all_day_at() -> None:
+    """Santiago skips midnight on 2025-09-07; the event is valid and its reminders fire at 09:00 local."""
+    event = make_event(local_start=datetime(2025, 9, 7), timezone="America/Santiago", reminders=offsets("1d", "0m"))
+    assert due_by_offset(event) == {
+        "1d": datetime(2025, 9, 6, 13, 0, tzinfo=UTC),
+        "0m": datetime(2025, 9, 7, 12, 0, tzinfo=UTC),
+    }
 
 
 def test_reminders_before_the_start_expire_at_the_start() -> None:
@@ -299,6 +348,15 @@ def test_countdown_counts_timed_event_days_in_the_channel_zone() -> None:
     assert planned[-1].id == "cd:desk:20251029"
 
 
+def test_countdown_lists_an_all_day_event_elsewhere_until_it_ends_there() -> None:
+    """Kuala Lumpur's 26 Oct runs from 12:00 EDT on the 25th to 12:00 EDT on the 26th: New York's digests count
+    down to the 25th and still list it (today) on the 26th, then no more."""
+    event = make_event(local_start=datetime(2025, 10, 26), timezone="Asia/Kuala_Lumpur", notify=("hooks",))
+    spec = CountdownSpec(within_days=3, at=time(9, 0))
+    planned = plan_countdowns([event], {"hooks": make_channel(timezone=NY)}, spec)
+    assert digest_days([p.id for p in planned]) == ["20251022", "20251023", "20251024", "20251025", "20251026"]
+
+
 def test_digest_events_lists_subscribed_events_within_the_window() -> None:
     """The digest of a channel lists the events that notify it and are within the window, nothing else."""
     near = make_event("near", notify=("hooks",))
@@ -351,6 +409,18 @@ def test_details_that_do_not_affect_timing_are_not_announced() -> None:
     assert plan_changes(before, after, revision=2, now=NOW) == []
 
 
+def test_moving_to_the_second_run_of_the_same_wall_clock_is_announced() -> None:
+    """01:30 EDT → 01:30 EST is a move of one hour, though the wall clock reads the same."""
+    first = timed(local_start=datetime(2025, 11, 2, 1, 30), notify=("hooks",))
+    second = timed(local_start=datetime(2025, 11, 2, 1, 30, fold=1), notify=("hooks",))
+    [notice] = plan_changes(first, second, revision=2, now=NOW)
+    assert notice.payload is not None
+    assert (notice.payload["before"]["starts_at"], notice.payload["after"]["starts_at"]) == (
+        "2025-11-02T05:30:00Z",
+        "2025-11-02T06:30:00Z",
+    )
+
+
 def test_added_and_removed_events_are_announced() -> None:
     """An event appearing is ``added``; one disappearing is ``removed``."""
     event = make_event(notify=("hooks",))
@@ -360,6 +430,29 @@ def test_added_and_removed_events_are_announced() -> None:
     assert removed.payload is not None
     assert (added.payload["type"], added.payload["before"]) == ("added", None)
     assert (removed.payload["type"], removed.payload["after"]) == ("removed", None)
+
+
+def test_a_rename_is_one_notice_carrying_both_ids() -> None:
+    """An event whose id alone changed gets one ``renamed`` notice under its new id, to old and new channels."""
+    before = make_event("truce-end", notify=("hooks",))
+    after = make_event("truce-expiry", notify=("hooks", "mail"))
+    planned = plan_changes(before, after, revision=1, now=NOW, renamed=True)
+    assert [p.id for p in planned] == ["chg:truce-expiry:1:hooks", "chg:truce-expiry:1:mail"]
+    assert planned[0].payload is not None
+    assert (planned[0].payload["type"], planned[0].payload["before"]["id"]) == ("renamed", "truce-end")
+
+
+def test_renames_pair_an_appearing_and_a_gone_event_of_the_same_title_and_start() -> None:
+    """A new id with the title and start of a gone one is a rename; a different start or title is not."""
+    gone = [make_event("a", title="Vote"), make_event("b", title="Summit")]
+    appeared = [make_event("a2", title="Vote"), make_event("b2", title="Summit", local_start=datetime(2025, 11, 12))]
+    assert {new: old.id for new, old in renames(appeared, gone).items()} == {"a2": "a"}
+
+
+def test_renames_never_guess_between_look_alikes() -> None:
+    """Two gone events that look the same leave the appearing one unpaired (it is announced as added)."""
+    gone = [make_event("a", title="Vote"), make_event("b", title="Vote")]
+    assert renames([make_event("c", title="Vote")], gone) == {}
 
 
 def test_change_notice_goes_to_old_and_new_channels() -> None:

@@ -2,16 +2,18 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from support.factories import make_calendar, make_channel, make_event, offsets
+from support.factories import from_file, make_calendar, make_channel, make_event, offsets
 
-from alertd.domain import Calendar, CountdownSpec, EventSpec
-from alertd.storage.eventrows import EVENT, event_values
+from alertd.domain import Calendar, CountdownSpec, EventSpec, Planned
+from alertd.planning import plan_reminders
+from alertd.storage.eventrows import EVENT, event_values, load_events
 from alertd.storage.models import Meta
-from alertd.storage.outbox import NOTIFICATION, Outcome, claim, record
+from alertd.storage.outbox import NOTIFICATION, Outcome, claim, enqueue, record
 from alertd.storage.sync import SyncReport, sync_calendar
 
 NOW = datetime(2025, 10, 20, 12, 0, tzinfo=UTC)
@@ -345,3 +347,74 @@ def test_removing_the_last_event_cancels_its_digests(engine: Engine) -> None:
     sync(engine, calendar(event(), event("summit"), countdown=DIGEST))
     sync(engine, calendar(event("summit", status="cancelled"), countdown=DIGEST), now=LATER)
     assert {r.state for r in rows(engine, kind="countdown")} == {"cancelled"}
+
+
+# --- exact instants through the database ---------------------------------------------------------------------
+
+
+def test_a_second_run_survives_the_database_round_trip(engine: Engine, tmp_path: Path) -> None:
+    """An event written 01:30-05:00 is, read back from the database, still the second 01:30 and plans the same."""
+    loaded = from_file(
+        tmp_path,
+        "version: 1\ntimezone: America/New_York\nchannels: {hooks: {type: console}}\nevents:\n"
+        "  - {id: second, title: Second, at: '2025-11-02T01:30-05:00', reminders: [1d, 2h, 0m]}\n",
+    )
+    sync(engine, loaded)
+    with engine.begin() as conn:
+        stored = load_events(conn)["second"]
+    assert (stored.starts_at, stored.local_start.fold) == (datetime(2025, 11, 2, 6, 30, tzinfo=UTC), 1)
+    assert list(plan_reminders(stored, ["hooks"])) == list(plan_reminders(loaded.events[0], ["hooks"]))
+    assert {r.due_at for r in rows(engine, kind="reminder")} == {p.due_at for p in plan_reminders(stored, ["hooks"])}
+
+
+def test_a_plan_made_by_an_older_alertd_is_redone_once_on_upgrade(engine: Engine) -> None:
+    """An all-day event planned under the old rule (2h at 07:00 beside 0m at 09:00) loses the stale 07:00 row on
+    the first sync after an upgrade, without a change notice; the next sync changes nothing."""
+    cal = calendar(event(reminders=offsets("2h", "0m")))
+    sync(engine, cal)
+    stale = Planned(
+        id="rem:truce-expiry:2h:hooks:20251110T120000Z",
+        kind="reminder",
+        channel="hooks",
+        due_at=datetime(2025, 11, 10, 12, 0, tzinfo=UTC),
+        event_id="truce-expiry",
+        offset="2h",
+    )
+    with engine.begin() as conn:
+        enqueue(conn, [stale], now=NOW)
+        conn.execute(EVENT.update().values(fingerprint="planned-by-an-older-alertd"))
+    report = sync(engine, cal, now=LATER)
+    assert (report.changed, report.cancelled) == (["truce-expiry"], 1)
+    assert {r.id: r.state for r in rows(engine, kind="reminder") if r.channel == "hooks"} == {
+        stale.id: "cancelled",
+        "rem:truce-expiry:0m:hooks:20251110T140000Z": "pending",
+    }
+    assert rows(engine, kind="change") == []
+    assert str(sync(engine, cal, now=LATER)) == str(SyncReport())
+
+
+# --- an event's id renamed in the file ------------------------------------------------------------------------
+
+
+def test_renaming_an_events_id_is_one_rename_notice_not_added_and_removed(engine: Engine) -> None:
+    """Same title and start under a new id: each channel gets one "renamed" notice naming both ids; the old id's
+    reminders are cancelled as renamed and the new id's planned, and nothing says the event is gone."""
+    sync(engine, calendar(event("truce-end")))
+    report = sync(engine, calendar(event("truce-expiry")), now=LATER)
+    assert (report.added, report.removed) == (["truce-expiry"], ["truce-end"])
+    notices = rows(engine, kind="change")
+    assert [(r.event_id, r.channel) for r in notices] == [("truce-expiry", "hooks"), ("truce-expiry", "mail")]
+    change = notices[0].payload
+    assert (change["type"], change["before"]["id"], change["after"]["id"]) == ("renamed", "truce-end", "truce-expiry")
+    old = rows(engine, kind="reminder", event_id="truce-end")
+    assert {(r.state, r.last_error) for r in old} == {("cancelled", "event renamed to 'truce-expiry'")}
+    assert {r.state for r in rows(engine, kind="reminder", event_id="truce-expiry")} == {"pending"}
+
+
+def test_an_id_change_that_also_moves_the_event_says_removed_before_added(engine: Engine) -> None:
+    """Not the same title and time, so not a rename: the "removed" notice is due first, the "added" one a second
+    later, so a reader sees one event go and then another come, never the reverse."""
+    sync(engine, calendar(event("truce-end")))
+    sync(engine, calendar(event("truce-expiry", local_start=datetime(2025, 11, 12))), now=LATER)
+    due = {r.payload["type"]: r.due_at for r in rows(engine, kind="change", channel="hooks")}
+    assert due == {"removed": LATER, "added": LATER + timedelta(seconds=1)}

@@ -7,12 +7,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
+from alertd.calendar import load_calendar
 from alertd.domain import Calendar, ChannelSpec, CountdownLine, CountdownSpec, Defaults, EventSpec, Kind, Message
-from alertd.timeexpr import Offset, localize, parse_offset, zone
+from alertd.messages import format_day
+from alertd.timeexpr import Offset, day_start, parse_offset, zone
 
-__all__ = ["make_calendar", "make_channel", "make_event", "make_line", "make_message", "offsets"]
+__all__ = ["from_file", "make_calendar", "make_channel", "make_event", "make_line", "make_message", "offsets"]
 
 DUE = datetime(2025, 11, 9, 14, 0, tzinfo=UTC)
 
@@ -30,14 +33,17 @@ def make_event(
     source: str | None = "https://example.org/truce",
     **extra: Any,
 ) -> EventSpec:
-    """An event; ``starts_at`` is derived from ``local_start`` (naive wall clock) in ``timezone``."""
+    """An event; ``starts_at`` is derived from ``local_start`` (naive wall clock, its ``fold`` honoured) in
+    ``timezone``, or is the first instant of its day for an all-day event."""
+    tz = zone(timezone)
+    derived = day_start(local_start.date(), tz) if all_day else local_start.replace(tzinfo=tz).astimezone(UTC)
     return EventSpec(
         id=id,
         title=title,
         local_start=local_start,
         all_day=all_day,
         timezone=timezone,
-        starts_at=starts_at or localize(local_start, zone(timezone)),
+        starts_at=starts_at or derived,
         status=status,
         tags=tags,
         source=source,
@@ -45,9 +51,15 @@ def make_event(
     )
 
 
-def make_line(event: EventSpec | None = None, *, seconds: int = 54000, text: str = "tomorrow") -> CountdownLine:
-    """How far ``event`` is; ``days`` is derived from ``seconds``."""
-    return CountdownLine(event=event or make_event(), seconds=seconds, days=seconds // 86400, text=text)
+def make_line(
+    event: EventSpec | None = None, *, seconds: int = 54000, text: str = "tomorrow", locale: str = "en"
+) -> CountdownLine:
+    """How far ``event`` is; ``days`` is derived from ``seconds``, the date it counts to is the event's own."""
+    event = event or make_event()
+    own = event.starts_at.astimezone(zone(event.timezone)).date()
+    return CountdownLine(
+        event=event, seconds=seconds, days=seconds // 86400, text=text, day=own, day_text=format_day(own, locale)
+    )
 
 
 def make_message(
@@ -122,3 +134,11 @@ def make_calendar(
         channels={c.id: c for c in chans},
         events=tuple(events),
     )
+
+
+def from_file(folder: Path, text: str) -> Calendar:
+    """The calendar ``text`` as alertd loads it from a file in ``folder`` (its warnings are not kept)."""
+    path = folder / "calendar.yaml"
+    path.write_text(text, encoding="utf-8")
+    calendar, _ = load_calendar(path, environ={})
+    return calendar

@@ -52,11 +52,18 @@ class Phrases:
     reminder_text: str
     countdown_title: str
     countdown_line: str
+    # A reader's date with the event's own date where that differs: "{day}; {own} in {zone}".
+    day_elsewhere: str
     change_title: str
+    # A change notice's title by what happened (added, moved, confirmed, postponed, cancelled, removed), so a
+    # subject line says it; change_title covers the rest (a new title, other details).
+    change_titles: Mapping[str, str]
     change_text: str
     moved: str
     status_changed: str
     renamed: str
+    # An event that only changed its id in the calendar file (same title and time).
+    id_changed: str
     added: str
     removed: str
     details_changed: str
@@ -75,6 +82,7 @@ class Phrases:
     open_source: str
     label_notes: str
     label_title: str
+    label_id: str
     label_what_changed: str
     and_more: Plural
     nothing_coming_up: str

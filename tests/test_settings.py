@@ -1,0 +1,56 @@
+"""Process settings: ALERTD_TZDATA chooses the one zone database the whole process plans with."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from alertd.errors import ConfigError
+from alertd.settings import load_settings
+from alertd.timeexpr import tzdata, use_tzdata
+
+SYSTEM_UTC = Path("/usr/share/zoneinfo/UTC")
+
+
+@pytest.fixture(autouse=True)
+def clean(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No ALERTD_* variables or .env file of the developer's; the package database again afterwards."""
+    for name in [n for n in os.environ if n.startswith("ALERTD_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    yield
+    use_tzdata("package")
+
+
+def test_load_settings_puts_the_package_database_in_use_by_default() -> None:
+    """With ALERTD_TZDATA unset, loading the settings leaves every zone lookup on the pinned package."""
+    if SYSTEM_UTC.is_file():
+        use_tzdata("system")  # so that loading the settings has to switch back
+    assert load_settings().tzdata == "package"
+    assert tzdata().source == "package"
+
+
+@pytest.mark.skipif(not SYSTEM_UTC.is_file(), reason="this machine has no system zone files")
+def test_load_settings_puts_the_system_database_in_use_when_chosen(monkeypatch: pytest.MonkeyPatch) -> None:
+    """ALERTD_TZDATA=system makes the system's zone files the process's database."""
+    monkeypatch.setenv("ALERTD_TZDATA", "system")
+    load_settings()
+    assert tzdata().source == "system"
+
+
+def test_an_unusable_zone_database_is_a_one_line_config_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """ALERTD_TZDATA=system without system zone files fails at start, naming the variable and the fix."""
+    monkeypatch.setenv("ALERTD_TZDATA", "system")
+    monkeypatch.setenv("PYTHONTZPATH", str(tmp_path))
+    with pytest.raises(ConfigError, match=r"^ALERTD_TZDATA: .*set ALERTD_TZDATA=package$"):
+        load_settings()
+
+
+def test_an_unknown_zone_database_names_the_choices(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Anything but package or system is refused with the two choices."""
+    monkeypatch.setenv("ALERTD_TZDATA", "latest")
+    with pytest.raises(ConfigError, match="ALERTD_TZDATA: Input should be 'package' or 'system'"):
+        load_settings()
