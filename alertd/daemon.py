@@ -33,6 +33,7 @@ from alertd.settings import Settings, calendar_environ
 from alertd.storage import (
     InstanceLock,
     MetaState,
+    SyncReport,
     create_engine,
     describe_db_error,
     events_revision,
@@ -122,6 +123,7 @@ class Daemon:
         if orphans:
             log.warning("%d notifications were being sent when alertd last stopped; resending them", orphans)
         log.info("calendar %s: %s", self.calendar_path, report)
+        self.metrics.cancelled(report.cancelled_by)
         self._http = make_client(self.settings.http_timeout, allow_private=self.settings.allow_private_targets)
         # Channel state lives in the database, so replicas and restarts share it (e.g. Slack cards' ts).
         self.ctx = ChannelContext(http=self._http, out=self.out, settings=self.settings, state=MetaState(self.engine))
@@ -324,9 +326,9 @@ class Daemon:
             log.warning("%s", issue)
         now = self.clock.now()
 
-        def apply() -> str:
+        def apply() -> SyncReport:
             with self.engine.begin() as conn:
-                return str(sync_calendar(conn, calendar, now=now))
+                return sync_calendar(conn, calendar, now=now)
 
         try:
             report = await self.dispatcher.db(apply)
@@ -346,4 +348,5 @@ class Daemon:
         self.dispatcher.use(calendar, channels, limits)
         self.calendar = calendar
         log.info("calendar reloaded: %s", report)
+        self.metrics.cancelled(report.cancelled_by)
         self.dispatcher.kick.set()

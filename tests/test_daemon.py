@@ -161,6 +161,16 @@ async def test_an_edited_calendar_is_applied_on_reload(start_daemon: Starter, tm
     ]
 
 
+async def test_a_reload_that_cancels_reminders_counts_them(start_daemon: Starter, tmp_path: Path) -> None:
+    """Re-planned reminders cancelled by a reload show in outcomes{state="cancelled"}."""
+    running = await start_daemon(CALENDAR, FixedClock(T0))
+    write(tmp_path / "calendar.yaml", CALENDAR.replace("2025-10-30T12:00", "2025-10-30T12:30"))
+    running.daemon.request_reload()
+    await until(lambda: running.daemon.calendar.events[0].starts_at == datetime(2025, 10, 30, 12, 30, tzinfo=UTC))
+    labels = {"kind": "reminder", "channel": "out", "state": "cancelled"}
+    assert running.daemon.metrics.registry.get_sample_value("alertd_notification_outcomes_total", labels) == 1.0
+
+
 async def test_an_edited_calendar_is_noticed_without_a_signal(start_daemon: Starter, tmp_path: Path) -> None:
     running = await start_daemon(CALENDAR, FixedClock(T0), reload_interval=0.1)
     write(tmp_path / "calendar.yaml", CALENDAR.replace("Truce expires", "Truce extended"))

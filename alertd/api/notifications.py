@@ -128,7 +128,7 @@ _CHANGE_ERRORS = error_responses(404, 409)
 async def retry_notification(daemon: DaemonDep, notification_id: NotificationId) -> NotificationOut:
     """Queue a dead or missed notification for an attempt now (same id, so receivers can deduplicate)."""
     row = await run_db(daemon, _retry, daemon, notification_id, daemon.clock.now())
-    daemon.metrics.api_writes.labels("retry").inc()
+    daemon.metrics.api_writes.labels("retry-notification").inc()
     daemon.dispatcher.kick.set()
     return NotificationOut.of(row)
 
@@ -140,4 +140,5 @@ async def cancel_notification(daemon: DaemonDep, notification_id: NotificationId
     """Cancel a notification that has not been sent yet (pending or retrying)."""
     row = await run_db(daemon, _cancel, daemon, notification_id, daemon.clock.now())
     daemon.metrics.api_writes.labels("cancel-notification").inc()
+    daemon.metrics.cancelled({(row.kind, row.channel): 1})
     return NotificationOut.of(row)

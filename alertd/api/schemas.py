@@ -145,6 +145,8 @@ class MoveBody(BaseModel):
 
     start: str
     timezone: str | None = None
+    # A start in the past is refused unless forced: usually a typo, and it would drop every reminder.
+    force: bool = False
 
 
 class NotificationOut(BaseModel):

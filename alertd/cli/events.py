@@ -73,6 +73,7 @@ def add_parsers(sub: Any) -> None:
     move.add_argument("id")
     move.add_argument("start", help="2025-11-10 (all day), 2025-11-10T00:01 or …T00:01-05:00")
     move.add_argument("--timezone", help="also change the event's zone")
+    move.add_argument("--force", action="store_true", help="accept a start in the past (refused by default)")
     _common(move, write=True)
 
     for verb, what in (("confirm", "mark confirmed"), ("cancel", "cancel (pending reminders are cancelled)")):
@@ -160,7 +161,7 @@ def events(args: argparse.Namespace, settings: Settings) -> int:
         if args.events_command == "add":
             event = eventsdb.add_event(engine, calendar, _draft(args), now=now)
         elif args.events_command == "move":
-            event = eventsdb.move_event(engine, calendar, args.id, args.start, args.timezone, now=now)
+            event = eventsdb.move_event(engine, calendar, args.id, args.start, args.timezone, now=now, force=args.force)
         else:
             event = eventsdb.set_status(engine, calendar, args.id, args.events_command, now=now)
         past = {"add": "added", "move": "moved", "confirm": "confirmed", "cancel": "cancelled"}

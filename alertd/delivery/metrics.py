@@ -22,7 +22,7 @@ database at scrape time, so they are right across restarts and replicas (every r
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -196,6 +196,12 @@ class Metrics:
                 self.failures.labels(item.channel).inc()
         if outcome.state == "sent":
             self.lateness.labels(item.kind).observe(max(0.0, (outcome.at - item.due_at).total_seconds()))
+
+    def cancelled(self, counts: Mapping[tuple[str, str], int]) -> None:
+        """Notifications cancelled outside the dispatcher (a re-plan, a removed channel, an operator), by (kind,
+        channel): outcomes too, though no delivery produced them."""
+        for (kind, channel), n in counts.items():
+            self.outcomes.labels(kind, channel, "cancelled").inc(n)
 
     def calendar_reloaded(self, *, ok: bool) -> None:
         """Record the outcome of one calendar reload (a rejected file counts as an error)."""

@@ -23,7 +23,8 @@ from alertd.planning import event_fingerprint
 from alertd.storage.db import describe_db_error
 from alertd.storage.eventrows import EVENT, event_from_row, load_events
 from alertd.storage.pglocks import PLANNING, lock_for_transaction
-from alertd.storage.sync import apply_event
+from alertd.storage.sync import SyncReport, apply_event
+from alertd.timeexpr import zone
 
 __all__ = [
     "STATUS_WORDS",
@@ -96,8 +97,12 @@ def event_revisions(engine: sa.Engine) -> dict[str, int]:
         return {row.id: row.revision for row in conn.execute(sa.select(EVENT.c.id, EVENT.c.revision))}
 
 
-def add_event(engine: sa.Engine, calendar: Calendar, draft: EventDraft, *, now: datetime) -> EventSpec:
-    """Create a database-owned event; ConflictError if the id is taken (also by the file), CalendarError if invalid."""
+def add_event(
+    engine: sa.Engine, calendar: Calendar, draft: EventDraft, *, now: datetime, report: SyncReport | None = None
+) -> EventSpec:
+    """Create a database-owned event; ConflictError if the id is taken (also by the file), CalendarError if invalid.
+
+    ``report``, when given, is added to: what was queued and cancelled (the caller's metrics)."""
     if any(e.id == draft.id for e in calendar.events):
         raise ConflictError(f"event {draft.id!r} is defined in {_file_name(calendar)}; choose another id")
     event, _ = resolve_draft(draft, calendar)
@@ -113,7 +118,7 @@ def add_event(engine: sa.Engine, calendar: Calendar, draft: EventDraft, *, now: 
                 where = f"in {_file_name(calendar)}" if row.owner == "file" else "already"
                 raise ConflictError(f"event {draft.id!r} exists {where}; choose another id")
             # A removed row (an event deleted from the file) may be taken over: its history stays with the id.
-            apply_event(conn, calendar, event, now=now, draft=draft.model_dump())
+            apply_event(conn, calendar, event, now=now, draft=draft.model_dump(), report=report)
     except IntegrityError:
         # Another writer created the same id between our check and our insert.
         raise ConflictError(f"event {draft.id!r} exists already; choose another id") from None
@@ -121,9 +126,19 @@ def add_event(engine: sa.Engine, calendar: Calendar, draft: EventDraft, *, now: 
 
 
 def update_event(
-    engine: sa.Engine, calendar: Calendar, event_id: str, changes: Mapping[str, Any], *, now: datetime
+    engine: sa.Engine,
+    calendar: Calendar,
+    event_id: str,
+    changes: Mapping[str, Any],
+    *,
+    now: datetime,
+    force: bool = False,
+    report: SyncReport | None = None,
 ) -> EventSpec:
-    """Change fields of a database-owned event (EventDraft field names); a no-op change writes nothing."""
+    """Change fields of a database-owned event (EventDraft field names); a no-op change writes nothing.
+
+    A new start in the past is refused unless ``force``: it is usually a typo (the wrong year), and it would
+    silently drop every reminder."""
     if "id" in changes and changes["id"] != event_id:
         problem = ("id", "the id cannot be changed: add a new event and cancel this one")
         raise CalendarError([EventIssue(f"event {event_id!r}", 0, *problem)])
@@ -142,8 +157,26 @@ def update_event(
         event, _ = resolve_draft(draft, calendar)
         if event_fingerprint(event) == row.fingerprint and draft.model_dump() == row.draft:
             return event_from_row(row)
-        apply_event(conn, calendar, event, now=now, draft=draft.model_dump())
+        if not force and event.starts_at != row.starts_at and _is_past(event, now):
+            raise _in_the_past(event, now)
+        apply_event(conn, calendar, event, now=now, draft=draft.model_dump(), report=report)
     return event
+
+
+def _is_past(event: EventSpec, now: datetime) -> bool:
+    # An all-day event is still current on its own day, in its own zone.
+    if event.all_day:
+        return event.local_start.date() < now.astimezone(zone(event.timezone)).date()
+    return event.starts_at <= now
+
+
+def _in_the_past(event: EventSpec, now: datetime) -> CalendarError:
+    when = start_text(event)
+    message = (
+        f"{when} ({event.timezone}) is in the past (now {now:%Y-%m-%d %H:%M}Z) and would drop every reminder; "
+        'check the year, or force the move (--force; "force": true in the API)'
+    )
+    return CalendarError([EventIssue(f"event {event.id!r}", 0, "start", message)])
 
 
 def move_event(
@@ -154,17 +187,29 @@ def move_event(
     timezone: str | None = None,
     *,
     now: datetime,
+    force: bool = False,
+    report: SyncReport | None = None,
 ) -> EventSpec:
-    """Give a database-owned event a new start (calendar-file syntax), and optionally a new zone."""
+    """Give a database-owned event a new start (calendar-file syntax), and optionally a new zone; a start in the
+    past is refused unless ``force``."""
     changes: dict[str, Any] = {"start": start}
     if timezone is not None:
         changes["timezone"] = timezone
-    return update_event(engine, calendar, event_id, changes, now=now)
+    return update_event(engine, calendar, event_id, changes, now=now, force=force, report=report)
 
 
-def set_status(engine: sa.Engine, calendar: Calendar, event_id: str, status: str, *, now: datetime) -> EventSpec:
+def set_status(
+    engine: sa.Engine,
+    calendar: Calendar,
+    event_id: str,
+    status: str,
+    *,
+    now: datetime,
+    report: SyncReport | None = None,
+) -> EventSpec:
     """Confirm, cancel, postpone or mark tentative (``confirm``/``cancel`` or any status name)."""
-    return update_event(engine, calendar, event_id, {"status": STATUS_WORDS.get(status, status)}, now=now)
+    changes = {"status": STATUS_WORDS.get(status, status)}
+    return update_event(engine, calendar, event_id, changes, now=now, report=report)
 
 
 def event_as_json(event: EventSpec) -> dict[str, Any]:

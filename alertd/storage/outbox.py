@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
@@ -107,15 +108,19 @@ def cancel(
     keep: Sequence[str] = (),
     reason: str,
     now: datetime,
-) -> int:
-    """Cancel active notifications matching ``where`` except the ids in ``keep``."""
+) -> Counter[tuple[str, str]]:
+    """Cancel active notifications matching ``where`` except the ids in ``keep``; how many, by (kind, channel)."""
     cond = sa.and_(where, NOTIFICATION.c.state.in_(ACTIVE_STATES))
     if keep:
         cond = sa.and_(cond, NOTIFICATION.c.id.not_in(list(keep)))
+    # Which kinds and channels were cancelled is what the outcome metric needs, hence RETURNING, not rowcount.
     result = conn.execute(
-        NOTIFICATION.update().where(cond).values(state="cancelled", last_error=reason, updated_at=now)
+        NOTIFICATION.update()
+        .where(cond)
+        .values(state="cancelled", last_error=reason, updated_at=now)
+        .returning(NOTIFICATION.c.kind, NOTIFICATION.c.channel)
     )
-    return result.rowcount or 0
+    return Counter((kind, channel) for kind, channel in result)
 
 
 class Claimed(NamedTuple):
@@ -350,7 +355,7 @@ def cancel_one(conn: sa.Connection, id: str, *, now: datetime, reason: str = "")
     The reason starts with :data:`OPERATOR_CANCEL`, which keeps a later re-plan of the event from reviving it.
     """
     text = f"{OPERATOR_CANCEL}: {reason}" if reason else OPERATOR_CANCEL
-    return cancel(conn, NOTIFICATION.c.id == id, reason=text, now=now) == 1
+    return cancel(conn, NOTIFICATION.c.id == id, reason=text, now=now).total() == 1
 
 
 def requeue(conn: sa.Connection, id: str, *, now: datetime) -> bool:

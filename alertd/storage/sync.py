@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -41,6 +42,12 @@ class SyncReport:
     skipped: list[str] = field(default_factory=list)
     queued: int = 0
     cancelled: int = 0
+    # The same cancellations by (kind, channel): the outcome metric's labels.
+    cancelled_by: Counter[tuple[str, str]] = field(default_factory=Counter)
+
+    def count_cancelled(self, rows: Counter[tuple[str, str]]) -> None:
+        self.cancelled += rows.total()
+        self.cancelled_by.update(rows)
 
     def __str__(self) -> str:
         return (
@@ -78,12 +85,14 @@ def _set_meta(conn: sa.Connection, key: str, value: str) -> None:
 
 def _replan(conn: sa.Connection, batch: _Batch, event: EventSpec, report: SyncReport) -> None:
     wanted = list(plan_reminders(event, event.notify))
-    report.cancelled += cancel(
-        conn,
-        sa.and_(NOTIFICATION.c.event_id == event.id, NOTIFICATION.c.kind == "reminder"),
-        keep=[p.id for p in wanted],
-        reason="event changed; re-planned",
-        now=batch.now,
+    report.count_cancelled(
+        cancel(
+            conn,
+            sa.and_(NOTIFICATION.c.event_id == event.id, NOTIFICATION.c.kind == "reminder"),
+            keep=[p.id for p in wanted],
+            reason="event changed; re-planned",
+            now=batch.now,
+        )
     )
     batch.add(wanted)
 
@@ -166,7 +175,7 @@ def sync_calendar(conn: sa.Connection, calendar: Calendar, *, now: datetime) -> 
         )
         new_id = renamed_to.get(row.id)
         reason = f"event renamed to {new_id!r}" if new_id else "event removed from the calendar"
-        report.cancelled += cancel(conn, NOTIFICATION.c.event_id == row.id, reason=reason, now=now)
+        report.count_cancelled(cancel(conn, NOTIFICATION.c.event_id == row.id, reason=reason, now=now))
         if new_id is None:
             batch.add(plan_changes(before, None, revision=row.revision + 1, now=now))
         report.removed.append(row.id)
@@ -181,11 +190,13 @@ def sync_calendar(conn: sa.Connection, calendar: Calendar, *, now: datetime) -> 
                 batch.add(plan_changes(None, event, revision=revision, now=added_at))
     removed_channels = [c for c in _queued_channels(conn) if c not in calendar.channels]
     if removed_channels:
-        report.cancelled += cancel(
-            conn,
-            NOTIFICATION.c.channel.in_(removed_channels),
-            reason="channel removed from the calendar",
-            now=now,
+        report.count_cancelled(
+            cancel(
+                conn,
+                NOTIFICATION.c.channel.in_(removed_channels),
+                reason="channel removed from the calendar",
+                now=now,
+            )
         )
     batch.flush()
     _sync_countdowns(conn, batch, calendar, report)
@@ -229,15 +240,22 @@ def _refresh_db_event(conn: sa.Connection, batch: _Batch, calendar: Calendar, ro
 
 
 def apply_event(
-    conn: sa.Connection, calendar: Calendar, event: EventSpec, *, now: datetime, draft: Mapping[str, Any]
+    conn: sa.Connection,
+    calendar: Calendar,
+    event: EventSpec,
+    *,
+    now: datetime,
+    draft: Mapping[str, Any],
+    report: SyncReport | None = None,
 ) -> tuple[SyncReport, int]:
     """Store one database-owned event (new or changed) as a calendar reload would store a file event.
 
     Re-plans its reminders, queues its change notice, refreshes the countdown digests and bumps ``events_rev``,
-    all inside the caller's transaction. Returns the report and the event's new revision.
+    all inside the caller's transaction. Returns the report (``report`` if given, added to) and the event's new
+    revision.
     """
     lock_for_transaction(conn, PLANNING)
-    report = SyncReport()
+    report = SyncReport() if report is None else report
     batch = _Batch(conn, now, report)
     row = conn.execute(sa.select(EVENT).where(EVENT.c.id == event.id)).one_or_none()
     before = None if row is None or row.removed else event_from_row(row)
@@ -276,12 +294,14 @@ def _sync_countdowns(conn: sa.Connection, batch: _Batch, calendar: Calendar, rep
         return
     # Without digests there is nothing to plan: skip reading every event back (a quarter of a 100k-event sync).
     wanted = plan_countdowns(load_events(conn).values(), calendar.channels, spec) if spec is not None else []
-    report.cancelled += cancel(
-        conn,
-        NOTIFICATION.c.kind == "countdown",
-        keep=[p.id for p in wanted],
-        reason="no event left to count down",
-        now=batch.now,
+    report.count_cancelled(
+        cancel(
+            conn,
+            NOTIFICATION.c.kind == "countdown",
+            keep=[p.id for p in wanted],
+            reason="no event left to count down",
+            now=batch.now,
+        )
     )
     batch.add(wanted)
     batch.flush()

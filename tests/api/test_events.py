@@ -7,6 +7,8 @@ from typing import Any
 import httpx
 import pytest
 
+from alertd.daemon import Daemon
+
 from .conftest import READ, WRITE
 
 SUMMIT = {
@@ -125,6 +127,54 @@ async def test_move_replans_and_queues_a_change_notice(client: httpx.AsyncClient
     assert len(page.json()["items"]) == 2  # one for "added", one for "moved"
 
 
+async def test_move_into_the_past_is_refused_with_a_one_line_reason(client: httpx.AsyncClient) -> None:
+    """A year typo (2024 for 2025) would drop every reminder: 422 naming the start, the clock and how to force it;
+    the event stays where it was."""
+    await create(client)
+    moved = await client.post("/api/v1/events/follow-up-summit/move", json={"start": "2024-11-24T15:00"}, headers=WRITE)
+    assert moved.status_code == 422
+    error = moved.json()["error"]
+    assert error.startswith("event 'follow-up-summit': start: 2024-11-24T15:00:00 (Asia/Seoul) is in the past")
+    assert "now 2025-10-20 12:00Z" in error
+    assert '"force": true' in error
+    assert "\n" not in error
+    event = (await client.get("/api/v1/events/follow-up-summit", headers=READ)).json()
+    assert event["starts_at"] == "2025-11-20T01:00:00Z"
+
+
+async def test_move_into_the_past_with_force_is_accepted(client: httpx.AsyncClient) -> None:
+    """``force: true`` moves the event anyway."""
+    await create(client)
+    body = {"start": "2024-11-24T15:00", "force": True}
+    moved = await client.post("/api/v1/events/follow-up-summit/move", json=body, headers=WRITE)
+    assert (moved.status_code, moved.json()["starts_at"]) == (200, "2024-11-24T06:00:00Z")
+
+
+async def test_patch_of_a_start_in_the_past_needs_force(client: httpx.AsyncClient) -> None:
+    """PATCH changing the start is a move too: refused into the past, accepted with ``?force=true``."""
+    await create(client)
+    url, body = "/api/v1/events/follow-up-summit", {"start": "2024-11-20T10:00"}
+    assert (await client.patch(url, json=body, headers=WRITE)).status_code == 422
+    forced = await client.patch(url, json=body, params={"force": "true"}, headers=WRITE)
+    assert (forced.status_code, forced.json()["starts_at"]) == (200, "2024-11-20T01:00:00Z")
+
+
+async def test_an_all_day_event_may_move_to_today(client: httpx.AsyncClient) -> None:
+    """An all-day event is current all its day: moving it to today (in its zone) is not refused."""
+    await create(client)
+    moved = await client.post(
+        "/api/v1/events/follow-up-summit/move", json={"start": "2025-10-20", "timezone": "UTC"}, headers=WRITE
+    )
+    assert (moved.status_code, moved.json()["starts_at"]) == (200, "2025-10-20T00:00:00Z")
+
+
+async def test_a_past_event_can_still_be_edited_in_other_fields(client: httpx.AsyncClient) -> None:
+    """Only a new start is checked: renaming an event already in the past is not refused."""
+    await create(client, start="2025-10-01T10:00")
+    response = await client.patch("/api/v1/events/follow-up-summit", json={"title": "Summit (held)"}, headers=WRITE)
+    assert (response.status_code, response.json()["title"]) == (200, "Summit (held)")
+
+
 @pytest.mark.parametrize(("action", "status"), [("confirm", "confirmed"), ("cancel", "cancelled")])
 async def test_status_actions_set_the_status(client: httpx.AsyncClient, action: str, status: str) -> None:
     """confirm and cancel set the event's status."""
@@ -155,3 +205,16 @@ async def test_change_to_an_unknown_event_is_404(client: httpx.AsyncClient) -> N
     """Moving an id that does not exist is 404, not 409."""
     response = await client.post("/api/v1/events/nope/move", json={"start": "2025-11-12"}, headers=WRITE)
     assert response.status_code == 404
+
+
+async def test_cancelling_an_event_counts_its_cancelled_reminders(daemon: Daemon, client: httpx.AsyncClient) -> None:
+    """Cancelling an event cancels its two pending reminders: outcomes{state="cancelled"} grows by two, and the
+    write is counted under the verb ``cancel`` like every other action (add, update, move, confirm)."""
+    await create(client, notify=["console"], reminders=["3d", "1d"])
+    await client.post("/api/v1/events/follow-up-summit/cancel", headers=WRITE)
+    sample = daemon.metrics.registry.get_sample_value
+    labels = {"kind": "reminder", "channel": "console", "state": "cancelled"}
+    assert sample("alertd_notification_outcomes_total", labels) == 2.0
+    assert sample("alertd_api_writes_total", {"action": "cancel"}) == 1.0
+    assert sample("alertd_api_writes_total", {"action": "add"}) == 1.0
+    assert sample("alertd_api_writes_total", {"action": "cancelled"}) is None

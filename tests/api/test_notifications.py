@@ -107,6 +107,17 @@ async def test_cancel_of_a_pending_notification_cancels_it(daemon: Daemon, clien
     assert (response.status_code, response.json()["state"]) == (200, "cancelled")
 
 
+async def test_cancel_counts_a_cancelled_outcome(daemon: Daemon, client: httpx.AsyncClient) -> None:
+    """An operator's cancel shows in alertd_notification_outcomes_total{state="cancelled"}, by kind and channel,
+    and the write is counted under the action ``cancel-notification``."""
+    id = set_state(daemon, "pending")
+    await client.post(f"/api/v1/notifications/{id}/cancel", headers=WRITE)
+    labels = {"kind": "reminder", "channel": "console", "state": "cancelled"}
+    assert daemon.metrics.registry.get_sample_value("alertd_notification_outcomes_total", labels) == 1.0
+    writes = {"action": "cancel-notification"}
+    assert daemon.metrics.registry.get_sample_value("alertd_api_writes_total", writes) == 1.0
+
+
 async def test_cancel_of_a_sent_notification_is_409(daemon: Daemon, client: httpx.AsyncClient) -> None:
     """A notification already sent cannot be cancelled."""
     id = set_state(daemon, "sent")

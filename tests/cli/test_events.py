@@ -86,11 +86,28 @@ def test_moving_a_provisioned_event_names_the_file(capsys: pytest.CaptureFixture
 def test_move_changes_the_start(capsys: pytest.CaptureFixture[str], where: list[str]) -> None:
     add(capsys, where)
 
-    code, _, _ = run(capsys, "events", "move", "truce-talks", "2025-11-14T09:30", "--timezone", "Europe/London", *where)
+    argv = ["events", "move", "truce-talks", "2025-11-14T09:30", "--timezone", "Europe/London", "--now", NOW]
+    code, _, _ = run(capsys, *argv, *where)
 
     event = listed(capsys, where)["truce-talks"]
     assert code == 0
     assert (event["local_start"], event["timezone"]) == ("2025-11-14T09:30:00", "Europe/London")
+
+
+def test_move_into_the_past_is_refused_unless_forced(capsys: pytest.CaptureFixture[str], where: list[str]) -> None:
+    """A year typo is one line naming the start and ``--force``; with ``--force`` the move happens."""
+    add(capsys, where)
+
+    code, out, err = run(capsys, "events", "move", "truce-talks", "2024-11-14T09:30", "--now", NOW, *where)
+
+    assert (code, out) == (1, "")
+    assert err.count("\n") == 1
+    assert err.startswith("alertd: event 'truce-talks': start: 2024-11-14T09:30:00 (America/New_York) is in the past")
+    assert "--force" in err
+    assert listed(capsys, where)["truce-talks"]["local_start"] == "2025-11-12T10:00:00"
+    code, _, _ = run(capsys, "events", "move", "truce-talks", "2024-11-14T09:30", "--force", "--now", NOW, *where)
+    assert code == 0
+    assert listed(capsys, where)["truce-talks"]["local_start"] == "2024-11-14T09:30:00"
 
 
 def test_add_keeps_the_instant_of_an_explicit_offset(capsys: pytest.CaptureFixture[str], where: list[str]) -> None:

@@ -338,7 +338,9 @@ def test_cancel_keeps_the_ids_it_is_told_to(engine: Engine) -> None:
     """Re-planning cancels the rows no longer wanted and leaves wanted ones pending."""
     put(engine, planned("old", NOW), planned("kept", NOW))
     with engine.begin() as conn:
-        assert cancel(conn, NOTIFICATION.c.event_id == "ev", keep=["kept"], reason="moved", now=NOW) == 1
+        assert cancel(conn, NOTIFICATION.c.event_id == "ev", keep=["kept"], reason="moved", now=NOW) == {
+            ("reminder", "hooks"): 1
+        }
     found = rows(engine)
     assert (found["old"].state, found["old"].last_error, found["kept"].state) == ("cancelled", "moved", "pending")
 
