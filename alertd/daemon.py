@@ -181,7 +181,7 @@ class Daemon:
         # Imported here: a daemon without ALERTD_HTTP_PORT never loads the web stack.
         from alertd.api import HttpServer, create_app
 
-        self._web = HttpServer(create_app(self), host=host, port=port)
+        self._web = HttpServer(create_app(self), host=host, port=port, access_log=self.settings.http_access_log)
         self.http_address = await self._web.start()
 
     @property

@@ -17,7 +17,10 @@ from alertd.timeexpr import ZoneError, use_tzdata, zone
 __all__ = ["Settings", "calendar_environ", "load_settings", "parse_duration"]
 
 _DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
-_SECRET_NAMES = ("api_token", "api_read_token", "smtp_password")
+_SECRET_NAMES = ("api_token", "api_read_token", "feed_token", "smtp_password")
+# A feed token travels in a URL path (calendar apps cannot send headers), so it must be long enough not to guess.
+FEED_TOKEN_MIN = 16
+_URL_SAFE = re.compile(r"[A-Za-z0-9._~-]+")
 
 
 def parse_duration(value: str | int | float | timedelta) -> timedelta:
@@ -79,11 +82,28 @@ class Settings(BaseSettings):
     # Bearer tokens of the HTTP API: api_token may read and write, api_read_token may only read.
     api_token: SecretStr | None = None
     api_read_token: SecretStr | None = None
+    # The secret in the calendar feed's URL (/calendar/<feed_token>.ics); unset: no such URL. Change it to revoke.
+    feed_token: SecretStr | None = None
+    # uvicorn's access log, one line per request (feed tokens redacted).
+    http_access_log: bool = False
 
     @field_validator("catch_up", "late_after", mode="before")
     @classmethod
     def _duration(cls, value: Any) -> timedelta:
         return parse_duration(value)
+
+    @field_validator("feed_token")
+    @classmethod
+    def _feed_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        text = value.get_secret_value()
+        if len(text) < FEED_TOKEN_MIN or not _URL_SAFE.fullmatch(text):
+            raise ValueError(
+                f"must be at least {FEED_TOKEN_MIN} characters of A-Z, a-z, 0-9, '-', '_', '.', '~' (it is a "
+                "password in a URL); e.g. python -c 'import secrets; print(secrets.token_urlsafe(24))'"
+            )
+        return value
 
     @field_validator("timezone")
     @classmethod

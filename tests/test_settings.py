@@ -54,3 +54,23 @@ def test_an_unknown_zone_database_names_the_choices(monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("ALERTD_TZDATA", "latest")
     with pytest.raises(ConfigError, match="ALERTD_TZDATA: Input should be 'package' or 'system'"):
         load_settings()
+
+
+@pytest.mark.parametrize("token", ["too-short-12", "has a space in the middle", "slash/in/the/token/x"])
+def test_a_feed_token_short_or_not_url_safe_is_refused(monkeypatch: pytest.MonkeyPatch, token: str) -> None:
+    """ALERTD_FEED_TOKEN travels in a URL path: fewer than 16 characters, or characters a path cannot carry as
+    they are, is a one-line error that does not echo the token."""
+    monkeypatch.setenv("ALERTD_FEED_TOKEN", token)
+    with pytest.raises(ConfigError, match=r"^ALERTD_FEED_TOKEN: .*at least 16 characters") as caught:
+        load_settings()
+    assert token not in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_a_feed_token_can_come_from_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """ALERTD_FEED_TOKEN_FILE reads the token like the other secrets (without the final newline)."""
+    (tmp_path / "feed").write_text("feed-token-from-a-file-0123\n", encoding="utf-8")
+    monkeypatch.setenv("ALERTD_FEED_TOKEN_FILE", str(tmp_path / "feed"))
+    token = load_settings().feed_token
+    assert token is not None
+    assert token.get_secret_value() == "feed-token-from-a-file-0123"

@@ -12,6 +12,7 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from alertd.errors import ConfigError
+from alertd.logs import RedactFeedTokens
 
 __all__ = ["HttpServer"]
 
@@ -43,11 +44,12 @@ def _listen(host: str, port: int) -> socket.socket:
 class HttpServer:
     """Serves one ASGI app until :meth:`stop`; :meth:`start` returns once the socket accepts connections."""
 
-    def __init__(self, app: ASGIApp, *, host: str, port: int, grace: int = 5) -> None:
+    def __init__(self, app: ASGIApp, *, host: str, port: int, grace: int = 5, access_log: bool = False) -> None:
         self.app = app
         self.host = host
         self.port = port
         self.grace = grace
+        self.access_log = access_log
         self._server: _Server | None = None
         self._task: asyncio.Task[None] | None = None
 
@@ -57,11 +59,16 @@ class HttpServer:
         config = uvicorn.Config(
             self.app,
             log_config=None,  # alertd's logging is set up by the CLI; uvicorn must not replace it
-            access_log=False,
+            access_log=self.access_log,
             lifespan="off",  # the daemon's start/shutdown are the lifespan
             server_header=False,
             timeout_graceful_shutdown=self.grace,
         )
+        if self.access_log:
+            access = logging.getLogger("uvicorn.access")
+            # On the logger itself, so the feed token is gone whichever handlers the line reaches.
+            if not any(isinstance(f, RedactFeedTokens) for f in access.filters):
+                access.addFilter(RedactFeedTokens())
         server = self._server = _Server(config)
         self._task = asyncio.create_task(server.serve(sockets=[sock]), name="alertd-http")
         while not server.started:

@@ -7,7 +7,9 @@ from datetime import UTC, date, datetime
 import httpx
 from icalendar import Calendar as ICalendar
 
-from .conftest import READ, WRITE
+from .conftest import READ, WRITE, DaemonFactory, client_for
+
+FEED = "feed-token-for-tests-0123456789"
 
 
 async def test_calendar_ics_lists_file_and_database_events_with_alarms(client: httpx.AsyncClient) -> None:
@@ -30,3 +32,32 @@ async def test_calendar_ics_lists_file_and_database_events_with_alarms(client: h
 async def test_calendar_ics_needs_a_token_when_one_is_configured(client: httpx.AsyncClient) -> None:
     """The calendar reveals every event, so it is guarded like the read routes."""
     assert (await client.get("/calendar.ics")).status_code == 401
+
+
+async def test_feed_url_serves_the_calendar_without_a_header(start_daemon: DaemonFactory) -> None:
+    """With ALERTD_FEED_TOKEN set, /calendar/<token>.ics is the same calendar, no Authorization header needed,
+    while /calendar.ics still wants the bearer token."""
+    daemon = await start_daemon(api_token="write-token-for-tests", feed_token=FEED)
+    async with client_for(daemon) as http:
+        feed = await http.get(f"/calendar/{FEED}.ics")
+        assert (await http.get("/calendar.ics")).status_code == 401
+    assert feed.status_code == 200
+    assert feed.headers["content-type"] == "text/calendar; charset=utf-8"
+    uids = {str(e["UID"]).split("@")[0] for e in ICalendar.from_ical(feed.content).walk("VEVENT")}
+    assert uids == {"truce-expiry"}
+
+
+async def test_feed_url_with_a_wrong_token_is_404(start_daemon: DaemonFactory) -> None:
+    """A wrong token (even one character short, or the API's own token) is 404, like an unknown path."""
+    daemon = await start_daemon(api_token="write-token-for-tests", feed_token=FEED)
+    async with client_for(daemon) as http:
+        for guess in (FEED[:-1], FEED + "x", "write-token-for-tests"):
+            response = await http.get(f"/calendar/{guess}.ics")
+            assert (response.status_code, response.json()["error"]) == (404, "Not Found")
+
+
+async def test_feed_url_without_a_feed_token_configured_is_404(start_daemon: DaemonFactory) -> None:
+    """With no ALERTD_FEED_TOKEN there is no feed URL at all, whatever is guessed."""
+    daemon = await start_daemon()
+    async with client_for(daemon) as http:
+        assert (await http.get(f"/calendar/{FEED}.ics")).status_code == 404

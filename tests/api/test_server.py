@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
+import logging
 import socket
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import httpx
@@ -12,6 +15,7 @@ from alertd.api import HttpServer, create_app
 from alertd.clock import ReplayClock
 from alertd.daemon import Daemon
 from alertd.errors import ConfigError
+from alertd.logs import setup_logging
 
 from .conftest import READ, READ_TOKEN, WRITE, WRITE_TOKEN, DaemonFactory
 
@@ -71,3 +75,48 @@ async def test_busy_port_is_a_one_line_config_error(start_daemon: DaemonFactory)
             ConfigError, match=rf"^ALERTD_HTTP_HOST/ALERTD_HTTP_PORT: cannot listen on 127.0.0.1:{port}: "
         ):
             await server.start()
+
+
+@pytest.fixture
+def log_stream() -> Iterator[io.StringIO]:
+    """alertd's logging set up as the CLI does (DEBUG, text) into a buffer; the loggers are put back afterwards."""
+    names = ("alertd", "uvicorn.access", "apscheduler")
+    saved = [(lg, list(lg.handlers), list(lg.filters), lg.level, lg.propagate) for lg in map(logging.getLogger, names)]
+    stream = io.StringIO()
+    setup_logging(ReplayClock(datetime(2025, 10, 20, 12, tzinfo=UTC)), level="DEBUG", stream=stream)
+    yield stream
+    for lg, handlers, filters, level, propagate in saved:
+        lg.handlers[:], lg.filters[:] = handlers, filters
+        lg.setLevel(level)
+        lg.propagate = propagate
+
+
+async def test_feed_url_over_tcp_keeps_its_token_out_of_the_access_log(
+    start_daemon: DaemonFactory, log_stream: io.StringIO
+) -> None:
+    """A calendar app subscribing to /calendar/<token>.ics gets the calendar; the access log shows each request
+    with the token replaced, and no log line anywhere holds it. A new token revokes the old URL."""
+    feed = "feed-token-over-tcp-0123456789"
+    daemon = await start_daemon(
+        ReplayClock(datetime(2025, 10, 20, 12, tzinfo=UTC)),
+        http_host="127.0.0.1",
+        http_port=0,
+        http_access_log=True,
+        api_token=WRITE_TOKEN,
+        feed_token=feed,
+    )
+    async with httpx.AsyncClient(base_url=base_url(daemon), trust_env=False) as http:
+        subscribed = await http.get(f"/calendar/{feed}.ics?x=1")
+        guessed = await http.get(f"/calendar/{feed[:-1]}.ics")
+    assert (subscribed.status_code, guessed.status_code) == (200, 404)
+    assert subscribed.text.startswith("BEGIN:VCALENDAR")
+    logged = log_stream.getvalue()
+    assert '"GET /calendar/<feed-token>.ics?x=1 HTTP/1.1" 200' in logged
+    assert '"GET /calendar/<feed-token>.ics HTTP/1.1" 404' in logged
+    assert feed[:-1] not in logged
+    await daemon.shutdown()
+
+    renewed = await start_daemon(http_host="127.0.0.1", http_port=0, feed_token="a-brand-new-feed-token-42")
+    async with httpx.AsyncClient(base_url=base_url(renewed), trust_env=False) as http:
+        assert (await http.get(f"/calendar/{feed}.ics")).status_code == 404
+        assert (await http.get("/calendar/a-brand-new-feed-token-42.ics")).status_code == 200
