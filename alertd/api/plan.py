@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
 
 from alertd.api.auth import ReadAccess
-from alertd.api.deps import Backend, DaemonDep, run_db
+from alertd.api.deps import DaemonDep, run_db
 from alertd.api.schemas import PlanItem, PlanOut, error_responses, iso
 from alertd.clock import utc
-from alertd.domain import Calendar
 from alertd.planning import preview
-from alertd.storage import load_events
+from alertd.storage import planned_calendar
 
 __all__ = ["router"]
 
@@ -22,15 +20,6 @@ router = APIRouter(tags=["plan"], responses=error_responses(400, 401, 422, 503))
 _DEFAULT_WINDOW = timedelta(days=30)
 # Rendering every message of years of reminders would tie up the daemon; a year is plenty for a preview.
 _MAX_WINDOW = timedelta(days=366)
-
-
-def _current(daemon: Backend) -> Calendar:
-    """The running calendar with every stored event, database-owned ones included, on channels that exist."""
-    calendar = daemon.calendar
-    with daemon.engine.connect() as conn:
-        events = sorted(load_events(conn).values(), key=lambda e: (e.starts_at, e.id))
-    events = [replace(e, notify=tuple(c for c in e.notify if c in calendar.channels)) for e in events]
-    return replace(calendar, events=tuple(events))
 
 
 @router.get("/plan", response_model=PlanOut, dependencies=[ReadAccess])
@@ -51,6 +40,6 @@ async def plan(
         raise HTTPException(400, "until is before from")
     if hi - lo > _MAX_WINDOW:
         raise HTTPException(400, f"the window is longer than {_MAX_WINDOW.days} days; ask for a shorter one")
-    calendar = await run_db(daemon, _current, daemon)
+    calendar = await run_db(daemon, planned_calendar, daemon.engine, daemon.calendar)
     items = preview(calendar, start=lo, end=hi)
     return PlanOut(start=iso(lo), until=iso(hi), items=[PlanItem(**i.as_json()) for i in items])

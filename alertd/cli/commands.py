@@ -15,12 +15,23 @@ from alertd.calendar import load_calendar, suggest
 from alertd.cli.common import migrated_engine, print_json, table
 from alertd.clock import SystemClock
 from alertd.delivery import ChannelHealth, clear_failing, failing_channels, waiting
-from alertd.domain import Planned
+from alertd.domain import Calendar, Planned
 from alertd.errors import DeliveryError, StorageError, UsageError
 from alertd.messages import render
 from alertd.planning import preview
 from alertd.settings import Settings, calendar_environ
-from alertd.storage import ATTEMPT, NOTIFICATION, Outcome, describe_db_error, enqueue, record
+from alertd.storage import (
+    ATTEMPT,
+    NOTIFICATION,
+    Outcome,
+    create_engine,
+    describe_db_error,
+    enqueue,
+    planned_calendar,
+    record,
+    schema_is_current,
+    sqlite_path,
+)
 
 __all__ = ["check", "db_upgrade", "history", "plan", "send_test"]
 
@@ -34,6 +45,33 @@ def check(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _with_database(calendar: Calendar, url: str) -> Calendar:
+    """The calendar with the database's own events (added through the API or ``alertd events``), as the daemon
+    plans it. Read-only: a missing SQLite file is not created, the calendar alone is planned and a note says so."""
+    path = sqlite_path(url)
+    if path is not None and not path.is_file():
+        print(
+            f"alertd: note: no database at {path}: planning from the calendar alone "
+            "(events added through the API or 'alertd events' are in the database; give it with --db)",
+            file=sys.stderr,
+        )
+        return calendar
+    engine = create_engine(url, read_only=True)
+    try:
+        if not schema_is_current(engine):
+            print(
+                f"alertd: note: the database {engine.url.render_as_string(hide_password=True)} is not at this "
+                "version's schema (run 'alertd db upgrade'): planning from the calendar alone",
+                file=sys.stderr,
+            )
+            return calendar
+        return planned_calendar(engine, calendar)
+    except DBAPIError as exc:
+        raise StorageError(describe_db_error(url, exc)) from None
+    finally:
+        engine.dispose()
+
+
 def plan(args: argparse.Namespace, settings: Settings) -> int:
     calendar, warnings = load_calendar(args.calendar or settings.calendar, environ=calendar_environ())
     for issue in warnings:
@@ -43,6 +81,7 @@ def plan(args: argparse.Namespace, settings: Settings) -> int:
     until = args.until or start + timedelta(days=30)
     if until < start:
         raise UsageError("--until is before the start of the window")
+    calendar = _with_database(calendar, args.db or settings.database_url)
     items = preview(calendar, start=start, end=until)
     if args.format == "json":
         print_json([i.as_json() for i in items])

@@ -52,8 +52,11 @@ def _parser() -> argparse.ArgumentParser:
     check = cmd("check", "validate a calendar file")
     check.add_argument("path", nargs="?", type=Path)
 
-    plan = cmd("plan", "list the notifications a calendar would send, without sending")
+    plan = cmd("plan", "list the notifications the daemon would send (calendar and database events), without sending")
     plan.add_argument("--calendar", type=Path)
+    plan.add_argument(
+        "--db", help="database to read events from (default: ALERTD_DATABASE_URL or sqlite:///alertd.db); never created"
+    )
     plan.add_argument("--now", type=instant, metavar="ISO", help="pretend it is this instant (default: now)")
     plan.add_argument("--from", dest="start", type=instant, metavar="ISO", help="window start (default: --now)")
     plan.add_argument("--until", type=instant, metavar="ISO", help="window end (default: 30 days after the start)")

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
         get_event,
         list_events,
         move_event,
+        planned_calendar,
         set_status,
         update_event,
     )
@@ -98,6 +99,7 @@ else:
             "get_event",
             "list_events",
             "move_event",
+            "planned_calendar",
             "set_status",
             "update_event",
         ),
@@ -140,6 +142,7 @@ __all__ = [
     "move_event",
     "next_due",
     "notify_due",
+    "planned_calendar",
     "reclaim",
     "record",
     "requeue",

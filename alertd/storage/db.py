@@ -68,8 +68,24 @@ def _sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def create_engine(url: str) -> Engine:
-    """An engine for ``url`` with alertd's settings (SQLite: WAL, busy timeout, BEGIN IMMEDIATE)."""
+def _sqlite_connect_reader(dbapi_conn: Any, _record: Any) -> None:
+    # No journal_mode change (it writes the file) and no write lock: a reader leaves the file as it found it.
+    dbapi_conn.isolation_level = None
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA query_only=ON")
+    cur.execute("PRAGMA busy_timeout=5000")
+    cur.close()
+
+
+def _sqlite_begin_reader(conn: Any) -> None:
+    conn.exec_driver_sql("BEGIN")
+
+
+def create_engine(url: str, *, read_only: bool = False) -> Engine:
+    """An engine for ``url`` with alertd's settings (SQLite: WAL, busy timeout, BEGIN IMMEDIATE).
+
+    ``read_only`` (SQLite): for commands that only read, the file is neither converted to WAL nor write-locked,
+    and any write fails."""
     try:
         parsed = make_url(url)
     except ArgumentError:
@@ -80,8 +96,8 @@ def create_engine(url: str) -> Engine:
             if path is not None and not path.parent.exists():
                 raise StorageError(f"database {url}: folder {path.parent} does not exist; create it first")
             engine = sa.create_engine(url, connect_args={"timeout": 5, "check_same_thread": False})
-            sa.event.listen(engine, "connect", _sqlite_connect)
-            sa.event.listen(engine, "begin", _sqlite_begin)
+            sa.event.listen(engine, "connect", _sqlite_connect_reader if read_only else _sqlite_connect)
+            sa.event.listen(engine, "begin", _sqlite_begin_reader if read_only else _sqlite_begin)
             return engine
         if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ __all__ = [
     "get_event",
     "list_events",
     "move_event",
+    "planned_calendar",
     "set_status",
     "update_event",
 ]
@@ -89,6 +91,16 @@ def current_events(engine: sa.Engine, calendar: Calendar) -> list[EventSpec]:
     # An id the database owns wins: a reload skips a file event that clashes with it (see sync_calendar).
     events |= {e.id: e for e in stored.values() if e.owner == "db"}
     return sorted(events.values(), key=lambda e: (e.starts_at, e.id))
+
+
+def planned_calendar(engine: sa.Engine, calendar: Calendar) -> Calendar:
+    """``calendar`` with the events the daemon plans from it now (:func:`current_events`), each notifying only
+    channels that exist: what ``alertd plan`` and ``/api/v1/plan`` preview."""
+    events = [
+        replace(e, notify=tuple(c for c in e.notify if c in calendar.channels))
+        for e in current_events(engine, calendar)
+    ]
+    return replace(calendar, events=tuple(events))
 
 
 def event_revisions(engine: sa.Engine) -> dict[str, int]:

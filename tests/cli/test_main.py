@@ -167,6 +167,59 @@ def test_plan_puts_reminders_before_the_dst_change_at_the_summer_offset(
     assert week_before[0]["local_due_at"].endswith("-04:00")
 
 
+def test_plan_includes_events_added_to_the_database(
+    clean_env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An event added with ``alertd events add`` is planned by ``alertd plan`` like the file's, from the configured
+    database (ALERTD_DATABASE_URL) or the one given with --db, as /api/v1/plan plans it."""
+    db = f"sqlite:///{clean_env / 'events.db'}"
+    window = ("--calendar", str(SEED), "--now", "2025-10-20T00:00Z", "--until", "2025-11-30T00:00Z", "--format", "json")
+    added = run_main(
+        capsys, "events", "add", "follow-up", "--title", "Follow-up talks", "--start", "2025-11-20T10:00",
+        "--reminders", "1d", "--calendar", str(SEED), "--db", db, "--now", "2025-10-20T00:00Z",
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+
+    given = run_main(capsys, "plan", *window, "--db", db)
+    monkeypatch.setenv("ALERTD_DATABASE_URL", db)
+    configured = run_main(capsys, "plan", *window)
+
+    for done in (given, configured):
+        assert (done.returncode, done.stderr) == (0, "")
+        follow_up = [(i["offset"], i["due_at"]) for i in json.loads(done.stdout) if i["event_id"] == "follow-up"]
+        assert ("1d", "2025-11-19T15:00:00Z") in follow_up
+        assert any(i["event_id"] == "truce-expiry" for i in json.loads(done.stdout))
+
+
+def test_plan_never_creates_a_database(clean_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Without a database file, plan says it plans from the calendar alone and leaves no file behind."""
+    missing = clean_env / "nowhere.db"
+    done = run_main(
+        capsys, "plan", "--calendar", str(SEED), "--now", "2025-10-20T00:00Z", "--db", f"sqlite:///{missing}"
+    )
+    assert done.returncode == 0
+    assert done.stderr == (
+        f"alertd: note: no database at {missing}: planning from the calendar alone (events added through the API "
+        "or 'alertd events' are in the database; give it with --db)\n"
+    )
+    assert "truce-expiry" in done.stdout
+    assert not missing.exists()
+    assert sorted(p.name for p in clean_env.iterdir()) == []
+
+
+def test_plan_with_an_empty_database_file_plans_the_calendar_and_says_why(
+    clean_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A database file without alertd's tables is read, not migrated: one note, the calendar's plan, file unchanged."""
+    empty = clean_env / "empty.db"
+    empty.touch()
+    done = run_main(capsys, "plan", "--calendar", str(SEED), "--now", "2025-10-20T00:00Z", "--db", f"sqlite:///{empty}")
+    assert done.returncode == 0
+    assert "is not at this version's schema (run 'alertd db upgrade')" in done.stderr
+    assert "truce-expiry" in done.stdout
+    assert empty.stat().st_size == 0
+
+
 @pytest.fixture
 def hook_calendar(tmp_path: Path, threaded_receiver: Receiver) -> Path:
     return write(

@@ -135,3 +135,20 @@ def test_instance_lock_in_an_unwritable_folder_gives_one_line(tmp_path: Path) ->
     message = str(caught.value)
     assert "\n" not in message
     assert str(folder / "alertd.db.lock") in message
+
+
+def test_a_read_only_engine_reads_without_changing_the_file(tmp_path: Path) -> None:
+    """The engine of read-only commands reads a migrated database, leaves its bytes as they were, refuses writes."""
+    url = f"sqlite:///{tmp_path / 'alertd.db'}"
+    writer = create_engine(url)
+    migrate(writer)
+    writer.dispose()
+    before = (tmp_path / "alertd.db").read_bytes()
+    reader = create_engine(url, read_only=True)
+    try:
+        assert schema_is_current(reader)
+        with pytest.raises(DBAPIError, match=r"readonly|read-only|query_only"), reader.begin() as conn:
+            conn.exec_driver_sql("DELETE FROM notification")
+    finally:
+        reader.dispose()
+    assert (tmp_path / "alertd.db").read_bytes() == before
