@@ -162,7 +162,9 @@ class NotificationOut(BaseModel):
     attempts: int
     late: bool
     sent_at: str | None
+    # On a sent notification: who did not get it and why ("refused: a@x (550 …)"); partial says so.
     last_error: str | None
+    partial: bool
 
     @classmethod
     def of(cls, row: Any) -> NotificationOut:
@@ -180,6 +182,7 @@ class NotificationOut(BaseModel):
             late=row.late,
             sent_at=iso(row.sent_at) if row.sent_at else None,
             last_error=row.last_error,
+            partial=row.state == "sent" and row.last_error is not None,
         )
 
 

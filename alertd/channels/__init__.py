@@ -14,7 +14,7 @@ import importlib
 from functools import cache
 from typing import TYPE_CHECKING
 
-from alertd.channels.base import Channel, ChannelContext, ChannelType, Options
+from alertd.channels.base import Channel, ChannelContext, ChannelType, Options, PartialAnswer
 
 if TYPE_CHECKING:
     from alertd.channels.http import make_client
@@ -38,6 +38,7 @@ __all__ = [
     "ChannelType",
     "MemoryState",
     "Options",
+    "PartialAnswer",
     "ScrubbedChannel",
     "channel_secrets",
     "channel_type",

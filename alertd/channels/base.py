@@ -16,7 +16,19 @@ from pydantic import BaseModel, ConfigDict
 
 from alertd.domain import ChannelSpec, Message
 
-__all__ = ["Channel", "ChannelContext", "ChannelState", "ChannelType", "Options"]
+__all__ = ["Channel", "ChannelContext", "ChannelState", "ChannelType", "Options", "PartialAnswer"]
+
+
+class PartialAnswer(str):
+    """An answer to a delivery that reached only some recipients (an email refused for some addresses): the
+    notification is sent, and ``refused`` (who and why, e.g. ``a@x (550 5.1.1 No such user)``) stays on it."""
+
+    refused: str
+
+    def __new__(cls, text: str, *, refused: str) -> PartialAnswer:
+        answer = super().__new__(cls, text)
+        answer.refused = refused
+        return answer
 
 
 class Options(BaseModel):

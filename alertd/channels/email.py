@@ -33,7 +33,7 @@ from typing import Any
 import aiosmtplib
 from pydantic import ConfigDict, Field, field_validator
 
-from alertd.channels.base import Channel, ChannelContext, ChannelType, Options
+from alertd.channels.base import Channel, ChannelContext, ChannelType, Options, PartialAnswer
 from alertd.channels.words import sent_late
 from alertd.clock import utc, wall_now
 from alertd.domain import ChannelSpec, Message
@@ -500,7 +500,8 @@ class EmailChannel:
         if errors:
             accepted = total - len(errors)
             refused = _refusals(errors, config.password)
-            return f"accepted by {config.host} for {accepted} of {total} recipients: {reply}; refused: {refused}"
+            text = f"accepted by {config.host} for {accepted} of {total} recipients: {reply}; refused: {refused}"
+            return PartialAnswer(text, refused=refused)
         return f"accepted by {config.host} for {total} recipient{'' if total == 1 else 's'}: {reply}"
 
 

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from alertd.channels.base import Channel
+from alertd.channels.base import Channel, PartialAnswer
 from alertd.domain import ChannelSpec, Message
 from alertd.errors import DeliveryError
 
@@ -115,4 +115,6 @@ class ScrubbedChannel:
             detail = scrub(traceback.format_exc(), self._secrets)
             log.error("channel %s crashed while sending %s:\n%s", self.spec.id, message.id, detail)
             raise DeliveryError(f"internal error: {type(exc).__name__}: {scrub(str(exc), self._secrets)}") from None
+        if isinstance(answer, PartialAnswer):
+            return PartialAnswer(scrub(answer, self._secrets), refused=scrub(answer.refused, self._secrets))
         return scrub(answer, self._secrets)

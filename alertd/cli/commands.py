@@ -180,6 +180,7 @@ def history(args: argparse.Namespace, settings: Settings) -> int:
                     "sent_at": r.sent_at.strftime("%Y-%m-%dT%H:%M:%SZ") if r.sent_at else None,
                     "late": r.late,
                     "last_error": r.last_error,
+                    "partial": r.state == "sent" and r.last_error is not None,
                     "held_until": r.held_until.strftime("%Y-%m-%dT%H:%M:%SZ") if r.held_until else None,
                 }
                 for r in rows
@@ -189,7 +190,9 @@ def history(args: argparse.Namespace, settings: Settings) -> int:
     lines = [
         [
             r.due_at.strftime("%Y-%m-%d %H:%MZ"),
-            _state_label(r.state, late=r.late, held=r.held_until is not None),
+            _state_label(
+                r.state, late=r.late, held=r.held_until is not None, partial=r.state == "sent" and bool(r.last_error)
+            ),
             str(r.attempts),
             r.channel,
             r.id,
@@ -204,13 +207,14 @@ def history(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _state_label(state: str, *, late: bool, held: bool) -> str:
-    marks = [m for m, on in (("late", late), ("held", held)) if on]
+def _state_label(state: str, *, late: bool, held: bool, partial: bool = False) -> str:
+    # partial: sent, but refused for some recipients (the LAST ERROR column says who and why).
+    marks = [m for m, on in (("partial", partial), ("late", late), ("held", held)) if on]
     return state + (f" ({', '.join(marks)})" if marks else "")
 
 
 def send_test(args: argparse.Namespace, settings: Settings) -> int:
-    from alertd.channels import ChannelContext, make_client
+    from alertd.channels import ChannelContext, PartialAnswer, make_client
     from alertd.daemon import build_channels
 
     calendar, _ = load_calendar(args.calendar or settings.calendar, environ=calendar_environ())
@@ -234,7 +238,8 @@ def send_test(args: argparse.Namespace, settings: Settings) -> int:
         _remember(args.db or settings.database_url, message.id, spec.id, now, failed)
         kind = "permanent" if exc.permanent else "temporary"
         raise UsageError(f"send-test {spec.id}: failed ({kind}): {exc}") from None
-    sent = Outcome(id=message.id, state="sent", at=now, detail=answer)
+    refused = f"refused: {answer.refused}" if isinstance(answer, PartialAnswer) else None
+    sent = Outcome(id=message.id, state="sent", at=now, detail=answer, note=refused)
     cleared = _remember(args.db or settings.database_url, message.id, spec.id, now, sent)
     print(f"send-test {spec.id}: delivered — {answer}")
     if cleared is not None:

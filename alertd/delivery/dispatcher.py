@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
-from alertd.channels import Channel
+from alertd.channels import Channel, PartialAnswer
 from alertd.clock import Clock
 from alertd.delivery.health import (
     ChannelHealth,
@@ -457,8 +457,11 @@ class Dispatcher:
             self._failed(item, DeliveryError(f"internal error: {type(exc).__name__}: {exc}"), 0.0)
             return
         elapsed = (time.perf_counter() - started) * 1000
-        self._finish(item, "sent", answer, late=late, duration_ms=elapsed)
-        log.info("sent %s → %s%s: %s", item.id, item.channel, " (late)" if late else "", answer)
+        note = f"refused: {answer.refused}" if isinstance(answer, PartialAnswer) else None
+        self._finish(item, "sent", answer, late=late, duration_ms=elapsed, note=note)
+        # Refused recipients miss the message: a warning, so the operator hears of it without reading history.
+        level = logging.WARNING if note is not None else logging.INFO
+        log.log(level, "sent %s → %s%s: %s", item.id, item.channel, " (late)" if late else "", answer)
 
     def _failed(self, item: Claimed, exc: DeliveryError, elapsed_ms: float) -> None:
         now = self.clock.now()

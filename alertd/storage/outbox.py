@@ -203,6 +203,8 @@ class Outcome(NamedTuple):
     late: bool = False
     duration_ms: float = 0.0
     attempted: bool = True
+    # Sent, but not to everyone (e.g. "refused: a@x (550 …)"): kept as the sent row's last_error.
+    note: str | None = None
 
 
 def record(conn: sa.Connection, outcomes: Sequence[Outcome], *, worker: str) -> int:
@@ -219,7 +221,7 @@ def record(conn: sa.Connection, outcomes: Sequence[Outcome], *, worker: str) -> 
             "next_at": o.next_at,
             "sent_at": o.at if o.state == "sent" else None,
             "late": o.late,
-            "last_error": None if o.state == "sent" else o.detail,
+            "last_error": o.note if o.state == "sent" else o.detail,
             "updated_at": o.at,
         }
         for o in outcomes

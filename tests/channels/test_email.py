@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from support.factories import make_channel, make_event, make_message
 from support.pki import Pki
 
-from alertd.channels import REGISTRY
+from alertd.channels import REGISTRY, PartialAnswer
 from alertd.channels.base import Channel, ChannelContext
 from alertd.channels.email import TYPE, EmailOptions, build_message, parse_address, smtp_config
 from alertd.domain import ChannelSpec, EventSpec, Message, event_snapshot
@@ -191,6 +191,8 @@ async def test_answer_names_refused_recipient(smtp_server: ServerFactory, make: 
     assert len(rcpts) == len(TEAM)
     assert refused in answer
     assert "550" in answer
+    assert isinstance(answer, PartialAnswer)
+    assert answer.refused == f"{refused} (550 5.1.1 No such user)"
 
 
 async def test_every_recipient_refused_is_permanent(smtp_server: ServerFactory, make: ChannelFactory, pki: Pki) -> None:

@@ -8,6 +8,7 @@ import pytest
 from pydantic import SecretStr
 from support.factories import make_channel, make_message
 
+from alertd.channels import PartialAnswer
 from alertd.channels.scrub import ScrubbedChannel, channel_secrets, scrub
 from alertd.domain import ChannelSpec, Message
 from alertd.errors import DeliveryError
@@ -77,6 +78,15 @@ async def test_a_crashing_channel_becomes_a_scrubbed_delivery_error() -> None:
         await channel.send(make_message())
     assert "a1b2c3d4e5" not in str(info.value)
     assert str(info.value).startswith("internal error: KeyError")
+
+
+async def test_a_partial_answer_stays_partial_and_is_scrubbed() -> None:
+    """An answer naming refused recipients keeps saying so through the scrubber, both texts without secrets."""
+    answer = PartialAnswer("sent to 1 of 2, ref q9w8e7r6t5", refused="x@example.org (550 q9w8e7r6t5)")
+    channel = ScrubbedChannel(Fake(_spec(), answer=answer), channel_secrets(_spec()))
+    scrubbed = await channel.send(make_message())
+    assert isinstance(scrubbed, PartialAnswer)
+    assert (scrubbed, scrubbed.refused) == ("sent to 1 of 2, ref …", "x@example.org (550 …)")
 
 
 async def test_the_answer_is_scrubbed() -> None:

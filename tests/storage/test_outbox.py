@@ -182,6 +182,17 @@ def test_record_sent_releases_the_lease(engine: Engine) -> None:
     assert row.last_error is None
 
 
+def test_record_sent_to_some_recipients_keeps_the_refusal(engine: Engine) -> None:
+    """A sent outcome with a note (recipients refused) keeps it as the row's last_error; the attempt keeps the
+    whole answer."""
+    put(engine, planned("a", NOW))
+    take(engine)
+    refusal = "refused: gone@example.org (550 5.1.1 No such user)"
+    finish(engine, Outcome(id="a", state="sent", at=NOW, detail=f"accepted for 1 of 2; {refusal}", note=refusal))
+    row = rows(engine)["a"]
+    assert (row.state, row.last_error) == ("sent", refusal)
+
+
 def test_record_writes_one_attempt_row_per_outcome(engine: Engine) -> None:
     """Each attempt is kept for ``alertd history`` with its outcome, worker and detail."""
     put(engine, planned("a", NOW))
