@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from datetime import timedelta
 from typing import Any
@@ -37,10 +38,15 @@ def check(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _setup_problems(calendar: Any, settings: Settings) -> list[str]:
-    """Channels that validate but cannot send with this process's settings (an email channel without SMTP)."""
+    """Channels that validate but cannot send with this process's settings (an email channel without SMTP), and
+    settings whose quotes became part of the value (Docker's env files keep them; the value itself is secret)."""
     from alertd.channels import REGISTRY
 
-    found = []
+    found = [
+        f"{name} is quoted: the quotes are part of its value (Docker's --env-file keeps them); remove them"
+        for name, value in sorted(os.environ.items())
+        if name.startswith("ALERTD_") and len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'"
+    ]
     for cid, spec in calendar.channels.items():
         kind = REGISTRY[spec.type]
         problem = kind.setup_problem(spec, settings) if kind.setup_problem is not None else None

@@ -300,3 +300,16 @@ def test_check_warns_about_a_zone_abbreviation(clean_env: Path, capsys: pytest.C
         f"{calendar}:2: warning: timezone: EST is a legacy abbreviation zone, not a place: a fixed offset all year "
         "that never follows daylight saving time; write a place, e.g. America/New_York or America/Panama"
     ]
+
+
+def test_check_warns_about_a_quoted_setting_without_showing_it(
+    clean_env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What ``ALERTD_SMTP_FROM="desk@example.com"`` in a Docker env file becomes inside the container."""
+    monkeypatch.setenv("ALERTD_SMTP_FROM", '"desk@example.com"')
+    done = run_main(capsys, "check", str(SEED))
+    assert done.returncode == 0
+    assert done.stderr.splitlines() == [
+        f"{SEED}: warning: ALERTD_SMTP_FROM is quoted: the quotes are part of its value (Docker's --env-file keeps "
+        "them); remove them"
+    ]
