@@ -26,7 +26,15 @@ from alertd import __version__
 from alertd.calendar import load_calendar
 from alertd.channels import REGISTRY, Channel, ChannelContext, ScrubbedChannel, channel_secrets, make_client
 from alertd.clock import Clock, wall_now
-from alertd.delivery import Dispatcher, DispatchSettings, DueListener, Metrics, RetryPolicy
+from alertd.delivery import (
+    Dispatcher,
+    DispatchSettings,
+    DueListener,
+    Metrics,
+    RetryPolicy,
+    calendar_rejected,
+    prune_failing,
+)
 from alertd.domain import ChannelSpec
 from alertd.errors import CalendarError, StorageError
 from alertd.settings import Settings, calendar_environ
@@ -39,6 +47,7 @@ from alertd.storage import (
     events_revision,
     is_sqlite,
     migrate,
+    next_due,
     reclaim,
     sqlite_path,
     sync_calendar,
@@ -118,12 +127,22 @@ class Daemon:
                 # With SQLite the file lock proves no other daemon is sending, so every row in flight is orphaned.
                 orphans = reclaim(conn, now=now, everything=is_sqlite(self.engine))
                 report = sync_calendar(conn, calendar, now=now)
+                gone = prune_failing(conn, calendar.channels)
+                upcoming = next_due(conn)
         except DBAPIError as exc:
             raise StorageError(describe_db_error(self.db_url, exc)) from None
         if orphans:
             log.warning("%d notifications were being sent when alertd last stopped; resending them", orphans)
         log.info("calendar %s: %s", self.calendar_path, report)
         self.metrics.cancelled(report.cancelled_by)
+        if gone:
+            log.info("forgot the failing mark of %s: no longer in the calendar", ", ".join(gone))
+        if upcoming is None:
+            # A new user's first run with last year's example calendar: say so rather than sit silently.
+            what = f"every event of {self.calendar_path} ({len(calendar.events)}) is in the past or has no reminders"
+            if not calendar.events:
+                what = f"{self.calendar_path} has no events"
+            log.warning("nothing is scheduled: %s; alertd waits for calendar changes (see 'alertd plan')", what)
         self._http = make_client(self.settings.http_timeout, allow_private=self.settings.allow_private_targets)
         # Channel state lives in the database, so replicas and restarts share it (e.g. Slack cards' ts).
         self.ctx = ChannelContext(http=self._http, out=self.out, settings=self.settings, state=MetaState(self.engine))
@@ -304,6 +323,22 @@ class Daemon:
             self._events_rev = revision
             self.dispatcher.kick.set()
 
+    async def _tell_admin_rejected(self, problems: list[str]) -> None:
+        """Queue the admin channel's notice of a rejected edit (the last good calendar names the channel)."""
+        if self.calendar.admin is None:
+            return
+        now = self.clock.now()
+
+        def queue() -> bool:
+            with self.engine.begin() as conn:
+                return calendar_rejected(conn, self.calendar.admin, problems, now=now)
+
+        try:
+            if await self.dispatcher.db(queue):
+                self.dispatcher.kick.set()
+        except DBAPIError as exc:
+            log.error("could not queue the admin notice: %s", describe_db_error(self.db_url, exc))
+
     async def _check_reload(self) -> None:
         await self._check_events()
         with contextlib.suppress(DBAPIError):
@@ -316,22 +351,27 @@ class Daemon:
         try:
             calendar, warnings = load_calendar(self.calendar_path, environ=calendar_environ())
         except CalendarError as exc:
+            changed = str(exc) != self.reload_error
             self.reload_error = str(exc)
             self.metrics.calendar_reloaded(ok=False)
             log.error("calendar change rejected, still running the last good version:")
             for issue in exc.issues:
                 log.error("  %s", issue)
+            if changed:
+                await self._tell_admin_rejected([str(i) for i in exc.issues if i.severity == "error"])
             return
         for issue in warnings:
             log.warning("%s", issue)
         now = self.clock.now()
 
-        def apply() -> SyncReport:
+        def apply() -> tuple[SyncReport, list[str]]:
             with self.engine.begin() as conn:
-                return sync_calendar(conn, calendar, now=now)
+                report = sync_calendar(conn, calendar, now=now)
+                gone = prune_failing(conn, calendar.channels)
+            return report, gone
 
         try:
-            report = await self.dispatcher.db(apply)
+            report, gone = await self.dispatcher.db(apply)
         except DBAPIError as exc:
             self._file_stamp = None  # try again on the next check
             log.error("calendar reload postponed: %s", describe_db_error(self.db_url, exc))
@@ -347,6 +387,7 @@ class Daemon:
             )
         self.dispatcher.use(calendar, channels, limits)
         self.calendar = calendar
-        log.info("calendar reloaded: %s", report)
+        forgot = f"; forgot the failing mark of {', '.join(gone)} (removed)" if gone else ""
+        log.info("calendar reloaded: %s%s", report, forgot)
         self.metrics.cancelled(report.cancelled_by)
         self.dispatcher.kick.set()

@@ -28,8 +28,8 @@ __all__ = [
     "start_text",
 ]
 
-Kind = Literal["reminder", "countdown", "change", "test"]
-KINDS: tuple[Kind, ...] = ("reminder", "countdown", "change", "test")
+Kind = Literal["reminder", "countdown", "change", "test", "admin"]
+KINDS: tuple[Kind, ...] = ("reminder", "countdown", "change", "test", "admin")
 EVENT_STATUSES = ("tentative", "confirmed", "postponed", "cancelled")
 # Events in these states are still going to happen, so they get reminders and countdown lines.
 ACTIVE_STATUSES = frozenset({"tentative", "confirmed"})
@@ -134,6 +134,8 @@ class Calendar:
     defaults: Defaults
     channels: Mapping[str, ChannelSpec]
     events: tuple[EventSpec, ...]
+    # The channel that hears about alertd's own trouble (a rejected calendar edit, a failing channel), if any.
+    admin: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

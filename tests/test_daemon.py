@@ -221,3 +221,29 @@ async def test_renaming_an_events_id_in_the_file_tells_the_channel_it_is_still_t
     assert out.count("] change → out: ") == 1
     assert "Truce expires: now listed as “truce-expiry” (was “expiry”), at the same time." in out
     assert "removed" not in out
+
+
+async def test_start_says_so_when_nothing_is_scheduled(start_daemon: Starter, caplog: pytest.LogCaptureFixture) -> None:
+    """Every event in the past (last year's example calendar): a warning, not a silent daemon."""
+    past = """
+        version: 1
+        timezone: UTC
+        channels: {out: {type: console}}
+        events:
+          - {id: old, title: Old summit, at: 2024-10-30T12:00, reminders: [1d]}
+    """
+    with caplog.at_level(logging.WARNING, logger="alertd.daemon"):
+        await start_daemon(past, FixedClock(T0))
+    (warning,) = [r.getMessage() for r in caplog.records if r.name == "alertd.daemon"]
+    assert warning.startswith("nothing is scheduled: every event of ")
+    assert warning.endswith(
+        "(1) is in the past or has no reminders; alertd waits for calendar changes (see 'alertd plan')"
+    )
+
+
+async def test_start_is_quiet_about_the_schedule_when_something_is_due(
+    start_daemon: Starter, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="alertd.daemon"):
+        await start_daemon(CALENDAR, FixedClock(T0))
+    assert not [r for r in caplog.records if "nothing is scheduled" in r.getMessage()]

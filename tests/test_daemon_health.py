@@ -14,7 +14,7 @@ import pytest
 
 from alertd.clock import FixedClock
 from alertd.daemon import Daemon
-from alertd.delivery.health import clear_failing, mark_failing
+from alertd.delivery.health import clear_failing, failing_channels, mark_failing
 from alertd.settings import Settings
 from alertd.storage.db import create_engine, migrate
 
@@ -73,3 +73,56 @@ async def test_a_clear_by_another_process_releases_the_held_reminder(
     finally:
         await daemon.shutdown()
         engine.dispose()
+
+
+def _daemon_with_a_failing_channel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str) -> Daemon:
+    """A daemon on a calendar ``text`` whose database remembers channel ``old`` failing."""
+    for name in list(os.environ):
+        if name.startswith("ALERTD_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    url = f"sqlite:///{tmp_path / 'alertd.db'}"
+    engine = create_engine(url)
+    migrate(engine)
+    with engine.begin() as conn:
+        mark_failing(conn, "old", "HTTP 404 no_service", now=NOW)
+    engine.dispose()
+    path = tmp_path / "calendar.yaml"
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    settings = Settings(max_sleep=30.0, reload_interval=3600.0, drain_timeout=1.0)
+    return Daemon(settings, clock=FixedClock(NOW), calendar_path=path, db_url=url, out=io.StringIO())
+
+
+def _failing(daemon: Daemon) -> list[str]:
+    engine = create_engine(daemon.db_url)
+    with engine.connect() as conn:
+        found = sorted(failing_channels(conn))
+    engine.dispose()
+    return found
+
+
+async def test_a_channel_no_longer_in_the_calendar_stops_failing_at_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    daemon = _daemon_with_a_failing_channel(tmp_path, monkeypatch, CALENDAR)
+    await daemon.start()
+    try:
+        assert _failing(daemon) == []
+    finally:
+        await daemon.shutdown()
+
+
+async def test_removing_a_failing_channel_from_the_calendar_forgets_its_mark(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with_old = CALENDAR.replace("out: {type: console}", "out: {type: console}\n      old: {type: console}")
+    daemon = _daemon_with_a_failing_channel(tmp_path, monkeypatch, with_old)
+    await daemon.start()
+    try:
+        assert _failing(daemon) == ["old"]
+        daemon.calendar_path.write_text(textwrap.dedent(CALENDAR), encoding="utf-8")
+        daemon.request_reload()
+        await until(lambda: _failing(daemon) == [])
+        await until(lambda: daemon.dispatcher.failing == {})
+    finally:
+        await daemon.shutdown()

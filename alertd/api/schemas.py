@@ -29,7 +29,7 @@ __all__ = [
 
 NotificationState = Literal["pending", "sending", "retrying", "sent", "dead", "cancelled", "missed"]
 NOTIFICATION_STATES: tuple[str, ...] = ("pending", "sending", "retrying", "sent", "dead", "cancelled", "missed")
-NotificationKind = Literal["reminder", "countdown", "change", "test"]
+NotificationKind = Literal["reminder", "countdown", "change", "test", "admin"]
 
 
 def iso(value: datetime) -> str:

@@ -68,19 +68,13 @@ def _channel(ck: Checker, cid: str, raw: Any, tz: str, base_dir: Path) -> Channe
     try:
         validated = model.model_validate(options).model_dump()
     except ValidationError as exc:
-        known = [*_COMMON, *model.model_fields, *(f"{f}_file" for f in model.model_fields)]
-        for err in exc.errors():
-            loc = tuple(err["loc"])
-            key = origin.get(str(loc[0]), str(loc[0])) if loc else ""
-            where = (*path, key, *loc[1:]) if loc else path
-            if err["type"] == "extra_forbidden":
-                ck.error(where, f"unknown key {key!r} for a {kind} channel {suggest(key, known)}")
-            elif err["type"] == "missing":
-                ck.error(where, f"missing required key {key!r} for a {kind} channel")
-            else:
-                # Validators' own messages already carry the fix; pydantic prefixes them with its error class.
-                ck.error(where, err["msg"].removeprefix("Value error, "))
-        return None
+        missing = {key for key in options if any((*path, key)[: len(u)] == u for u in ck.unresolved)}
+        if not ck.secrets and all(err["loc"] and str(err["loc"][0]) in missing for err in exc.errors()):
+            # Only the secrets this command does not need are wrong: keep the channel for its other settings.
+            validated = {k: v for k, v in options.items() if k not in missing}
+        else:
+            _option_errors(ck, exc, path, kind, origin)
+            return None
     if channel_tz is None or locale is None or templates is None or not common_ok:
         return None
     return ChannelSpec(
@@ -93,6 +87,22 @@ def _channel(ck: Checker, cid: str, raw: Any, tz: str, base_dir: Path) -> Channe
         rate_limit=rate,
         templates=templates,
     )
+
+
+def _option_errors(ck: Checker, exc: ValidationError, path: KeyPath, kind: str, origin: dict[str, str]) -> None:
+    model = REGISTRY[kind].options
+    known = [*_COMMON, *model.model_fields, *(f"{f}_file" for f in model.model_fields)]
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        key = origin.get(str(loc[0]), str(loc[0])) if loc else ""
+        where = (*path, key, *loc[1:]) if loc else path
+        if err["type"] == "extra_forbidden":
+            ck.error(where, f"unknown key {key!r} for a {kind} channel {suggest(key, known)}")
+        elif err["type"] == "missing":
+            ck.error(where, f"missing required key {key!r} for a {kind} channel")
+        else:
+            # Validators' own messages already carry the fix; pydantic prefixes them with its error class.
+            ck.error(where, err["msg"].removeprefix("Value error, "))
 
 
 def _file_secrets(
@@ -119,6 +129,10 @@ def _file_secrets(
                 out[target] = file.read_text(encoding="utf-8").rstrip("\r\n")
                 origin[target] = key
             except (OSError, UnicodeDecodeError) as exc:
+                if not ck.secrets:
+                    out[target] = ""
+                    ck.unresolved.add((*path, target))
+                    continue
                 cause = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
                 ck.error(where, f"cannot read secret file {str(file)!r}: {cause}; check the path and permissions")
                 ok = False

@@ -33,7 +33,7 @@ from alertd.timeexpr import (
 
 __all__ = ["check_event", "load_calendar", "parse_calendar"]
 
-_TOP = ("version", "timezone", "defaults", "channels", "routes", "events")
+_TOP = ("version", "timezone", "admin", "defaults", "channels", "routes", "events")
 _DEFAULTS = ("reminders", "all_day_at", "countdown", "notify")
 _EVENT = ("id", "title", "at", "timezone", "status", "tags", "source", "notes", *_DEFAULTS)
 _EVENT_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -44,9 +44,12 @@ _NO_DEFAULTS = Defaults(reminders=(), all_day_at=time(9, 0), countdown=None, not
 
 
 def load_calendar(
-    path: str | Path, *, environ: Mapping[str, str] | None = None
+    path: str | Path, *, environ: Mapping[str, str] | None = None, secrets: bool = True
 ) -> tuple[Calendar, list[CalendarIssue]]:
-    """Load the calendar at ``path``: return it and its warnings, or raise CalendarError with every issue."""
+    """Load the calendar at ``path``: return it and its warnings, or raise CalendarError with every issue.
+
+    ``secrets=False`` is for commands that send nothing: unset ``${VAR}``s and unreadable ``*_file``s are then
+    not errors, and the channels they belong to lack those options."""
     file = str(path)
     try:
         text = Path(path).read_text(encoding="utf-8-sig")  # editors on Windows like to add a BOM
@@ -54,14 +57,19 @@ def load_calendar(
         cause = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         message = f"cannot read the calendar file: {cause}; check the path (ALERTD_CALENDAR or --calendar)"
         raise CalendarError([CalendarIssue(file, 1, "", message)]) from None
-    return parse_calendar(text, name=file, environ=environ, base_dir=Path(path).parent)
+    return parse_calendar(text, name=file, environ=environ, base_dir=Path(path).parent, secrets=secrets)
 
 
 def parse_calendar(
-    text: str, *, name: str, environ: Mapping[str, str] | None = None, base_dir: Path | None = None
+    text: str,
+    *,
+    name: str,
+    environ: Mapping[str, str] | None = None,
+    base_dir: Path | None = None,
+    secrets: bool = True,
 ) -> tuple[Calendar, list[CalendarIssue]]:
     """Validate calendar ``text`` (``name`` in issues); ``*_file`` paths are relative to ``base_dir``."""
-    ck = Checker(name, load_yaml(text, file=name))
+    ck = Checker(name, load_yaml(text, file=name), secrets=secrets)
     raw = ck.doc.data
     if raw is None:
         ck.error((), "the calendar is empty: start with 'version: 1'")
@@ -75,11 +83,23 @@ def parse_calendar(
     defaults = _defaults(ck, data.get("defaults"), declared)
     defaults = replace(defaults, routes=check_routes(ck, data.get("routes"), declared))
     events = _events(ck, data.get("events"), tz, defaults, declared)
-    calendar = Calendar(path=name, timezone=tz, defaults=defaults, channels=channels, events=events)
+    admin = _admin(ck, data.get("admin"), declared)
+    calendar = Calendar(path=name, timezone=tz, defaults=defaults, channels=channels, events=events, admin=admin)
     issues = sorted(ck.issues, key=lambda i: i.line)
     if ck.error_count:
         raise CalendarError(issues)
     return calendar, issues
+
+
+def _admin(ck: Checker, raw: Any, declared: tuple[str, ...]) -> str | None:
+    """``admin: CHANNEL``: who hears of rejected calendar edits and of channels failing and recovering."""
+    if raw is None:
+        return None
+    name = ck.text(raw, ("admin",))
+    if name is not None and name not in declared:
+        ck.error(("admin",), f"unknown channel {name!r} {suggest(name, declared)}")
+        return None
+    return name
 
 
 def _defaults(ck: Checker, raw: Any, declared: tuple[str, ...]) -> Defaults:

@@ -29,12 +29,33 @@ def suggest(word: str, choices: Collection[str]) -> str:
     return f"(expected one of: {', '.join(shown)})" if choices else ""
 
 
+_FIXED = "a fixed offset all year that never follows daylight saving time; write a place, e.g. "
+_LEGACY = "its rules are one country's, whatever the readers' place; write a place, e.g. "
+# The zone names that are abbreviations (the example calendar says never to use them) and what to write instead.
+_ABBREVIATIONS = {
+    "EST": _FIXED + "America/New_York or America/Panama",
+    "MST": _FIXED + "America/Denver or America/Phoenix",
+    "HST": _FIXED + "Pacific/Honolulu",
+    "EST5EDT": _LEGACY + "America/New_York",
+    "CST6CDT": _LEGACY + "America/Chicago",
+    "MST7MDT": _LEGACY + "America/Denver",
+    "PST8PDT": _LEGACY + "America/Los_Angeles",
+    "CET": _LEGACY + "Europe/Paris",
+    "MET": _LEGACY + "Europe/Paris",
+    "EET": _LEGACY + "Europe/Athens",
+    "WET": _LEGACY + "Europe/Lisbon",
+}
+
+
 class Checker:
     """Collects issues for one calendar file and validates values at key paths."""
 
-    def __init__(self, file: str, doc: YamlDoc) -> None:
+    def __init__(self, file: str, doc: YamlDoc, *, secrets: bool = True) -> None:
         self.file = file
         self.doc = doc
+        # False for read-only commands: a channel's secrets (``${VAR}``, ``*_file``) may be missing, its other
+        # settings (zone, locale, templates) are still checked.
+        self.secrets = secrets
         self.issues: list[CalendarIssue] = list(doc.issues)
         # Values still holding a ${VAR} that could not be resolved: their one error is the missing variable,
         # not a second "invalid URL" about the placeholder text.
@@ -129,6 +150,8 @@ class Checker:
             self.error(path, str(exc))
             return None
         assert isinstance(value, str)
+        if value in _ABBREVIATIONS:
+            self.warn(path, f"{value} is a legacy abbreviation zone, not a place: {_ABBREVIATIONS[value]}")
         return value
 
 
@@ -152,7 +175,7 @@ def interpolate(value: Any, path: KeyPath, environ: Mapping[str, str], ck: Check
             return environ[name]
         if not _VAR_NAME.match(name):
             ck.error(path, f"bad variable reference ${{{name}}}: write ${{NAME}} (or $${{...}} for a literal)")
-        else:
+        elif ck.secrets:
             ck.error(path, f"environment variable {name} is not set: set {name} in the environment or .env")
         failed = True
         return match.group(0)

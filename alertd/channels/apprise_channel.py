@@ -30,7 +30,13 @@ WORKERS = 8
 _REASON_MAX = 300
 # Parts of a URL shorter than this are ports, "json" and the like: hiding them would hide the reason too.
 _SECRET_MIN = 4
-_NOTIFY_TYPE: dict[Kind, str] = {"reminder": "info", "countdown": "info", "change": "warning", "test": "info"}
+_NOTIFY_TYPE: dict[Kind, str] = {
+    "reminder": "info",
+    "countdown": "info",
+    "change": "warning",
+    "test": "info",
+    "admin": "warning",
+}
 
 
 def scheme(url: str) -> str:

@@ -89,3 +89,6 @@ class ChannelType:
     # the dispatcher paces each channel with a token bucket. None = no documented limit.
     rate: float | None = None
     burst: int = 1
+    # Why a channel of this type cannot send with these process settings (e.g. no SMTP server), for ``alertd
+    # check``; None when nothing is missing.
+    setup_problem: Callable[[ChannelSpec, Any], str | None] | None = None

@@ -35,7 +35,13 @@ FOOTER_MAX = 2048
 USERNAME_MAX = 80
 EMBED_TOTAL_MAX = 6000
 
-COLOURS: dict[Kind, int] = {"reminder": 0x3498DB, "countdown": 0x9B59B6, "change": 0xE67E22, "test": 0x95A5A6}
+COLOURS: dict[Kind, int] = {
+    "reminder": 0x3498DB,
+    "countdown": 0x9B59B6,
+    "change": 0xE67E22,
+    "test": 0x95A5A6,
+    "admin": 0xE74C3C,
+}
 # Markdown and mention syntax; a backslash makes Discord show the character as it is.
 _SPECIAL = re.compile(r"([\\*_~`|>#\[\]<])")
 # Sources that are safe to use as a link target as they are (Discord answers 400 to a malformed embed URL).

@@ -510,4 +510,10 @@ def _build(spec: ChannelSpec, ctx: ChannelContext) -> Channel:
 
 
 # SMTP has no documented send rate of its own (provider quotas differ), so only concurrency is bounded.
-TYPE = ChannelType(name="email", options=EmailOptions, build=_build, concurrency=CONCURRENCY)
+def _setup_problem(spec: ChannelSpec, settings: Any) -> str | None:
+    return smtp_config(settings, EmailOptions.model_validate(spec.options)).problem
+
+
+TYPE = ChannelType(
+    name="email", options=EmailOptions, build=_build, concurrency=CONCURRENCY, setup_problem=_setup_problem
+)

@@ -28,7 +28,13 @@ __all__ = ["TEXT_MAX", "TYPE", "MattermostChannel", "MattermostOptions", "classi
 # post, so alertd cuts instead.
 TEXT_MAX = 16_383
 FIELD_MAX = 2000
-_COLOURS: dict[Kind, str] = {"reminder": "#3498DB", "countdown": "#9B59B6", "change": "#E67E22", "test": "#95A5A6"}
+_COLOURS: dict[Kind, str] = {
+    "reminder": "#3498DB",
+    "countdown": "#9B59B6",
+    "change": "#E67E22",
+    "test": "#95A5A6",
+    "admin": "#E74C3C",
+}
 _SPECIAL = re.compile(r"([\\*_~`|>#\[\]<])")
 # @channel, @here, @all and @username notify people; a zero-width space after @ keeps event text from pinging.
 _MENTION = re.compile(r"@(?=\w)")

@@ -33,13 +33,14 @@ REFILL_SECONDS = 5.0
 _TOPIC = re.compile(r"^[-_A-Za-z0-9]{1,64}$")
 _PRIORITY_NAMES = {"min": 1, "low": 2, "default": 3, "high": 4, "max": 5, "urgent": 5}
 # A reminder or change must be noticed; a daily digest should not buzz.
-DEFAULT_PRIORITY: dict[Kind, int] = {"reminder": 4, "countdown": 3, "change": 4, "test": 3}
+DEFAULT_PRIORITY: dict[Kind, int] = {"reminder": 4, "countdown": 3, "change": 4, "test": 3, "admin": 4}
 # ntfy turns emoji short codes in tags into emojis in front of the title.
 _KIND_TAG: dict[Kind, str] = {
     "reminder": "alarm_clock",
     "countdown": "calendar",
     "change": "warning",
     "test": "white_check_mark",
+    "admin": "rotating_light",
 }
 
 _BUG = "ntfy rejected the request format; this is an alertd bug, please report it"

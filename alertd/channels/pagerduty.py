@@ -37,6 +37,7 @@ DEFAULT_SEVERITY: dict[Kind, Severity] = {
     "countdown": "info",
     "change": "warning",
     "test": "info",
+    "admin": "error",
 }
 
 

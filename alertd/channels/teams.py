@@ -32,7 +32,13 @@ MAX_BYTES = 27_000
 _TEXT_MAX = 20_000
 _LEGACY_HOSTS = ("webhook.office.com", "outlook.office.com", "outlook.office365.com")
 # Adaptive Card TextBlock colours: a cue to the kind of notification, not its only sign.
-_COLOURS: dict[Kind, str] = {"reminder": "Accent", "countdown": "Default", "change": "Warning", "test": "Good"}
+_COLOURS: dict[Kind, str] = {
+    "reminder": "Accent",
+    "countdown": "Default",
+    "change": "Warning",
+    "test": "Good",
+    "admin": "Attention",
+}
 # A combining grapheme joiner before a Markdown character stops Teams from reading it as markup, invisibly.
 # An underscore inside a word (America/New_York) is not markup, so it is left alone.
 _MARKUP = re.compile(r"[*\[\]`]|(?<!\w)_|_(?!\w)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from datetime import timedelta
 from typing import Any
@@ -12,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 
 from alertd.calendar import load_calendar, suggest
-from alertd.cli.common import migrated_engine, print_json, table
+from alertd.cli.common import migrated_engine, print_json, read_engine, table
 from alertd.clock import SystemClock
 from alertd.delivery import ChannelHealth, clear_failing, failing_channels, waiting
 from alertd.domain import Calendar, Planned
@@ -22,6 +23,7 @@ from alertd.planning import preview
 from alertd.settings import Settings, calendar_environ
 from alertd.storage import (
     ATTEMPT,
+    EVENT,
     NOTIFICATION,
     Outcome,
     create_engine,
@@ -41,6 +43,8 @@ def check(args: argparse.Namespace, settings: Settings) -> int:
     calendar, warnings = load_calendar(path, environ=calendar_environ())
     for issue in warnings:
         print(issue, file=sys.stderr)
+    for problem in _setup_problems(calendar, settings):
+        print(f"{path}: warning: {problem}", file=sys.stderr)
     print(f"{path}: OK — {len(calendar.events)} events, {len(calendar.channels)} channels")
     return 0
 
@@ -72,8 +76,27 @@ def _with_database(calendar: Calendar, url: str) -> Calendar:
         engine.dispose()
 
 
+def _setup_problems(calendar: Any, settings: Settings) -> list[str]:
+    """Channels that validate but cannot send with this process's settings (an email channel without SMTP), and
+    settings whose quotes became part of the value (Docker's env files keep them; the value itself is secret)."""
+    from alertd.channels import REGISTRY
+
+    found = [
+        f"{name} is quoted: the quotes are part of its value (Docker's --env-file keeps them); remove them"
+        for name, value in sorted(os.environ.items())
+        if name.startswith("ALERTD_") and len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'"
+    ]
+    for cid, spec in calendar.channels.items():
+        kind = REGISTRY[spec.type]
+        problem = kind.setup_problem(spec, settings) if kind.setup_problem is not None else None
+        if problem:
+            found.append(f"channels.{cid}: this {spec.type} channel cannot send yet: {problem}")
+    return found
+
+
 def plan(args: argparse.Namespace, settings: Settings) -> int:
-    calendar, warnings = load_calendar(args.calendar or settings.calendar, environ=calendar_environ())
+    # Sends nothing, so it needs none of the channels' secrets.
+    calendar, warnings = load_calendar(args.calendar or settings.calendar, environ=calendar_environ(), secrets=False)
     for issue in warnings:
         print(issue, file=sys.stderr)
     now = args.now or SystemClock().now()
@@ -127,11 +150,29 @@ def _print_health(failing: dict[str, ChannelHealth], held: dict[str, int]) -> No
     )
 
 
+# Every state a notification row can be in, for ``--state``.
+STATES = ("pending", "sending", "retrying", "sent", "dead", "cancelled", "missed")
+_NO_EVENT_TITLES = {"countdown": "(countdown digest)", "test": "(test message)", "admin": "(admin notice)"}
+
+
+def _stamp(value: Any) -> str | None:
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
+
+
 def history(args: argparse.Namespace, settings: Settings) -> int:
-    engine = migrated_engine(args.db or settings.database_url)
+    if args.state and args.state not in STATES:
+        raise UsageError(f"unknown state {args.state!r} for --state: use one of {', '.join(STATES)}")
+    url = args.db or settings.database_url
+    engine = read_engine(url)
+    if engine is None:
+        raise UsageError(
+            f"no database at {url}: nothing has been planned or sent there yet; start 'alertd run', or give the "
+            "daemon's database with --db or ALERTD_DATABASE_URL"
+        )
     only_channels = getattr(args, "channels", False)
-    n, a = NOTIFICATION.c, ATTEMPT.c
+    n, a, e = NOTIFICATION.c, ATTEMPT.c, EVENT.c
     tries = sa.select(sa.func.count()).where(a.notification_id == n.id).scalar_subquery()
+    title = sa.select(e.title).where(e.id == n.event_id).scalar_subquery()
     query = sa.select(
         n.id,
         n.kind,
@@ -145,17 +186,25 @@ def history(args: argparse.Namespace, settings: Settings) -> int:
         n.last_error,
         n.held_until,
         tries,
+        title.label("title"),
     )
-    # Pending rows are the plan, not history, except held ones: a hold is something alertd did to them.
+    # Pending rows are the plan, not history, except held ones (a hold is something alertd did to them) and those
+    # of the one event asked about, whose plan is what the reader wants to see.
     shown = sa.or_(n.state != "pending", n.held_until.is_not(None))
-    query = query.where(n.state == args.state) if args.state else query.where(shown)
+    if args.state:
+        query = query.where(n.state == args.state)
+    elif not args.event:
+        query = query.where(shown)
     if args.event:
         query = query.where(n.event_id == args.event)
+    if args.since:
+        query = query.where(n.due_at >= args.since)
     try:
         with engine.connect() as conn:
             failing = failing_channels(conn)
             held = waiting(conn, list(failing), now=SystemClock().now())
-            rows = [] if only_channels else conn.execute(query.order_by(n.due_at, n.id).limit(args.limit)).all()
+            newest = query.order_by(n.due_at.desc(), n.id.desc()).limit(args.limit)
+            rows = [] if only_channels else conn.execute(newest).all()
     except DBAPIError as exc:
         raise StorageError(describe_db_error(str(engine.url), exc)) from None
     finally:
@@ -173,15 +222,16 @@ def history(args: argparse.Namespace, settings: Settings) -> int:
                     "id": r.id,
                     "kind": r.kind,
                     "event_id": r.event_id,
+                    "title": r.title,
                     "channel": r.channel,
-                    "due_at": r.due_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "due_at": _stamp(r.due_at),
                     "state": r.state,
                     "attempts": r.attempts,
-                    "sent_at": r.sent_at.strftime("%Y-%m-%dT%H:%M:%SZ") if r.sent_at else None,
+                    "sent_at": _stamp(r.sent_at),
                     "late": r.late,
                     "last_error": r.last_error,
                     "partial": r.state == "sent" and r.last_error is not None,
-                    "held_until": r.held_until.strftime("%Y-%m-%dT%H:%M:%SZ") if r.held_until else None,
+                    "held_until": _stamp(r.held_until),
                 }
                 for r in rows
             ]
@@ -190,11 +240,13 @@ def history(args: argparse.Namespace, settings: Settings) -> int:
     lines = [
         [
             r.due_at.strftime("%Y-%m-%d %H:%MZ"),
+            r.sent_at.strftime("%Y-%m-%d %H:%M:%SZ") if r.sent_at else "-",
             _state_label(
                 r.state, late=r.late, held=r.held_until is not None, partial=r.state == "sent" and bool(r.last_error)
             ),
             str(r.attempts),
             r.channel,
+            _title(r.title, r.kind, r.event_id),
             r.id,
             (r.last_error or "")[:100],
         ]
@@ -203,8 +255,13 @@ def history(args: argparse.Namespace, settings: Settings) -> int:
     if failing:
         _print_health(failing, held)
         print()
-    table(["DUE (UTC)", "STATE", "TRIES", "CHANNEL", "ID", "LAST ERROR"], lines)
+    table(["DUE (UTC)", "SENT (UTC)", "STATE", "TRIES", "CHANNEL", "TITLE", "ID", "LAST ERROR"], lines)
     return 0
+
+
+def _title(title: str | None, kind: str, event_id: str | None) -> str:
+    text = title or _NO_EVENT_TITLES.get(kind) or event_id or "-"
+    return text if len(text) <= 40 else text[:39] + "…"
 
 
 def _state_label(state: str, *, late: bool, held: bool, partial: bool = False) -> str:
@@ -240,7 +297,7 @@ def send_test(args: argparse.Namespace, settings: Settings) -> int:
         raise UsageError(f"send-test {spec.id}: failed ({kind}): {exc}") from None
     refused = f"refused: {answer.refused}" if isinstance(answer, PartialAnswer) else None
     sent = Outcome(id=message.id, state="sent", at=now, detail=answer, note=refused)
-    cleared = _remember(args.db or settings.database_url, message.id, spec.id, now, sent)
+    cleared = _remember(args.db or settings.database_url, message.id, spec.id, now, sent, admin=calendar.admin)
     print(f"send-test {spec.id}: delivered — {answer}")
     if cleared is not None:
         mark, released = cleared
@@ -251,7 +308,9 @@ def send_test(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _remember(url: str, id: str, channel: str, now: Any, outcome: Outcome) -> tuple[ChannelHealth, int] | None:
+def _remember(
+    url: str, id: str, channel: str, now: Any, outcome: Outcome, *, admin: str | None = None
+) -> tuple[ChannelHealth, int] | None:
     """Keep the test in history; a successful test also clears the channel's failing mark (returned with the
     number of held notifications it released). A test that cannot be recorded still counts as sent."""
     cleared: tuple[ChannelHealth, int] | None = None
@@ -270,7 +329,7 @@ def _remember(url: str, id: str, channel: str, now: Any, outcome: Outcome) -> tu
             )
             record(conn, [outcome], worker="cli")
             if outcome.state == "sent":
-                mark, released = clear_failing(conn, channel, now=now)
+                mark, released = clear_failing(conn, channel, now=now, admin=admin)
                 cleared = None if mark is None else (mark, released)
         engine.dispose()
     except (StorageError, DBAPIError) as exc:

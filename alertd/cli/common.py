@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import sqlalchemy as sa
 
-__all__ = ["migrated_engine", "print_json", "table"]
+__all__ = ["migrated_engine", "print_json", "read_engine", "table"]
 
 
 def print_json(data: Any) -> None:
@@ -29,4 +29,33 @@ def migrated_engine(url: str) -> sa.Engine:
 
     engine = create_engine(url)
     migrate(engine)
+    return engine
+
+
+def read_engine(url: str) -> sa.Engine | None:
+    """An engine on an existing, current database for a read-only command, or None when there is no database yet.
+
+    Read-only commands must not leave a fresh ``alertd.db`` behind wherever they were run (SQLite creates the file
+    on connect), nor change a schema under a running daemon.
+    """
+    from sqlalchemy.exc import DBAPIError
+
+    from alertd.errors import StorageError
+    from alertd.storage import create_engine, describe_db_error, schema_is_current, sqlite_path
+
+    path = sqlite_path(url)
+    if path is not None and not path.is_file():
+        return None
+    engine = create_engine(url)
+    try:
+        current = schema_is_current(engine)
+    except DBAPIError as exc:
+        engine.dispose()
+        raise StorageError(describe_db_error(url, exc)) from None
+    if not current:
+        engine.dispose()
+        raise StorageError(
+            f"database {engine.url.render_as_string(hide_password=True)}: its schema is not this alertd's; "
+            "run 'alertd db upgrade' (the daemon also upgrades it at start)"
+        )
     return engine

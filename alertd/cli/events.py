@@ -115,15 +115,38 @@ def _describe(event: EventSpec) -> list[str]:
     ]
 
 
-def _context(args: argparse.Namespace, settings: Settings) -> tuple[Calendar, sa.Engine]:
+def _calendar(args: argparse.Namespace, settings: Settings, *, secrets: bool) -> Calendar:
     from alertd.calendar import load_calendar
-    from alertd.cli.common import migrated_engine
     from alertd.settings import calendar_environ
 
-    calendar, warnings = load_calendar(args.calendar or settings.calendar, environ=calendar_environ())
+    path = args.calendar or settings.calendar
+    calendar, warnings = load_calendar(path, environ=calendar_environ(), secrets=secrets)
     for issue in warnings:
         print(issue, file=sys.stderr)
+    return calendar
+
+
+def _context(args: argparse.Namespace, settings: Settings) -> tuple[Calendar, sa.Engine]:
+    from alertd.cli.common import migrated_engine
+
+    calendar = _calendar(args, settings, secrets=True)
     return calendar, migrated_engine(args.db or settings.database_url)
+
+
+def _read_only(args: argparse.Namespace, settings: Settings) -> tuple[Calendar, sa.Engine | None]:
+    """The calendar without its secrets and the database if there is one: reading creates nothing."""
+    from alertd.cli.common import read_engine
+
+    calendar = _calendar(args, settings, secrets=False)
+    return calendar, read_engine(args.db or settings.database_url)
+
+
+def _current(engine: sa.Engine | None, calendar: Calendar) -> list[EventSpec]:
+    from alertd.storage import current_events
+
+    if engine is None:
+        return sorted(calendar.events, key=lambda e: (e.starts_at, e.id))
+    return current_events(engine, calendar)
 
 
 def _print(event: EventSpec, args: argparse.Namespace, verb: str | None = None) -> None:
@@ -141,22 +164,10 @@ def events(args: argparse.Namespace, settings: Settings) -> int:
     from alertd.clock import SystemClock
     from alertd.storage import events as eventsdb
 
+    if args.events_command in ("list", "show"):
+        return _show(args, settings)
     calendar, engine = _context(args, settings)
     try:
-        if args.events_command == "list":
-            found = eventsdb.current_events(engine, calendar)
-            if args.format == "json":
-                print(json.dumps([eventsdb.event_as_json(e) for e in found], indent=2, ensure_ascii=False))
-                return 0
-            from alertd.cli.common import table
-
-            rows = [[e.id, _when(e), e.timezone, e.status, e.owner, e.title] for e in found]
-            table(["ID", "START", "ZONE", "STATUS", "OWNER", "TITLE"], rows)
-            return 0
-        if args.events_command == "show":
-            matches = [e for e in eventsdb.current_events(engine, calendar) if e.id == args.id]
-            _print(matches[0] if matches else eventsdb.get_event(engine, args.id), args)
-            return 0
         now = args.now or SystemClock().now()
         if args.events_command == "add":
             event = eventsdb.add_event(engine, calendar, _draft(args), now=now)
@@ -172,6 +183,36 @@ def events(args: argparse.Namespace, settings: Settings) -> int:
         raise UsageError(str(exc)) from None
     finally:
         engine.dispose()
+
+
+def _show(args: argparse.Namespace, settings: Settings) -> int:
+    """``events list`` and ``events show``: read-only, so no secrets and no database are needed."""
+    from alertd.errors import NotFoundError
+    from alertd.storage import event_as_json, get_event
+
+    calendar, engine = _read_only(args, settings)
+    try:
+        found = _current(engine, calendar)
+        if args.events_command == "list":
+            if args.format == "json":
+                print(json.dumps([event_as_json(e) for e in found], indent=2, ensure_ascii=False))
+                return 0
+            from alertd.cli.common import table
+
+            rows = [[e.id, _when(e), e.timezone, e.status, e.owner, e.title] for e in found]
+            table(["ID", "START", "ZONE", "STATUS", "OWNER", "TITLE"], rows)
+            return 0
+        matches = [e for e in found if e.id == args.id]
+        if matches:
+            _print(matches[0], args)
+        elif engine is None:
+            raise NotFoundError(f"no event {args.id!r} in {calendar.path}, and there is no database yet")
+        else:
+            _print(get_event(engine, args.id), args)
+        return 0
+    finally:
+        if engine is not None:
+            engine.dispose()
 
 
 def _draft(args: argparse.Namespace) -> EventDraft:

@@ -62,11 +62,12 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--until", type=instant, metavar="ISO", help="window end (default: 30 days after the start)")
     plan.add_argument("--format", choices=("table", "json"), default="table")
 
-    hist = cmd("history", "show what was sent, retried, failed, missed or cancelled")
+    hist = cmd("history", "show what was sent, retried, failed, missed or cancelled, newest first")
     hist.add_argument("--db")
-    hist.add_argument("--event", help="only this event id")
-    hist.add_argument("--state", help="only this state (pending, retrying, sent, dead, missed, cancelled, …)")
-    hist.add_argument("--limit", type=int, default=200)
+    hist.add_argument("--event", help="only this event id (its pending notifications too)")
+    hist.add_argument("--state", help="only this state: pending, sending, retrying, sent, dead, cancelled or missed")
+    hist.add_argument("--since", type=instant, metavar="ISO", help="only notifications due at or after ISO")
+    hist.add_argument("--limit", type=int, default=200, help="at most this many, newest first (default 200)")
     hist.add_argument("--format", choices=("table", "json"), default="table")
     hist.add_argument(
         "--channels", action="store_true", help="only channel health: which channels are failing, since when, why"

@@ -2,7 +2,8 @@
 
 The dispatcher and its per-channel workers (``dispatcher``), early wake-ups across replicas (``wakeup``), the one
 retry policy (``retry``), pacing per channel (``ratelimit``), quiet hours (``quiet``), channel health marks
-(``health``) and the daemon's Prometheus metrics (``metrics``).
+(``health``), notices about alertd itself for the admin channel (``admin``) and the daemon's Prometheus metrics
+(``metrics``).
 
 May import: every layer below it: alertd's shared modules, :mod:`alertd.messages`, :mod:`alertd.channels`,
 :mod:`alertd.calendar`, :mod:`alertd.planning` and :mod:`alertd.storage`.
@@ -13,8 +14,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from alertd.delivery.admin import calendar_rejected, channel_recovered
     from alertd.delivery.dispatcher import Dispatcher, DispatchSettings
-    from alertd.delivery.health import ChannelHealth, clear_failing, failing_channels, waiting
+    from alertd.delivery.health import ChannelHealth, clear_failing, failing_channels, prune_failing, waiting
     from alertd.delivery.metrics import Metrics
     from alertd.delivery.retry import RetryPolicy
     from alertd.delivery.wakeup import DueListener
@@ -26,7 +28,8 @@ else:
         dispatcher=("DispatchSettings", "Dispatcher"),
         wakeup=("DueListener",),
         retry=("RetryPolicy",),
-        health=("ChannelHealth", "clear_failing", "failing_channels", "waiting"),
+        health=("ChannelHealth", "clear_failing", "failing_channels", "prune_failing", "waiting"),
+        admin=("calendar_rejected", "channel_recovered"),
         metrics=("Metrics",),
     )
 
@@ -37,7 +40,10 @@ __all__ = [
     "DueListener",
     "Metrics",
     "RetryPolicy",
+    "calendar_rejected",
+    "channel_recovered",
     "clear_failing",
     "failing_channels",
+    "prune_failing",
     "waiting",
 ]

@@ -22,6 +22,7 @@ from sqlalchemy.exc import DBAPIError
 
 from alertd.channels import Channel, PartialAnswer
 from alertd.clock import Clock
+from alertd.delivery.admin import channel_failing
 from alertd.delivery.health import (
     ChannelHealth,
     failing_channels,
@@ -295,6 +296,7 @@ class Dispatcher:
         """Store new failing marks (logging each once) and reload the failing set when anyone changed it."""
         for channel, reason, at in marks:
             if mark_failing(conn, channel, reason, now=at):
+                channel_failing(conn, self.calendar.admin, channel, reason, since=at, now=at)
                 log.error(
                     "channel %s is failing: %s; its notifications are held (not lost) until "
                     "'alertd send-test %s' succeeds",

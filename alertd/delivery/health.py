@@ -9,12 +9,14 @@ notices a clear made by the CLI in another process.
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
 
 from alertd.channels import state_key
+from alertd.delivery.admin import channel_recovered
 from alertd.errors import DeliveryError
 from alertd.storage import ACTIVE_STATES, Meta, Notification, fetch, insert_ignoring_duplicates
 
@@ -26,6 +28,7 @@ __all__ = [
     "health_revision",
     "is_destination_failure",
     "mark_failing",
+    "prune_failing",
     "waiting",
 ]
 
@@ -100,8 +103,11 @@ def failing_channels(conn: sa.Connection) -> dict[str, ChannelHealth]:
     return found
 
 
-def clear_failing(conn: sa.Connection, channel: str, *, now: datetime) -> tuple[ChannelHealth | None, int]:
+def clear_failing(
+    conn: sa.Connection, channel: str, *, now: datetime, admin: str | None = None
+) -> tuple[ChannelHealth | None, int]:
     """Clear ``channel``'s mark and release its overdue queued rows; return the old mark and how many were held.
+    The ``admin`` channel, if any, hears that it recovered.
 
     Released rows get ``held_until = now``: the catch-up window counts from the release and the event-start
     expiry is waived, so a reminder held by a broken channel is delivered (marked late) instead of missed.
@@ -122,7 +128,21 @@ def clear_failing(conn: sa.Connection, channel: str, *, now: datetime) -> tuple[
         )
     ).rowcount
     _bump(conn)
+    channel_recovered(conn, admin, channel, since=mark.since, held=released or 0, now=now)
     return mark, released or 0
+
+
+def prune_failing(conn: sa.Connection, channels: Collection[str]) -> list[str]:
+    """Forget the marks of channels that are no longer in the calendar (``channels``); return their ids.
+
+    A removed channel holds nothing any more (its rows were cancelled), so it must not keep showing as failing,
+    and no ``send-test`` could clear it.
+    """
+    gone = sorted(c for c in failing_channels(conn) if c not in channels)
+    if gone:
+        conn.execute(META.delete().where(META.c.key.in_([_key(c) for c in gone])))
+        _bump(conn)
+    return gone
 
 
 def waiting(conn: sa.Connection, channels: list[str], *, now: datetime) -> dict[str, int]:

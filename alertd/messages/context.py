@@ -116,6 +116,12 @@ def _sample_event(**extra: Any) -> EventSpec:
     return EventSpec(**values)
 
 
+_SAMPLE_ADMIN = {
+    "title": "Channel desk is failing",
+    "text": "alertd: channel desk is failing since 2025-10-29 09:00Z: HTTP 404 no_service.",
+}
+
+
 def sample_message(kind: Kind, channel: ChannelSpec) -> Message:
     """A realistic message of ``kind`` for ``channel``, used to trial-render its templates at load time."""
     after = _sample_event()
@@ -132,8 +138,8 @@ def sample_message(kind: Kind, channel: ChannelSpec) -> Message:
         channel=channel,
         due_at=due,
         now=due,
-        event=None if kind in ("countdown", "test") else after,
+        event=None if kind in ("countdown", "test", "admin") else after,
         offset="1d" if kind == "reminder" else None,
-        payload=change if kind == "change" else None,
+        payload=change if kind == "change" else _SAMPLE_ADMIN if kind == "admin" else None,
         digest=(after,) if kind == "countdown" else (),
     )

@@ -51,6 +51,10 @@ def render_default(
     if kind == "test":
         title, text = sendtest_words(channel.id, locale)
         return Message(**base, title=title, text=text)
+    if kind == "admin":
+        # alertd's notice about itself, worded when it was queued (alertd.delivery.admin).
+        words = dict(payload or {})
+        return Message(**base, title=str(words.get("title", "alertd")), text=str(words.get("text", "")))
     if event is None:
         raise ValueError(f"{kind} notification {id} has no event")
     line = countdown_line(event, now, tz_name, locale=locale)

@@ -55,7 +55,8 @@ def enqueue(conn: sa.Connection, planned: Iterable[Planned], *, now: datetime) -
     A wanted id that was cancelled by a re-plan (an event moved away and back) becomes pending again; one that an
     operator cancelled stays cancelled, however often the event is re-planned.
     """
-    wanted = [p for p in planned if p.due_at > now or p.kind == "change"]
+    # Change and admin notices are about what just happened: due now, never "in the past".
+    wanted = [p for p in planned if p.due_at > now or p.kind in ("change", "admin")]
     rows = [
         {
             "id": p.id,

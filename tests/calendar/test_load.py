@@ -820,3 +820,45 @@ def test_a_day_the_zone_skipped_is_an_error_naming_it(tmp_path: Path) -> None:
     assert only(found, "events[0].at").message == (
         "2011-12-30 does not exist in Pacific/Apia (the zone skipped that day); choose another date"
     )
+
+
+def test_admin_names_the_channel_that_hears_of_trouble(tmp_path: Path) -> None:
+    text = """
+        version: 1
+        admin: ops
+        channels: {ops: {type: console}, desk: {type: console}}
+        events: []
+    """
+    assert load(tmp_path, text).admin == "ops"
+
+
+def test_admin_must_be_a_declared_channel(tmp_path: Path) -> None:
+    text = """
+        version: 1
+        admin: opz
+        channels: {ops: {type: console}}
+        events: []
+    """
+    found = only(issues(tmp_path, text), "admin")
+    assert (found.line, found.message) == (3, "unknown channel 'opz' (did you mean 'ops'?)")
+
+
+def test_without_secrets_an_unset_variable_leaves_the_channel_without_it(tmp_path: Path) -> None:
+    text = """
+        version: 1
+        channels: {desk: {type: slack, url: "${DESK_URL}", timezone: Asia/Tokyo}}
+        events: []
+    """
+    calendar, warnings = load_calendar(write(tmp_path, text), environ={}, secrets=False)
+    assert (calendar.channels["desk"].timezone, calendar.channels["desk"].options, warnings) == ("Asia/Tokyo", {}, [])
+
+
+def test_without_secrets_other_channel_mistakes_are_still_errors(tmp_path: Path) -> None:
+    text = """
+        version: 1
+        channels: {desk: {type: slack, url: "${DESK_URL}", colour: red}}
+        events: []
+    """
+    with pytest.raises(CalendarError) as caught:
+        load_calendar(write(tmp_path, text), environ={}, secrets=False)
+    assert [i.path for i in caught.value.issues] == ["channels.desk.colour"]

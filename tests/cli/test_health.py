@@ -89,3 +89,27 @@ def test_successful_send_test_clears_the_channel(
     engine.dispose()
     assert held.state == "pending"
     assert held.held_until is not None
+
+
+def test_successful_send_test_queues_a_recovered_notice_for_the_admin_channel(
+    db_url: str, tmp_path: Path, threaded_receiver: Receiver, capsys: pytest.CaptureFixture[str]
+) -> None:
+    calendar = tmp_path / "calendar.yaml"
+    text = f"""
+        version: 1
+        timezone: UTC
+        admin: ops
+        channels:
+          hook: {{type: webhook, url: "{threaded_receiver.url("/hook")}"}}
+          ops: {{type: console}}
+        events: []
+    """
+    calendar.write_text(textwrap.dedent(text), encoding="utf-8")
+    assert main(["send-test", "hook", "--calendar", str(calendar)]) == 0
+    engine = create_engine(db_url)
+    with engine.connect() as conn:
+        notice = conn.execute(NOTIFICATION.select().where(NOTIFICATION.c.kind == "admin")).one()
+    engine.dispose()
+    assert (notice.channel, notice.state) == ("ops", "pending")
+    assert notice.payload["text"].startswith("alertd: channel hook recovered at ")
+    assert "(failing since 2025-11-01 12:00Z); 1 held notification released." in notice.payload["text"]

@@ -300,3 +300,69 @@ def test_version_names_the_system_database_when_chosen(tmp_path: Path) -> None:
     version = Path("/usr/share/zoneinfo/tzdata.zi").read_text(encoding="utf-8").split("\n", 1)[0].split()[-1]
     done = alertd("--version", cwd=tmp_path, env={"ALERTD_TZDATA": "system"})
     assert done.stdout == f"alertd 0.1.0; tzdata {version} (system)\n"
+
+
+def test_check_warns_about_an_email_channel_without_smtp(clean_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    calendar = write(
+        clean_env / "calendar.yaml",
+        """
+        version: 1
+        timezone: UTC
+        channels: {desk-mail: {type: email, to: [desk@example.com]}}
+        events: []
+        """,
+    )
+    done = run_main(capsys, "check", str(calendar))
+    assert done.returncode == 0
+    assert done.stderr.splitlines() == [
+        f"{calendar}: warning: channels.desk-mail: this email channel cannot send yet: ALERTD_SMTP_HOST is not set: "
+        "name the SMTP server that sends alertd's mail"
+    ]
+
+
+def test_check_is_quiet_about_email_with_smtp_settings(
+    clean_env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ALERTD_SMTP_HOST", "smtp.example.com")
+    monkeypatch.setenv("ALERTD_SMTP_FROM", "alertd@example.com")
+    calendar = write(
+        clean_env / "calendar.yaml",
+        """
+        version: 1
+        timezone: UTC
+        channels: {desk-mail: {type: email, to: [desk@example.com]}}
+        events: []
+        """,
+    )
+    done = run_main(capsys, "check", str(calendar))
+    assert (done.returncode, done.stderr) == (0, "")
+
+
+def test_check_warns_about_a_zone_abbreviation(clean_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    calendar = write(
+        clean_env / "calendar.yaml",
+        """
+        version: 1
+        timezone: EST
+        events: []
+        """,
+    )
+    done = run_main(capsys, "check", str(calendar))
+    assert done.returncode == 0
+    assert done.stderr.splitlines() == [
+        f"{calendar}:2: warning: timezone: EST is a legacy abbreviation zone, not a place: a fixed offset all year "
+        "that never follows daylight saving time; write a place, e.g. America/New_York or America/Panama"
+    ]
+
+
+def test_check_warns_about_a_quoted_setting_without_showing_it(
+    clean_env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What ``ALERTD_SMTP_FROM="desk@example.com"`` in a Docker env file becomes inside the container."""
+    monkeypatch.setenv("ALERTD_SMTP_FROM", '"desk@example.com"')
+    done = run_main(capsys, "check", str(SEED))
+    assert done.returncode == 0
+    assert done.stderr.splitlines() == [
+        f"{SEED}: warning: ALERTD_SMTP_FROM is quoted: the quotes are part of its value (Docker's --env-file keeps "
+        "them); remove them"
+    ]

@@ -431,3 +431,25 @@ async def test_catch_up_window_applies_to_first_attempts_only(db: Engine, spec: 
         dispatcher.close()
     row = rows(db)["2h"]
     assert (row.state, row.attempts, row.late) == ("sent", 2, True)
+
+
+async def test_after_the_start_a_retried_0m_reminder_is_sent_late_and_an_earlier_one_is_not(
+    db: Engine, spec: ChannelSpec
+) -> None:
+    """What the README's delivery guarantees say: only reminders due before the start expire with it."""
+    calendar = load(db, CALENDAR.replace("reminders: [2h, 1h]", "reminders: [1m, 0m]"))
+    channel = FakeChannel(spec, *[DeliveryError("HTTP 503")] * 3)
+    clock = FixedClock(START - timedelta(minutes=1))
+    dispatcher = make_dispatcher(db, calendar, clock, channel, policy=RetryPolicy(base=60.0, cap=60.0))
+    try:
+        await run_once(dispatcher)
+        clock.set(START)
+        await run_once(dispatcher)
+        assert rows(db)["0m"].state == "retrying"
+        clock.set(START + timedelta(minutes=5))
+        await run_once(dispatcher)
+    finally:
+        dispatcher.close()
+    found = rows(db)
+    assert (found["1m"].state, found["1m"].last_error) == ("dead", "HTTP 503 (not retried past the event start)")
+    assert (found["0m"].state, found["0m"].late) == ("sent", True)
