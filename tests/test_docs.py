@@ -254,8 +254,11 @@ class _Running:
 def test_the_quick_start_daemon_starts_and_stops_cleanly(home: Path) -> None:
     args = shlex.split(".venv/bin/alertd run --calendar config/calendar.yaml")
     running = _Running([str(home / args[0]), *args[1:]], home, _environ(home))
-    running.wait_for("calendar config/calendar.yaml:")
-    assert running.stop() == 0
+    try:
+        running.wait_for("calendar config/calendar.yaml:")
+    finally:
+        code = running.stop()
+    assert code == 0
 
 
 def test_the_demo_replays_the_seed_calendar(home: Path) -> None:
@@ -267,5 +270,8 @@ def test_the_demo_replays_the_seed_calendar(home: Path) -> None:
     args = shlex.split(expanded)
     assert args[:4] == [".venv/bin/alertd", "run", "--calendar", "seeds/us-china-truce-2025.yaml"]
     running = _Running([str(home / args[0]), *args[1:]], home, _environ(home))
-    running.wait_for("US–China framework deal announced in Kuala Lumpur")
-    assert running.stop() == 0
+    try:
+        running.wait_for("US–China framework deal announced in Kuala Lumpur")
+    finally:
+        code = running.stop()
+    assert code == 0

@@ -30,20 +30,13 @@ def suggest(word: str, choices: Collection[str]) -> str:
 
 
 _FIXED = "a fixed offset all year that never follows daylight saving time; write a place, e.g. "
-_LEGACY = "its rules are one country's, whatever the readers' place; write a place, e.g. "
-# The zone names that are abbreviations (the example calendar says never to use them) and what to write instead.
+# The zone names that are abbreviations with a fixed offset (the example calendar says never to use them) and what
+# to write instead. The other old names (CET, EST5EDT…) are aliases of a place since tzdata 2024b and follow its
+# daylight saving time.
 _ABBREVIATIONS = {
     "EST": _FIXED + "America/New_York or America/Panama",
     "MST": _FIXED + "America/Denver or America/Phoenix",
     "HST": _FIXED + "Pacific/Honolulu",
-    "EST5EDT": _LEGACY + "America/New_York",
-    "CST6CDT": _LEGACY + "America/Chicago",
-    "MST7MDT": _LEGACY + "America/Denver",
-    "PST8PDT": _LEGACY + "America/Los_Angeles",
-    "CET": _LEGACY + "Europe/Paris",
-    "MET": _LEGACY + "Europe/Paris",
-    "EET": _LEGACY + "Europe/Athens",
-    "WET": _LEGACY + "Europe/Lisbon",
 }
 
 
