@@ -44,6 +44,10 @@ ELSEWHERE: dict[str, tuple[str, str]] = {
         "def test_list_filters_by_state",
     ),
     "curl -s localhost:8080/metrics | grep alertd_queue_depth": ("tests/api/test_health.py", "alertd_queue_depth"),
+    'curl -s "http://localhost:8080/calendar/$ALERTD_FEED_TOKEN.ics"': (
+        "tests/api/test_server.py",
+        "def test_feed_url_over_tcp_keeps_its_token_out_of_the_access_log",
+    ),
     # Long-running: run below by test_the_demo_replays_the_seed_calendar with the script's own arguments.
     "./scripts/demo": ("tests/test_docs.py", "def test_the_demo_replays_the_seed_calendar"),
     # Long-running: run below by test_the_quick_start_daemon_starts_and_stops_cleanly.

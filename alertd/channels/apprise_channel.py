@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -19,7 +20,9 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import apprise
 from pydantic import ConfigDict, Field, field_validator
 
+from alertd.channels import budget
 from alertd.channels.base import Channel, ChannelContext, ChannelType, Options
+from alertd.channels.words import and_more
 from alertd.domain import ChannelSpec, Kind, Message
 from alertd.errors import DeliveryError
 
@@ -28,6 +31,11 @@ __all__ = ["TYPE", "AppriseChannel", "AppriseOptions", "redactor", "scheme"]
 # Threads shared by every apprise channel: blocking sends must not take the loop's default pool.
 WORKERS = 8
 _REASON_MAX = 300
+# When no service of the URLs names its own limits: Apprise's defaults for a service.
+BODY_MAX = 32_768
+TITLE_MAX = 250
+# A digest row longer than this is cut, so one long title cannot push every other row out.
+ROW_MAX = 500
 # Parts of a URL shorter than this are ports, "json" and the like: hiding them would hide the reason too.
 _SECRET_MIN = 4
 _NOTIFY_TYPE: dict[Kind, str] = {
@@ -111,18 +119,28 @@ def _executor() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="alertd-apprise")
 
 
-def _notify(urls: list[str], title: str, body: str, notify_type: str) -> tuple[bool | None, list[str]]:
-    """Send once, in the calling thread; return Apprise's answer and the warnings it logged meanwhile."""
+def _notify(urls: list[str], title: str, fit: Callable[[int], str], notify_type: str) -> tuple[bool | None, list[str]]:
+    """Send once, in the calling thread; return Apprise's answer and the warnings it logged meanwhile.
+
+    ``fit(room)`` gives the body in at most ``room`` characters: the smallest ``body_maxlen`` of the URLs'
+    services (Apprise's own per-service limits), less the title where a service folds it into the body.
+    """
     # async_mode off keeps every service's send (and its log records) on this thread; a fresh Apprise object
     # has no memory of an earlier send, so its own per-service throttling never sleeps.
     instance = apprise.Apprise(asset=apprise.AppriseAsset(async_mode=False))
     for url in urls:
         instance.add(url)
+    services = list(instance)
+    titles = [s.title_maxlen for s in services if s.title_maxlen > 0]
+    title = budget.cut(title, min(titles, default=TITLE_MAX))
+    room = min((s.body_maxlen for s in services if s.body_maxlen > 0), default=BODY_MAX)
+    if any(s.title_maxlen <= 0 for s in services):
+        room -= len(title) + 2
     capture = _Capture()
     logger = logging.getLogger("apprise")
     logger.addHandler(capture)
     try:
-        result = instance.notify(body=body, title=title, notify_type=notify_type, body_format="text")
+        result = instance.notify(body=fit(max(room, 1)), title=title, notify_type=notify_type, body_format="text")
     finally:
         logger.removeHandler(capture)
     return result, capture.lines
@@ -140,8 +158,15 @@ class AppriseChannel:
     async def send(self, message: Message) -> str:
         title = message.title or f"alertd {message.kind}"
         body = message.text or title
+
+        def fit(room: int) -> str:
+            if message.kind != "countdown" or not message.lines:
+                return budget.cut(body, room)
+            rows = [budget.cut(row, ROW_MAX) for row in body.split("\n")]
+            return budget.fit_list(rows, lambda shown: len(shown) <= room, lambda left: and_more(left, message.locale))
+
         loop = asyncio.get_running_loop()
-        call = (self._options.urls, title, body, _NOTIFY_TYPE[message.kind])
+        call = (self._options.urls, title, fit, _NOTIFY_TYPE[message.kind])
         try:
             result, lines = await loop.run_in_executor(_executor(), _notify, *call)
         # Any plugin may raise anything, and its text may hold the URL: only the type is shown.

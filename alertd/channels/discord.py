@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 from pydantic import ConfigDict, Field, field_validator
 
-from alertd.channels import http
+from alertd.channels import budget, http
 from alertd.channels.base import Channel, ChannelContext, ChannelType, Options
 from alertd.channels.retry_after import parse_retry_after, retry_seconds
 from alertd.channels.words import and_more, sent_late, status_word
@@ -89,15 +89,7 @@ def escape(text: str) -> str:
 
 def _fit(text: str, limit: int) -> str:
     """``escape(text)`` cut with … to at most ``limit`` characters, never between a backslash and its character."""
-    out: list[str] = []
-    size = 0
-    for char in text:
-        piece = escape(char)
-        if size + len(piece) > limit - 1:
-            return "".join(out) + "…"
-        out.append(piece)
-        size += len(piece)
-    return "".join(out)
+    return budget.cut(text, limit, escape=escape)
 
 
 def _cut(text: str, limit: int) -> str:
@@ -144,10 +136,7 @@ def _digest(lines: tuple[CountdownLine, ...], limit: int, locale: str) -> str:
         word = status_word(line.event.status, locale)
         status = "" if line.event.status == "confirmed" else f" *({escape(word)})*"
         rows.append(f"• **{_fit(line.event.title, 200)}** — {escape(line.text)} ({escape(line.day_text)}){status}")
-    text = "\n".join(rows)
-    while len(text) > limit and rows:
-        rows.pop()
-        text = "\n".join(rows) + "\n" + escape(and_more(len(lines) - len(rows), locale))
+    text = budget.fit_list(rows, lambda shown: len(shown) <= limit, lambda left: escape(and_more(left, locale)))
     return text or f"*{escape(phrases(locale).nothing_coming_up)}*"
 
 

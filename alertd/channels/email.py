@@ -33,8 +33,9 @@ from typing import Any
 import aiosmtplib
 from pydantic import ConfigDict, Field, field_validator
 
+from alertd.channels import budget
 from alertd.channels.base import Channel, ChannelContext, ChannelType, Options, PartialAnswer
-from alertd.channels.words import sent_late
+from alertd.channels.words import and_more, sent_late
 from alertd.clock import utc, wall_now
 from alertd.domain import ChannelSpec, Message
 from alertd.errors import DeliveryError
@@ -55,6 +56,15 @@ __all__ = [
 
 # Subjects are folded by the email package, but a short one reads better in every inbox list.
 SUBJECT_MAX = 200
+# Gmail clips a message whose HTML is over 102 KB behind "[Message clipped]"; each part stays under 100 KB so the
+# whole message shows. Sections are cut by size first, then the text (a digest's rows) gets what is left.
+PART_MAX = 100_000
+LINE_MAX = 2_000
+# Each section's share of a part, in bytes of its HTML.
+CHANGES_BYTES = 20_000
+TAGS_BYTES = 5_000
+NOTES_BYTES = 30_000
+TITLE_BYTES = 4_000
 # Server replies quoted in errors and answers are cut to this many characters.
 REPLY_MAX = 200
 # Submission servers cap concurrent sessions per account (extra ones get 421); stay well below common caps.
@@ -262,23 +272,51 @@ def _linked(line: str) -> str:
 
 def _sections(message: Message) -> list[tuple[str, str, list[str]]]:
     """What follows the message's own text, as Slack shows it beside: what changed (a list), tags (one line),
-    notes (a block); each as (style, label, lines)."""
+    notes (a block); each as (style, label, lines), each cut to its share of the size as HTML (the larger part:
+    escapes and links) so that the message's own text always keeps room."""
     p = phrases(message.locale)
+    locale = message.locale
     sections: list[tuple[str, str, list[str]]] = []
     rows = change_rows(message.change, message.locale) if message.change else []
     if rows:
-        sections.append(("list", p.label_what_changed, [f"{label}: {old} → {new}" for label, old, new in rows]))
+        changed = [budget.cut(f"{label}: {old} → {new}", LINE_MAX) for label, old, new in rows]
+        label = p.label_what_changed
+        fitted = budget.fit_list(
+            changed,
+            lambda shown: _section_size("list", label, shown.split("\n"), locale) <= CHANGES_BYTES,
+            lambda left: and_more(left, locale),
+        )
+        sections.append(("list", label, fitted.split("\n")))
     event = message.event if message.kind != "countdown" else None
     if event is not None and event.tags:
-        sections.append(("line", p.label_tags, [", ".join(event.tags)]))
+        sections.append(_fitted("line", p.label_tags, ", ".join(event.tags), TAGS_BYTES, locale))
     if event is not None and event.notes:
-        sections.append(("block", p.label_notes, event.notes.splitlines()))
+        sections.append(_fitted("block", p.label_notes, event.notes, NOTES_BYTES, locale))
     return sections
 
 
-def _plain(message: Message, footer: str) -> str:
+def _html_bytes(text: str) -> int:
+    return budget.utf8(html.escape(text))
+
+
+def _section_size(style: str, label: str, lines: list[str], locale: str) -> int:
+    return budget.utf8(_html_section(style, label, lines, locale))
+
+
+def _fitted(style: str, label: str, text: str, room: int, locale: str) -> tuple[str, str, list[str]]:
+    """A one-line or block section whose HTML is at most ``room`` bytes, its text cut with …."""
+
+    def lines(keep: int) -> list[str]:
+        cut = budget.cut(text, keep)
+        return [cut] if style == "line" else cut.splitlines()
+
+    keep = budget.fit_rows(len(text), lambda n: _section_size(style, label, lines(n), locale) <= room)
+    return style, label, lines(keep)
+
+
+def _plain(message: Message, footer: str, text: str) -> str:
     field_line = phrases(message.locale).field_line
-    parts = [message.text]
+    parts = [text]
     for style, label, lines in _sections(message):
         if style == "line":
             parts.append(field_line.format(label=label, value=lines[0]))
@@ -301,8 +339,8 @@ def _html_section(style: str, label: str, lines: list[str], locale: str) -> str:
     return heading + "<p>" + "<br>\n".join(_linked(line) for line in lines) + "</p>"
 
 
-def _html(message: Message, title: str, footer: str) -> str:
-    lines = message.text.splitlines()
+def _html(message: Message, title: str, footer: str, text: str) -> str:
+    lines = text.splitlines()
     if message.kind == "countdown" and lines:
         body = "<ul>\n" + "\n".join(f"<li>{_linked(line.lstrip('• '))}</li>" for line in lines) + "\n</ul>"
     else:
@@ -330,7 +368,8 @@ def build_message(
 ) -> EmailMessage:
     """The email of one notification: headers, then text/plain and text/html alternatives."""
     tz = timezone or message.channel_timezone
-    title = message.title or f"alertd {message.kind}"
+    # The title is shown twice in the HTML (<title> and the heading), each escaped.
+    title = budget.cut(message.title or f"alertd {message.kind}", TITLE_BYTES, measure=_html_bytes)
     footer = _footer(message, tz)
     mail = EmailMessage(policy=_POLICY)
     mail["Subject"] = _one_line(subject_prefix + title, SUBJECT_MAX)
@@ -342,9 +381,26 @@ def build_message(
     # RFC 3834: an automatic message; vacation responders and the like should not answer it.
     mail["Auto-Submitted"] = "auto-generated"
     mail["X-Auto-Response-Suppress"] = "All"
-    mail.set_content(_plain(message, footer))
-    mail.add_alternative(_html(message, title, footer), subtype="html")
+    text = _text(message, title, footer)
+    mail.set_content(_plain(message, footer, text))
+    mail.add_alternative(_html(message, title, footer, text), subtype="html")
     return mail
+
+
+def _text(message: Message, title: str, footer: str) -> str:
+    """The message's own text as far as both parts stay within :data:`PART_MAX` bytes beside the sections
+    (already cut on their own): a digest keeps whole rows, then "…and N more"."""
+
+    def fits(text: str) -> bool:
+        plain, page = _plain(message, footer, text), _html(message, title, footer, text)
+        # Mail carries line breaks as CRLF, so each counts two bytes.
+        return all(budget.utf8(part) + part.count("\n") <= PART_MAX for part in (plain, page))
+
+    if message.kind == "countdown" and message.lines:
+        rows = [budget.cut(row, LINE_MAX) for row in message.text.split("\n")]
+        return budget.fit_list(rows, fits, lambda left: and_more(left, message.locale))
+    keep = budget.fit_rows(len(message.text), lambda n: fits(budget.cut(message.text, n)))
+    return budget.cut(message.text, keep)
 
 
 def _reply(code: int, text: str, secret: str | None) -> str:

@@ -16,9 +16,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import httpx
 from pydantic import ConfigDict, Field, field_validator
 
-from alertd.channels import http
+from alertd.channels import budget, http
 from alertd.channels.base import Channel, ChannelContext, ChannelType, Options
-from alertd.channels.words import sent_late, status_word
+from alertd.channels.words import and_more, sent_late, status_word
 from alertd.domain import ChannelSpec, EventSpec, Message
 from alertd.errors import DeliveryError
 from alertd.messages import format_when, phrases
@@ -30,6 +30,9 @@ __all__ = ["TYPE", "GoogleChatChannel", "GoogleChatOptions", "classify", "encode
 MESSAGE_BYTES = 32_000
 TEXT_MAX = 4_000
 TITLE_MAX = 200
+_ROW_TITLE_MAX = 200
+# A longer URL is no use as a button; it is shown (cut) as text instead.
+_URL_MAX = 2_000
 _REPLY = ("messageReplyOption", "REPLY_MESSAGE_FALLBACK_TO_NEW_THREAD")
 _NEW_WEBHOOK = "create a new webhook in the space (Apps & integrations) and update the channel url"
 # Google's error status → what it means and what to do (the HTTP status decides whether to retry).
@@ -81,7 +84,7 @@ def thread_key(message: Message) -> str | None:
 
 
 def _plain(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return budget.cut(text, limit)
 
 
 def _chat_text(text: str) -> str:
@@ -108,7 +111,7 @@ def _event_widgets(event: EventSpec, channel_timezone: str, locale: str) -> list
         {"decoratedText": {"topLabel": label, "text": _card_text(value, 1000), "wrapText": True}}
         for label, value in rows
     ]
-    if event.source and event.source.startswith(("https://", "http://")):
+    if event.source and event.source.startswith(("https://", "http://")) and len(event.source) <= _URL_MAX:
         button = {"text": p.open_source, "onClick": {"openLink": {"url": event.source}}}
         widgets.append({"buttonList": {"buttons": [button]}})
     elif event.source:
@@ -116,24 +119,33 @@ def _event_widgets(event: EventSpec, channel_timezone: str, locale: str) -> list
     return widgets
 
 
+def _rows(message: Message) -> list[str]:
+    return [f"• {_plain(line.event.title, _ROW_TITLE_MAX)} — {line.text}" for line in message.lines]
+
+
 def _body(message: Message) -> str:
     # With an event, its time and status follow as card rows, so only the first sentence is kept.
     if message.kind == "countdown" and message.lines:
-        return "\n".join(f"• {line.event.title} — {line.text}" for line in message.lines)
+        return "\n".join(_rows(message))
     if message.event is not None:
         return message.text.split("\n", 1)[0]
     return message.text
 
 
-def payload(message: Message, *, channel_timezone: str | None = None, body_max: int = TEXT_MAX) -> dict[str, Any]:
-    """The webhook body: ``text`` (what notifications show), one card with the details, the thread key."""
+def payload(
+    message: Message, *, channel_timezone: str | None = None, body_max: int = TEXT_MAX, body: str | None = None
+) -> dict[str, Any]:
+    """The webhook body: ``text`` (what notifications show), one card with the details, the thread key.
+
+    ``body`` replaces the card's text (:func:`encode` passes the digest rows that fit).
+    """
     tz = channel_timezone or message.channel_timezone
     title = message.title or f"alertd {message.kind}"
     note = f"alertd {message.kind}" + (f" · {message.offset}" if message.offset else "")
     if message.late:
         note += f" · {sent_late(message.due_at.astimezone(zone(tz)), message.locale)}"
     widgets: list[dict[str, Any]] = []
-    body = _body(message)
+    body = _body(message) if body is None else body
     if body:
         widgets.append({"textParagraph": {"text": _card_text(body, body_max)}})
     if message.event is not None and message.kind != "countdown":
@@ -152,13 +164,22 @@ def payload(message: Message, *, channel_timezone: str | None = None, body_max: 
 
 
 def encode(message: Message, *, channel_timezone: str | None = None) -> bytes:
-    """The exact bytes to send: the payload, its long text shortened until it fits in 32,000 bytes."""
-    limit = TEXT_MAX
-    while True:
-        data = http.json_bytes(payload(message, channel_timezone=channel_timezone, body_max=limit))
-        if len(data) <= MESSAGE_BYTES or limit <= 100:
-            return data
-        limit //= 2
+    """The exact bytes to send, at most 32,000: a digest keeps the rows that fit (then "…and N more"), another
+    message as much of its text as fits."""
+
+    def size(body_max: int = TEXT_MAX, body: str | None = None) -> int:
+        return len(http.json_bytes(payload(message, channel_timezone=channel_timezone, body_max=body_max, body=body)))
+
+    if message.kind == "countdown" and message.lines:
+        rows = budget.fit_list(
+            _rows(message),
+            lambda text: len(text) <= TEXT_MAX and size(body=text) <= MESSAGE_BYTES,
+            lambda left: and_more(left, message.locale),
+        )
+        return http.json_bytes(payload(message, channel_timezone=channel_timezone, body=rows))
+    longest = min(TEXT_MAX, len(_body(message)))
+    body_max = budget.fit_rows(longest, lambda n: size(body_max=n) <= MESSAGE_BYTES)
+    return http.json_bytes(payload(message, channel_timezone=channel_timezone, body_max=body_max))
 
 
 def _google_error(response: httpx.Response) -> tuple[str, str]:

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 from pydantic import ConfigDict, Field, field_validator
 
-from alertd.channels import http
+from alertd.channels import budget, http
 from alertd.channels.base import Channel, ChannelContext, ChannelType, Options
 from alertd.channels.retry_after import parse_retry_after
 from alertd.channels.words import and_more, sent_late, status_word
@@ -79,7 +79,8 @@ def _fit(text: str, limit: int) -> str:
     """``escape(text)`` cut with … to at most ``limit`` characters, never between a backslash and its character."""
     out: list[str] = []
     size = 0
-    for char in _MENTION.sub("@\u200b", text):
+    # Each character costs at least one, so what lies past ``limit`` can never be shown.
+    for char in _MENTION.sub("@\u200b", text[:limit]):
         # Markdown joins single newlines into one paragraph; two spaces before one make it a line break.
         piece = "  \n" if char == "\n" else _SPECIAL.sub(r"\\\1", char)
         if size + len(piece) > limit - 1:
@@ -116,10 +117,7 @@ def _digest(lines: tuple[CountdownLine, ...], limit: int, locale: str) -> str:
         word = status_word(line.event.status, locale)
         status = "" if line.event.status == "confirmed" else f" _({escape(word)})_"
         rows.append(f"- **{_fit(line.event.title, 200)}** — {escape(line.text)} ({escape(line.day_text)}){status}")
-    text = "\n".join(rows)
-    while len(text) > limit and rows:
-        rows.pop()
-        text = "\n".join(rows) + "\n\n" + escape(and_more(len(lines) - len(rows), locale))
+    text = budget.fit_list(rows, lambda shown: len(shown) <= limit, lambda left: "\n" + escape(and_more(left, locale)))
     return text or f"_{escape(phrases(locale).nothing_coming_up)}_"
 
 

@@ -17,8 +17,9 @@ from typing import Any, Literal
 import httpx
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from alertd.channels import http
+from alertd.channels import budget, http
 from alertd.channels.base import Channel, ChannelContext, ChannelType, Options
+from alertd.channels.words import and_more
 from alertd.domain import ChannelSpec, Kind, Message
 from alertd.errors import DeliveryError
 
@@ -28,6 +29,12 @@ __all__ = ["DEFAULT_PRIORITY", "TYPE", "NtfyChannel", "NtfyOptions", "classify",
 MESSAGE_LIMIT = 4096
 # No documented title limit; a notification shade shows far less than this anyway.
 TITLE_MAX = 250
+# ntfy refuses a JSON body over 32 KB (41303); the message is at most message_limit bytes, and the rest is kept
+# small: an event's first tags, each cut, a click URL only when it is an ordinary length, digest rows cut.
+_TAGS_MAX = 10
+_TAG_MAX = 100
+_URL_MAX = 2_000
+_ROW_MAX = 300
 # ntfy's request bucket per visitor: 60 at once, then one token every 5 s.
 REFILL_SECONDS = 5.0
 _TOPIC = re.compile(r"^[-_A-Za-z0-9]{1,64}$")
@@ -117,32 +124,33 @@ class NtfyOptions(Options):
         return self.server.rstrip("/") + "/"
 
 
-def _cut_bytes(text: str, limit: int) -> str:
-    """``text`` cut with … to at most ``limit`` UTF-8 bytes, never inside a character."""
-    data = text.encode("utf-8")
-    if len(data) <= limit:
-        return text
-    return data[: limit - len("…".encode())].decode("utf-8", "ignore") + "…"
-
-
 def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return budget.cut(text, limit)
+
+
+def _message(message: Message, limit: int) -> str:
+    """The plain text in at most ``limit`` UTF-8 bytes: a digest keeps whole rows, then "…and N more"."""
+    text = message.text or message.title
+    if message.kind != "countdown" or not message.lines:
+        return budget.cut(text, limit, measure=budget.utf8)
+    rows = [_cut(row, _ROW_MAX) for row in text.split("\n")]
+    return budget.fit_list(rows, lambda shown: budget.utf8(shown) <= limit, lambda left: and_more(left, message.locale))
 
 
 def payload(message: Message, options: NtfyOptions) -> dict[str, Any]:
     """The JSON publish body: topic, title, plain message, tags, priority and a click URL to the source."""
     tags = [_KIND_TAG[message.kind], *options.tags]
     if message.event is not None:
-        tags.extend(t for t in message.event.tags if t not in tags)
+        tags.extend(t for t in message.event.tags[:_TAGS_MAX] if t not in tags)
     body: dict[str, Any] = {
         "topic": options.topic,
         "title": _cut(message.title or f"alertd {message.kind}", TITLE_MAX),
-        "message": _cut_bytes(message.text or message.title, options.message_limit),
-        "tags": tags,
+        "message": _message(message, options.message_limit),
+        "tags": [_cut(tag, _TAG_MAX) for tag in tags],
         "priority": options.level(message.kind),
     }
     source = message.event.source if message.event is not None else None
-    if source and source.startswith(("https://", "http://")):
+    if source and source.startswith(("https://", "http://")) and len(source) <= _URL_MAX:
         body["click"] = source
     return body
 

@@ -15,17 +15,34 @@ from typing import Any, Literal
 import httpx
 from pydantic import ConfigDict, Field, field_validator
 
-from alertd.channels import http
+from alertd.channels import budget, http
 from alertd.channels.base import Channel, ChannelContext, ChannelType, Options
 from alertd.channels.retry_after import parse_retry_after
 from alertd.domain import ChannelSpec, EventSpec, Kind, Message
 from alertd.errors import DeliveryError
 from alertd.messages import phrases
 
-__all__ = ["DEFAULT_SEVERITY", "TYPE", "PagerDutyChannel", "PagerDutyOptions", "classify", "dedup_key", "payload"]
+__all__ = [
+    "DEFAULT_SEVERITY",
+    "PAYLOAD_MAX",
+    "TYPE",
+    "PagerDutyChannel",
+    "PagerDutyOptions",
+    "classify",
+    "dedup_key",
+    "payload",
+]
 
 SUMMARY_MAX = 1024
 DEDUP_MAX = 255
+# PagerDuty refuses an event over 512 KB; alertd stays well clear of it (bytes of the whole JSON request).
+PAYLOAD_MAX = 400_000
+# Per text field of an event in custom_details, and of the message text: a digest of hundreds of events with
+# long notes must still leave room for the events themselves.
+FIELD_MAX = 2_000
+TEXT_MAX = 16_000
+TAG_MAX = 200
+TAGS_MAX = 50
 # 429 comes without a documented Retry-After; PagerDuty asks for "a backoff of a few minutes" (other pages of
 # its docs say 30 s apart), so a throttled event waits at least this long.
 THROTTLE_WAIT = 60.0
@@ -78,17 +95,21 @@ def _iso(value: datetime) -> str:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
+def _field(text: str | None) -> str | None:
+    return None if text is None else budget.cut(text, FIELD_MAX)
+
+
 def _event(event: EventSpec) -> dict[str, Any]:
     return {
         "id": event.id,
-        "title": event.title,
+        "title": _field(event.title),
         "starts_at": _iso(event.starts_at),
         "all_day": event.all_day,
         "timezone": event.timezone,
         "status": event.status,
-        "tags": list(event.tags),
-        "source": event.source,
-        "notes": event.notes,
+        "tags": [budget.cut(tag, TAG_MAX) for tag in event.tags[:TAGS_MAX]],
+        "source": _field(event.source),
+        "notes": _field(event.notes),
     }
 
 
@@ -96,7 +117,7 @@ def _details(message: Message) -> dict[str, Any]:
     details: dict[str, Any] = {
         "notification_id": message.id,
         "kind": message.kind,
-        "text": message.text,
+        "text": budget.cut(message.text, TEXT_MAX),
         "due_at": _iso(message.due_at),
         "late": message.late,
     }
@@ -108,6 +129,7 @@ def _details(message: Message) -> dict[str, Any]:
         details["countdown"] = {"seconds": message.countdown.seconds, "text": message.countdown.text}
     if message.lines:
         details["events"] = [{**_event(line.event), "countdown": line.text} for line in message.lines]
+        details["events_omitted"] = 0
     if message.change is not None:
         details["change"] = dict(message.change)
     return details
@@ -120,7 +142,11 @@ def _summary(message: Message) -> str:
 
 
 def payload(message: Message, options: PagerDutyOptions) -> dict[str, Any]:
-    """The Events API v2 trigger event for ``message``."""
+    """The Events API v2 trigger event for ``message``, at most :data:`PAYLOAD_MAX` bytes of JSON.
+
+    Every text field is cut on its own; a digest then keeps as many ``events`` as fit, and ``events_omitted``
+    says how many did not (the summary and ``text`` still name them all).
+    """
     severity = options.severity.get(message.kind, DEFAULT_SEVERITY[message.kind])
     body: dict[str, Any] = {
         "routing_key": options.routing_key,
@@ -141,6 +167,14 @@ def payload(message: Message, options: PagerDutyOptions) -> dict[str, Any]:
     source = message.event.source if message.event is not None else None
     if source and source.startswith(("https://", "http://")):
         body["links"] = [{"href": source, "text": phrases(message.locale).label_source}]
+    details = body["payload"]["custom_details"]
+    events = details.get("events")
+    if events:
+        # Measured with every event omitted (the count at its widest), then each event costs its JSON and a comma.
+        details["events"], details["events_omitted"] = [], len(events)
+        room = PAYLOAD_MAX - len(http.json_bytes(body))
+        keep = budget.fit_items([len(http.json_bytes(e)) + 1 for e in events], room)
+        details["events"], details["events_omitted"] = events[:keep], len(events) - keep
     return body
 
 

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import httpx
 from pydantic import ConfigDict, Field, field_validator
 
-from alertd.channels import http
+from alertd.channels import budget, http
 from alertd.channels.base import Channel, ChannelContext, ChannelType, Options
 from alertd.channels.retry_after import parse_retry_after
 from alertd.channels.words import and_more, sent_late, status_word
@@ -30,6 +30,10 @@ __all__ = ["MAX_BYTES", "TYPE", "TeamsChannel", "TeamsOptions", "card", "classif
 # "approximately 28 KB" per Microsoft, counting the whole request; a margin keeps alertd clear of the edge.
 MAX_BYTES = 27_000
 _TEXT_MAX = 20_000
+# Tags and a non-link source are facts beside the sentence, not the message: each keeps at most this much.
+_FACT_MAX = 1_000
+# Longer URLs (a pasted search result) are no use as a button and would eat the card's budget.
+_URL_MAX = 2_000
 _LEGACY_HOSTS = ("webhook.office.com", "outlook.office.com", "outlook.office365.com")
 # Adaptive Card TextBlock colours: a cue to the kind of notification, not its only sign.
 _COLOURS: dict[Kind, str] = {
@@ -80,7 +84,7 @@ def escape(text: str) -> str:
 
 
 def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return budget.cut(text, limit)
 
 
 def _iso(instant: datetime) -> str:
@@ -102,10 +106,15 @@ def _facts(message: Message, event: EventSpec, channel_timezone: str) -> list[di
         facts.append({"title": p.label_countdown, "value": escape(message.countdown.text)})
     facts.append({"title": p.label_status, "value": escape(status_word(event.status, locale))})
     if event.tags:
-        facts.append({"title": p.label_tags, "value": escape(", ".join(event.tags))})
-    if event.source and not _LINK.match(event.source):
-        facts.append({"title": p.label_source, "value": escape(event.source)})
+        facts.append({"title": p.label_tags, "value": escape(_cut(", ".join(event.tags), _FACT_MAX))})
+    if event.source and not _linkable(event.source):
+        facts.append({"title": p.label_source, "value": escape(_cut(event.source, _FACT_MAX))})
     return facts
+
+
+def _linkable(source: str) -> bool:
+    """A source that can be the card's button as it is (a longer URL is shown cut, as text)."""
+    return len(source) <= _URL_MAX and _LINK.match(source) is not None
 
 
 def _digest(lines: tuple[CountdownLine, ...], keep: int, locale: str) -> dict[str, Any]:
@@ -160,7 +169,7 @@ def card(
         "version": "1.4",
         "body": body,
     }
-    if event is not None and event.source and _LINK.match(event.source):
+    if event is not None and event.source and _linkable(event.source):
         title = phrases(message.locale).open_source
         content["actions"] = [{"type": "Action.OpenUrl", "title": title, "url": event.source}]
     return content
@@ -180,18 +189,24 @@ def _wrap(content: dict[str, Any]) -> dict[str, Any]:
 
 
 def payload(message: Message, *, channel_timezone: str | None = None) -> dict[str, Any]:
-    """The Workflows message wrapper around :func:`card`, trimmed to :data:`MAX_BYTES` of JSON."""
-    text_max, keep = _TEXT_MAX, len(message.lines)
-    while True:
-        body = _wrap(card(message, channel_timezone=channel_timezone, text_max=text_max, keep=keep))
-        over = len(http.json_bytes(body)) - MAX_BYTES
-        if over <= 0 or (text_max <= 1 and keep == 0):
-            return body
-        # Digest lines go from the end; a long text loses at least what is over (UTF-8 is ≤ 4 bytes a char).
-        if message.kind == "countdown":
-            keep = max(0, min(keep - 1, keep - over // 200))
-        else:
-            text_max = max(1, min(text_max, len(message.text)) - max(1, over // 4) - 1)
+    """The Workflows message wrapper around :func:`card`, fitted to :data:`MAX_BYTES` of JSON.
+
+    A digest keeps as many rows as fit (then "…and N more"); another message keeps as much of its text as fits.
+    Both are found by measuring the serialized card, so nothing is estimated and nothing overshoots.
+    """
+
+    def build(text_max: int, keep: int) -> dict[str, Any]:
+        return _wrap(card(message, channel_timezone=channel_timezone, text_max=text_max, keep=keep))
+
+    def fits(body: dict[str, Any]) -> bool:
+        return len(http.json_bytes(body)) <= MAX_BYTES
+
+    if message.kind == "countdown":
+        keep = budget.fit_rows(len(message.lines), lambda k: fits(build(_TEXT_MAX, k)))
+        return build(_TEXT_MAX, keep)
+    longest = min(_TEXT_MAX, len(message.text))
+    text_max = budget.fit_rows(longest, lambda n: fits(build(n, 0)))
+    return build(text_max, 0)
 
 
 def classify(response: httpx.Response, *, now: datetime) -> str:

@@ -27,7 +27,7 @@ from typing import Any
 import httpx
 from pydantic import ConfigDict, Field, field_validator
 
-from alertd.channels import http
+from alertd.channels import budget, http
 from alertd.channels.base import Channel, ChannelContext, ChannelType, Options
 from alertd.channels.retry_after import parse_retry_after, retry_seconds
 from alertd.channels.words import and_more, sent_late, status_word
@@ -54,6 +54,12 @@ log = logging.getLogger("alertd.channels.telegram")
 # Characters after entity parsing. Counted in UTF-16 code units (what entity offsets use), never fewer than
 # code points, so the cut is safe whichever Telegram counts.
 TEXT_MAX = 4096
+# Every part has its own share, so the title and details can never crowd out the message itself: what is left
+# after them (at least TEXT_MAX - 2 * _DETAIL_MAX - _TITLE_MAX - the labels) goes to the sentence or the digest.
+_TITLE_MAX = 512
+_DETAIL_MAX = 512
+# A longer URL is shown as (cut) text rather than as a link whose target would be cut.
+_URL_MAX = 2048
 _TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
 _TAG = re.compile(r"<[^>]*>")
 _ENTITIES = {"&lt;": "<", "&gt;": ">", "&amp;": "&", "&quot;": '"'}
@@ -117,27 +123,16 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
 
 
-def _units(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
-
-
 def visible_length(html: str) -> int:
     """How long ``html`` is once Telegram has parsed it, in UTF-16 code units."""
-    return _units(_ENTITY.sub(lambda m: _ENTITIES[m.group(0)], _TAG.sub("", html)))
+    if "<" not in html and "&" not in html:
+        return budget.utf16(html)
+    return budget.utf16(_ENTITY.sub(lambda m: _ENTITIES[m.group(0)], _TAG.sub("", html)))
 
 
 def _fit(text: str, limit: int) -> str:
     """``escape(text)`` whose visible length is at most ``limit``, cut with …."""
-    if _units(text) <= limit:
-        return escape(text)
-    out: list[str] = []
-    size = 0
-    for char in text:
-        if size + _units(char) > limit - 1:
-            break
-        out.append(char)
-        size += _units(char)
-    return escape("".join(out)) + "…"
+    return budget.cut(text, limit, measure=visible_length, escape=escape)
 
 
 def _row(locale: str, label: str, value_html: str) -> str:
@@ -156,34 +151,36 @@ def _details(message: Message, event: EventSpec, channel_timezone: str) -> list[
         rows.append(_row(locale, p.label_countdown, escape(message.countdown.text)))
     rows.append(_row(locale, p.label_status, escape(status_word(event.status, locale))))
     if event.tags:
-        rows.append(_row(locale, p.label_tags, escape(", ".join(event.tags))))
+        rows.append(_row(locale, p.label_tags, _fit(", ".join(event.tags), _DETAIL_MAX)))
     if event.source:
-        if event.source.startswith(("https://", "http://")):
+        if event.source.startswith(("https://", "http://")) and len(event.source) <= _URL_MAX:
             label = http.redact(event.source).split("://", 1)[1].split("/", 1)[0]
             link = f'<a href="{escape(event.source)}">{escape(label)}</a>'
             rows.append(_row(locale, p.label_source, link))
         else:
-            rows.append(_row(locale, p.label_source, escape(event.source)))
+            rows.append(_row(locale, p.label_source, _fit(event.source, _DETAIL_MAX)))
     return rows
 
 
-def _digest(lines: tuple[CountdownLine, ...], budget: int, locale: str) -> str:
+def _digest(lines: tuple[CountdownLine, ...], room: int, locale: str) -> str:
     rows: list[str] = []
     for line in lines:
         word = status_word(line.event.status, locale)
         status = "" if line.event.status == "confirmed" else f" <i>({escape(word)})</i>"
         rows.append(f"• <b>{_fit(line.event.title, 200)}</b> — {escape(line.text)} ({escape(line.day_text)}){status}")
-    text = "\n".join(rows)
-    while visible_length(text) > budget and rows:
-        rows.pop()
-        text = "\n".join(rows) + "\n" + escape(and_more(len(lines) - len(rows), locale))
+
+    def shown(keep: int) -> str:
+        more = [escape(and_more(len(rows) - keep, locale))] if keep < len(rows) else []
+        return "\n".join([*rows[:keep], *more])
+
+    text = shown(budget.fit_rows(len(rows), lambda keep: visible_length(shown(keep)) <= room))
     return text or f"<i>{escape(phrases(locale).nothing_coming_up)}</i>"
 
 
 def message_html(message: Message, *, channel_timezone: str | None = None) -> str:
     """The HTML message: bold title, the sentence (or the digest), then the event's details."""
     tz = channel_timezone or message.channel_timezone
-    head = f"<b>{_fit(message.title or f'alertd {message.kind}', 512)}</b>"
+    head = f"<b>{_fit(message.title or f'alertd {message.kind}', _TITLE_MAX)}</b>"
     event = message.event if message.kind != "countdown" else None
     tail = _details(message, event, tz) if event is not None else []
     note = f"alertd {message.kind}" + (f" · {message.offset}" if message.offset else "")
@@ -192,11 +189,11 @@ def message_html(message: Message, *, channel_timezone: str | None = None) -> st
     tail.append(f"<i>{escape(note)}</i>")
     fixed = "\n\n".join([head, "\n".join(tail)])
     # The body gets what the title and details leave (two blank lines join the three parts).
-    budget = max(1, TEXT_MAX - visible_length(fixed) - 4)
+    room = max(1, TEXT_MAX - visible_length(fixed) - 4)
     if message.kind == "countdown":
-        body = _digest(message.lines, budget, message.locale)
+        body = _digest(message.lines, room, message.locale)
     else:
-        body = _fit(message.text.split("\n", 1)[0] if event is not None else message.text, budget)
+        body = _fit(message.text.split("\n", 1)[0] if event is not None else message.text, room)
     return "\n\n".join([head, body, "\n".join(tail)])
 
 

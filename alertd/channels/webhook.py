@@ -16,13 +16,14 @@ from typing import Any
 
 from pydantic import ConfigDict, Field, field_validator
 
-from alertd.channels import http
+from alertd.channels import budget, http
 from alertd.channels.answers import host, with_excerpt
 from alertd.channels.base import Channel, ChannelContext, ChannelType, Options
 from alertd.clock import utc_text, wall_now
 from alertd.domain import ChannelSpec, CountdownLine, EventSpec, Message
 
 __all__ = [
+    "MAX_BYTES",
     "TYPE",
     "WebhookChannel",
     "WebhookOptions",
@@ -33,6 +34,13 @@ __all__ = [
 ]
 
 _PREFIX = "whsec_"
+# A receiver is not a service with published limits; Standard Webhooks asks senders to keep payloads small, and a
+# bounded body keeps a digest of hundreds of long events from becoming megabytes. A normal digest fits whole.
+MAX_BYTES = 256 * 1024
+FIELD_MAX = 2_000
+TEXT_MAX = 16_000
+TAG_MAX = 200
+TAGS_MAX = 50
 # Headers alertd owns: a user-supplied value would break signing or the body framing.
 _RESERVED = frozenset(
     {"webhook-id", "webhook-timestamp", "webhook-signature", "content-type", "content-length", "host"}
@@ -99,16 +107,20 @@ class WebhookOptions(Options):
 instant = utc_text
 
 
+def _cut(text: str | None) -> str | None:
+    return None if text is None else budget.cut(text, FIELD_MAX)
+
+
 def _event(event: EventSpec) -> dict[str, Any]:
     return {
         "id": event.id,
-        "title": event.title,
+        "title": _cut(event.title),
         "starts_at": instant(event.starts_at),
         "all_day": event.all_day,
         "timezone": event.timezone,
         "status": event.status,
-        "tags": list(event.tags),
-        "source": event.source,
+        "tags": [budget.cut(tag, TAG_MAX) for tag in event.tags[:TAGS_MAX]],
+        "source": _cut(event.source),
     }
 
 
@@ -123,11 +135,17 @@ def _jsonable(value: Any) -> Any:
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
         return [_jsonable(v) for v in value]
+    if isinstance(value, str):
+        return budget.cut(value, FIELD_MAX)
     return value
 
 
 def payload(message: Message) -> dict[str, Any]:
-    """The generic JSON payload (SPEC §5); countdown digests carry ``events`` instead of ``event``."""
+    """The generic JSON payload (SPEC §5); countdown digests carry ``events`` instead of ``event``.
+
+    At most :data:`MAX_BYTES`: each text is cut on its own, and a digest keeps the first events that fit,
+    ``events_omitted`` saying how many did not.
+    """
     digest = message.kind == "countdown"
     body: dict[str, Any] = {
         "id": message.id,
@@ -138,11 +156,16 @@ def payload(message: Message) -> dict[str, Any]:
         "event": None if digest or message.event is None else _event(message.event),
         "offset": message.offset,
         "countdown": None if digest else _countdown(message.countdown),
-        "text": message.text,
+        "text": budget.cut(message.text, TEXT_MAX),
         "change": None if message.change is None else _jsonable(message.change),
     }
     if digest:
-        body["events"] = [{**_event(line.event), "countdown": _countdown(line)} for line in message.lines]
+        events = [{**_event(line.event), "countdown": _countdown(line)} for line in message.lines]
+        # Measured with every event omitted (the count at its widest), then each event costs its JSON and a comma.
+        body["events"], body["events_omitted"] = [], len(events)
+        room = MAX_BYTES - len(http.json_bytes(body))
+        keep = budget.fit_items([len(http.json_bytes(e)) + 1 for e in events], room)
+        body["events"], body["events_omitted"] = events[:keep], len(events) - keep
     return body
 
 

@@ -20,7 +20,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from pydantic import ValidationError
-from support.factories import make_channel, make_event, make_message
+from support.factories import make_channel, make_event, make_line, make_message
 from support.pki import Pki
 
 from alertd.channels import REGISTRY, PartialAnswer
@@ -557,3 +557,33 @@ def test_change_subjects_are_in_the_readers_language() -> None:
     """A German mail about a cancellation is titled "Abgesagt: …"."""
     message = _notice(TRUCE, replace(TRUCE, status="cancelled"), locale="de")
     assert build_message(message, sender=parse_address(SENDER), to=TEAM)["Subject"] == "Abgesagt: Trade truce expires"
+
+
+def _parts(mail: EmailMessage) -> tuple[str, str]:
+    plain, page = mail.get_body(("plain",)), mail.get_body(("html",))
+    assert plain is not None
+    assert page is not None
+    return plain.get_content(), page.get_content()
+
+
+def test_long_sections_are_cut_by_size_and_the_text_stays() -> None:
+    """Notes of 60,000 ampersands (five times larger as HTML) and 2,000 tags are cut by their size, the sentence
+    is kept whole, and each part stays under Gmail's 102 KB clipping size."""
+    event = make_event(notes="&" * 60_000, tags=tuple(f"<tag{i}>" for i in range(2000)))
+    message = make_message(event=event, text="Trade truce expires tomorrow.")
+    plain, page = _parts(build_message(message, sender=parse_address(SENDER), to=TEAM))
+    for part in (plain, page):
+        assert len(part.encode()) <= 100_000
+    assert "Trade truce expires tomorrow." in plain
+    assert "&…" in plain
+
+
+def test_long_digest_keeps_whole_rows_with_a_count() -> None:
+    """A digest of 700 long rows keeps the rows that fit and ends with how many were left out."""
+    lines = tuple(make_line(make_event(f"e{i}", title="x" * 1000)) for i in range(700))
+    text = "\n".join(f"• {'x' * 1000} — tomorrow" for _ in lines)
+    message = make_message(kind="countdown", offset=None, lines=lines, text=text)
+    plain, _ = _parts(build_message(message, sender=parse_address(SENDER), to=TEAM))
+    shown = plain.count("• ")
+    assert 0 < shown < 700
+    assert f"…and {700 - shown} more" in plain

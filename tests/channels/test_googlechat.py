@@ -304,3 +304,14 @@ def test_chinese_message_has_chinese_labels_and_dates() -> None:
     shown = json.dumps(card, ensure_ascii=False)
     for english in ("When", "Status", "Tags", "Open source", "sent late", "tentative"):
         assert english not in shown
+
+
+def test_long_digest_keeps_rows_and_says_how_many_are_left() -> None:
+    """A digest over 32,000 bytes keeps whole rows and ends with "…and N more" instead of a cut row."""
+    lines = tuple(make_line(make_event(f"e{i}", title=f"T{i:03d}" + "x" * 300)) for i in range(400))
+    data = encode(make_message(kind="countdown", offset=None, lines=lines))
+    assert len(data) <= MESSAGE_BYTES
+    text = json.loads(data)["cardsV2"][0]["card"]["sections"][0]["widgets"][0]["textParagraph"]["text"]
+    shown = text.count("• T")
+    assert 0 < shown < 400
+    assert text.endswith(f"…and {400 - shown} more")

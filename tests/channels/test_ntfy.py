@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from pydantic import ValidationError
-from support.factories import make_channel, make_event, make_message
+from support.factories import make_channel, make_event, make_line, make_message
 from support.receiver import Receiver
 
 from alertd.calendar.load import load_calendar
@@ -204,3 +204,23 @@ def test_calendar_with_ntfy_channel_loads(tmp_path: Path) -> None:
     assert channel.type == "ntfy"
     options = NtfyOptions.model_validate(dict(channel.options))
     assert (options.server, options.token, options.level("countdown")) == ("https://ntfy.sh", "tk_fromfile", 2)
+
+
+def test_long_digest_keeps_whole_rows_with_a_count() -> None:
+    """A digest over the byte limit keeps whole rows (each cut at 300 characters) and says how many are left."""
+    lines = tuple(make_line(make_event(f"e{i}", title="ü" * 5000)) for i in range(50))
+    text = "\n".join(f"• {'ü' * 5000} — tomorrow" for _ in lines)
+    body = payload(make_message(kind="countdown", offset=None, lines=lines, text=text), NtfyOptions(topic=TOPIC))
+    shown = body["message"].count("• ")
+    assert len(body["message"].encode()) <= MESSAGE_LIMIT
+    assert 0 < shown < 50
+    assert body["message"].endswith(f"…and {50 - shown} more")
+
+
+def test_many_long_tags_and_a_huge_url_are_bounded() -> None:
+    """An event's tags are its first 10, each cut; a 10,000-character URL is not used as the click action."""
+    event = make_event(tags=tuple("t" * 500 + str(i) for i in range(40)), source="https://example.org/" + "a" * 10_000)
+    body = payload(make_message(event=event), NtfyOptions(topic=TOPIC))
+    assert len(body["tags"]) == 11
+    assert all(len(tag) <= 100 for tag in body["tags"])
+    assert "click" not in body

@@ -13,12 +13,21 @@ import pytest
 from pydantic import ValidationError
 from support.factories import make_channel, make_event, make_line, make_message
 from support.receiver import Receiver
+from support.standins import Standin
 
 from alertd.calendar.load import load_calendar
 from alertd.channels import REGISTRY
 from alertd.channels.base import ChannelContext
 from alertd.channels.http import json_bytes
-from alertd.channels.pagerduty import SUMMARY_MAX, THROTTLE_WAIT, TYPE, PagerDutyOptions, dedup_key, payload
+from alertd.channels.pagerduty import (
+    PAYLOAD_MAX,
+    SUMMARY_MAX,
+    THROTTLE_WAIT,
+    TYPE,
+    PagerDutyOptions,
+    dedup_key,
+    payload,
+)
 from alertd.errors import DeliveryError
 
 KEY = "R0ut1ngKeyR0ut1ngKeyR0ut1ngKey00"
@@ -236,3 +245,25 @@ def test_calendar_with_pagerduty_channel_loads(tmp_path: Path) -> None:
         "https://events.pagerduty.com",
         {"reminder": "critical"},
     )
+
+
+async def test_large_digest_stays_under_512_kb(http_client: httpx.AsyncClient) -> None:
+    """620 events with long titles, notes and sources: the event stays under alertd's bound (well below
+    PagerDuty's 512 KB), says how many events it omitted, and a stand-in enforcing 512 KB accepts it."""
+    long = "détails <&> " * 900
+    lines = tuple(
+        make_line(make_event(f"e{i}", title="x" * 200, notes=long, source=long, tags=(long,) * 5)) for i in range(620)
+    )
+    message = make_message(kind="countdown", offset=None, lines=lines)
+    details = payload(message, PagerDutyOptions(routing_key=KEY))["payload"]["custom_details"]
+    assert 0 < len(details["events"]) < 620
+    assert details["events_omitted"] == 620 - len(details["events"])
+    assert len(json_bytes(payload(message, PagerDutyOptions(routing_key=KEY)))) <= PAYLOAD_MAX
+    standin = Standin("pagerduty")
+    await standin.start()
+    try:
+        summary = await _channel(standin, http_client).send(message)
+    finally:
+        await standin.stop()
+    assert summary.startswith("HTTP 202 queued")
+    assert standin.refused == []

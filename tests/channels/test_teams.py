@@ -13,12 +13,13 @@ import pytest
 from pydantic import ValidationError
 from support.factories import make_channel, make_event, make_line, make_message
 from support.receiver import Receiver
+from support.standins import Standin
 
 from alertd.calendar.load import parse_calendar
 from alertd.channels import REGISTRY
 from alertd.channels.base import ChannelContext
 from alertd.channels.http import json_bytes
-from alertd.channels.teams import MAX_BYTES, TYPE, TeamsOptions, escape, payload
+from alertd.channels.teams import MAX_BYTES, TYPE, TeamsOptions, card, escape, payload
 from alertd.errors import DeliveryError
 from alertd.messages.i18n import format_day, phrases
 
@@ -239,3 +240,33 @@ def test_chinese_message_has_chinese_facts_and_dates() -> None:
     shown = json.dumps(content, ensure_ascii=False)
     for english in ("When", "Your time", "Countdown", "Status", "Tags", "Open source", "sent late", "tentative"):
         assert english not in shown
+
+
+async def test_digest_of_620_long_titles_keeps_as_many_rows_as_fit(http_client: httpx.AsyncClient) -> None:
+    """620 events with 200-character titles: the card keeps every row that fits (not zero), one more would be
+    over the size limit, it says how many are left out, and a stand-in enforcing ~28 KB accepts it."""
+    lines = tuple(make_line(make_event(f"e{i}", title=f"T{i:03d}" + "x" * 196)) for i in range(620))
+    message = make_message(kind="countdown", offset=None, lines=lines)
+    facts = payload(message)["attachments"][0]["content"]["body"][1]["facts"]
+    kept = len(facts) - 1
+    assert kept > 0
+    assert facts[-1] == {"title": "…", "value": f"and {620 - kept} more"}
+    wrapped = payload(message)
+    wrapped["attachments"][0]["content"] = card(message, keep=kept + 1)
+    assert len(json_bytes(wrapped)) > MAX_BYTES
+    standin = Standin("teams")
+    await standin.start()
+    try:
+        summary = await _channel(standin, http_client).send(message)
+    finally:
+        await standin.stop()
+    assert summary.startswith("HTTP 202")
+    assert standin.refused == []
+
+
+def test_long_tags_and_source_leave_room_for_the_sentence() -> None:
+    """An event with hundreds of tags and a 10,000-character plain source still gets its sentence on the card."""
+    event = make_event(tags=tuple(f"tag-{i}" for i in range(600)), source="see the minutes " * 700)
+    body = payload(make_message(event=event, text="Trade truce expires tomorrow."))
+    assert len(json_bytes(body)) <= MAX_BYTES
+    assert "Trade truce expires tomorrow." in json.dumps(body, ensure_ascii=False)

@@ -14,6 +14,7 @@ import pytest
 from pydantic import ValidationError
 from support.factories import make_channel, make_event, make_line, make_message
 from support.receiver import Receiver
+from support.standins import Standin, telegram_visible
 
 from alertd.calendar.load import load_calendar
 from alertd.channels import REGISTRY
@@ -258,3 +259,28 @@ def test_chinese_message_has_chinese_labels_and_dates() -> None:
     assert p.sent_late.split("{", 1)[0] in html
     for english in ("When", "Your time", "Countdown", "Status", "Tags", "Source", "sent late", "tentative"):
         assert english not in html
+
+
+async def test_long_source_and_many_tags_are_cut_to_fit(http_client: httpx.AsyncClient) -> None:
+    """A reminder with a 10,000-character plain-text source, 400 tags and a long title is cut to 4,096 characters
+    after entity parsing (checked by an independent HTML parser) and accepted, the sentence still shown."""
+    event = make_event(title="<b>&" * 900, tags=tuple(f"t&g{i}" for i in range(400)), source="plain & <source> " * 600)
+    message = make_message(event=event, title="<Long> & title " * 300, text="The truce expires tomorrow.")
+    standin = Standin("telegram")
+    await standin.start()
+    try:
+        summary = await _channel(standin, http_client).send(message)
+    finally:
+        await standin.stop()
+    assert summary.startswith("message 1")
+    assert standin.refused == []
+    shown = telegram_visible(standin.requests[0].json()["text"])
+    assert len(shown.encode("utf-16-le")) // 2 <= TEXT_MAX
+    assert "The truce expires tomorrow." in shown
+
+
+def test_astral_characters_count_twice() -> None:
+    """Emoji count two UTF-16 units each, as Telegram's entity offsets do, so a digest of them still fits."""
+    lines = tuple(make_line(make_event(f"e{i}", title="😀" * 300)) for i in range(100))
+    html = message_html(make_message(kind="countdown", offset=None, lines=lines))
+    assert len(telegram_visible(html).encode("utf-16-le")) // 2 <= TEXT_MAX

@@ -14,12 +14,13 @@ from pydantic import ValidationError
 from standardwebhooks.webhooks import Webhook
 from support.factories import make_channel, make_event, make_line, make_message
 from support.receiver import Receiver
+from support.standins import Standin
 
 from alertd.channels import REGISTRY
 from alertd.channels.answers import EXCERPT_MAX
 from alertd.channels.base import ChannelContext
 from alertd.channels.http import json_bytes
-from alertd.channels.webhook import TYPE, WebhookOptions, instant, payload, sign, signing_key
+from alertd.channels.webhook import MAX_BYTES, TYPE, WebhookOptions, instant, payload, sign, signing_key
 from alertd.domain import Message
 from alertd.errors import DeliveryError
 
@@ -266,3 +267,24 @@ async def test_answer_names_the_host_and_a_short_excerpt_but_not_the_path_token(
     assert answer.endswith("…")
     assert len(answer) <= len(f"HTTP 200 from {_host(receiver)}: ") + EXCERPT_MAX
     assert "t0k3n" not in answer
+
+
+async def test_digest_of_long_events_is_bounded_with_a_count(http_client: httpx.AsyncClient) -> None:
+    """700 events with 10,000-character titles and sources: the body stays within 256 KiB, keeps the first events
+    that fit (texts cut with …) and ``events_omitted`` says how many did not."""
+    long = "<&>😀 " * 2000
+    lines = tuple(make_line(make_event(f"e{i}", title=long, source=long, tags=(long,) * 60)) for i in range(700))
+    message = make_message(kind="countdown", offset=None, lines=lines, text=long * 10)
+    standin = Standin("webhook")
+    await standin.start()
+    try:
+        await _channel(standin, http_client).send(message)
+    finally:
+        await standin.stop()
+    assert standin.refused == []
+    body = standin.requests[0].json()
+    assert len(standin.requests[0].body) <= MAX_BYTES
+    assert 0 < len(body["events"]) < 700
+    assert body["events_omitted"] == 700 - len(body["events"])
+    assert body["events"][0]["title"].endswith("…")
+    assert len(body["events"][0]["tags"]) == 50
