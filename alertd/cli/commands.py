@@ -27,7 +27,7 @@ __all__ = ["check", "db_upgrade", "history", "plan", "send_test"]
 
 def check(args: argparse.Namespace, settings: Settings) -> int:
     path = args.path or settings.calendar
-    calendar, warnings = load_calendar(path, environ=calendar_environ())
+    calendar, warnings = load_calendar(path, environ=calendar_environ(), settings=settings)
     for issue in warnings:
         print(issue, file=sys.stderr)
     print(f"{path}: OK — {len(calendar.events)} events, {len(calendar.channels)} channels")
@@ -35,7 +35,9 @@ def check(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def plan(args: argparse.Namespace, settings: Settings) -> int:
-    calendar, warnings = load_calendar(args.calendar or settings.calendar, environ=calendar_environ())
+    calendar, warnings = load_calendar(
+        args.calendar or settings.calendar, environ=calendar_environ(), settings=settings
+    )
     for issue in warnings:
         print(issue, file=sys.stderr)
     now = args.now or SystemClock().now()
@@ -174,7 +176,7 @@ def send_test(args: argparse.Namespace, settings: Settings) -> int:
     from alertd.channels import ChannelContext, make_client
     from alertd.daemon import build_channels
 
-    calendar, _ = load_calendar(args.calendar or settings.calendar, environ=calendar_environ())
+    calendar, _ = load_calendar(args.calendar or settings.calendar, environ=calendar_environ(), settings=settings)
     spec = calendar.channels.get(args.channel)
     if spec is None:
         # A near miss is usually a typo: name the closest id, or list them all when nothing is close.

@@ -119,7 +119,9 @@ def _context(args: argparse.Namespace, settings: Settings) -> tuple[Calendar, sa
     from alertd.cli.common import migrated_engine
     from alertd.settings import calendar_environ
 
-    calendar, warnings = load_calendar(args.calendar or settings.calendar, environ=calendar_environ())
+    calendar, warnings = load_calendar(
+        args.calendar or settings.calendar, environ=calendar_environ(), settings=settings
+    )
     for issue in warnings:
         print(issue, file=sys.stderr)
     return calendar, migrated_engine(args.db or settings.database_url)
