@@ -336,3 +336,72 @@ def test_a_fifo_secret_file_on_reload_freezes_nothing(
     # A good calendar after it applies, and its reminder (due a day before, i.e. at once) is delivered.
     write_calendar(calendar, _delivering_calendar(hook, T0 + timedelta(days=1)))
     assert wait_until(lambda: len(hook.requests) >= 1, timeout=30), daemon.process.describe()
+
+
+# --- templates -----------------------------------------------------------------------------------------------
+
+LOOP = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
+
+
+def _templated(text: str) -> str:
+    return f"""
+        version: 1
+        channels:
+          desk:
+            type: console
+            templates:
+              reminder:
+                text: "{text}"
+    """
+
+
+def test_check_reports_a_looping_template_without_hanging(tmp_path: Path) -> None:
+    """Two nested range(100000) loops are an error for the sample message after the 2 s budget, not a hang."""
+    line = _one_error(check(tmp_path, _templated(LOOP)))
+    assert "template fails on a sample message: the template ran longer than 2s and was stopped" in line
+
+
+def test_check_refuses_a_gigabyte_template_within_the_memory_cap(tmp_path: Path) -> None:
+    """``{{ 'a'*10**9 }}`` is refused by its size, far below the memory cap (it took 4 GB before)."""
+    line = _one_error(check(tmp_path, _templated("{{ 'a'*10**9 }}")))
+    assert "the template went over its budget: a repetition longer than 100000 characters" in line
+
+
+def test_a_template_that_loops_only_for_a_real_event_fails_that_notification_alone(
+    tmp_path: Path, hook: Receiver, daemon_dir: list[CappedDaemon]
+) -> None:
+    """It passes ``check`` (the sample event is spared), then at send time its notification is dead with a
+    one-line reason while the other channel delivers and the probes answer."""
+    other = Receiver()
+    other.start_in_thread()
+    try:
+        trap = "{% if event.id != 'sample-summit' %}" + LOOP + "{% endif %}{{ text }}"
+        calendar = write_calendar(
+            tmp_path / "calendar.yaml",
+            f"""
+            version: 1
+            defaults: {{reminders: [1d], countdown: false}}
+            channels:
+              trap:
+                type: webhook
+                url: "{other.url("/trap")}"
+                templates: {{reminder: {{text: "{trap}"}}}}
+              hook: {{type: webhook, url: "{hook.url("/hook")}"}}
+            events:
+              - id: launch
+                title: Launch
+                at: {T0 + timedelta(days=1, seconds=20):%Y-%m-%dT%H:%M:%SZ}
+                notify: [trap, hook]
+            """,
+        )
+        daemon = CappedDaemon(tmp_path, calendar)
+        daemon_dir.append(daemon)
+        found = daemon.process.wait_for_log(r"dead \S+ → trap: (.*)$", timeout=90)
+        assert found.group(1) == (
+            "template for reminder messages on channel trap: the template ran longer than 2s and was stopped"
+        )
+        assert daemon.get("/healthz") == (200, '{"status":"ok"}')
+        assert wait_until(lambda: len(hook.requests) == 1, timeout=30), daemon.process.describe()
+        assert other.requests == []
+    finally:
+        other.close()
