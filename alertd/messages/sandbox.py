@@ -7,7 +7,9 @@ gets the worker killed (a new one starts on the next render), and one whose outp
 characters stops there. Either way the caller gets a :class:`~alertd.errors.TemplateError` with a one-line reason;
 the process that asked never runs template code itself, so no template can freeze or exhaust it.
 
-Callers block for up to :data:`TIME_LIMIT` seconds: the daemon calls :func:`render_parts` from a worker thread.
+Parsing and checking names (:func:`inspect_parts`) happen there too: compiling folds constant expressions, so
+even ``alertd check`` never runs template code in its own process. Callers block for up to :data:`TIME_LIMIT`
+seconds: the daemon calls :func:`render_parts` from a worker thread.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from typing import Any
 
 from alertd.errors import TemplateError
 
-__all__ = ["MEMORY_LIMIT", "OUTPUT_LIMIT", "TIME_LIMIT", "render_parts"]
+__all__ = ["MEMORY_LIMIT", "OUTPUT_LIMIT", "TIME_LIMIT", "inspect_parts", "render_parts"]
 
 TIME_LIMIT = 2.0
 OUTPUT_LIMIT = 100_000
@@ -57,7 +59,23 @@ def _environment() -> Any:
                 raise _OverBudgetError(f"a repetition longer than {OUTPUT_LIMIT} characters")
             return super().call_binop(context, operator, left, right)
 
+    # trim_blocks/lstrip_blocks: a {% if %} on its own line leaves no blank line behind in a multi-line text.
     return Bounded(autoescape=False, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+
+
+def _inspect(env: Any, sources: Mapping[str, str]) -> dict[str, Any]:
+    """Per part: ``{"syntax": [line, reason]}`` or ``{"names": [undeclared names]}``."""
+    from jinja2 import TemplateSyntaxError, meta
+
+    found: dict[str, Any] = {}
+    for part, source in sources.items():
+        try:
+            tree = env.parse(source)
+        except TemplateSyntaxError as exc:
+            found[part] = {"syntax": [exc.lineno, (exc.message or "").rstrip(".")]}
+            continue
+        found[part] = {"names": sorted(meta.find_undeclared_variables(tree))}
+    return found
 
 
 def _serve(requests: Connection, replies: Connection) -> None:
@@ -72,10 +90,15 @@ def _serve(requests: Connection, replies: Connection) -> None:
     replies.send_bytes(b'["ready", null]')
     while True:
         try:
-            sources, context = json.loads(requests.recv_bytes())
+            op, sources, context = json.loads(requests.recv_bytes())
         except (EOFError, OSError):
             return
         try:
+            if op == "inspect":
+                # Compiling folds constant expressions (``'x'|center(10**9)``): that too happens only here.
+                reply: list[Any] = ["ok", _inspect(env, sources)]
+                replies.send_bytes(json.dumps(reply).encode())
+                continue
             rendered = {}
             for part, source in sources.items():
                 chunks: list[str] = []
@@ -86,7 +109,7 @@ def _serve(requests: Connection, replies: Connection) -> None:
                         raise _OverBudgetError(f"output longer than {OUTPUT_LIMIT} characters")
                     chunks.append(chunk)
                 rendered[part] = "".join(chunks).strip()
-            reply: list[Any] = ["ok", rendered]
+            reply = ["ok", rendered]
         except _OverBudgetError as exc:
             reply = ["budget", str(exc)]
         except MemoryError:
@@ -112,8 +135,8 @@ class _Worker:
         self._requests: Connection | None = None
         self._replies: Connection | None = None
 
-    def render(self, sources: Mapping[str, str], context: Mapping[str, Any]) -> dict[str, str]:
-        request = json.dumps([dict(sources), context], default=str).encode()
+    def call(self, op: str, sources: Mapping[str, str], context: Mapping[str, Any]) -> dict[str, Any]:
+        request = json.dumps([op, dict(sources), context], default=str).encode()
         with self._lock:
             requests, replies = self._ready()
             try:
@@ -131,7 +154,8 @@ class _Worker:
                 self._stop()
                 raise TemplateError("the template worker died while rendering (out of memory?)") from None
         if kind == "ok":
-            return {str(k): str(v) for k, v in value.items()}
+            answer: dict[str, Any] = value
+            return answer
         if kind == "budget":
             raise TemplateError(f"the template went over its budget: {value}")
         raise TemplateError(str(value), overrun=False)
@@ -181,7 +205,15 @@ def render_parts(sources: Mapping[str, str], context: Mapping[str, Any]) -> dict
     Raises TemplateError: with ``overrun`` when a template went over its budget (time, output, memory), without
     when it failed on the data (an undefined name, a type error).
     """
-    return _WORKER.render(sources, context)
+    return {str(k): str(v) for k, v in _WORKER.call("render", sources, context).items()}
+
+
+def inspect_parts(sources: Mapping[str, str]) -> dict[str, Any]:
+    """Parse each template in the worker: ``{"syntax": [line, reason]}`` or ``{"names": [...]}`` per part.
+
+    Raises TemplateError (an overrun) when even parsing and compiling goes over the budget.
+    """
+    return _WORKER.call("inspect", sources, {})
 
 
 if __name__ == "__main__":

@@ -18,22 +18,16 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, meta
-from jinja2.sandbox import ImmutableSandboxedEnvironment
-
 from alertd.domain import ChannelSpec, Message
 from alertd.errors import TemplateError
 from alertd.messages.context import VARIABLES, template_context
-from alertd.messages.sandbox import render_parts
+from alertd.messages.sandbox import inspect_parts, render_parts
 
 __all__ = ["PARTS", "apply_template", "syntax_problem", "trial_problem", "unknown_variables"]
 
 log = logging.getLogger("alertd.templates")
 
 PARTS = ("title", "text")
-# Parsing only (syntax and names); rendering uses the worker's environment, which has the same options.
-# trim_blocks/lstrip_blocks: a {% if %} on its own line leaves no blank line behind in a multi-line text.
-_ENV = ImmutableSandboxedEnvironment(autoescape=False, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
 
 
 def apply_template(message: Message, channel: ChannelSpec) -> Message:
@@ -63,15 +57,22 @@ def apply_template(message: Message, channel: ChannelSpec) -> Message:
 def syntax_problem(source: str) -> tuple[int, str] | None:
     """The template's syntax error as (line within the template, reason), or None when it parses."""
     try:
-        _ENV.parse(source)
-    except TemplateSyntaxError as exc:
-        return exc.lineno, (exc.message or "").rstrip(".")
+        found = inspect_parts({"text": source})["text"]
+    except TemplateError as exc:
+        return 1, str(exc)
+    if "syntax" in found:
+        line, reason = found["syntax"]
+        return int(line or 1), str(reason)
     return None
 
 
 def unknown_variables(source: str) -> list[str]:
     """The names a (parsable) template uses that no message kind provides, sorted."""
-    return sorted(meta.find_undeclared_variables(_ENV.parse(source)) - set(VARIABLES))
+    try:
+        names = inspect_parts({"text": source})["text"].get("names", [])
+    except TemplateError:
+        return []  # syntax_problem, asked first, has reported it
+    return sorted(set(names) - set(VARIABLES))
 
 
 def trial_problem(source: str, sample: Mapping[str, Any]) -> str | None:

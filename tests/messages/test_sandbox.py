@@ -48,8 +48,8 @@ def test_a_huge_repetition_is_refused_before_it_is_built() -> None:
 
 
 def test_memory_beyond_the_cap_is_an_overrun() -> None:
-    """A list doubled forty times runs into the worker's address-space cap."""
-    source = "{% set ns = namespace(x=[1]) %}{% for i in range(40) %}{% set ns.x = ns.x + ns.x %}{% endfor %}"
+    """A string doubled forty times (a terabyte) runs into the worker's address-space cap."""
+    source = "{% set ns = namespace(x='a') %}{% for i in range(40) %}{% set ns.x = ns.x ~ ns.x %}{% endfor %}"
     with pytest.raises(TemplateError, match="MiB of memory") as caught:
         render_parts({"text": source + "{{ ns.x | length }}"}, {})
     assert caught.value.overrun
