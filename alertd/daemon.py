@@ -35,8 +35,8 @@ from alertd.delivery import (
     calendar_rejected,
     prune_failing,
 )
-from alertd.domain import ChannelSpec
-from alertd.errors import CalendarError, StorageError
+from alertd.domain import Calendar, ChannelSpec
+from alertd.errors import CalendarError, CalendarIssue, StorageError
 from alertd.settings import Settings, calendar_environ
 from alertd.storage import (
     InstanceLock,
@@ -88,7 +88,10 @@ class Daemon:
         self.db_url = db_url
         self.out = out
         self.worker = f"{socket.gethostname()}:{os.getpid()}"
+        # After a rejected reload: a one-line summary (shown without a token) and the issues (behind the read token).
         self.reload_error: str | None = None
+        self.reload_issues: list[CalendarIssue] = []
+        self._loading: asyncio.Future[tuple[Calendar, list[CalendarIssue]]] | None = None
         self._stopping = asyncio.Event()
         self._reload_wanted = False
         self._file_stamp: tuple[int, int] | None = None
@@ -117,7 +120,7 @@ class Daemon:
             self._lock = InstanceLock(path)
             self._lock.acquire()
         migrate(self.engine)
-        calendar, warnings = load_calendar(self.calendar_path, environ=calendar_environ())
+        calendar, warnings = await self._load()
         for issue in warnings:
             log.warning("%s", issue)
         self._file_stamp = self._stamp()
@@ -339,6 +342,35 @@ class Daemon:
         except DBAPIError as exc:
             log.error("could not queue the admin notice: %s", describe_db_error(self.db_url, exc))
 
+    async def _load(self) -> tuple[Calendar, list[CalendarIssue]]:
+        """Read and check the calendar in a worker thread, bounded by ALERTD_CALENDAR_LOAD_TIMEOUT.
+
+        Reading files and rendering sample templates must never hold up deliveries or health probes.
+        """
+        limit = self.settings.calendar_load_timeout
+        loop = asyncio.get_running_loop()
+        self._loading = loop.run_in_executor(
+            None, lambda: load_calendar(self.calendar_path, environ=calendar_environ(), settings=self.settings)
+        )
+        try:
+            return await asyncio.wait_for(asyncio.shield(self._loading), timeout=limit)
+        except TimeoutError:
+            message = (
+                f"reading and checking the calendar took longer than {limit:g}s; check that its files are on a "
+                "responsive file system (ALERTD_CALENDAR_LOAD_TIMEOUT)"
+            )
+            raise CalendarError([CalendarIssue(str(self.calendar_path), 1, "", message)]) from None
+
+    def _rejected(self, issues: list[CalendarIssue]) -> None:
+        errors = sum(i.severity == "error" for i in issues)
+        # No text from the file: /readyz answers without a token; the issues are in the log and the calendar status.
+        self.reload_error = f"calendar reload rejected: {errors} error{'s' if errors != 1 else ''}, see the log"
+        self.reload_issues = list(issues)
+        self.metrics.calendar_reloaded(ok=False)
+        log.error("calendar change rejected, still running the last good version:")
+        for issue in issues:
+            log.error("  %s", issue)
+
     async def _check_reload(self) -> None:
         await self._check_events()
         with contextlib.suppress(DBAPIError):
@@ -347,18 +379,23 @@ class Daemon:
         stamp = self._stamp()
         if stamp == self._file_stamp and not self._reload_wanted:
             return
+        if self._loading is not None and not self._loading.done():
+            # A load that overran its time bound may still hold its thread: no second one beside it.
+            self._file_stamp = None
+            return
         self._file_stamp, self._reload_wanted = stamp, False
         try:
-            calendar, warnings = load_calendar(self.calendar_path, environ=calendar_environ())
+            calendar, warnings = await self._load()
         except CalendarError as exc:
-            changed = str(exc) != self.reload_error
-            self.reload_error = str(exc)
-            self.metrics.calendar_reloaded(ok=False)
-            log.error("calendar change rejected, still running the last good version:")
-            for issue in exc.issues:
-                log.error("  %s", issue)
+            changed = list(exc.issues) != self.reload_issues
+            self._rejected(exc.issues)
             if changed:
                 await self._tell_admin_rejected([str(i) for i in exc.issues if i.severity == "error"])
+            return
+        except Exception:
+            log.exception("calendar reload failed unexpectedly, still running the last good version")
+            message = "internal error while loading the calendar; see the daemon's log"
+            self._rejected([CalendarIssue(str(self.calendar_path), 1, "", message)])
             return
         for issue in warnings:
             log.warning("%s", issue)
@@ -376,7 +413,7 @@ class Daemon:
             self._file_stamp = None  # try again on the next check
             log.error("calendar reload postponed: %s", describe_db_error(self.db_url, exc))
             return
-        self.reload_error = None
+        self.reload_error, self.reload_issues = None, []
         self.metrics.calendar_reloaded(ok=True)
         if calendar.channels != self.calendar.channels:
             channels, limits = build_channels(calendar.channels, self.ctx)

@@ -5,6 +5,10 @@
     AlertdError                      anything alertd raises on purpose; str() is a one-line, actionable cause
     ├── ConfigError                  bad process settings (ALERTD_* variables, .env, *_FILE secrets)
     ├── CalendarError                the calendar file is invalid; .issues lists every problem with file:line
+    ├── FileReadError                a file named by the calendar or a setting cannot be read safely (not a
+    │                                regular file, too big, outside ALERTD_SECRETS_DIR); str() says why
+    ├── TemplateError                a channel template failed; .overrun says it went over its time, output or
+    │                                memory budget (the notification fails) rather than failing on its data
     ├── StorageError                 the database is unreachable, unwritable, locked by another daemon or too old
     ├── UsageError                   a command was asked for something that cannot be done (unknown channel, id)
     │   ├── NotFoundError            the event or notification named does not exist
@@ -26,8 +30,10 @@ __all__ = [
     "ConfigError",
     "ConflictError",
     "DeliveryError",
+    "FileReadError",
     "NotFoundError",
     "StorageError",
+    "TemplateError",
     "UsageError",
 ]
 
@@ -38,6 +44,18 @@ class AlertdError(Exception):
 
 class ConfigError(AlertdError):
     """Process settings are invalid."""
+
+
+class FileReadError(AlertdError):
+    """A file named by the calendar or a setting was refused or could not be read; the caller names the file."""
+
+
+class TemplateError(AlertdError):
+    """A channel template could not be rendered; ``overrun`` when it went over its budget (time, output, memory)."""
+
+    def __init__(self, message: str, *, overrun: bool = True) -> None:
+        super().__init__(message)
+        self.overrun = overrun
 
 
 class StorageError(AlertdError):

@@ -5,22 +5,27 @@ from __future__ import annotations
 import os
 import re
 from datetime import timedelta
+from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from alertd.errors import ConfigError
+from alertd.errors import ConfigError, FileReadError
+from alertd.files import SECRET_MAX_BYTES, read_text
 from alertd.timeexpr import ZoneError, use_tzdata, zone
 
-__all__ = ["Settings", "calendar_environ", "load_settings", "parse_duration"]
+__all__ = ["CALENDAR_MAX_BYTES", "Settings", "calendar_environ", "load_settings", "parse_duration", "setting_names"]
 
 _DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 _SECRET_NAMES = ("api_token", "api_read_token", "feed_token", "smtp_password")
 # A feed token travels in a URL path (calendar apps cannot send headers), so it must be long enough not to guess.
 FEED_TOKEN_MIN = 16
 _URL_SAFE = re.compile(r"[A-Za-z0-9._~-]+")
+# A hand-written calendar of thousands of events is well under a megabyte; the bound keeps a runaway file (or
+# one pointed at a log) from costing gigabytes and minutes before the first error.
+CALENDAR_MAX_BYTES = 4 * 1024 * 1024
 
 
 def parse_duration(value: str | int | float | timedelta) -> timedelta:
@@ -46,6 +51,12 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite:///alertd.db"
     calendar: Path = Path("config/calendar.yaml")
+    # Files larger than this are refused before parsing (docs/security.md, bounds).
+    calendar_max_bytes: int = Field(default=CALENDAR_MAX_BYTES, ge=1)
+    # A calendar load or reload taking longer (a slow disk or file system) is rejected; the last good one runs on.
+    calendar_load_timeout: float = Field(default=60.0, gt=0)
+    # When set, the calendar's ``*_file`` keys may only read files inside this directory (symlinks resolved).
+    secrets_dir: Path | None = None
     # Which zone database plans every instant: the tzdata package pinned with alertd (the same everywhere) or the
     # system's zone files (updated with the OS). Applied by load_settings (alertd.timeexpr.use_tzdata).
     tzdata: Literal["package", "system"] = "package"
@@ -124,9 +135,9 @@ def _file_secrets(environ: dict[str, str]) -> dict[str, Any]:
         if not path:
             continue
         try:
-            found[name] = Path(path).read_text(encoding="utf-8").rstrip("\r\n")
-        except OSError as exc:
-            raise ConfigError(f"{var}: cannot read {path}: {exc.strerror or exc}") from None
+            found[name] = read_text(Path(path), max_bytes=SECRET_MAX_BYTES).rstrip("\r\n")
+        except FileReadError as exc:
+            raise ConfigError(f"{var}: cannot read {path}: {exc}") from None
     return found
 
 
@@ -151,6 +162,13 @@ def load_settings(**overrides: Any) -> Settings:
     except ZoneError as exc:
         raise ConfigError(f"ALERTD_TIMEZONE: {exc}") from None
     return settings
+
+
+@cache
+def setting_names() -> frozenset[str]:
+    """Every environment variable alertd reads as its own setting (``ALERTD_API_TOKEN``, its ``_FILE`` twin, …)."""
+    names = {f"ALERTD_{field.upper()}" for field in Settings.model_fields}
+    return frozenset(names | {f"ALERTD_{name.upper()}_FILE" for name in _SECRET_NAMES})
 
 
 def calendar_environ(env_file: str | Path = ".env") -> dict[str, str]:

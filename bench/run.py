@@ -19,10 +19,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import dispatch, lateness, memory, planning
+from bench import dispatch, lateness, memory, planning, templates
 from bench.common import Result, SinkProcess, Workspace, median
 
-NAMES = ("planning", "dispatch", "lateness", "burst", "memory", "idle")
+NAMES = ("planning", "dispatch", "lateness", "burst", "memory", "templates", "idle")
 RESULTS = Path(__file__).with_name("results")
 
 
@@ -56,6 +56,7 @@ def _one_run(names: Sequence[str], *, quick: bool, repeat: int, keep: bool) -> l
             "lateness": lambda: lateness.run_lateness(ws, sink, quick=quick),
             "burst": lambda: lateness.run_burst(ws, sink, quick=quick),
             "memory": lambda: memory.run_memory(ws, sink, quick=quick),
+            "templates": lambda: templates.run(quick=quick),
         }
         for name in NAMES:
             if name in names and name in steps:

@@ -7,6 +7,7 @@ import io
 import logging
 import os
 import textwrap
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from alertd.calendar import load_calendar
 from alertd.clock import FixedClock, wall_now
 from alertd.daemon import Daemon
 from alertd.settings import Settings
@@ -247,3 +249,25 @@ async def test_start_is_quiet_about_the_schedule_when_something_is_due(
     with caplog.at_level(logging.WARNING, logger="alertd.daemon"):
         await start_daemon(CALENDAR, FixedClock(T0))
     assert not [r for r in caplog.records if "nothing is scheduled" in r.getMessage()]
+
+
+async def test_a_calendar_load_past_its_time_bound_is_a_rejected_reload(
+    start_daemon: Starter, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reload slower than ALERTD_CALENDAR_LOAD_TIMEOUT is rejected with that reason; the old calendar runs on."""
+    running = await start_daemon(CALENDAR, FixedClock(T0))
+    before = running.daemon.calendar
+
+    def slow(*args: Any, **kwargs: Any) -> Any:
+        time.sleep(1.0)  # a file system that hangs for a while
+        return load_calendar(*args, **kwargs)
+
+    monkeypatch.setattr("alertd.daemon.load_calendar", slow)
+    running.daemon.settings.calendar_load_timeout = 0.2
+    write(tmp_path / "calendar.yaml", CALENDAR.replace("Truce expires", "Truce extended"))
+    running.daemon.request_reload()
+    await until(lambda: running.daemon.reload_error is not None)
+    assert running.daemon.calendar is before
+    assert running.daemon.reload_error == "calendar reload rejected: 1 error, see the log"
+    [issue] = running.daemon.reload_issues
+    assert issue.message.startswith("reading and checking the calendar took longer than 0.2s")

@@ -66,7 +66,7 @@ async def _on_storage(request: Request, exc: Exception) -> JSONResponse:
 
 def create_app(daemon: Backend) -> FastAPI:
     """The application serving ``daemon`` (which must have been started)."""
-    from alertd.api import events, health, ics, notifications, plan
+    from alertd.api import events, health, ics, notifications, plan, status
 
     app = FastAPI(
         title="alertd",
@@ -86,5 +86,6 @@ def create_app(daemon: Backend) -> FastAPI:
     app.include_router(events.router, prefix="/api/v1")
     app.include_router(notifications.router, prefix="/api/v1")
     app.include_router(plan.router, prefix="/api/v1")
+    app.include_router(status.router, prefix="/api/v1")
     app.include_router(ics.router)
     return app

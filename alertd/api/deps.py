@@ -18,7 +18,7 @@ from sqlalchemy.exc import DBAPIError
 from alertd.clock import Clock
 from alertd.delivery import Dispatcher, Metrics
 from alertd.domain import Calendar
-from alertd.errors import StorageError
+from alertd.errors import CalendarIssue, StorageError
 from alertd.settings import Settings
 from alertd.storage import describe_db_error
 
@@ -42,6 +42,7 @@ class Backend(Protocol):
     # APScheduler's scheduler: the readiness probe asks whether it is running.
     scheduler: Any
     reload_error: str | None
+    reload_issues: list[CalendarIssue]
 
     @property
     def delivering(self) -> bool: ...

@@ -52,18 +52,12 @@ def _scheduler(daemon: Backend) -> ReadinessCheck:
     return ReadinessCheck(ok=True)
 
 
-def _without_folders(error: str | None, daemon: Backend) -> str | None:
-    # /readyz needs no token: name the calendar file, not the folders of the server it lives in.
-    if error is None:
-        return None
-    return error.replace(str(daemon.calendar_path), daemon.calendar_path.name)
-
-
 @router.get("/readyz", response_model=Readiness, responses={503: {"model": Readiness, "description": "Not ready"}})
 async def readyz(daemon: DaemonDep) -> JSONResponse:
     """200 when the database answers, the timer runs and a calendar is loaded; 503 naming what failed.
 
-    A calendar change that was rejected leaves the last good calendar running: still ready, with the error shown.
+    A calendar change that was rejected leaves the last good calendar running: still ready, with a one-line
+    summary that quotes nothing from the file (the issues are behind the read token, /api/v1/calendar/status).
     """
     loaded = hasattr(daemon, "calendar")
     checks = {
@@ -78,7 +72,7 @@ async def readyz(daemon: DaemonDep) -> JSONResponse:
         checks=checks,
         calendar_file=daemon.calendar_path.name,
         calendar_events=len(daemon.calendar.events) if loaded else None,
-        last_reload_error=_without_folders(daemon.reload_error, daemon),
+        last_reload_error=daemon.reload_error,
         tzdata=tzdata().version,
         tzdata_source=tzdata().source,
     )

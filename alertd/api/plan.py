@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 from typing import Annotated
 
@@ -41,5 +42,6 @@ async def plan(
     if hi - lo > _MAX_WINDOW:
         raise HTTPException(400, f"the window is longer than {_MAX_WINDOW.days} days; ask for a shorter one")
     calendar = await run_db(daemon, planned_calendar, daemon.engine, daemon.calendar)
-    items = preview(calendar, start=lo, end=hi)
+    # Channel templates render in a worker process (up to seconds for a bad one): never on the event loop.
+    items = await asyncio.to_thread(preview, calendar, start=lo, end=hi)
     return PlanOut(start=iso(lo), until=iso(hi), items=[PlanItem(**i.as_json()) for i in items])

@@ -11,10 +11,12 @@ from alertd.domain import EventSpec, start_text
 
 __all__ = [
     "NOTIFICATION_STATES",
+    "CalendarStatus",
     "ErrorBody",
     "EventOut",
     "EventPatch",
     "Health",
+    "IssueOut",
     "MoveBody",
     "NotificationOut",
     "NotificationPage",
@@ -70,6 +72,29 @@ class Readiness(BaseModel):
     )
     tzdata: str = Field(description="IANA version of the time-zone database in use, e.g. 2026f (ALERTD_TZDATA).")
     tzdata_source: str = Field(description="Where the zone database comes from: package (pinned) or system.")
+
+
+class IssueOut(BaseModel):
+    """One problem found in the calendar file."""
+
+    line: int
+    path: str = Field(description="Where in the file, e.g. events[2].at; empty for the whole file.")
+    message: str
+    severity: Literal["error", "warning"]
+
+
+class CalendarStatus(BaseModel):
+    """The running calendar, and why the newest file was rejected (if it was). Needs a read token."""
+
+    file: str
+    events: int
+    channels: int
+    last_reload_ok: bool
+    last_reload_error: str | None = Field(default=None, description="The same one-line summary /readyz shows.")
+    issues: list[IssueOut] = Field(
+        default_factory=list,
+        description="Every problem of the rejected file; values from ${VAR} and *_file keys are never quoted.",
+    )
 
 
 class EventOut(BaseModel):

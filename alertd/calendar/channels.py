@@ -13,6 +13,8 @@ from alertd.calendar.schema import Checker, suggest
 from alertd.calendar.yamlsrc import KeyPath
 from alertd.channels import MODULES, REGISTRY
 from alertd.domain import ChannelSpec
+from alertd.errors import FileReadError
+from alertd.files import SECRET_MAX_BYTES, read_text
 
 __all__ = ["check_channels"]
 
@@ -126,14 +128,14 @@ def _file_secrets(
         else:
             file = base_dir / Path(value).expanduser()
             try:
-                out[target] = file.read_text(encoding="utf-8").rstrip("\r\n")
+                out[target] = read_text(file, max_bytes=SECRET_MAX_BYTES, within=ck.secrets_dir).rstrip("\r\n")
                 origin[target] = key
-            except (OSError, UnicodeDecodeError) as exc:
+                ck.hide(out[target], f"<content of {key}>")
+            except FileReadError as exc:
                 if not ck.secrets:
                     out[target] = ""
                     ck.unresolved.add((*path, target))
                     continue
-                cause = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-                ck.error(where, f"cannot read secret file {str(file)!r}: {cause}; check the path and permissions")
+                ck.error(where, f"cannot read secret file {str(file)!r}: {exc}; check the path and permissions")
                 ok = False
     return (out if ok else None), origin

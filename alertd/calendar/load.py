@@ -19,7 +19,9 @@ from alertd.calendar.routes import check_routes, resolve_notify
 from alertd.calendar.schema import Checker, interpolate, suggest
 from alertd.calendar.yamlsrc import KeyPath, load_yaml
 from alertd.domain import EVENT_STATUSES, Calendar, CountdownSpec, Defaults, EventSpec
-from alertd.errors import CalendarError, CalendarIssue
+from alertd.errors import CalendarError, CalendarIssue, FileReadError
+from alertd.files import read_text
+from alertd.settings import CALENDAR_MAX_BYTES, Settings
 from alertd.timeexpr import (
     Offset,
     day_start,
@@ -44,20 +46,31 @@ _NO_DEFAULTS = Defaults(reminders=(), all_day_at=time(9, 0), countdown=None, not
 
 
 def load_calendar(
-    path: str | Path, *, environ: Mapping[str, str] | None = None, secrets: bool = True
+    path: str | Path,
+    *,
+    environ: Mapping[str, str] | None = None,
+    settings: Settings | None = None,
+    secrets: bool = True,
 ) -> tuple[Calendar, list[CalendarIssue]]:
     """Load the calendar at ``path``: return it and its warnings, or raise CalendarError with every issue.
 
-    ``secrets=False`` is for commands that send nothing: unset ``${VAR}``s and unreadable ``*_file``s are then
-    not errors, and the channels they belong to lack those options."""
+    ``settings`` bounds the file's size (ALERTD_CALENDAR_MAX_BYTES) and confines ``*_file`` reads
+    (ALERTD_SECRETS_DIR); without them the defaults apply and ``*_file`` may read any file. ``secrets=False`` is
+    for commands that send nothing: unset ``${VAR}``s and unreadable ``*_file``s are then not errors, and the
+    channels they belong to lack those options.
+    """
     file = str(path)
+    max_bytes = settings.calendar_max_bytes if settings is not None else CALENDAR_MAX_BYTES
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")  # editors on Windows like to add a BOM
-    except (OSError, UnicodeDecodeError) as exc:
-        cause = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        message = f"cannot read the calendar file: {cause}; check the path (ALERTD_CALENDAR or --calendar)"
+        text = read_text(Path(path), max_bytes=max_bytes, encoding="utf-8-sig")  # Windows editors add a BOM
+    except FileReadError as exc:
+        fix = "raise ALERTD_CALENDAR_MAX_BYTES or split the file" if "limit" in str(exc) else "check the path"
+        message = f"cannot read the calendar file: {exc}; {fix} (ALERTD_CALENDAR or --calendar)"
         raise CalendarError([CalendarIssue(file, 1, "", message)]) from None
-    return parse_calendar(text, name=file, environ=environ, base_dir=Path(path).parent, secrets=secrets)
+    secrets_dir = settings.secrets_dir if settings is not None else None
+    return parse_calendar(
+        text, name=file, environ=environ, base_dir=Path(path).parent, secrets=secrets, secrets_dir=secrets_dir
+    )
 
 
 def parse_calendar(
@@ -67,9 +80,13 @@ def parse_calendar(
     environ: Mapping[str, str] | None = None,
     base_dir: Path | None = None,
     secrets: bool = True,
+    secrets_dir: Path | None = None,
 ) -> tuple[Calendar, list[CalendarIssue]]:
-    """Validate calendar ``text`` (``name`` in issues); ``*_file`` paths are relative to ``base_dir``."""
-    ck = Checker(name, load_yaml(text, file=name), secrets=secrets)
+    """Validate calendar ``text`` (``name`` in issues); ``*_file`` paths are relative to ``base_dir``.
+
+    No issue quotes a value that came from ``${VAR}`` or a ``*_file``: those are shown as ``<value of …>``.
+    """
+    ck = Checker(name, load_yaml(text, file=name), secrets=secrets, secrets_dir=secrets_dir)
     raw = ck.doc.data
     if raw is None:
         ck.error((), "the calendar is empty: start with 'version: 1'")
@@ -85,7 +102,7 @@ def parse_calendar(
     events = _events(ck, data.get("events"), tz, defaults, declared)
     admin = _admin(ck, data.get("admin"), declared)
     calendar = Calendar(path=name, timezone=tz, defaults=defaults, channels=channels, events=events, admin=admin)
-    issues = sorted(ck.issues, key=lambda i: i.line)
+    issues = ck.redacted()
     if ck.error_count:
         raise CalendarError(issues)
     return calendar, issues

@@ -6,17 +6,22 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Collection, Mapping
+from dataclasses import replace
 from datetime import time
+from pathlib import Path
 from typing import Any
 
 from alertd.calendar.yamlsrc import KeyPath, YamlDoc, dotted
 from alertd.errors import CalendarIssue
+from alertd.settings import setting_names
 from alertd.timeexpr import Offset, ZoneError, parse_clock_time, parse_offset, zone
 
 __all__ = ["Checker", "interpolate", "suggest"]
 
 _VAR = re.compile(r"\$(\$?)\{([^}]*)\}")
 _VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# Pieces of a hidden value that are hidden on their own too, should a message quote only part of it (a URL's host).
+_PIECE = re.compile(r"[^\s/:@?&=#'\"]{6,}")
 
 
 def suggest(word: str, choices: Collection[str]) -> str:
@@ -43,12 +48,16 @@ _ABBREVIATIONS = {
 class Checker:
     """Collects issues for one calendar file and validates values at key paths."""
 
-    def __init__(self, file: str, doc: YamlDoc, *, secrets: bool = True) -> None:
+    def __init__(self, file: str, doc: YamlDoc, *, secrets: bool = True, secrets_dir: Path | None = None) -> None:
         self.file = file
         self.doc = doc
         # False for read-only commands: a channel's secrets (``${VAR}``, ``*_file``) may be missing, its other
         # settings (zone, locale, templates) are still checked.
         self.secrets = secrets
+        # ALERTD_SECRETS_DIR: where ``*_file`` keys may read from (None: anywhere the process can read).
+        self.secrets_dir = secrets_dir
+        # Values that came from ${VAR} or a ``*_file``, with what to show instead: no message may quote them.
+        self.hidden: dict[str, str] = {}
         self.issues: list[CalendarIssue] = list(doc.issues)
         # Values still holding a ${VAR} that could not be resolved: their one error is the missing variable,
         # not a second "invalid URL" about the placeholder text.
@@ -56,6 +65,30 @@ class Checker:
 
     def line(self, path: KeyPath) -> int:
         return self.doc.line(path)
+
+    def hide(self, value: str, shown: str) -> None:
+        """Never quote ``value`` in any issue of this file: show ``shown`` (``<value of ${NAME}>``) instead."""
+        if value.strip():
+            self.hidden.setdefault(value, shown)
+
+    def redacted(self) -> list[CalendarIssue]:
+        """Every issue so far, sorted by line, with each hidden value (and its longer pieces) replaced."""
+        swaps: dict[str, str] = {}
+        for value, shown in self.hidden.items():
+            for piece in _PIECE.findall(value):
+                swaps.setdefault(piece, shown)
+            swaps[value] = shown
+            swaps[repr(value)] = shown
+            swaps[repr(value)[1:-1]] = shown
+        ordered = sorted((s for s in swaps if s), key=len, reverse=True)
+
+        def clean(text: str) -> str:
+            for secret in ordered:
+                text = text.replace(secret, swaps[secret])
+            return text
+
+        issues = [replace(i, message=clean(i.message), path=clean(i.path)) for i in self.issues]
+        return sorted(issues, key=lambda i: i.line)
 
     def error(self, path: KeyPath, message: str) -> None:
         if any(path[: len(u)] == u for u in self.unresolved):
@@ -159,21 +192,28 @@ def interpolate(value: Any, path: KeyPath, environ: Mapping[str, str], ck: Check
 
     failed = False
 
-    def replace(match: re.Match[str]) -> str:
+    def substitute(match: re.Match[str]) -> str:
         nonlocal failed
         escaped, name = match.group(1), match.group(2)
         if escaped:
             return "${" + name + "}"
-        if name in environ and _VAR_NAME.match(name):
+        if name in setting_names():
+            ck.error(
+                path,
+                f"${{{name}}} is one of alertd's own settings and is never readable from the calendar; "
+                "give the calendar its own variable",
+            )
+        elif name in environ and _VAR_NAME.match(name):
+            ck.hide(environ[name], f"<value of ${{{name}}}>")
             return environ[name]
-        if not _VAR_NAME.match(name):
+        elif not _VAR_NAME.match(name):
             ck.error(path, f"bad variable reference ${{{name}}}: write ${{NAME}} (or $${{...}} for a literal)")
         elif ck.secrets:
             ck.error(path, f"environment variable {name} is not set: set {name} in the environment or .env")
         failed = True
         return match.group(0)
 
-    result = _VAR.sub(replace, value)
+    result = _VAR.sub(substitute, value)
     if failed:
         ck.unresolved.add(path)
     return result

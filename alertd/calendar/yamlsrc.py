@@ -16,13 +16,49 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from alertd.errors import CalendarError, CalendarIssue
 
-__all__ = ["KeyPath", "YamlDoc", "dotted", "load_yaml"]
+__all__ = ["MAX_DEPTH", "MAX_NODES", "KeyPath", "YamlDoc", "dotted", "load_yaml"]
 
 KeyPath = tuple[str | int, ...]
 
 _TAG = "tag:yaml.org,2002:"
 # Anchors let a tiny file expand into billions of nodes; no real calendar comes anywhere near this.
-_MAX_NODES = 200_000
+MAX_NODES = 200_000
+# A calendar is four levels deep (events → event → reminders → offset), templates a few more; parsing and
+# walking recurse once per level, so a deeper document is refused before it can exhaust the stack.
+MAX_DEPTH = 32
+
+
+class _TooDeep(yaml.YAMLError):
+    def __init__(self, line: int, what: str) -> None:
+        super().__init__(what)
+        self.line = line
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """SafeLoader rules, refusing documents nested deeper than MAX_DEPTH or with more than MAX_NODES nodes."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+        self._nodes = 0
+
+    def _line(self) -> int:
+        event = self.peek_event()  # type: ignore[no-untyped-call]
+        return int(event.start_mark.line) + 1
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
+        self._depth += 1
+        self._nodes += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                line = self._line()
+                raise _TooDeep(line, f"values are nested more than {MAX_DEPTH} levels deep; flatten the document")
+            if self._nodes > MAX_NODES:
+                line = self._line()
+                raise _TooDeep(line, f"the document has more than {MAX_NODES} values; split or shorten it")
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 def dotted(path: KeyPath) -> str:
@@ -56,8 +92,11 @@ class YamlDoc:
 
 def load_yaml(text: str, *, file: str) -> YamlDoc:
     """Parse one YAML document; a syntax error raises CalendarError with its line."""
+    loader = _BoundedLoader(text)
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = loader.get_single_node()
+    except _TooDeep as exc:
+        raise CalendarError([CalendarIssue(file, exc.line, "", str(exc))]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         what = "; ".join(p for p in (exc.context, exc.problem) if p)
@@ -73,6 +112,8 @@ def load_yaml(text: str, *, file: str) -> YamlDoc:
     except yaml.YAMLError as exc:
         message = " ".join(f"YAML syntax error: {exc}".split())  # one line, whatever PyYAML wrote
         raise CalendarError([CalendarIssue(file, 1, "", message)]) from None
+    finally:
+        loader.dispose()
     walker = _Walker(file)
     data = None if root is None else walker.walk(root, (), root.start_mark.line + 1)
     return YamlDoc(data, walker.lines, tuple(walker.issues.values()))
@@ -84,7 +125,7 @@ class _Walker:
         self.lines: dict[KeyPath, int] = {}
         # Keyed by (line, message): an anchored mapping reached through several aliases reports once.
         self.issues: dict[tuple[int, str], CalendarIssue] = {}
-        self._budget = _MAX_NODES
+        self._budget = MAX_NODES
         self._open: set[int] = set()
         self._scalars = SafeConstructor()
 
@@ -95,8 +136,12 @@ class _Walker:
         self.lines.setdefault(path, line)
         self._budget -= 1
         if self._budget < 0:
-            message = f"the document expands to more than {_MAX_NODES} values; check anchors and aliases"
+            message = f"the document expands to more than {MAX_NODES} values; check anchors and aliases"
             raise CalendarError([CalendarIssue(self.file, line, dotted(path), message)])
+        if len(path) > MAX_DEPTH:
+            # Aliases inside anchored values can stack nesting that no single part of the text shows.
+            message = f"values are nested more than {MAX_DEPTH} levels deep (through aliases); flatten them"
+            raise CalendarError([CalendarIssue(self.file, line, dotted(path[:2]), message)])
         if isinstance(node, ScalarNode):
             return self._scalar(node, path)
         if id(node) in self._open:

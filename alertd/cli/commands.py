@@ -40,7 +40,7 @@ __all__ = ["check", "db_upgrade", "history", "plan", "send_test"]
 
 def check(args: argparse.Namespace, settings: Settings) -> int:
     path = args.path or settings.calendar
-    calendar, warnings = load_calendar(path, environ=calendar_environ())
+    calendar, warnings = load_calendar(path, environ=calendar_environ(), settings=settings)
     for issue in warnings:
         print(issue, file=sys.stderr)
     for problem in _setup_problems(calendar, settings):
@@ -96,7 +96,9 @@ def _setup_problems(calendar: Any, settings: Settings) -> list[str]:
 
 def plan(args: argparse.Namespace, settings: Settings) -> int:
     # Sends nothing, so it needs none of the channels' secrets.
-    calendar, warnings = load_calendar(args.calendar or settings.calendar, environ=calendar_environ(), secrets=False)
+    calendar, warnings = load_calendar(
+        args.calendar or settings.calendar, environ=calendar_environ(), settings=settings, secrets=False
+    )
     for issue in warnings:
         print(issue, file=sys.stderr)
     now = args.now or SystemClock().now()
@@ -274,7 +276,7 @@ def send_test(args: argparse.Namespace, settings: Settings) -> int:
     from alertd.channels import ChannelContext, PartialAnswer, make_client
     from alertd.daemon import build_channels
 
-    calendar, _ = load_calendar(args.calendar or settings.calendar, environ=calendar_environ())
+    calendar, _ = load_calendar(args.calendar or settings.calendar, environ=calendar_environ(), settings=settings)
     spec = calendar.channels.get(args.channel)
     if spec is None:
         # A near miss is usually a typo: name the closest id, or list them all when nothing is close.

@@ -120,7 +120,7 @@ def _calendar(args: argparse.Namespace, settings: Settings, *, secrets: bool) ->
     from alertd.settings import calendar_environ
 
     path = args.calendar or settings.calendar
-    calendar, warnings = load_calendar(path, environ=calendar_environ(), secrets=secrets)
+    calendar, warnings = load_calendar(path, environ=calendar_environ(), settings=settings, secrets=secrets)
     for issue in warnings:
         print(issue, file=sys.stderr)
     return calendar

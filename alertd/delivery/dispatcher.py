@@ -34,7 +34,7 @@ from alertd.delivery.quiet import held_detail, quiet_until
 from alertd.delivery.ratelimit import TokenBucket, channel_limit
 from alertd.delivery.retry import RetryPolicy
 from alertd.domain import Calendar, EventSpec, Message
-from alertd.errors import DeliveryError, StorageError
+from alertd.errors import DeliveryError, StorageError, TemplateError
 from alertd.messages import render
 from alertd.planning import digest_events
 from alertd.storage import (
@@ -433,18 +433,25 @@ class Dispatcher:
             self._finish(item, "cancelled", "no event left to count down", attempted=False)
             return
         late = overdue > self.settings.late_after + timedelta(seconds=self.clock.speed)
-        message = render(
-            id=item.id,
-            kind=item.kind,  # type: ignore[arg-type]
-            channel=spec,
-            due_at=item.due_at,
-            now=now,
-            event=work.event,
-            offset=item.offset,
-            payload=item.payload,
-            digest=work.digest,
-            late=late,
-        )
+        args: dict[str, Any] = {
+            "id": item.id,
+            "kind": item.kind,
+            "channel": spec,
+            "due_at": item.due_at,
+            "now": now,
+            "event": work.event,
+            "offset": item.offset,
+            "payload": item.payload,
+            "digest": work.digest,
+            "late": late,
+        }
+        try:
+            # A channel template renders in a worker process, for up to its time budget: off the event loop.
+            message = await asyncio.to_thread(render, **args) if spec.templates.get(item.kind) else render(**args)
+        except TemplateError as exc:
+            self._finish(item, "dead", str(exc), attempted=False)
+            log.error("dead %s → %s: %s", item.id, item.channel, exc)
+            return
         await self._send(item, channel, message, late)
 
     async def _send(self, item: Claimed, channel: Channel, message: Message, late: bool) -> None:

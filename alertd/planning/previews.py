@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from alertd.domain import Calendar, Message, Planned
+from alertd.errors import TemplateError
 from alertd.messages import render
 from alertd.planning.planner import digest_events, plan_countdowns, plan_reminders
 from alertd.timeexpr import zone
@@ -47,15 +48,20 @@ def preview(calendar: Calendar, *, start: datetime, end: datetime) -> list[Previ
         digest = []
         if p.kind == "countdown" and spec is not None:
             digest = digest_events(calendar.events, channel, spec, p.due_at)
-        message = render(
-            id=p.id,
-            kind=p.kind,
-            channel=channel,
-            due_at=p.due_at,
-            now=p.due_at,
-            event=events.get(p.event_id or ""),
-            offset=p.offset,
-            digest=digest,
-        )
+        args: dict[str, Any] = {
+            "id": p.id,
+            "kind": p.kind,
+            "due_at": p.due_at,
+            "now": p.due_at,
+            "event": events.get(p.event_id or ""),
+            "offset": p.offset,
+            "digest": digest,
+        }
+        try:
+            message = render(channel=channel, **args)
+        except TemplateError as exc:
+            # The daemon would fail this notification: show that, over the default words, instead of failing the plan.
+            plain = render(channel=replace(channel, templates={}), **args)
+            message = plain._replace(text=f"[not sendable: {exc}]\n{plain.text}")
         items.append(PreviewItem(planned=p, message=message, local_due_at=p.due_at.astimezone(zone(channel.timezone))))
     return items

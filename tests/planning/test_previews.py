@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
@@ -90,3 +91,15 @@ def test_preview_does_not_depend_on_when_it_runs() -> None:
     first = [i.as_json() for i in preview(calendar(), start=START, end=END)]
     second = [i.as_json() for i in preview(calendar(), start=START, end=END)]
     assert first == second
+
+
+def test_preview_marks_a_message_whose_template_overruns_as_not_sendable() -> None:
+    """A template past its budget does not fail the plan: its item shows why the daemon would not send it."""
+    loop = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
+    trap = replace(make_channel(id="hooks"), templates={"reminder": {"text": loop}})
+    cal = make_calendar([make_event(reminders=offsets("1d"), notify=("hooks",))], channels=(trap,))
+    [item] = preview(cal, start=START, end=END)
+    assert item.message.text.startswith(
+        "[not sendable: template for reminder messages on channel hooks: the template ran longer than 2s"
+    )
+    assert item.message.title == "Trade truce expires — tomorrow"
