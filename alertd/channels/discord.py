@@ -117,17 +117,18 @@ def _fields(message: Message, event: EventSpec, channel_timezone: str) -> list[d
         fields.append({"name": p.label_countdown, "value": escape(message.countdown.text) + live, "inline": True})
     fields.append({"name": p.label_status, "value": escape(status_word(event.status, locale)), "inline": True})
     if event.tags:
-        fields.append({"name": p.label_tags, "value": escape(", ".join(event.tags)), "inline": True})
+        fields.append({"name": p.label_tags, "value": _fit(", ".join(event.tags), FIELD_VALUE_MAX), "inline": True})
     if event.source:
         fields.append({"name": p.label_source, "value": _source(event.source), "inline": False})
     return [{**f, "value": _cut(str(f["value"]), FIELD_VALUE_MAX)} for f in fields]
 
 
 def _source(source: str) -> str:
-    if _LINK.match(source):
+    # A link whose target would not fit in the field is shown as (cut) text rather than as a broken link.
+    if _LINK.match(source) and len(source) <= FIELD_VALUE_MAX // 2:
         label = http.redact(source).split("://", 1)[1].split("/", 1)[0]
         return f"[{escape(label)}]({source})"
-    return escape(source)
+    return _fit(source, FIELD_VALUE_MAX)
 
 
 def _digest(lines: tuple[CountdownLine, ...], limit: int, locale: str) -> str:

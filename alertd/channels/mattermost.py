@@ -105,9 +105,9 @@ def _fields(message: Message, event: EventSpec, channel_timezone: str) -> list[d
         fields.append({"short": True, "title": p.label_countdown, "value": escape(message.countdown.text)})
     fields.append({"short": True, "title": p.label_status, "value": escape(status_word(event.status, locale))})
     if event.tags:
-        fields.append({"short": True, "title": p.label_tags, "value": escape(", ".join(event.tags))})
+        fields.append({"short": True, "title": p.label_tags, "value": _fit(", ".join(event.tags), FIELD_MAX)})
     if event.source and not event.source.startswith(("https://", "http://")):
-        fields.append({"short": False, "title": p.label_source, "value": escape(event.source)})
+        fields.append({"short": False, "title": p.label_source, "value": _fit(event.source, FIELD_MAX)})
     return [{**f, "value": _cut(str(f["value"]), FIELD_MAX)} for f in fields]
 
 
