@@ -92,8 +92,9 @@ class YamlDoc:
 
 def load_yaml(text: str, *, file: str) -> YamlDoc:
     """Parse one YAML document; a syntax error raises CalendarError with its line."""
-    loader = _BoundedLoader(text)
+    loader: _BoundedLoader | None = None
     try:
+        loader = _BoundedLoader(text)  # its reader refuses control characters at once
         root = loader.get_single_node()
     except _TooDeep as exc:
         raise CalendarError([CalendarIssue(file, exc.line, "", str(exc))]) from None
@@ -113,7 +114,8 @@ def load_yaml(text: str, *, file: str) -> YamlDoc:
         message = " ".join(f"YAML syntax error: {exc}".split())  # one line, whatever PyYAML wrote
         raise CalendarError([CalendarIssue(file, 1, "", message)]) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     walker = _Walker(file)
     data = None if root is None else walker.walk(root, (), root.start_mark.line + 1)
     return YamlDoc(data, walker.lines, tuple(walker.issues.values()))
