@@ -24,7 +24,15 @@ from sqlalchemy.exc import DBAPIError
 
 from alertd import __version__
 from alertd.calendar import load_calendar
-from alertd.channels import REGISTRY, Channel, ChannelContext, ScrubbedChannel, channel_secrets, make_client
+from alertd.channels import (
+    Channel,
+    ChannelContext,
+    ChannelType,
+    ScrubbedChannel,
+    channel_secrets,
+    channel_type,
+    make_client,
+)
 from alertd.clock import Clock, wall_now
 from alertd.delivery import Dispatcher, DispatchSettings, DueListener, Metrics, RetryPolicy
 from alertd.domain import ChannelSpec
@@ -61,11 +69,18 @@ def build_channels(specs: Mapping[str, ChannelSpec], ctx: ChannelContext) -> tup
     channels: dict[str, Channel] = {}
     limits: dict[str, int] = {}
     for cid, spec in specs.items():
-        kind = REGISTRY[spec.type]
+        kind = _kind(spec.type)
         # Wrapped so that no answer or error of a channel can carry a credential into logs, history or the API.
         channels[cid] = ScrubbedChannel(kind.build(spec, ctx), channel_secrets(spec, ctx.settings))
         limits[cid] = kind.concurrency
     return channels, limits
+
+
+def _kind(name: str) -> ChannelType:
+    kind = channel_type(name)
+    # The calendar check refuses unknown and uninstalled types, so a loaded calendar's types always resolve.
+    assert kind is not None, f"channel type {name!r} passed the calendar check but is not installed"
+    return kind
 
 
 class Daemon:
@@ -341,7 +356,7 @@ class Daemon:
         else:
             channels, limits = (
                 self.dispatcher.channels,
-                {c: REGISTRY[s.type].concurrency for c, s in calendar.channels.items()},
+                {c: _kind(s.type).concurrency for c, s in calendar.channels.items()},
             )
         self.dispatcher.use(calendar, channels, limits)
         self.calendar = calendar

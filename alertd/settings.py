@@ -11,6 +11,7 @@ from typing import Any, Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from alertd.environ import DEFAULT_CALENDAR, DEFAULT_TIMEZONE, DEFAULT_TZDATA, PREFIX, calendar_environ
 from alertd.errors import ConfigError
 from alertd.timeexpr import ZoneError, use_tzdata, zone
 
@@ -39,14 +40,14 @@ def parse_duration(value: str | int | float | timedelta) -> timedelta:
 class Settings(BaseSettings):
     """Every process setting; see ``config/.env.example`` for the documented list."""
 
-    model_config = SettingsConfigDict(env_prefix="ALERTD_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=PREFIX, env_file=".env", extra="ignore")
 
     database_url: str = "sqlite:///alertd.db"
-    calendar: Path = Path("config/calendar.yaml")
+    calendar: Path = Path(DEFAULT_CALENDAR)
     # Which zone database plans every instant: the tzdata package pinned with alertd (the same everywhere) or the
     # system's zone files (updated with the OS). Applied by load_settings (alertd.timeexpr.use_tzdata).
-    tzdata: Literal["package", "system"] = "package"
-    timezone: str = "UTC"
+    tzdata: Literal["package", "system"] = DEFAULT_TZDATA
+    timezone: str = DEFAULT_TIMEZONE
     catch_up: timedelta = timedelta(hours=6)
     log_format: Literal["text", "json"] = "text"
     log_level: str = "INFO"
@@ -131,13 +132,3 @@ def load_settings(**overrides: Any) -> Settings:
     except ZoneError as exc:
         raise ConfigError(f"ALERTD_TIMEZONE: {exc}") from None
     return settings
-
-
-def calendar_environ(env_file: str | Path = ".env") -> dict[str, str]:
-    """Variables for ``${VAR}`` in the calendar: the process environment, falling back to the ``.env`` file."""
-    from dotenv import dotenv_values
-
-    path = Path(env_file)
-    values = {k: v for k, v in dotenv_values(path).items() if v is not None} if path.is_file() else {}
-    values.update(os.environ)
-    return values

@@ -16,7 +16,16 @@ import alertd
 ROOT = Path(alertd.__file__).parent
 # Lowest first; a module's layer is the first entry its dotted name starts with.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("alertd", "alertd.errors", "alertd.clock", "alertd.timeexpr", "alertd.domain", "alertd.settings", "alertd.logs"),
+    (
+        "alertd",
+        "alertd.errors",
+        "alertd.clock",
+        "alertd.timeexpr",
+        "alertd.domain",
+        "alertd.environ",
+        "alertd.settings",
+        "alertd.logs",
+    ),
     ("alertd.messages",),
     ("alertd.channels",),
     ("alertd.calendar",),

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from alertd.calendar.options import check_locale, check_quiet_hours, check_rate_limit, check_templates
 from alertd.calendar.schema import Checker, suggest
 from alertd.calendar.yamlsrc import KeyPath
-from alertd.channels import MODULES, REGISTRY
+from alertd.channels import CATALOG, channel_type, installed, usable
 from alertd.domain import ChannelSpec
 
 __all__ = ["check_channels"]
@@ -43,12 +43,12 @@ def _channel(ck: Checker, cid: str, raw: Any, tz: str, base_dir: Path) -> Channe
         return None
     kind = ck.text(m["type"], (*path, "type")) if "type" in m else None
     if "type" not in m:
-        ck.error(path, f"missing required key 'type' (one of: {', '.join(sorted(REGISTRY))})")
-    elif kind is not None and kind in MODULES and kind not in REGISTRY:
+        ck.error(path, f"missing required key 'type' (one of: {', '.join(usable())})")
+    elif kind is not None and kind in CATALOG and not installed(kind):
         ck.error((*path, "type"), f"channel type {kind!r} needs an optional extra: pip install 'alertd[{kind}]'")
         kind = None
-    elif kind is not None and kind not in REGISTRY:
-        ck.error((*path, "type"), f"unknown channel type {kind!r} {suggest(kind, REGISTRY)}")
+    elif kind is not None and kind not in CATALOG:
+        ck.error((*path, "type"), f"unknown channel type {kind!r} {suggest(kind, usable())}")
         kind = None
     channel_tz = ck.zone_name(m["timezone"], (*path, "timezone")) if "timezone" in m else tz
     locale = check_locale(ck, m["locale"], (*path, "locale")) if "locale" in m else "en"
@@ -62,9 +62,11 @@ def _channel(ck: Checker, cid: str, raw: Any, tz: str, base_dir: Path) -> Channe
         templates = check_templates(ck, m["templates"], (*path, "templates"), sample)
     common_ok = ck.error_count == errors
     options, origin = _file_secrets(ck, path, {k: v for k, v in m.items() if k not in _COMMON}, base_dir)
-    if kind is None or options is None:
+    loaded = None if kind is None else channel_type(kind)
+    if kind is None or loaded is None or options is None:
         return None
-    model = REGISTRY[kind].options
+    # Only now is the type's module imported: a calendar pays for the channel types it uses.
+    model = loaded.options
     try:
         validated = model.model_validate(options).model_dump()
     except ValidationError as exc:

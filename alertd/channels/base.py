@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol, TextIO
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
-import httpx
 from pydantic import BaseModel, ConfigDict
 
 from alertd.domain import ChannelSpec, Message
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["Channel", "ChannelContext", "ChannelState", "ChannelType", "Options"]
 

@@ -1,31 +1,32 @@
-"""The one-shot CLI commands (all but ``run``): each takes parsed arguments and settings, returns an exit code."""
+"""The one-shot CLI commands (all but ``run``): each takes parsed arguments and settings, returns an exit code.
+
+Each command imports what it uses inside its body: ``alertd check`` must not pay for the database, the HTTP client
+or the channels it does not use (tests/cli/test_imports.py keeps this true).
+"""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
-from sqlalchemy.exc import DBAPIError
-
-from alertd.calendar import load_calendar, suggest
 from alertd.cli.common import migrated_engine, print_json, table
-from alertd.clock import SystemClock
-from alertd.delivery import ChannelHealth, clear_failing, failing_channels, waiting
-from alertd.domain import Planned
 from alertd.errors import DeliveryError, StorageError, UsageError
-from alertd.messages import render
-from alertd.planning import preview
-from alertd.settings import Settings, calendar_environ
-from alertd.storage import ATTEMPT, NOTIFICATION, Outcome, describe_db_error, enqueue, record
+
+if TYPE_CHECKING:
+    from alertd.delivery import ChannelHealth
+    from alertd.environ import Basics
+    from alertd.settings import Settings
+    from alertd.storage import Outcome
 
 __all__ = ["check", "db_upgrade", "history", "plan", "send_test"]
 
 
-def check(args: argparse.Namespace, settings: Settings) -> int:
+def check(args: argparse.Namespace, settings: Settings | Basics) -> int:
+    from alertd.calendar import load_calendar
+    from alertd.environ import calendar_environ
+
     path = args.path or settings.calendar
     calendar, warnings = load_calendar(path, environ=calendar_environ())
     for issue in warnings:
@@ -34,7 +35,12 @@ def check(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def plan(args: argparse.Namespace, settings: Settings) -> int:
+def plan(args: argparse.Namespace, settings: Settings | Basics) -> int:
+    from alertd.calendar import load_calendar
+    from alertd.clock import SystemClock
+    from alertd.environ import calendar_environ
+    from alertd.planning import preview
+
     calendar, warnings = load_calendar(args.calendar or settings.calendar, environ=calendar_environ())
     for issue in warnings:
         print(issue, file=sys.stderr)
@@ -89,6 +95,13 @@ def _print_health(failing: dict[str, ChannelHealth], held: dict[str, int]) -> No
 
 
 def history(args: argparse.Namespace, settings: Settings) -> int:
+    import sqlalchemy as sa
+    from sqlalchemy.exc import DBAPIError
+
+    from alertd.clock import SystemClock
+    from alertd.delivery import failing_channels, waiting
+    from alertd.storage import ATTEMPT, NOTIFICATION, describe_db_error
+
     engine = migrated_engine(args.db or settings.database_url)
     only_channels = getattr(args, "channels", False)
     n, a = NOTIFICATION.c, ATTEMPT.c
@@ -171,8 +184,15 @@ def _state_label(state: str, *, late: bool, held: bool) -> str:
 
 
 def send_test(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio
+
+    from alertd.calendar import load_calendar, suggest
     from alertd.channels import ChannelContext, make_client
+    from alertd.clock import SystemClock
     from alertd.daemon import build_channels
+    from alertd.environ import calendar_environ
+    from alertd.messages import render
+    from alertd.storage import Outcome
 
     calendar, _ = load_calendar(args.calendar or settings.calendar, environ=calendar_environ())
     spec = calendar.channels.get(args.channel)
@@ -210,6 +230,12 @@ def send_test(args: argparse.Namespace, settings: Settings) -> int:
 def _remember(url: str, id: str, channel: str, now: Any, outcome: Outcome) -> tuple[ChannelHealth, int] | None:
     """Keep the test in history; a successful test also clears the channel's failing mark (returned with the
     number of held notifications it released). A test that cannot be recorded still counts as sent."""
+    from sqlalchemy.exc import DBAPIError
+
+    from alertd.delivery import clear_failing
+    from alertd.domain import Planned
+    from alertd.storage import NOTIFICATION, enqueue, record
+
     cleared: tuple[ChannelHealth, int] | None = None
     try:
         engine = migrated_engine(url)
