@@ -17,7 +17,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-import httpx
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 from sqlalchemy.exc import DBAPIError
@@ -31,7 +30,6 @@ from alertd.channels import (
     ScrubbedChannel,
     channel_secrets,
     channel_type,
-    make_client,
 )
 from alertd.clock import Clock, wall_now
 from alertd.delivery import Dispatcher, DispatchSettings, DueListener, Metrics, RetryPolicy
@@ -53,6 +51,8 @@ from alertd.storage import (
 from alertd.timeexpr import tzdata
 
 if TYPE_CHECKING:
+    import httpx
+
     from alertd.api import HttpServer
 
 __all__ = ["Daemon", "build_channels"]
@@ -99,7 +99,6 @@ class Daemon:
         self._file_stamp: tuple[int, int] | None = None
         self._events_rev: str | None = None
         self._lock: InstanceLock | None = None
-        self._http: httpx.AsyncClient | None = None
         self._pump: asyncio.Task[None] | None = None
         # PostgreSQL only: hears other replicas (and CLI/API writers) queue work sooner than our next wake-up.
         self._listener: DueListener | None = None
@@ -112,6 +111,11 @@ class Daemon:
         self.scheduler = AsyncIOScheduler(
             timezone=UTC, job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1}
         )
+
+    def _make_http(self) -> httpx.AsyncClient:
+        from alertd.channels import make_client
+
+        return make_client(self.settings.http_timeout, allow_private=self.settings.allow_private_targets)
 
     async def start(self) -> None:
         """Open storage, load and apply the calendar, start the timer. Raises AlertdError on user errors."""
@@ -137,9 +141,11 @@ class Daemon:
         if orphans:
             log.warning("%d notifications were being sent when alertd last stopped; resending them", orphans)
         log.info("calendar %s: %s", self.calendar_path, report)
-        self._http = make_client(self.settings.http_timeout, allow_private=self.settings.allow_private_targets)
-        # Channel state lives in the database, so replicas and restarts share it (e.g. Slack cards' ts).
-        self.ctx = ChannelContext(http=self._http, out=self.out, settings=self.settings, state=MetaState(self.engine))
+        # Channel state lives in the database, so replicas and restarts share it (e.g. Slack cards' ts). The HTTP
+        # client is built when the first HTTP channel is (never for a calendar of console channels).
+        self.ctx = ChannelContext(
+            http=None, out=self.out, settings=self.settings, state=MetaState(self.engine), make_http=self._make_http
+        )
         channels, limits = build_channels(calendar.channels, self.ctx)
         s = self.settings
         self.dispatcher = Dispatcher(
@@ -231,8 +237,9 @@ class Daemon:
             self.dispatcher.close()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
-        if self._http is not None:
-            await self._http.aclose()
+        http = self.ctx.built_client() if hasattr(self, "ctx") else None
+        if http is not None:
+            await http.aclose()
         if hasattr(self, "engine"):
             self.engine.dispose()
         if self._listener is not None:

@@ -67,22 +67,25 @@ def _channel(ck: Checker, cid: str, raw: Any, tz: str, base_dir: Path) -> Channe
         return None
     # Only now is the type's module imported: a calendar pays for the channel types it uses.
     model = loaded.options
-    try:
-        validated = model.model_validate(options).model_dump()
-    except ValidationError as exc:
-        known = [*_COMMON, *model.model_fields, *(f"{f}_file" for f in model.model_fields)]
-        for err in exc.errors():
-            loc = tuple(err["loc"])
-            key = origin.get(str(loc[0]), str(loc[0])) if loc else ""
-            where = (*path, key, *loc[1:]) if loc else path
-            if err["type"] == "extra_forbidden":
-                ck.error(where, f"unknown key {key!r} for a {kind} channel {suggest(key, known)}")
-            elif err["type"] == "missing":
-                ck.error(where, f"missing required key {key!r} for a {kind} channel")
-            else:
-                # Validators' own messages already carry the fix; pydantic prefixes them with its error class.
-                ck.error(where, err["msg"].removeprefix("Value error, "))
-        return None
+    validated: dict[str, Any] = {}
+    # A type without options (console) given none has nothing to validate: its validator is never built.
+    if options or model.model_fields:
+        try:
+            validated = model.model_validate(options).model_dump()
+        except ValidationError as exc:
+            known = [*_COMMON, *model.model_fields, *(f"{f}_file" for f in model.model_fields)]
+            for err in exc.errors():
+                loc = tuple(err["loc"])
+                key = origin.get(str(loc[0]), str(loc[0])) if loc else ""
+                where = (*path, key, *loc[1:]) if loc else path
+                if err["type"] == "extra_forbidden":
+                    ck.error(where, f"unknown key {key!r} for a {kind} channel {suggest(key, known)}")
+                elif err["type"] == "missing":
+                    ck.error(where, f"missing required key {key!r} for a {kind} channel")
+                else:
+                    # Validators' own messages already carry the fix; pydantic prefixes them with its error class.
+                    ck.error(where, err["msg"].removeprefix("Value error, "))
+            return None
     if channel_tz is None or locale is None or templates is None or not common_ok:
         return None
     return ChannelSpec(

@@ -10,31 +10,26 @@ May import: alertd's shared modules and :mod:`alertd.messages` (the words and fo
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from alertd.channels.base import Channel, ChannelContext, ChannelType, Options
 from alertd.channels.catalog import CATALOG, installed, load, usable
 
 if TYPE_CHECKING:
+    from alertd.channels.catalog import REGISTRY, registry
     from alertd.channels.http import make_client
     from alertd.channels.scrub import ScrubbedChannel, channel_secrets
     from alertd.channels.state import MemoryState, state_key
 else:
     from alertd._exports import exports
 
-    _lazy = exports(
+    __getattr__ = exports(
         __name__,
+        catalog=("REGISTRY", "registry"),
         http=("make_client",),
         scrub=("ScrubbedChannel", "channel_secrets"),
         state=("MemoryState", "state_key"),
     )
-
-    def __getattr__(name: str) -> Any:
-        # REGISTRY imports every channel module: computed only when something asks for all of them.
-        if name == "REGISTRY":
-            return registry()
-        return _lazy(name)
-
 
 __all__ = [
     "CATALOG",
@@ -53,13 +48,6 @@ __all__ = [
     "state_key",
     "usable",
 ]
-
-REGISTRY: dict[str, ChannelType]
-
-
-def registry() -> dict[str, ChannelType]:
-    """Every channel type that can be used in this installation, by name (imports every channel module)."""
-    return {name: kind for name in CATALOG if (kind := load(name)) is not None}
 
 
 def channel_type(name: str) -> ChannelType | None:

@@ -8,7 +8,7 @@ of the service's answer (shown by ``alertd send-test`` and kept in history) or r
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from pydantic import BaseModel, ConfigDict
@@ -24,7 +24,8 @@ __all__ = ["Channel", "ChannelContext", "ChannelState", "ChannelType", "Options"
 class Options(BaseModel):
     """Base of every channel's options model: unknown keys are errors."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Each model's validator is built on its first use, not at import: a calendar pays for the types it uses.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class ChannelState(Protocol):
@@ -51,11 +52,29 @@ class ChannelState(Protocol):
 class ChannelContext:
     """What channels share: one HTTP client, the console stream, process settings and, in the daemon, state."""
 
-    http: httpx.AsyncClient
+    # The shared client, or None with ``make_http``: then :meth:`client` builds it when a channel first asks, so
+    # a calendar of console channels never loads the HTTP stack.
+    http: httpx.AsyncClient | None
     out: TextIO
     settings: Any
     # Durable across restarts and replicas when the daemon provides it; None for one-shot commands.
     state: ChannelState | None = None
+    make_http: Callable[[], httpx.AsyncClient] | None = None
+    _made: list[httpx.AsyncClient] = field(default_factory=list, repr=False, compare=False)
+
+    def client(self) -> httpx.AsyncClient:
+        """The shared HTTP client, built now on first use when the context was given ``make_http``."""
+        if self.http is not None:
+            return self.http
+        if not self._made:
+            if self.make_http is None:
+                raise TypeError("ChannelContext needs http or make_http for a channel that sends over HTTP")
+            self._made.append(self.make_http())
+        return self._made[0]
+
+    def built_client(self) -> httpx.AsyncClient | None:
+        """The client :meth:`client` built, if any: its owner closes it."""
+        return self._made[0] if self._made else None
 
 
 class Channel(Protocol):

@@ -10,12 +10,12 @@ from __future__ import annotations
 import importlib
 import importlib.util
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from alertd.channels.base import ChannelType
 
-__all__ = ["CATALOG", "EXTRAS", "installed", "load", "usable"]
+__all__ = ["CATALOG", "EXTRAS", "REGISTRY", "installed", "load", "registry", "usable"]
 
 # Type name → "module:attribute" of its ChannelType.
 CATALOG: dict[str, str] = {
@@ -49,11 +49,30 @@ def usable() -> list[str]:
     return sorted(name for name in CATALOG if installed(name))
 
 
-@cache
+def registry() -> dict[str, ChannelType]:
+    """Every channel type that can be used in this installation, by name (imports every channel module)."""
+    return {name: kind for name in CATALOG if (kind := load(name)) is not None}
+
+
+REGISTRY: dict[str, ChannelType]
+
+
+def __getattr__(name: str) -> Any:
+    # REGISTRY imports every channel module: built on first use (tests, listings), then kept.
+    if name == "REGISTRY":
+        found = registry()
+        globals()["REGISTRY"] = found
+        return found
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def load(name: str) -> ChannelType | None:
     """The channel type called ``name``, importing its module now; None if unknown or its extra is missing."""
-    if not installed(name):
-        return None
+    return _imported(name) if installed(name) else None
+
+
+@cache
+def _imported(name: str) -> ChannelType | None:
     module, _, attribute = CATALOG[name].partition(":")
     try:
         loaded = importlib.import_module(module)

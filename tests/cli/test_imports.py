@@ -116,3 +116,13 @@ def test_templates_load_jinja2_only_when_a_channel_has_them(tmp_path: Path) -> N
     )
     loaded, _ = imported("check", str(calendar), cwd=tmp_path)
     assert "jinja2" in loaded
+
+
+def test_a_command_on_a_current_database_does_not_import_alembic(tmp_path: Path) -> None:
+    """``alertd history`` on a database already at the newest schema reads it without loading the migrations."""
+    url = f"sqlite:///{tmp_path / 'alertd.db'}"
+    first, _ = imported("db", "upgrade", "--db", url, cwd=tmp_path)
+    assert "alembic" in first
+    loaded, _ = imported("history", "--db", url, cwd=tmp_path)
+    assert "sqlalchemy" in loaded
+    assert loaded & {"alembic", *SERVER, *NETWORK} == set()
