@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
-
-from pydantic import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from alertd.calendar.options import check_locale, check_quiet_hours, check_rate_limit, check_templates
 from alertd.calendar.schema import Checker, suggest
 from alertd.calendar.yamlsrc import KeyPath
 from alertd.channels import CATALOG, channel_type, installed, usable
 from alertd.domain import ChannelSpec
+
+if TYPE_CHECKING:
+    from alertd.channels import Options
 
 __all__ = ["check_channels"]
 
@@ -66,26 +67,9 @@ def _channel(ck: Checker, cid: str, raw: Any, tz: str, base_dir: Path) -> Channe
     if kind is None or loaded is None or options is None:
         return None
     # Only now is the type's module imported: a calendar pays for the channel types it uses.
-    model = loaded.options
-    validated: dict[str, Any] = {}
-    # A type without options (console) given none has nothing to validate: its validator is never built.
-    if options or model.model_fields:
-        try:
-            validated = model.model_validate(options).model_dump()
-        except ValidationError as exc:
-            known = [*_COMMON, *model.model_fields, *(f"{f}_file" for f in model.model_fields)]
-            for err in exc.errors():
-                loc = tuple(err["loc"])
-                key = origin.get(str(loc[0]), str(loc[0])) if loc else ""
-                where = (*path, key, *loc[1:]) if loc else path
-                if err["type"] == "extra_forbidden":
-                    ck.error(where, f"unknown key {key!r} for a {kind} channel {suggest(key, known)}")
-                elif err["type"] == "missing":
-                    ck.error(where, f"missing required key {key!r} for a {kind} channel")
-                else:
-                    # Validators' own messages already carry the fix; pydantic prefixes them with its error class.
-                    ck.error(where, err["msg"].removeprefix("Value error, "))
-            return None
+    validated = _options(ck, path, kind, loaded.options, options, origin)
+    if validated is None:
+        return None
     if channel_tz is None or locale is None or templates is None or not common_ok:
         return None
     return ChannelSpec(
@@ -98,6 +82,36 @@ def _channel(ck: Checker, cid: str, raw: Any, tz: str, base_dir: Path) -> Channe
         rate_limit=rate,
         templates=templates,
     )
+
+
+def _options(
+    ck: Checker, path: KeyPath, kind: str, model: type[Options] | None, options: dict[str, Any], origin: dict[str, str]
+) -> dict[str, Any] | None:
+    """The type's own options validated by its model, or None after recording every problem."""
+    if model is None:
+        # A type without options of its own (console): every key is unknown, and no pydantic model is involved.
+        for key in options:
+            ck.error((*path, origin.get(key, key)), f"unknown key {key!r} for a {kind} channel {suggest(key, _COMMON)}")
+        return None if options else {}
+    from pydantic import ValidationError
+
+    try:
+        validated: dict[str, Any] = model.model_validate(options).model_dump()
+    except ValidationError as exc:
+        known = [*_COMMON, *model.model_fields, *(f"{f}_file" for f in model.model_fields)]
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            key = origin.get(str(loc[0]), str(loc[0])) if loc else ""
+            where = (*path, key, *loc[1:]) if loc else path
+            if err["type"] == "extra_forbidden":
+                ck.error(where, f"unknown key {key!r} for a {kind} channel {suggest(key, known)}")
+            elif err["type"] == "missing":
+                ck.error(where, f"missing required key {key!r} for a {kind} channel")
+            else:
+                # Validators' own messages already carry the fix; pydantic prefixes them with its error class.
+                ck.error(where, err["msg"].removeprefix("Value error, "))
+        return None
+    return validated
 
 
 def _file_secrets(

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from alertd.channels.base import Channel, ChannelContext, ChannelType, Options
+from alertd.channels.base import Channel, ChannelContext, ChannelType
 from alertd.channels.catalog import CATALOG, installed, load, usable
 
 if TYPE_CHECKING:
     from alertd.channels.catalog import REGISTRY, registry
     from alertd.channels.http import make_client
+    from alertd.channels.optionbase import Options
     from alertd.channels.scrub import ScrubbedChannel, channel_secrets
     from alertd.channels.state import MemoryState, state_key
 else:
@@ -27,6 +28,7 @@ else:
         __name__,
         catalog=("REGISTRY", "registry"),
         http=("make_client",),
+        optionbase=("Options",),
         scrub=("ScrubbedChannel", "channel_secrets"),
         state=("MemoryState", "state_key"),
     )

@@ -11,21 +11,24 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
-from pydantic import BaseModel, ConfigDict
-
 from alertd.domain import ChannelSpec, Message
 
 if TYPE_CHECKING:
     import httpx
 
+    from alertd.channels.optionbase import Options
+
 __all__ = ["Channel", "ChannelContext", "ChannelState", "ChannelType", "Options"]
 
 
-class Options(BaseModel):
-    """Base of every channel's options model: unknown keys are errors."""
+def __getattr__(name: str) -> Any:
+    # Options (pydantic) is served from its own module on first use: console, which takes no options, needs none.
+    if name == "Options":
+        from alertd.channels.optionbase import Options
 
-    # Each model's validator is built on its first use, not at import: a calendar pays for the types it uses.
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+        globals()["Options"] = Options
+        return Options
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class ChannelState(Protocol):
@@ -90,7 +93,8 @@ class ChannelType:
     """A registry entry: how to validate a channel's options and how to build it."""
 
     name: str
-    options: type[Options]
+    # None: the type takes no options of its own (any key given is an error).
+    options: type[Options] | None
     build: Callable[[ChannelSpec, ChannelContext], Channel]
     # Deliveries in flight at once towards one channel of this type.
     concurrency: int = 10
