@@ -211,3 +211,17 @@ async def test_renaming_an_events_id_in_the_file_tells_the_channel_it_is_still_t
     assert out.count("] change → out: ") == 1
     assert "Truce expires: now listed as “truce-expiry” (was “expiry”), at the same time." in out
     assert "removed" not in out
+
+
+async def test_a_calendar_of_console_channels_builds_no_http_client(start_daemon: Starter, tmp_path: Path) -> None:
+    """The HTTP client is built with the first HTTP channel: none for console only, one once a webhook is added."""
+    running = await start_daemon(CALENDAR, FixedClock(T0))
+    assert running.daemon.ctx.built_client() is None
+    write(
+        tmp_path / "calendar.yaml",
+        CALENDAR.replace(
+            "out: {type: console}", 'out: {type: console}\n      hook: {type: webhook, url: "http://127.0.0.1:9/x"}'
+        ),
+    )
+    running.daemon.request_reload()
+    await until(lambda: running.daemon.ctx.built_client() is not None)
