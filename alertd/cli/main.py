@@ -150,13 +150,16 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     import tempfile
 
     from alertd.clock import ReplayClock, SystemClock
-    from alertd.daemon import Daemon
+    from alertd.daemon import Daemon, preload
     from alertd.logs import setup_logging
 
     clock: Clock = SystemClock()
     db_url = args.db or settings.database_url
+    calendar_path = args.calendar or settings.calendar
     scratch: tempfile.TemporaryDirectory[str] | None = None
     if args.replay_from is not None:
+        # Start-up imports lazily; the virtual clock starts only once that is done.
+        preload(calendar_path)
         clock = ReplayClock(args.replay_from, args.speed)
         if args.db is None:
             # A rehearsal must not mark real notifications as sent: unless asked, it gets a throw-away database.
@@ -168,9 +171,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             flush=True,
         )
     setup_logging(clock, fmt=settings.log_format, level=settings.log_level)
-    daemon = Daemon(
-        settings, clock=clock, calendar_path=args.calendar or settings.calendar, db_url=db_url, out=sys.stdout
-    )
+    daemon = Daemon(settings, clock=clock, calendar_path=calendar_path, db_url=db_url, out=sys.stdout)
     try:
         asyncio.run(_serve(daemon))
     finally:

@@ -24,6 +24,7 @@ __all__ = [
     "create_engine",
     "describe_db_error",
     "is_sqlite",
+    "load_migrations",
     "migrate",
     "schema_is_current",
     "sqlite_path",
@@ -123,6 +124,12 @@ def migrate(engine: Engine) -> None:
         command.upgrade(_alembic_config(engine), "head")
     except (OperationalError, DBAPIError) as exc:
         raise StorageError(describe_db_error(str(engine.url), exc)) from None
+
+
+def load_migrations() -> None:
+    """Import alembic now rather than when :func:`migrate` first needs it (a replay's fast clock must not run
+    while it loads)."""
+    import alembic.command  # noqa: F401
 
 
 def schema_is_current(engine: Engine) -> bool:
