@@ -11,7 +11,9 @@ COPY alertd ./alertd
 RUN python -m venv /opt/alertd \
  && /opt/alertd/bin/pip install --upgrade pip \
  && /opt/alertd/bin/pip install ".[postgres]" \
- && find /opt/alertd -name '__pycache__' -prune -exec rm -rf {} +
+ && /opt/alertd/bin/python -m compileall -q -j 0 /opt/alertd/lib
+# Bytecode stays in the image: the runtime user cannot write /opt/alertd, so without it every start of every
+# command would compile alertd and its libraries from source again.
 
 FROM ${BASE_IMAGE}
 LABEL org.opencontainers.image.title="alertd" \

@@ -17,14 +17,20 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-import httpx
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 from sqlalchemy.exc import DBAPIError
 
 from alertd import __version__
 from alertd.calendar import load_calendar
-from alertd.channels import REGISTRY, Channel, ChannelContext, ScrubbedChannel, channel_secrets, make_client
+from alertd.channels import (
+    Channel,
+    ChannelContext,
+    ChannelType,
+    ScrubbedChannel,
+    channel_secrets,
+    channel_type,
+)
 from alertd.clock import Clock, wall_now
 from alertd.delivery import (
     Dispatcher,
@@ -36,7 +42,7 @@ from alertd.delivery import (
     prune_failing,
 )
 from alertd.domain import Calendar, ChannelSpec
-from alertd.errors import CalendarError, CalendarIssue, StorageError
+from alertd.errors import AlertdError, CalendarError, CalendarIssue, StorageError
 from alertd.settings import Settings, calendar_environ
 from alertd.storage import (
     InstanceLock,
@@ -46,6 +52,7 @@ from alertd.storage import (
     describe_db_error,
     events_revision,
     is_sqlite,
+    load_migrations,
     migrate,
     next_due,
     reclaim,
@@ -55,9 +62,11 @@ from alertd.storage import (
 from alertd.timeexpr import tzdata
 
 if TYPE_CHECKING:
+    import httpx
+
     from alertd.api import HttpServer
 
-__all__ = ["Daemon", "build_channels"]
+__all__ = ["Daemon", "build_channels", "preload"]
 
 log = logging.getLogger("alertd.daemon")
 # The timer fires this many real seconds before a notification is due and the dispatcher claims it then: the
@@ -66,16 +75,35 @@ log = logging.getLogger("alertd.daemon")
 _LEAD = 0.05
 
 
+def preload(calendar_path: Path) -> None:
+    """Import now what :meth:`Daemon.start` would import on its way: the migrations, the calendar's channel types
+    and the HTTP client. For a replay, whose virtual clock may run 600 times faster than real time, so that a
+    second of imports does not cost the rehearsal its first ten minutes. A bad calendar is left for start() to
+    report."""
+    from alertd.channels import make_client  # noqa: F401
+
+    load_migrations()
+    with contextlib.suppress(AlertdError):
+        load_calendar(calendar_path, environ=calendar_environ())
+
+
 def build_channels(specs: Mapping[str, ChannelSpec], ctx: ChannelContext) -> tuple[dict[str, Channel], dict[str, int]]:
     """Instantiate every channel of a calendar, with its concurrency limit."""
     channels: dict[str, Channel] = {}
     limits: dict[str, int] = {}
     for cid, spec in specs.items():
-        kind = REGISTRY[spec.type]
+        kind = _kind(spec.type)
         # Wrapped so that no answer or error of a channel can carry a credential into logs, history or the API.
         channels[cid] = ScrubbedChannel(kind.build(spec, ctx), channel_secrets(spec, ctx.settings))
         limits[cid] = kind.concurrency
     return channels, limits
+
+
+def _kind(name: str) -> ChannelType:
+    kind = channel_type(name)
+    # The calendar check refuses unknown and uninstalled types, so a loaded calendar's types always resolve.
+    assert kind is not None, f"channel type {name!r} passed the calendar check but is not installed"
+    return kind
 
 
 class Daemon:
@@ -97,7 +125,6 @@ class Daemon:
         self._file_stamp: tuple[int, int] | None = None
         self._events_rev: str | None = None
         self._lock: InstanceLock | None = None
-        self._http: httpx.AsyncClient | None = None
         self._pump: asyncio.Task[None] | None = None
         # PostgreSQL only: hears other replicas (and CLI/API writers) queue work sooner than our next wake-up.
         self._listener: DueListener | None = None
@@ -110,6 +137,11 @@ class Daemon:
         self.scheduler = AsyncIOScheduler(
             timezone=UTC, job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1}
         )
+
+    def _make_http(self) -> httpx.AsyncClient:
+        from alertd.channels import make_client
+
+        return make_client(self.settings.http_timeout, allow_private=self.settings.allow_private_targets)
 
     async def start(self) -> None:
         """Open storage, load and apply the calendar, start the timer. Raises AlertdError on user errors."""
@@ -146,9 +178,11 @@ class Daemon:
             if not calendar.events:
                 what = f"{self.calendar_path} has no events"
             log.warning("nothing is scheduled: %s; alertd waits for calendar changes (see 'alertd plan')", what)
-        self._http = make_client(self.settings.http_timeout, allow_private=self.settings.allow_private_targets)
-        # Channel state lives in the database, so replicas and restarts share it (e.g. Slack cards' ts).
-        self.ctx = ChannelContext(http=self._http, out=self.out, settings=self.settings, state=MetaState(self.engine))
+        # Channel state lives in the database, so replicas and restarts share it (e.g. Slack cards' ts). The HTTP
+        # client is built when the first HTTP channel is (never for a calendar of console channels).
+        self.ctx = ChannelContext(
+            http=None, out=self.out, settings=self.settings, state=MetaState(self.engine), make_http=self._make_http
+        )
         channels, limits = build_channels(calendar.channels, self.ctx)
         s = self.settings
         self.dispatcher = Dispatcher(
@@ -240,8 +274,9 @@ class Daemon:
             self.dispatcher.close()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
-        if self._http is not None:
-            await self._http.aclose()
+        http = self.ctx.built_client() if hasattr(self, "ctx") else None
+        if http is not None:
+            await http.aclose()
         if hasattr(self, "engine"):
             self.engine.dispose()
         if self._listener is not None:
@@ -420,7 +455,7 @@ class Daemon:
         else:
             channels, limits = (
                 self.dispatcher.channels,
-                {c: REGISTRY[s.type].concurrency for c, s in calendar.channels.items()},
+                {c: _kind(s.type).concurrency for c, s in calendar.channels.items()},
             )
         self.dispatcher.use(calendar, channels, limits)
         self.calendar = calendar

@@ -5,13 +5,23 @@ from __future__ import annotations
 import os
 import re
 from datetime import timedelta
-from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from alertd.environ import (
+    CALENDAR_MAX_BYTES,
+    DEFAULT_CALENDAR,
+    DEFAULT_DATABASE_URL,
+    DEFAULT_TIMEZONE,
+    DEFAULT_TZDATA,
+    PREFIX,
+    SECRET_FIELDS,
+    calendar_environ,
+    setting_names,
+)
 from alertd.errors import ConfigError, FileReadError
 from alertd.files import SECRET_MAX_BYTES, read_text
 from alertd.timeexpr import ZoneError, use_tzdata, zone
@@ -19,13 +29,10 @@ from alertd.timeexpr import ZoneError, use_tzdata, zone
 __all__ = ["CALENDAR_MAX_BYTES", "Settings", "calendar_environ", "load_settings", "parse_duration", "setting_names"]
 
 _DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
-_SECRET_NAMES = ("api_token", "api_read_token", "feed_token", "smtp_password")
+_SECRET_NAMES = SECRET_FIELDS
 # A feed token travels in a URL path (calendar apps cannot send headers), so it must be long enough not to guess.
 FEED_TOKEN_MIN = 16
 _URL_SAFE = re.compile(r"[A-Za-z0-9._~-]+")
-# A hand-written calendar of thousands of events is well under a megabyte; the bound keeps a runaway file (or
-# one pointed at a log) from costing gigabytes and minutes before the first error.
-CALENDAR_MAX_BYTES = 4 * 1024 * 1024
 
 
 def parse_duration(value: str | int | float | timedelta) -> timedelta:
@@ -47,10 +54,10 @@ def parse_duration(value: str | int | float | timedelta) -> timedelta:
 class Settings(BaseSettings):
     """Every process setting; see ``config/.env.example`` for the documented list."""
 
-    model_config = SettingsConfigDict(env_prefix="ALERTD_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=PREFIX, env_file=".env", extra="ignore")
 
-    database_url: str = "sqlite:///alertd.db"
-    calendar: Path = Path("config/calendar.yaml")
+    database_url: str = DEFAULT_DATABASE_URL
+    calendar: Path = Path(DEFAULT_CALENDAR)
     # Files larger than this are refused before parsing (docs/security.md, bounds).
     calendar_max_bytes: int = Field(default=CALENDAR_MAX_BYTES, ge=1)
     # A calendar load or reload taking longer (a slow disk or file system) is rejected; the last good one runs on.
@@ -59,8 +66,8 @@ class Settings(BaseSettings):
     secrets_dir: Path | None = None
     # Which zone database plans every instant: the tzdata package pinned with alertd (the same everywhere) or the
     # system's zone files (updated with the OS). Applied by load_settings (alertd.timeexpr.use_tzdata).
-    tzdata: Literal["package", "system"] = "package"
-    timezone: str = "UTC"
+    tzdata: Literal["package", "system"] = DEFAULT_TZDATA
+    timezone: str = DEFAULT_TIMEZONE
     catch_up: timedelta = timedelta(hours=6)
     log_format: Literal["text", "json"] = "text"
     log_level: str = "INFO"
@@ -162,20 +169,3 @@ def load_settings(**overrides: Any) -> Settings:
     except ZoneError as exc:
         raise ConfigError(f"ALERTD_TIMEZONE: {exc}") from None
     return settings
-
-
-@cache
-def setting_names() -> frozenset[str]:
-    """Every environment variable alertd reads as its own setting (``ALERTD_API_TOKEN``, its ``_FILE`` twin, …)."""
-    names = {f"ALERTD_{field.upper()}" for field in Settings.model_fields}
-    return frozenset(names | {f"ALERTD_{name.upper()}_FILE" for name in _SECRET_NAMES})
-
-
-def calendar_environ(env_file: str | Path = ".env") -> dict[str, str]:
-    """Variables for ``${VAR}`` in the calendar: the process environment, falling back to the ``.env`` file."""
-    from dotenv import dotenv_values
-
-    path = Path(env_file)
-    values = {k: v for k, v in dotenv_values(path).items() if v is not None} if path.is_file() else {}
-    values.update(os.environ)
-    return values

@@ -143,8 +143,8 @@ def run_memory(ws: Workspace, sink: SinkProcess, *, quick: bool) -> Result:
         figure=rss,
         baseline=bare,
         unit="MB RSS",
-        target="≤ 150 MB",
-        passed=rss <= 150.0,
+        target="≤ 70 MB",
+        passed=rss <= 70.0,
         details={
             "pending_notifications": n,
             "db_mb": db.stat().st_size / _MB,

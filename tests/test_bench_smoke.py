@@ -75,3 +75,21 @@ def test_a_lost_notification_in_any_run_fails_the_benchmark() -> None:
     [merged] = run._merge([[_result(0.6)], [_result(0.6)], [_result(0.6, correct=False)]])
     assert not merged.passed
     assert not merged.correct
+
+
+def test_startup_measures_each_childs_own_peak_memory_and_cpu(tmp_path: Path) -> None:
+    """A child that holds 64 MiB peaks above it, a bare interpreter well below, whatever this process holds."""
+    from bench import startup
+
+    ballast = b"x" * (96 * 1024 * 1024)  # resident in this process: its children must not inherit the figure
+    bare, big = startup.measure(
+        [
+            [sys.executable, "-c", "pass"],
+            [sys.executable, "-c", "b = bytearray(64 * 1024 * 1024); b[::4096] = b'x' * len(b[::4096])"],
+        ],
+        tmp_path,
+    )
+    assert len(ballast) > 0
+    assert (bare.status, big.status) == (0, 0)
+    assert bare.peak_mib < 40 < 64 < big.peak_mib
+    assert 0 < bare.cpu < big.cpu

@@ -271,3 +271,17 @@ async def test_a_calendar_load_past_its_time_bound_is_a_rejected_reload(
     assert running.daemon.reload_error == "calendar reload rejected: 1 error, see the log"
     [issue] = running.daemon.reload_issues
     assert issue.message.startswith("reading and checking the calendar took longer than 0.2s")
+
+
+async def test_a_calendar_of_console_channels_builds_no_http_client(start_daemon: Starter, tmp_path: Path) -> None:
+    """The HTTP client is built with the first HTTP channel: none for console only, one once a webhook is added."""
+    running = await start_daemon(CALENDAR, FixedClock(T0))
+    assert running.daemon.ctx.built_client() is None
+    write(
+        tmp_path / "calendar.yaml",
+        CALENDAR.replace(
+            "out: {type: console}", 'out: {type: console}\n      hook: {type: webhook, url: "http://127.0.0.1:9/x"}'
+        ),
+    )
+    running.daemon.request_reload()
+    await until(lambda: running.daemon.ctx.built_client() is not None)

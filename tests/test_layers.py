@@ -23,6 +23,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "alertd.clock",
         "alertd.timeexpr",
         "alertd.domain",
+        "alertd.environ",
         "alertd.settings",
         "alertd.logs",
     ),

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
-
-from pydantic import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from alertd.calendar.options import check_locale, check_quiet_hours, check_rate_limit, check_templates
 from alertd.calendar.schema import Checker, suggest
 from alertd.calendar.yamlsrc import KeyPath
-from alertd.channels import MODULES, REGISTRY
+from alertd.channels import CATALOG, channel_type, installed, usable
 from alertd.domain import ChannelSpec
 from alertd.errors import FileReadError
 from alertd.files import SECRET_MAX_BYTES, read_text
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+
+    from alertd.channels import Options
 
 __all__ = ["check_channels"]
 
@@ -45,12 +48,12 @@ def _channel(ck: Checker, cid: str, raw: Any, tz: str, base_dir: Path) -> Channe
         return None
     kind = ck.text(m["type"], (*path, "type")) if "type" in m else None
     if "type" not in m:
-        ck.error(path, f"missing required key 'type' (one of: {', '.join(sorted(REGISTRY))})")
-    elif kind is not None and kind in MODULES and kind not in REGISTRY:
+        ck.error(path, f"missing required key 'type' (one of: {', '.join(usable())})")
+    elif kind is not None and kind in CATALOG and not installed(kind):
         ck.error((*path, "type"), f"channel type {kind!r} needs an optional extra: pip install 'alertd[{kind}]'")
         kind = None
-    elif kind is not None and kind not in REGISTRY:
-        ck.error((*path, "type"), f"unknown channel type {kind!r} {suggest(kind, REGISTRY)}")
+    elif kind is not None and kind not in CATALOG:
+        ck.error((*path, "type"), f"unknown channel type {kind!r} {suggest(kind, usable())}")
         kind = None
     channel_tz = ck.zone_name(m["timezone"], (*path, "timezone")) if "timezone" in m else tz
     locale = check_locale(ck, m["locale"], (*path, "locale")) if "locale" in m else "en"
@@ -64,19 +67,13 @@ def _channel(ck: Checker, cid: str, raw: Any, tz: str, base_dir: Path) -> Channe
         templates = check_templates(ck, m["templates"], (*path, "templates"), sample)
     common_ok = ck.error_count == errors
     options, origin = _file_secrets(ck, path, {k: v for k, v in m.items() if k not in _COMMON}, base_dir)
-    if kind is None or options is None:
+    loaded = None if kind is None else channel_type(kind)
+    if kind is None or loaded is None or options is None:
         return None
-    model = REGISTRY[kind].options
-    try:
-        validated = model.model_validate(options).model_dump()
-    except ValidationError as exc:
-        missing = {key for key in options if any((*path, key)[: len(u)] == u for u in ck.unresolved)}
-        if not ck.secrets and all(err["loc"] and str(err["loc"][0]) in missing for err in exc.errors()):
-            # Only the secrets this command does not need are wrong: keep the channel for its other settings.
-            validated = {k: v for k, v in options.items() if k not in missing}
-        else:
-            _option_errors(ck, exc, path, kind, origin)
-            return None
+    # Only now is the type's module imported: a calendar pays for the channel types it uses.
+    validated = _options(ck, path, kind, loaded.options, options, origin)
+    if validated is None:
+        return None
     if channel_tz is None or locale is None or templates is None or not common_ok:
         return None
     return ChannelSpec(
@@ -91,8 +88,33 @@ def _channel(ck: Checker, cid: str, raw: Any, tz: str, base_dir: Path) -> Channe
     )
 
 
-def _option_errors(ck: Checker, exc: ValidationError, path: KeyPath, kind: str, origin: dict[str, str]) -> None:
-    model = REGISTRY[kind].options
+def _options(
+    ck: Checker, path: KeyPath, kind: str, model: type[Options] | None, options: dict[str, Any], origin: dict[str, str]
+) -> dict[str, Any] | None:
+    """The type's own options validated by its model, or None after recording every problem."""
+    if model is None:
+        # A type without options of its own (console): every key is unknown, and no pydantic model is involved.
+        for key in options:
+            ck.error((*path, origin.get(key, key)), f"unknown key {key!r} for a {kind} channel {suggest(key, _COMMON)}")
+        return None if options else {}
+    from pydantic import ValidationError
+
+    try:
+        validated: dict[str, Any] = model.model_validate(options).model_dump()
+    except ValidationError as exc:
+        missing = {key for key in options if any((*path, key)[: len(u)] == u for u in ck.unresolved)}
+        if not ck.secrets and all(err["loc"] and str(err["loc"][0]) in missing for err in exc.errors()):
+            # Only the secrets this command does not need are wrong: keep the channel for its other settings.
+            validated = {k: v for k, v in options.items() if k not in missing}
+        else:
+            _option_errors(ck, exc, path, kind, model, origin)
+            return None
+    return validated
+
+
+def _option_errors(
+    ck: Checker, exc: ValidationError, path: KeyPath, kind: str, model: type[Options], origin: dict[str, str]
+) -> None:
     known = [*_COMMON, *model.model_fields, *(f"{f}_file" for f in model.model_fields)]
     for err in exc.errors():
         loc = tuple(err["loc"])

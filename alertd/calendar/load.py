@@ -12,16 +12,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from alertd.calendar.channels import check_channels
 from alertd.calendar.routes import check_routes, resolve_notify
 from alertd.calendar.schema import Checker, interpolate, suggest
 from alertd.calendar.yamlsrc import KeyPath, load_yaml
 from alertd.domain import EVENT_STATUSES, Calendar, CountdownSpec, Defaults, EventSpec
+from alertd.environ import CALENDAR_MAX_BYTES
 from alertd.errors import CalendarError, CalendarIssue, FileReadError
 from alertd.files import read_text
-from alertd.settings import CALENDAR_MAX_BYTES, Settings
 from alertd.timeexpr import (
     Offset,
     day_start,
@@ -32,6 +32,10 @@ from alertd.timeexpr import (
     wall_clock,
     zone,
 )
+
+if TYPE_CHECKING:
+    from alertd.environ import Basics
+    from alertd.settings import Settings
 
 __all__ = ["check_event", "load_calendar", "parse_calendar"]
 
@@ -49,7 +53,7 @@ def load_calendar(
     path: str | Path,
     *,
     environ: Mapping[str, str] | None = None,
-    settings: Settings | None = None,
+    settings: Settings | Basics | None = None,
     secrets: bool = True,
 ) -> tuple[Calendar, list[CalendarIssue]]:
     """Load the calendar at ``path``: return it and its warnings, or raise CalendarError with every issue.

@@ -12,23 +12,16 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from alertd import messages
 from alertd.calendar.schema import Checker, suggest
 from alertd.calendar.yamlsrc import KeyPath, dotted
 from alertd.domain import KINDS, ChannelSpec, QuietHours, RateLimit
 from alertd.errors import CalendarIssue
-from alertd.messages import (
-    LOCALES,
-    PARTS,
-    VARIABLES,
-    sample_message,
-    syntax_problem,
-    template_context,
-    trial_problem,
-    unknown_variables,
-)
 
 __all__ = ["check_locale", "check_quiet_hours", "check_rate_limit", "check_templates"]
 
+# The messages names are read at use (``messages.X``): locales load babel and templates Jinja2, which a calendar
+# without locales or templates should not pay for.
 _QUIET_EXAMPLE = '{from: "22:00", to: "07:00"}'
 _RATE_EXAMPLE = "{per_second: 1, burst: 3} (or per_minute: 20)"
 _TEMPLATES_EXAMPLE = '{reminder: {title: "{{ event.title }}: {{ countdown.text }}"}}'
@@ -36,11 +29,11 @@ _TEMPLATES_EXAMPLE = '{reminder: {title: "{{ event.title }}: {{ countdown.text }
 
 def check_locale(ck: Checker, value: Any, path: KeyPath) -> str | None:
     """A shipped locale name, or an error suggesting the closest one (``zh-CN`` → ``zh``)."""
-    if isinstance(value, str) and value in LOCALES:
+    if isinstance(value, str) and value in messages.LOCALES:
         return value
     text = str(value)
     language = re.split(r"[-_]", text, maxsplit=1)[0].lower()
-    hint = f"(did you mean {language!r}?)" if language in LOCALES else suggest(text, LOCALES)
+    hint = f"(did you mean {language!r}?)" if language in messages.LOCALES else suggest(text, messages.LOCALES)
     ck.error(path, f"unknown locale {value!r} {hint}")
     return None
 
@@ -104,16 +97,17 @@ def _check_one(ck: Checker, source: str, path: KeyPath, sample: Mapping[str, Any
         line = _line_of(ck, path, source, template_line)
         ck.issues.append(CalendarIssue(ck.file, line, dotted(path), message))
 
-    syntax = syntax_problem(source)
+    syntax = messages.syntax_problem(source)
     if syntax is not None:
         error(syntax[0], f"template syntax error: {syntax[1]}; see docs/messages.md")
         return False
-    unknown = unknown_variables(source)
+    unknown = messages.unknown_variables(source)
     for name in unknown:
-        error(_first_line_naming(source, name), f"unknown template variable {name!r} {suggest(name, VARIABLES)}")
+        hint = suggest(name, messages.VARIABLES)
+        error(_first_line_naming(source, name), f"unknown template variable {name!r} {hint}")
     if unknown:
         return False
-    cause = trial_problem(source, sample)
+    cause = messages.trial_problem(source, sample)
     if cause is not None:
         error(1, f"template fails on a sample message: {cause}; see docs/messages.md for the variables of each kind")
         return False
@@ -136,12 +130,12 @@ def check_templates(ck: Checker, raw: Any, path: KeyPath, channel: ChannelSpec) 
         if pm is None:
             ok = False
             continue
-        sample = template_context(sample_message(kind, channel))
+        sample = messages.template_context(messages.sample_message(kind, channel))
         found[kind] = {}
         for part, source in pm.items():
             where = (*path, kind, part)
-            if part not in PARTS:
-                ck.error(where, f"unknown template part {part!r} {suggest(part, PARTS)}")
+            if part not in messages.PARTS:
+                ck.error(where, f"unknown template part {part!r} {suggest(part, messages.PARTS)}")
                 ok = False
             elif ck.text(source, where, nonempty=True) is None or not _check_one(ck, source, where, sample):
                 ok = False

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from alertd.calendar.yamlsrc import KeyPath, YamlDoc, dotted
+from alertd.environ import setting_names
 from alertd.errors import CalendarIssue
-from alertd.settings import setting_names
 from alertd.timeexpr import Offset, ZoneError, parse_clock_time, parse_offset, zone
 
 __all__ = ["Checker", "interpolate", "suggest"]

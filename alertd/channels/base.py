@@ -8,13 +8,15 @@ of the service's answer (shown by ``alertd send-test`` and kept in history) or r
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Protocol, TextIO
-
-import httpx
-from pydantic import BaseModel, ConfigDict
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from alertd.domain import ChannelSpec, Message
+
+if TYPE_CHECKING:
+    import httpx
+
+    from alertd.channels.optionbase import Options
 
 __all__ = ["Channel", "ChannelContext", "ChannelState", "ChannelType", "Options", "PartialAnswer"]
 
@@ -31,10 +33,14 @@ class PartialAnswer(str):
         return answer
 
 
-class Options(BaseModel):
-    """Base of every channel's options model: unknown keys are errors."""
+def __getattr__(name: str) -> Any:
+    # Options (pydantic) is served from its own module on first use: console, which takes no options, needs none.
+    if name == "Options":
+        from alertd.channels.optionbase import Options
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+        globals()["Options"] = Options
+        return Options
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class ChannelState(Protocol):
@@ -61,11 +67,29 @@ class ChannelState(Protocol):
 class ChannelContext:
     """What channels share: one HTTP client, the console stream, process settings and, in the daemon, state."""
 
-    http: httpx.AsyncClient
+    # The shared client, or None with ``make_http``: then :meth:`client` builds it when a channel first asks, so
+    # a calendar of console channels never loads the HTTP stack.
+    http: httpx.AsyncClient | None
     out: TextIO
     settings: Any
     # Durable across restarts and replicas when the daemon provides it; None for one-shot commands.
     state: ChannelState | None = None
+    make_http: Callable[[], httpx.AsyncClient] | None = None
+    _made: list[httpx.AsyncClient] = field(default_factory=list, repr=False, compare=False)
+
+    def client(self) -> httpx.AsyncClient:
+        """The shared HTTP client, built now on first use when the context was given ``make_http``."""
+        if self.http is not None:
+            return self.http
+        if not self._made:
+            if self.make_http is None:
+                raise TypeError("ChannelContext needs http or make_http for a channel that sends over HTTP")
+            self._made.append(self.make_http())
+        return self._made[0]
+
+    def built_client(self) -> httpx.AsyncClient | None:
+        """The client :meth:`client` built, if any: its owner closes it."""
+        return self._made[0] if self._made else None
 
 
 class Channel(Protocol):
@@ -81,7 +105,8 @@ class ChannelType:
     """A registry entry: how to validate a channel's options and how to build it."""
 
     name: str
-    options: type[Options]
+    # None: the type takes no options of its own (any key given is an error).
+    options: type[Options] | None
     build: Callable[[ChannelSpec, ChannelContext], Channel]
     # Deliveries in flight at once towards one channel of this type.
     concurrency: int = 10

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from alertd.channels.base import Channel, ChannelContext, ChannelType, Options
+from alertd.channels.base import Channel, ChannelContext, ChannelType
 from alertd.domain import ChannelSpec, Message
 
-__all__ = ["TYPE", "ConsoleChannel", "ConsoleOptions"]
-
-
-class ConsoleOptions(Options):
-    pass
+__all__ = ["TYPE", "ConsoleChannel"]
 
 
 class ConsoleChannel:
@@ -30,4 +26,4 @@ def _build(spec: ChannelSpec, ctx: ChannelContext) -> Channel:
     return ConsoleChannel(spec, ctx)
 
 
-TYPE = ChannelType(name="console", options=ConsoleOptions, build=_build, concurrency=1)
+TYPE = ChannelType(name="console", options=None, build=_build, concurrency=1)

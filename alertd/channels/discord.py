@@ -220,7 +220,7 @@ class DiscordChannel:
     def __init__(self, spec: ChannelSpec, ctx: ChannelContext) -> None:
         self.spec = spec
         self._options = DiscordOptions.model_validate(dict(spec.options))
-        self._http = ctx.http
+        self._http = ctx.client()
         params = {"wait": "true"}
         if self._options.thread_id:
             params["thread_id"] = self._options.thread_id

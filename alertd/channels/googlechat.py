@@ -223,7 +223,7 @@ class GoogleChatChannel:
     def __init__(self, spec: ChannelSpec, ctx: ChannelContext) -> None:
         self.spec = spec
         self._options = GoogleChatOptions.model_validate(dict(spec.options))
-        self._http = ctx.http
+        self._http = ctx.client()
 
     async def send(self, message: Message) -> str:
         body = encode(message, channel_timezone=self.spec.timezone)

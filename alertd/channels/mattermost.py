@@ -201,7 +201,7 @@ class MattermostChannel:
     def __init__(self, spec: ChannelSpec, ctx: ChannelContext) -> None:
         self.spec = spec
         self._options = MattermostOptions.model_validate(dict(spec.options))
-        self._http = ctx.http
+        self._http = ctx.client()
 
     async def send(self, message: Message) -> str:
         o = self._options

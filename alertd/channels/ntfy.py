@@ -191,7 +191,7 @@ class NtfyChannel:
     def __init__(self, spec: ChannelSpec, ctx: ChannelContext) -> None:
         self.spec = spec
         self._options = NtfyOptions.model_validate(dict(spec.options))
-        self._http = ctx.http
+        self._http = ctx.client()
 
     def _headers(self) -> dict[str, str]:
         headers: dict[str, str] = {}

@@ -230,7 +230,7 @@ class PagerDutyChannel:
     def __init__(self, spec: ChannelSpec, ctx: ChannelContext) -> None:
         self.spec = spec
         self._options = PagerDutyOptions.model_validate(dict(spec.options))
-        self._http = ctx.http
+        self._http = ctx.client()
 
     async def send(self, message: Message) -> str:
         response, now = await http.post_json(self._http, self._options.url(), payload(message, self._options))

@@ -149,7 +149,7 @@ class SlackChannel:
     def __init__(self, spec: ChannelSpec, ctx: ChannelContext, url: str) -> None:
         self.spec = spec
         self._url = url
-        self._http = ctx.http
+        self._http = ctx.client()
 
     async def send(self, message: Message) -> str:
         body = payload(message, channel_timezone=self.spec.timezone)

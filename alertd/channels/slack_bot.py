@@ -162,7 +162,7 @@ class SlackBotChannel:
         broadcast: bool = False,
     ) -> None:
         self.spec = spec
-        self._http = ctx.http
+        self._http = ctx.client()
         self._token = token
         self._channel = channel
         self._api = api_base.rstrip("/")

@@ -251,7 +251,7 @@ class TeamsChannel:
     def __init__(self, spec: ChannelSpec, ctx: ChannelContext) -> None:
         self.spec = spec
         self._options = TeamsOptions.model_validate(dict(spec.options))
-        self._http = ctx.http
+        self._http = ctx.client()
 
     async def send(self, message: Message) -> str:
         body = payload(message, channel_timezone=self.spec.timezone)

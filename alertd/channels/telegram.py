@@ -295,7 +295,7 @@ class TelegramChannel:
     def __init__(self, spec: ChannelSpec, ctx: ChannelContext) -> None:
         self.spec = spec
         self._options = TelegramOptions.model_validate(dict(spec.options))
-        self._http = ctx.http
+        self._http = ctx.client()
         # The token is in the path; http.post and http.excerpt never show more than scheme://host.
         self._url = f"{self._options.api_base}/bot{self._options.bot_token}/sendMessage"
 

@@ -174,7 +174,7 @@ class WebhookChannel:
         self.spec = spec
         self._options = WebhookOptions.model_validate(dict(spec.options))
         self._key = None if self._options.secret is None else signing_key(self._options.secret)
-        self._http = ctx.http
+        self._http = ctx.client()
         self._answer = f"from {host(self._options.url)}"
 
     async def send(self, message: Message) -> str:

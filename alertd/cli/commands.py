@@ -1,44 +1,35 @@
-"""The one-shot CLI commands (all but ``run``): each takes parsed arguments and settings, returns an exit code."""
+"""The one-shot CLI commands (all but ``run``): each takes parsed arguments and settings, returns an exit code.
+
+Each command imports what it uses inside its body: ``alertd check`` must not pay for the database, the HTTP client
+or the channels it does not use (tests/cli/test_imports.py keeps this true).
+"""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import sys
 from datetime import timedelta
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
-from sqlalchemy.exc import DBAPIError
-
-from alertd.calendar import load_calendar, suggest
 from alertd.cli.common import migrated_engine, print_json, read_engine, table
-from alertd.clock import SystemClock
-from alertd.delivery import ChannelHealth, clear_failing, failing_channels, waiting
-from alertd.domain import Calendar, Planned
 from alertd.errors import DeliveryError, StorageError, UsageError
-from alertd.messages import render
-from alertd.planning import preview
-from alertd.settings import Settings, calendar_environ
-from alertd.storage import (
-    ATTEMPT,
-    EVENT,
-    NOTIFICATION,
-    Outcome,
-    create_engine,
-    describe_db_error,
-    enqueue,
-    planned_calendar,
-    record,
-    schema_is_current,
-    sqlite_path,
-)
+
+if TYPE_CHECKING:
+    from alertd.delivery import ChannelHealth
+    from alertd.domain import Calendar
+    from alertd.environ import Basics
+    from alertd.settings import Settings
+    from alertd.storage import Outcome
 
 __all__ = ["check", "db_upgrade", "history", "plan", "send_test"]
 
 
-def check(args: argparse.Namespace, settings: Settings) -> int:
+def check(args: argparse.Namespace, settings: Settings | Basics) -> int:
+    from alertd.calendar import load_calendar
+    from alertd.environ import calendar_environ
+
     path = args.path or settings.calendar
     calendar, warnings = load_calendar(path, environ=calendar_environ(), settings=settings)
     for issue in warnings:
@@ -52,7 +43,14 @@ def check(args: argparse.Namespace, settings: Settings) -> int:
 def _with_database(calendar: Calendar, url: str) -> Calendar:
     """The calendar with the database's own events (added through the API or ``alertd events``), as the daemon
     plans it. Read-only: a missing SQLite file is not created, the calendar alone is planned and a note says so."""
-    path = sqlite_path(url)
+    # A plain SQLite URL is read without SQLAlchemy: with no database file, plan stays as light as check.
+    plain = url.startswith("sqlite:///") and "?" not in url and url != "sqlite:///:memory:"
+    if plain:
+        path: Path | None = Path(url.removeprefix("sqlite:///"))
+    else:
+        from alertd.storage import sqlite_path
+
+        path = sqlite_path(url)
     if path is not None and not path.is_file():
         print(
             f"alertd: note: no database at {path}: planning from the calendar alone "
@@ -60,6 +58,10 @@ def _with_database(calendar: Calendar, url: str) -> Calendar:
             file=sys.stderr,
         )
         return calendar
+    from sqlalchemy.exc import DBAPIError
+
+    from alertd.storage import create_engine, describe_db_error, planned_calendar, schema_is_current
+
     engine = create_engine(url, read_only=True)
     try:
         if not schema_is_current(engine):
@@ -76,10 +78,11 @@ def _with_database(calendar: Calendar, url: str) -> Calendar:
         engine.dispose()
 
 
-def _setup_problems(calendar: Any, settings: Settings) -> list[str]:
+def _setup_problems(calendar: Calendar, settings: Settings | Basics) -> list[str]:
     """Channels that validate but cannot send with this process's settings (an email channel without SMTP), and
     settings whose quotes became part of the value (Docker's env files keep them; the value itself is secret)."""
-    from alertd.channels import REGISTRY
+    from alertd.channels import channel_type
+    from alertd.environ import Basics
 
     found = [
         f"{name} is quoted: the quotes are part of its value (Docker's --env-file keeps them); remove them"
@@ -87,14 +90,26 @@ def _setup_problems(calendar: Any, settings: Settings) -> list[str]:
         if name.startswith("ALERTD_") and len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'"
     ]
     for cid, spec in calendar.channels.items():
-        kind = REGISTRY[spec.type]
-        problem = kind.setup_problem(spec, settings) if kind.setup_problem is not None else None
+        kind = channel_type(spec.type)
+        if kind is None or kind.setup_problem is None:
+            continue
+        if isinstance(settings, Basics):
+            # Only a channel that needs process settings (email: SMTP) pays for reading all of them.
+            from alertd.settings import load_settings
+
+            settings = load_settings()
+        problem = kind.setup_problem(spec, settings)
         if problem:
             found.append(f"channels.{cid}: this {spec.type} channel cannot send yet: {problem}")
     return found
 
 
-def plan(args: argparse.Namespace, settings: Settings) -> int:
+def plan(args: argparse.Namespace, settings: Settings | Basics) -> int:
+    from alertd.calendar import load_calendar
+    from alertd.clock import SystemClock
+    from alertd.environ import calendar_environ
+    from alertd.planning import preview
+
     # Sends nothing, so it needs none of the channels' secrets.
     calendar, warnings = load_calendar(
         args.calendar or settings.calendar, environ=calendar_environ(), settings=settings, secrets=False
@@ -162,6 +177,13 @@ def _stamp(value: Any) -> str | None:
 
 
 def history(args: argparse.Namespace, settings: Settings) -> int:
+    import sqlalchemy as sa
+    from sqlalchemy.exc import DBAPIError
+
+    from alertd.clock import SystemClock
+    from alertd.delivery import failing_channels, waiting
+    from alertd.storage import ATTEMPT, EVENT, NOTIFICATION, describe_db_error
+
     if args.state and args.state not in STATES:
         raise UsageError(f"unknown state {args.state!r} for --state: use one of {', '.join(STATES)}")
     url = args.db or settings.database_url
@@ -273,8 +295,15 @@ def _state_label(state: str, *, late: bool, held: bool, partial: bool = False) -
 
 
 def send_test(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio
+
+    from alertd.calendar import load_calendar, suggest
     from alertd.channels import ChannelContext, PartialAnswer, make_client
+    from alertd.clock import SystemClock
     from alertd.daemon import build_channels
+    from alertd.environ import calendar_environ
+    from alertd.messages import render
+    from alertd.storage import Outcome
 
     calendar, _ = load_calendar(args.calendar or settings.calendar, environ=calendar_environ(), settings=settings)
     spec = calendar.channels.get(args.channel)
@@ -315,6 +344,12 @@ def _remember(
 ) -> tuple[ChannelHealth, int] | None:
     """Keep the test in history; a successful test also clears the channel's failing mark (returned with the
     number of held notifications it released). A test that cannot be recorded still counts as sent."""
+    from sqlalchemy.exc import DBAPIError
+
+    from alertd.delivery import clear_failing
+    from alertd.domain import Planned
+    from alertd.storage import NOTIFICATION, enqueue, record
+
     cleared: tuple[ChannelHealth, int] | None = None
     try:
         engine = migrated_engine(url)

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import signal
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from alertd import __version__
 from alertd.cli.args import instant, positive
-from alertd.clock import Clock, ReplayClock, SystemClock
 from alertd.errors import AlertdError, CalendarError
-from alertd.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from alertd.clock import Clock
+    from alertd.environ import Basics
+    from alertd.settings import Settings
+
+# Commands that only read the calendar: they take the few settings they need from alertd.environ, as building the
+# full Settings costs more than the rest of such a command.
+_CALENDAR_ONLY = ("check", "plan")
 
 __all__ = ["main"]
 
@@ -24,6 +28,7 @@ class _Version(argparse.Action):
     """``--version``: alertd's version and the zone database the settings choose (ALERTD_TZDATA)."""
 
     def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> None:
+        from alertd.settings import load_settings
         from alertd.timeexpr import tzdata
 
         try:
@@ -110,10 +115,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
+    # Each command imports what it needs when it runs: the parser above and this table cost next to nothing.
     from alertd.cli import commands
     from alertd.cli import events as commands_events
 
-    settings = load_settings()
+    if args.command == "run":
+        from alertd.settings import load_settings
+
+        return _run(args, load_settings())
+    settings = _settings(args.command)
     handlers: dict[str, Any] = {
         "check": commands.check,
         "plan": commands.plan,
@@ -123,20 +133,37 @@ def _dispatch(args: argparse.Namespace) -> int:
         "events": commands_events.events,
         "export-ics": commands_events.export_ics,
     }
-    if args.command == "run":
-        return _run(args, settings)
     result: int = handlers[args.command](args, settings)
     return result
 
 
+def _settings(command: str) -> Settings | Basics:
+    if command in _CALENDAR_ONLY:
+        from alertd.environ import basics
+
+        light = basics()
+        if light is not None:
+            return light
+    from alertd.settings import load_settings
+
+    return load_settings()
+
+
 def _run(args: argparse.Namespace, settings: Settings) -> int:
-    from alertd.daemon import Daemon
+    import asyncio
+    import tempfile
+
+    from alertd.clock import ReplayClock, SystemClock
+    from alertd.daemon import Daemon, preload
     from alertd.logs import setup_logging
 
     clock: Clock = SystemClock()
     db_url = args.db or settings.database_url
+    calendar_path = args.calendar or settings.calendar
     scratch: tempfile.TemporaryDirectory[str] | None = None
     if args.replay_from is not None:
+        # Start-up imports lazily; the virtual clock starts only once that is done.
+        preload(calendar_path)
         clock = ReplayClock(args.replay_from, args.speed)
         if args.db is None:
             # A rehearsal must not mark real notifications as sent: unless asked, it gets a throw-away database.
@@ -148,9 +175,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             flush=True,
         )
     setup_logging(clock, fmt=settings.log_format, level=settings.log_level)
-    daemon = Daemon(
-        settings, clock=clock, calendar_path=args.calendar or settings.calendar, db_url=db_url, out=sys.stdout
-    )
+    daemon = Daemon(settings, clock=clock, calendar_path=calendar_path, db_url=db_url, out=sys.stdout)
     try:
         asyncio.run(_serve(daemon))
     finally:
@@ -160,6 +185,9 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _serve(daemon: Any) -> None:
+    import asyncio
+    import signal
+
     loop = asyncio.get_running_loop()
     signals = {"count": 0}
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from datetime import datetime, timedelta
 
-from alertd.channels import REGISTRY
+from alertd.channels import channel_type
 from alertd.clock import Clock
 from alertd.domain import ChannelSpec, RateLimit
 
@@ -61,7 +61,7 @@ def channel_limit(spec: ChannelSpec) -> RateLimit | None:
     """The pace for one channel: its calendar ``rate_limit``, else its type's documented rate, else none."""
     if spec.rate_limit is not None:
         return spec.rate_limit
-    kind = REGISTRY.get(spec.type)
+    kind = channel_type(spec.type)
     if kind is None or kind.rate is None:
         return None
     return RateLimit(per_second=kind.rate, burst=max(1, kind.burst))

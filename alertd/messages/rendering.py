@@ -15,7 +15,6 @@ from alertd.domain import ChannelSpec, EventSpec, Kind, Message
 from alertd.messages.default import render_default
 from alertd.messages.i18n import format_day, relative_text
 from alertd.messages.parts import countdown_line, describe_change, format_when
-from alertd.messages.templates import apply_template
 from alertd.timeexpr import localize, zone
 
 __all__ = [
@@ -55,6 +54,11 @@ def render(
         digest=digest,
         late=late,
     )
+    if not channel.templates:
+        return message
+    # Jinja2 is imported only for a channel that has templates.
+    from alertd.messages.templates import apply_template
+
     return apply_template(message, channel)
 
 

@@ -9,9 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-import alertd.calendar.channels as calendar_channels
+import alertd.channels.catalog as channel_catalog
 from alertd.calendar.load import load_calendar, parse_calendar
-from alertd.channels import REGISTRY
 from alertd.domain import Calendar
 from alertd.errors import CalendarError, CalendarIssue
 
@@ -726,8 +725,7 @@ def test_a_type_whose_optional_extra_is_missing_names_the_extra(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Without ``alertd[apprise]`` installed, an apprise channel says which extra to install, not 'unknown type'."""
-    without = {k: v for k, v in REGISTRY.items() if k != "apprise"}
-    monkeypatch.setattr(calendar_channels, "REGISTRY", without)
+    monkeypatch.setitem(channel_catalog.EXTRAS, "apprise", "alertd_test_no_such_extra")
     found = issues(tmp_path, "version: 1\nchannels:\n  anywhere: {type: apprise, urls: ['json://localhost']}\n")
     issue = only(found, "channels.anywhere.type")
     assert (issue.line, issue.message) == (

@@ -366,3 +366,21 @@ def test_check_warns_about_a_quoted_setting_without_showing_it(
         f"{SEED}: warning: ALERTD_SMTP_FROM is quoted: the quotes are part of its value (Docker's --env-file keeps "
         "them); remove them"
     ]
+
+
+@pytest.mark.parametrize("command", [("check", str(SEED)), ("plan", "--calendar", str(SEED))])
+def test_calendar_commands_explain_a_bad_setting_they_read_like_every_command(
+    command: tuple[str, ...], tmp_path: Path
+) -> None:
+    """``check`` and ``plan`` read their few settings lightly, yet a bad one gets Settings' own one-line error."""
+    done = alertd(*command, cwd=tmp_path, env={"ALERTD_TZDATA": "latest"})
+    line = assert_one_line_failure(done)
+    assert line.startswith("alertd: ALERTD_TZDATA: Input should be 'package' or 'system'")
+
+
+def test_check_reads_the_calendar_named_in_the_env_file(tmp_path: Path) -> None:
+    """``alertd check`` without a path checks ALERTD_CALENDAR from ``.env``, as the daemon would read it."""
+    (tmp_path / ".env").write_text(f"ALERTD_CALENDAR={SEED}\n", encoding="utf-8")
+    done = alertd("check", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"{SEED}: OK")

@@ -7,15 +7,25 @@ from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import SQLModel
 from support.unwritable import unwritable_folder
 
+import alertd.storage
 from alertd.cli.main import main
 from alertd.errors import StorageError
-from alertd.storage.db import InstanceLock, create_engine, describe_db_error, migrate, schema_is_current
+from alertd.storage.db import (
+    HEAD_REVISION,
+    InstanceLock,
+    create_engine,
+    describe_db_error,
+    migrate,
+    schema_is_current,
+)
 
 UNREACHABLE_PG = "postgresql+psycopg://postgres@127.0.0.1:1/x"
 
@@ -25,6 +35,13 @@ def test_migrations_produce_exactly_the_models_schema(engine: Engine) -> None:
         context = MigrationContext.configure(conn, opts={"compare_type": True, "compare_server_default": True})
         diffs = compare_metadata(context, SQLModel.metadata)
     assert diffs == []
+
+
+def test_the_head_revision_constant_is_alembics_head(engine: Engine) -> None:
+    """migrate() skips alembic when the stored revision is HEAD_REVISION: that must be the newest migration."""
+    config = Config()
+    config.set_main_option("script_location", str(Path(alertd.storage.__file__).with_name("migrations")))
+    assert ScriptDirectory.from_config(config).get_current_head() == HEAD_REVISION
 
 
 def test_migrate_twice_is_harmless_and_leaves_the_schema_current(engine: Engine) -> None:
