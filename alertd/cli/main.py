@@ -7,7 +7,6 @@ import logging
 import os
 import signal
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +20,8 @@ from alertd.logs import say
 
 if TYPE_CHECKING:
     # Imported when used: pydantic takes a large part of a second, and ``alertd run`` takes its signals first.
+    import tempfile
+
     from alertd.settings import Settings
 
 __all__ = ["main"]
@@ -179,6 +180,8 @@ def _run(args: argparse.Namespace, settings: Settings, early: EarlySignals) -> i
     db_url = args.db or settings.database_url
     scratch: tempfile.TemporaryDirectory[str] | None = None
     if args.replay_from is not None:
+        import tempfile
+
         clock = ReplayClock(args.replay_from, args.speed)
         if args.db is None:
             # A rehearsal must not mark real notifications as sent: unless asked, it gets a throw-away database.
