@@ -134,6 +134,8 @@ class Daemon:
         self._web: HttpServer | None = None
         # Where the HTTP API listens once started (port 0 in the settings picks a free one).
         self.http_address: tuple[str, int] | None = None
+        # Set at the end of start(): a daemon that never started logs its error, not "stopped".
+        self._started = False
         self.scheduler = AsyncIOScheduler(
             timezone=UTC, job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1}
         )
@@ -146,11 +148,15 @@ class Daemon:
     async def start(self) -> None:
         """Open storage, load and apply the calendar, start the timer. Raises AlertdError on user errors."""
         log.info("alertd %s starting; time zones from %s", __version__, tzdata())
+        # In this order, each step before the ones a failure would waste or leave half done: the instance lock,
+        # the HTTP port, the schema, the calendar; only then "started".
         self.engine = create_engine(self.db_url)
         path = sqlite_path(self.db_url)
         if path is not None:
             self._lock = InstanceLock(path)
             self._lock.acquire()
+        if self.settings.http_port is not None:
+            self._bind_http(self.settings.http_host, self.settings.http_port)
         migrate(self.engine)
         calendar, warnings = await self._load()
         for issue in warnings:
@@ -212,8 +218,10 @@ class Daemon:
         self._pump = asyncio.create_task(self._run_pump())
         if not is_sqlite(self.engine):
             self._start_listener()
-        if s.http_port is not None:
-            await self._start_http(s.http_host, s.http_port)
+        if self._web is not None:
+            self.http_address = await self._web.start()
+        self._started = True
+        log.info("started")
 
     def _start_listener(self) -> None:
         loop = asyncio.get_running_loop()
@@ -233,12 +241,12 @@ class Daemon:
             log.debug("wake: another writer queued work due %s", due)
             self.dispatcher.kick.set()
 
-    async def _start_http(self, host: str, port: int) -> None:
+    def _bind_http(self, host: str, port: int) -> None:
         # Imported here: a daemon without ALERTD_HTTP_PORT never loads the web stack.
         from alertd.api import HttpServer, create_app
 
         self._web = HttpServer(create_app(self), host=host, port=port, access_log=self.settings.http_access_log)
-        self.http_address = await self._web.start()
+        self._web.bind()
 
     @property
     def delivering(self) -> bool:
@@ -284,7 +292,8 @@ class Daemon:
             self._listener = None
         if self._lock is not None:
             self._lock.release()
-        log.info("stopped")
+        if self._started:
+            log.info("stopped")
 
     async def _run_pump(self) -> None:
         pause = 1.0

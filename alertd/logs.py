@@ -1,4 +1,8 @@
-"""Logging: readable text by default, JSON lines with ``ALERTD_LOG_FORMAT=json``; stamped with alertd's clock."""
+"""Logging: readable text by default, JSON lines with ``ALERTD_LOG_FORMAT=json``; stamped with alertd's clock.
+
+The handler sits on the root logger, so every library's records (uvicorn's, APScheduler's, ``warnings``) come
+out in the same format: with JSON, every line on stderr is one object a log collector can parse.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,13 @@ import json
 import logging
 import re
 import sys
+import threading
+from types import TracebackType
 from typing import TextIO
 
 from alertd.clock import Clock
 
-__all__ = ["FEED_PATH", "RedactFeedTokens", "setup_logging"]
+__all__ = ["FEED_PATH", "RedactFeedTokens", "log_uncaught", "say", "setup_logging"]
 
 # The secret calendar feed's path: its token is a credential and must never reach a log line.
 FEED_PATH = re.compile(r"/calendar/[^/?#\s\"]+\.ics")
@@ -26,6 +32,11 @@ class RedactFeedTokens(logging.Filter):
         if redacted != message:
             record.msg, record.args = redacted, None
         return True
+
+
+# Libraries log at this level or above only: httpx, for one, logs every request's URL at INFO, and a webhook's URL
+# is a credential.
+_LIBRARY_LEVEL = logging.WARNING
 
 
 class _ClockStamp(logging.Filter):
@@ -70,19 +81,59 @@ class _Json(logging.Formatter):
 
 
 def setup_logging(clock: Clock, *, fmt: str = "text", level: str = "INFO", stream: TextIO | None = None) -> None:
-    """Send alertd's logs to ``stream`` (stderr by default) in the chosen format."""
+    """Send every log record to ``stream`` (stderr by default) in the chosen format: alertd's at ``level``,
+    other libraries' from warnings up, Python's ``warnings`` included."""
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.addFilter(RedactFeedTokens())
     handler.addFilter(_ClockStamp(clock))
     handler.setFormatter(_Json() if fmt == "json" else _Text())
-    root = logging.getLogger("alertd")
+    root = logging.getLogger()
+    # Replaced, not added to: a handler a library installed would print each line a second time in its format.
     root.handlers[:] = [handler]
-    root.setLevel(level.upper())
-    root.propagate = False
-    # uvicorn's access lines (ALERTD_HTTP_ACCESS_LOG) go through the same handler, feed tokens redacted.
+    ours = logging.getLogger("alertd")
+    ours.handlers.clear()
+    ours.setLevel(level.upper())
+    root.setLevel(max(_LIBRARY_LEVEL, ours.level))
+    ours.propagate = True
+    # uvicorn's access lines (ALERTD_HTTP_ACCESS_LOG, off by default) are INFO: kept, through the same handler,
+    # feed tokens redacted.
     access = logging.getLogger("uvicorn.access")
-    access.handlers[:] = [handler]
-    access.setLevel(level.upper())
-    access.propagate = False
+    access.handlers.clear()
+    access.setLevel(logging.INFO)
+    access.propagate = True
     # APScheduler logs every job run at INFO; only its problems matter here.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.captureWarnings(True)
+
+
+def log_uncaught() -> None:
+    """Report exceptions nobody caught (main thread or another) as one log record, not a bare traceback."""
+    log = logging.getLogger("alertd")
+
+    def main_thread(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        if issubclass(kind, KeyboardInterrupt):
+            sys.__excepthook__(kind, exc, tb)
+            return
+        log.critical("alertd crashed: %s", exc, exc_info=(kind, exc, tb))
+
+    def other_thread(args: threading.ExceptHookArgs) -> None:
+        if args.exc_value is None:
+            return
+        name = args.thread.name if args.thread is not None else "?"
+        log.error(
+            "thread %s crashed: %s", name, args.exc_value, exc_info=(args.exc_type, args.exc_value, args.exc_traceback)
+        )
+
+    sys.excepthook = main_thread
+    threading.excepthook = other_thread
+
+
+def say(message: str, *, level: int = logging.INFO, prefix: str = "alertd: ") -> None:
+    """A line of the command itself (``alertd: stopping``): plain on stderr, or a log record when the logs are
+    JSON lines, so that every line there stays one object."""
+    if any(isinstance(h.formatter, _Json) for h in logging.getLogger().handlers):
+        cli = logging.getLogger("alertd.cli")
+        # Handled whatever the log level, as the plain line would be printed.
+        cli.handle(cli.makeRecord(cli.name, level, "(alertd)", 0, "%s", (message,), None))
+    else:
+        print(f"{prefix}{message}", file=sys.stderr, flush=True)

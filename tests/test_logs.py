@@ -6,6 +6,9 @@ from __future__ import annotations
 import io
 import json
 import logging
+import sys
+import threading
+import warnings
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -13,21 +16,25 @@ from typing import Any
 import pytest
 
 from alertd.clock import FixedClock, ReplayClock
-from alertd.logs import setup_logging
+from alertd.logs import log_uncaught, say, setup_logging
 
 T0 = datetime(2025, 11, 10, 5, 1, 30, tzinfo=UTC)
 
 
 @pytest.fixture(autouse=True)
 def _restore_logging() -> Iterator[None]:
-    """setup_logging reconfigures process-wide loggers; put them back for the other tests."""
-    ours, scheduler = logging.getLogger("alertd"), logging.getLogger("apscheduler")
-    handlers, level, propagate, scheduler_level = list(ours.handlers), ours.level, ours.propagate, scheduler.level
+    """setup_logging reconfigures process-wide logging; put it back for the other tests."""
+    root, ours, scheduler = logging.getLogger(), logging.getLogger("alertd"), logging.getLogger("apscheduler")
+    saved = (list(root.handlers), root.level, list(ours.handlers), ours.level, ours.propagate, scheduler.level)
+    hooks = (sys.excepthook, threading.excepthook)
     yield
-    ours.handlers[:] = handlers
-    ours.setLevel(level)
-    ours.propagate = propagate
-    scheduler.setLevel(scheduler_level)
+    root.handlers[:], root.level = saved[0], saved[1]
+    ours.handlers[:] = saved[2]
+    ours.setLevel(saved[3])
+    ours.propagate = saved[4]
+    scheduler.setLevel(saved[5])
+    logging.captureWarnings(False)
+    sys.excepthook, threading.excepthook = hooks
 
 
 def _boom() -> None:
@@ -181,12 +188,14 @@ def test_setting_up_twice_does_not_duplicate_lines() -> None:
     assert stream.getvalue().count("once") == 1
 
 
-def test_alertd_records_do_not_also_reach_the_root_logger(caplog: pytest.LogCaptureFixture) -> None:
-    # A root handler (a library's basicConfig) would print every line a second time in another format.
-    log_text()
-    with caplog.at_level(logging.INFO):
-        logging.getLogger("alertd").info("only ours")
-    assert "only ours" not in caplog.text
+def test_a_handler_a_library_installed_is_replaced_so_no_line_is_printed_twice() -> None:
+    stray = io.StringIO()
+    logging.getLogger().addHandler(logging.StreamHandler(stray))
+    stream = log_text()
+    logging.getLogger("alertd").warning("only ours")
+    logging.getLogger("uvicorn.error").warning("theirs")
+    assert stray.getvalue() == ""
+    assert stream.getvalue().count("only ours") == 1
 
 
 def test_scheduler_job_chatter_is_silenced_but_its_problems_are_not() -> None:
@@ -194,3 +203,72 @@ def test_scheduler_job_chatter_is_silenced_but_its_problems_are_not() -> None:
     scheduler = logging.getLogger("apscheduler")
     assert not scheduler.isEnabledFor(logging.INFO)
     assert scheduler.isEnabledFor(logging.WARNING)
+
+
+# --- every line on stderr, whoever writes it ---
+
+
+def test_json_formats_other_libraries_records_too() -> None:
+    # uvicorn logs a malformed request on its own logger; with JSON logs that line must be JSON as well.
+    stream = log_json()
+    logging.getLogger("uvicorn.error").warning("Invalid HTTP request received.")
+    logging.getLogger("apscheduler.scheduler").warning('Execution of job "reload" skipped')
+    assert [(r["logger"], r["level"], r["message"]) for r in json_lines(stream)] == [
+        ("uvicorn.error", "warning", "Invalid HTTP request received."),
+        ("apscheduler.scheduler", "warning", 'Execution of job "reload" skipped'),
+    ]
+
+
+def test_other_libraries_info_records_are_dropped() -> None:
+    # httpx logs each request's URL at INFO; a webhook URL is a credential.
+    stream = log_json(level="DEBUG")
+    logging.getLogger("httpx").info("HTTP Request: POST https://hooks.slack.com/services/T0/B0/secret")
+    logging.getLogger("alertd.daemon").debug("wake: timer fired")
+    assert [r["message"] for r in json_lines(stream)] == ["wake: timer fired"]
+
+
+def test_python_warnings_become_log_records() -> None:
+    stream = log_json()
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        warnings.warn("this call is deprecated", DeprecationWarning, stacklevel=1)
+    (record,) = json_lines(stream)
+    assert record["logger"] == "py.warnings"
+    assert record["level"] == "warning"
+    assert "DeprecationWarning: this call is deprecated" in record["message"]
+
+
+def test_an_uncaught_exception_is_one_json_record() -> None:
+    stream = log_json()
+    log_uncaught()
+    try:
+        _boom()
+    except ValueError as exc:
+        sys.excepthook(type(exc), exc, exc.__traceback__)
+    (record,) = json_lines(stream)
+    assert (record["level"], record["message"]) == ("critical", "alertd crashed: the receiver said no")
+    assert record["exception"].endswith("ValueError: the receiver said no")
+
+
+def test_an_exception_that_ends_a_thread_is_one_json_record() -> None:
+    stream = log_json()
+    log_uncaught()
+    worker = threading.Thread(target=_boom, name="listener")
+    worker.start()
+    worker.join()
+    (record,) = json_lines(stream)
+    assert record["message"] == "thread listener crashed: the receiver said no"
+
+
+def test_the_commands_own_lines_are_json_with_json_logs_whatever_the_level() -> None:
+    stream = log_json(level="ERROR")
+    say("stopping (signal again to exit immediately)")
+    (record,) = json_lines(stream)
+    assert (record["logger"], record["message"]) == ("alertd.cli", "stopping (signal again to exit immediately)")
+
+
+def test_the_commands_own_lines_are_plain_with_text_logs(capsys: pytest.CaptureFixture[str]) -> None:
+    stream = log_text()
+    say("stopping (signal again to exit immediately)")
+    assert capsys.readouterr().err == "alertd: stopping (signal again to exit immediately)\n"
+    assert stream.getvalue() == ""

@@ -65,7 +65,7 @@ async def _on_storage(request: Request, exc: Exception) -> JSONResponse:
 
 
 def create_app(daemon: Backend) -> FastAPI:
-    """The application serving ``daemon`` (which must have been started)."""
+    """The application serving ``daemon`` (built before the daemon starts, served once it has)."""
     from alertd.api import events, health, ics, notifications, plan, status
 
     app = FastAPI(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import socket
 from collections.abc import Iterator
 
@@ -32,7 +33,8 @@ def _listen(host: str, port: int) -> socket.socket:
         family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0][0]
         sock = socket.create_server((host, port), family=family)
     except OSError as exc:
-        cause = exc.strerror or str(exc)
+        # Named by its errno alone: socket.create_server appends the Python tuple of the address to strerror.
+        cause = os.strerror(exc.errno) if exc.errno and exc.errno > 0 else (exc.strerror or str(exc))
         raise ConfigError(
             f"ALERTD_HTTP_HOST/ALERTD_HTTP_PORT: cannot listen on {host}:{port}: {cause}; "
             "choose another port or stop the process using it"
@@ -52,10 +54,17 @@ class HttpServer:
         self.access_log = access_log
         self._server: _Server | None = None
         self._task: asyncio.Task[None] | None = None
+        self._sock: socket.socket | None = None
+
+    def bind(self) -> socket.socket:
+        """Take the port now (ConfigError if it is busy), before the start-up does work a busy port would waste."""
+        if self._sock is None:
+            self._sock = _listen(self.host, self.port)
+        return self._sock
 
     async def start(self) -> tuple[str, int]:
-        """Bind, start serving, and return the bound (host, port)."""
-        sock = _listen(self.host, self.port)
+        """Bind unless :meth:`bind` did, start serving, and return the bound (host, port)."""
+        sock = self.bind()
         config = uvicorn.Config(
             self.app,
             log_config=None,  # alertd's logging is set up by the CLI; uvicorn must not replace it
@@ -74,6 +83,7 @@ class HttpServer:
         while not server.started:
             if self._task.done():
                 sock.close()
+                self._sock = None
                 self._task.result()  # re-raise what stopped it
                 raise ConfigError(f"the HTTP server on {self.host}:{self.port} stopped while starting")
             await asyncio.sleep(0.01)
@@ -84,6 +94,10 @@ class HttpServer:
     async def stop(self) -> None:
         """Stop accepting, let requests in progress finish (up to the grace period), close the socket."""
         if self._server is None or self._task is None:
+            if self._sock is not None:
+                # Bound but never served: the start-up failed after taking the port.
+                self._sock.close()
+                self._sock = None
             return
         self._server.should_exit = True
         try:
@@ -91,4 +105,4 @@ class HttpServer:
         except TimeoutError:
             self._server.force_exit = True
             await self._task
-        self._server, self._task = None, None
+        self._server, self._task, self._sock = None, None, None

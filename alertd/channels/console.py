@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import errno
+import os
+
 from alertd.channels.base import Channel, ChannelContext, ChannelType
 from alertd.domain import ChannelSpec, Message
+from alertd.errors import DeliveryError
 
 __all__ = ["TYPE", "ConsoleChannel"]
 
@@ -17,8 +21,14 @@ class ConsoleChannel:
         late = " (late)" if message.late else ""
         stamp = message.sent_at.strftime("%Y-%m-%d %H:%M:%SZ")
         body = message.text.replace("\n", "\n    ")
-        self._out.write(f"[{stamp}] {message.kind}{late} → {self.spec.id}: {message.title}\n    {body}\n")
-        self._out.flush()
+        try:
+            self._out.write(f"[{stamp}] {message.kind}{late} → {self.spec.id}: {message.title}\n    {body}\n")
+            self._out.flush()
+        except OSError as exc:
+            # A reader that went away (alertd run | head) does not come back: no retry, and no traceback either.
+            gone = exc.errno == errno.EPIPE
+            cause = "its reader went away" if gone else os.strerror(exc.errno or errno.EIO)
+            raise DeliveryError(f"cannot print to standard output: {cause}", permanent=gone) from None
         return "printed"
 
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import logging
+import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -10,10 +13,15 @@ from typing import TYPE_CHECKING, Any
 
 from alertd import __version__
 from alertd.cli.args import instant, positive
+from alertd.cli.signals import EarlySignals, reader_gone
+from alertd.clock import Clock, ReplayClock, SystemClock
 from alertd.errors import AlertdError, CalendarError
+from alertd.logs import say
 
 if TYPE_CHECKING:
-    from alertd.clock import Clock
+    # Imported when used: pydantic takes a large part of a second, and ``alertd run`` takes its signals first.
+    import tempfile
+
     from alertd.environ import Basics
     from alertd.settings import Settings
 
@@ -95,35 +103,62 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
     try:
-        return _dispatch(args)
+        try:
+            code = _main(argv)
+        finally:
+            # Flushed here (also after --help or --version), so that a reader gone before the last lines is noticed
+            # while it can still be handled, not by Python's own flush at exit.
+            sys.stdout.flush()
+    except BrokenPipeError:
+        return reader_gone()
+    return code
+
+
+def _main(argv: Sequence[str] | None) -> int:
+    args = _parser().parse_args(argv)
+    early = EarlySignals()
+    if args.command == "run":
+        early.install()
+    try:
+        return _dispatch(args, early)
     except CalendarError as exc:
+        _json_errors(args, early)
         for issue in exc.issues:
-            print(issue, file=sys.stderr)
+            say(str(issue), level=logging.ERROR if issue.severity == "error" else logging.WARNING, prefix="")
         errors = sum(1 for i in exc.issues if i.severity == "error")
-        print(
-            f"alertd: the calendar has {errors} error{'s' if errors != 1 else ''}; nothing was changed",
-            file=sys.stderr,
-        )
+        say(f"the calendar has {errors} error{'s' if errors != 1 else ''}; nothing was changed", level=logging.ERROR)
         return 1
     except AlertdError as exc:
-        print(f"alertd: {exc}", file=sys.stderr)
+        _json_errors(args, early)
+        say(str(exc), level=logging.ERROR)
         return 1
     except KeyboardInterrupt:
         return 130
 
 
-def _dispatch(args: argparse.Namespace) -> int:
+def _json_errors(args: argparse.Namespace, early: EarlySignals) -> None:
+    """A daemon that fails before its logging is set up (bad settings) still writes its error as JSON if asked."""
+    if args.command != "run" or logging.getLogger().handlers:
+        return
+    from alertd.logs import setup_logging
+
+    if os.environ.get("ALERTD_LOG_FORMAT", "").strip().lower() == "json":
+        early.json = True
+        setup_logging(SystemClock(), fmt="json")
+
+
+def _dispatch(args: argparse.Namespace, early: EarlySignals) -> int:
+    if args.command == "run":
+        from alertd.settings import load_settings
+
+        return _run(args, load_settings(), early)
     # Each command imports what it needs when it runs: the parser above and this table cost next to nothing.
     from alertd.cli import commands
     from alertd.cli import events as commands_events
 
-    if args.command == "run":
-        from alertd.settings import load_settings
-
-        return _run(args, load_settings())
     settings = _settings(args.command)
+
     handlers: dict[str, Any] = {
         "check": commands.check,
         "plan": commands.plan,
@@ -149,19 +184,27 @@ def _settings(command: str) -> Settings | Basics:
     return load_settings()
 
 
-def _run(args: argparse.Namespace, settings: Settings) -> int:
-    import asyncio
-    import tempfile
+def _run(args: argparse.Namespace, settings: Settings, early: EarlySignals) -> int:
+    from alertd.logs import log_uncaught, setup_logging
 
-    from alertd.clock import ReplayClock, SystemClock
+    # Set up now for what the imports below may log (a library's warning), and again once the clock is made.
+    setup_logging(SystemClock(), fmt=settings.log_format, level=settings.log_level)
+    log_uncaught()
+    early.json = settings.log_format == "json"
+    if _stopped_early(early):
+        return 0
+    # Seconds of imports; before the clock is made, so that a replay does not start with its first minutes gone.
+    import asyncio
+
     from alertd.daemon import Daemon, preload
-    from alertd.logs import setup_logging
 
     clock: Clock = SystemClock()
     db_url = args.db or settings.database_url
     calendar_path = args.calendar or settings.calendar
     scratch: tempfile.TemporaryDirectory[str] | None = None
     if args.replay_from is not None:
+        import tempfile
+
         # Start-up imports lazily; the virtual clock starts only once that is done.
         preload(calendar_path)
         clock = ReplayClock(args.replay_from, args.speed)
@@ -174,20 +217,36 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             f"{args.speed:g}× real time; database {'(temporary)' if scratch else db_url}",
             flush=True,
         )
-    setup_logging(clock, fmt=settings.log_format, level=settings.log_level)
+        setup_logging(clock, fmt=settings.log_format, level=settings.log_level)
     daemon = Daemon(settings, clock=clock, calendar_path=calendar_path, db_url=db_url, out=sys.stdout)
     try:
-        asyncio.run(_serve(daemon))
+        asyncio.run(_serve(daemon, early))
     finally:
+        # The event loop put the default actions back when it closed: a late signal must not kill the clean-up.
+        early.install()
         if scratch is not None:
             scratch.cleanup()
     return 0
 
 
-async def _serve(daemon: Any) -> None:
-    import asyncio
-    import signal
+def _stopped_early(early: EarlySignals) -> bool:
+    if early.stop:
+        say("stopping before the start; nothing was sent")
+    return early.stop
 
+
+async def _serve(daemon: Any, early: EarlySignals) -> None:
+    import asyncio
+
+    if _stopped_early(early):
+        return
+    # Until the daemon has started, the early handlers keep the signals: the loop cannot run its own handlers
+    # while the start-up works without awaiting (opening storage, syncing the calendar).
+    try:
+        await daemon.start()
+    except BaseException:
+        await daemon.shutdown()
+        raise
     loop = asyncio.get_running_loop()
     signals = {"count": 0}
 
@@ -195,21 +254,22 @@ async def _serve(daemon: Any) -> None:
         signals["count"] += 1
         if signals["count"] > 1:
             # Second signal: leave now; rows in flight are resent (same id) on the next start.
-            print("alertd: second signal, exiting immediately", file=sys.stderr, flush=True)
-            import os
-
+            say("second signal, exiting immediately", level=logging.WARNING)
             os._exit(130)
-        print("alertd: stopping (signal again to exit immediately)", file=sys.stderr, flush=True)
+        say("stopping (signal again to exit immediately)")
         daemon.request_stop()
+
+    def reload() -> None:
+        say("reloading the calendar (SIGHUP)")
+        daemon.request_reload()
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop)
-    loop.add_signal_handler(signal.SIGHUP, daemon.request_reload)
-    try:
-        await daemon.start()
-    except BaseException:
-        await daemon.shutdown()
-        raise
+    loop.add_signal_handler(signal.SIGHUP, reload)
+    if early.stop:
+        stop()
+    elif early.reload:
+        reload()
     await daemon.run()
 
 

@@ -65,22 +65,35 @@ async def test_shutdown_closes_the_port(start_daemon: DaemonFactory) -> None:
             await http.get("/healthz")
 
 
-async def test_busy_port_is_a_one_line_config_error(start_daemon: DaemonFactory) -> None:
-    """A port already in use fails start-up with one line naming the settings, not a traceback from uvicorn."""
+async def test_busy_port_is_a_one_line_config_error_in_plain_english(start_daemon: DaemonFactory) -> None:
+    """A port already in use fails start-up with one line naming the settings, not a traceback from uvicorn nor
+    the Python tuple of the address."""
     daemon = await start_daemon()
     with socket.create_server(("127.0.0.1", 0)) as taken:
         port = taken.getsockname()[1]
         server = HttpServer(create_app(daemon), host="127.0.0.1", port=port)
-        with pytest.raises(
-            ConfigError, match=rf"^ALERTD_HTTP_HOST/ALERTD_HTTP_PORT: cannot listen on 127.0.0.1:{port}: "
-        ):
+        with pytest.raises(ConfigError) as refused:
             await server.start()
+    assert str(refused.value) == (
+        f"ALERTD_HTTP_HOST/ALERTD_HTTP_PORT: cannot listen on 127.0.0.1:{port}: Address already in use; "
+        "choose another port or stop the process using it"
+    )
+
+
+async def test_a_port_bound_but_never_served_is_released_by_stop(start_daemon: DaemonFactory) -> None:
+    """A start-up that fails after taking the port (a calendar error, say) gives the port back."""
+    daemon = await start_daemon()
+    server = HttpServer(create_app(daemon), host="127.0.0.1", port=0)
+    port = server.bind().getsockname()[1]
+    await server.stop()
+    with socket.create_server(("127.0.0.1", port)):
+        pass
 
 
 @pytest.fixture
 def log_stream() -> Iterator[io.StringIO]:
     """alertd's logging set up as the CLI does (DEBUG, text) into a buffer; the loggers are put back afterwards."""
-    names = ("alertd", "uvicorn.access", "apscheduler")
+    names = ("", "alertd", "uvicorn.access", "apscheduler")
     saved = [(lg, list(lg.handlers), list(lg.filters), lg.level, lg.propagate) for lg in map(logging.getLogger, names)]
     stream = io.StringIO()
     setup_logging(ReplayClock(datetime(2025, 10, 20, 12, tzinfo=UTC)), level="DEBUG", stream=stream)

@@ -71,6 +71,7 @@ def test_a_second_daemon_on_the_same_sqlite_file_refuses_to_start(e2e: Harness, 
     messages = [line for line in errors.splitlines() if line.startswith("alertd: ")]
     assert len(messages) == 1
     assert f"another alertd (pid {first.pid}) is already running" in messages[0]
+    assert "stopped" not in errors  # it never started
     assert first.proc.poll() is None
     assert first.stop() == 0
 
