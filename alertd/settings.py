@@ -6,18 +6,34 @@ import os
 import re
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from alertd.errors import ConfigError
 from alertd.timeexpr import ZoneError, use_tzdata, zone
 
-__all__ = ["Settings", "calendar_environ", "load_settings", "parse_duration"]
+__all__ = ["MIN_TOKEN_LENGTH", "Settings", "calendar_environ", "load_settings", "parse_duration"]
 
 _DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 _SECRET_NAMES = ("api_token", "api_read_token", "smtp_password")
+MIN_TOKEN_LENGTH = 16
+_MAKE_TOKEN = "make one with: openssl rand -hex 32"
+# Words that example files and tutorials put where a token goes (compared without case, spaces or punctuation).
+_PLACEHOLDERS = ("changeme", "replaceme", "placeholder", "yourtoken", "yoursecret", "secret", "token", "password")
+_HOST = re.compile(r"^(\[[0-9a-f:.]+\]|[a-z0-9_.:-]+)$")
+
+
+def _is_placeholder(token: str) -> bool:
+    letters = re.sub(r"[^a-z0-9]", "", token.lower())
+    # A run of one character, or nothing but placeholder words and digits ("change-me-please", "secret-token-123").
+    if len(set(letters)) <= 2:
+        return True
+    rest = letters
+    for word in (*_PLACEHOLDERS, "please", "here", "the", "api", "alertd", "example", "read", "write", "my"):
+        rest = rest.replace(word, "")
+    return rest.isdigit() or not rest or "changeme" in letters or "replaceme" in letters
 
 
 def parse_duration(value: str | int | float | timedelta) -> timedelta:
@@ -79,11 +95,39 @@ class Settings(BaseSettings):
     # Bearer tokens of the HTTP API: api_token may read and write, api_read_token may only read.
     api_token: SecretStr | None = None
     api_read_token: SecretStr | None = None
+    # Request bodies larger than this are refused with 413 before they are read whole.
+    api_max_body: int = Field(default=64 * 1024, ge=1024, le=16 * 1024 * 1024)
+    # Host header values the HTTP server answers (comma-separated, * for any); default: the loopback names when
+    # bound to loopback, any otherwise. Stops DNS rebinding from reaching a loopback-bound API through a browser.
+    http_allowed_hosts: Annotated[tuple[str, ...], NoDecode] = ()
 
     @field_validator("catch_up", "late_after", mode="before")
     @classmethod
     def _duration(cls, value: Any) -> timedelta:
         return parse_duration(value)
+
+    @field_validator("http_allowed_hosts", mode="before")
+    @classmethod
+    def _hosts(cls, value: Any) -> tuple[str, ...]:
+        items = value.split(",") if isinstance(value, str) else list(value)
+        hosts = tuple(str(h).strip().lower().rstrip(".") for h in items if str(h).strip())
+        for host in hosts:
+            if host != "*" and not _HOST.match(host):
+                raise ValueError("write host names or addresses separated by commas, e.g. alertd.example.org,localhost")
+        return hosts
+
+    @field_validator("api_token", "api_read_token", mode="before")
+    @classmethod
+    def _token(cls, value: Any) -> Any:
+        if value is None:
+            return None
+        text = value.get_secret_value() if isinstance(value, SecretStr) else str(value)
+        # Never quoted back: this is a secret, even when it is a poor one.
+        if len(text) < MIN_TOKEN_LENGTH:
+            raise ValueError(f"a token needs at least {MIN_TOKEN_LENGTH} characters; {_MAKE_TOKEN}")
+        if _is_placeholder(text):
+            raise ValueError(f"this is a placeholder from an example, not a secret; {_MAKE_TOKEN}")
+        return text
 
     @field_validator("timezone")
     @classmethod
@@ -120,7 +164,8 @@ def load_settings(**overrides: Any) -> Settings:
     except ValidationError as exc:
         err = exc.errors()[0]
         field = ".".join(str(p) for p in err["loc"])
-        raise ConfigError(f"ALERTD_{field.upper()}: {err['msg']}") from None
+        message = str(err["msg"]).removeprefix("Value error, ")
+        raise ConfigError(f"ALERTD_{field.upper()}: {message}") from None
     try:
         use_tzdata(settings.tzdata)
     except ZoneError as exc:

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from alertd import __version__
+from alertd.api.guard import RequestGuard
 from alertd.errors import CalendarError, ConflictError, NotFoundError, StorageError, UsageError
 
 if TYPE_CHECKING:
@@ -76,6 +77,8 @@ def create_app(daemon: Backend) -> FastAPI:
         redoc_url=None,
     )
     app.state.daemon = daemon
+    # Outermost: Host, probes-only, token and body size are checked before any route reads the request.
+    app.add_middleware(RequestGuard, settings=daemon.settings)
     app.add_exception_handler(StarletteHTTPException, _on_http)
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(ValidationError, _on_validation)

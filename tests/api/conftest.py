@@ -90,7 +90,7 @@ async def daemon(start_daemon: DaemonFactory) -> Daemon:
 
 
 def client_for(daemon: Daemon) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(daemon)), base_url="http://alertd")
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(daemon)), base_url="http://localhost")
 
 
 @pytest.fixture
