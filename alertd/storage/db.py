@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import fcntl
 import os
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import command
@@ -22,6 +23,7 @@ from alertd.errors import StorageError
 __all__ = [
     "InstanceLock",
     "create_engine",
+    "create_private_file",
     "describe_db_error",
     "is_sqlite",
     "migrate",
@@ -110,6 +112,9 @@ def _alembic_config(engine: Engine) -> Config:
 
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest version (idempotent); one-line StorageError on failure."""
+    path = sqlite_path(str(engine.url))
+    if path is not None:
+        create_private_file(path)
     try:
         command.upgrade(_alembic_config(engine), "head")
     except (OperationalError, DBAPIError) as exc:
@@ -123,42 +128,84 @@ def schema_is_current(engine: Engine) -> bool:
         return MigrationContext.configure(conn).get_current_revision() == head
 
 
+def create_private_file(path: Path) -> bool:
+    """Create the SQLite file ``path`` readable by its owner only (0600), unless it exists; True when created.
+
+    Made here rather than by SQLite, which follows the umask (and its -wal and -shm files copy the file's mode).
+    ``O_EXCL`` with ``O_CREAT`` never follows a symbolic link, so a link planted where the file will be cannot
+    make alertd create or truncate its target.
+    """
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    except FileExistsError:
+        if path.is_symlink() and not path.exists():
+            raise StorageError(
+                f"database {path}: a symbolic link to a missing file; remove it or point it at the database"
+            ) from None
+        return False
+    except OSError as exc:
+        raise StorageError(
+            f"database {path}: cannot create it: {exc.strerror or exc}; check that the folder exists and is writable"
+        ) from None
+    os.close(fd)
+    return True
+
+
+def _lock_owner(st: os.stat_result) -> str:
+    """The pid holding a flock on the file ``st`` describes, from /proc/locks (Linux); "" when unknown."""
+    wanted = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
+    try:
+        lines = Path("/proc/locks").read_text(encoding="ascii", errors="replace").splitlines()
+    except OSError:
+        return ""
+    for line in lines:
+        fields = line.split()
+        if len(fields) > 5 and fields[1] == "FLOCK" and fields[5] == wanted:
+            return fields[4]
+    return ""
+
+
 class InstanceLock:
-    """Keeps a second daemon off the same SQLite file: SQLite is single-writer, PostgreSQL needs no lock."""
+    """Keeps a second daemon off the same SQLite file: SQLite is single-writer, PostgreSQL needs no lock.
+
+    The lock is a ``flock`` on the database file itself, so it belongs to the file's inode: a second daemon that
+    reaches the file through a symbolic link, a hard link or another spelling of the path is refused too. (SQLite
+    uses POSIX record locks, which are independent of ``flock`` on Linux; the descriptor stays open until
+    :meth:`release`, after the daemon's engines are disposed.) No separate lock file exists to be planted.
+    """
 
     def __init__(self, db_file: Path) -> None:
-        self._path = db_file.with_name(db_file.name + ".lock")
-        self._handle: IO[str] | None = None
+        self._path = db_file
+        self._fd: int | None = None
 
     def acquire(self) -> None:
+        create_private_file(self._path)
         try:
-            handle = self._path.open("a+", encoding="utf-8")
+            # Non-blocking: a FIFO put where the database should be must not hang the start.
+            fd = os.open(self._path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
         except OSError as exc:
-            raise StorageError(
-                f"database {self._path.with_suffix('')}: cannot create the lock file {self._path}: "
-                f"{exc.strerror or exc}; check that the folder exists and is writable"
-            ) from None
+            raise StorageError(f"database {self._path}: cannot open it: {exc.strerror or exc}") from None
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            os.close(fd)
+            raise StorageError(f"database {self._path}: not a regular file")
         try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
-            handle.seek(0)
-            owner = handle.read().strip() or "unknown"
-            handle.close()
+            owner = _lock_owner(st)
+            os.close(fd)
+            pid = f" (pid {owner})" if owner else ""
             raise StorageError(
-                f"another alertd (pid {owner}) is already running on {self._path.with_suffix('')}; "
+                f"another alertd{pid} is already running on {self._path} (the same file, however it is named); "
                 "stop it, or use PostgreSQL to run several replicas"
             ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(str(os.getpid()))
-        handle.flush()
-        self._handle = handle
+        self._fd = fd
 
     def release(self) -> None:
-        if self._handle is not None:
-            fcntl.flock(self._handle.fileno(), fcntl.LOCK_UN)
-            self._handle.close()
-            self._handle = None
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
 
 
 @contextmanager
