@@ -34,6 +34,7 @@ from alertd.storage import (
     InstanceLock,
     MetaState,
     create_engine,
+    create_reader_engine,
     describe_db_error,
     events_revision,
     is_sqlite,
@@ -107,6 +108,8 @@ class Daemon:
             self._lock = InstanceLock(path)
             self._lock.acquire()
         migrate(self.engine)
+        # API readers get their own connections: a slow plan or export never delays a delivery's claim or record.
+        self.read_engine = create_reader_engine(self.db_url, readers=self.settings.api_readers)
         calendar, warnings = load_calendar(self.calendar_path, environ=calendar_environ())
         for issue in warnings:
             log.warning("%s", issue)
@@ -218,6 +221,8 @@ class Daemon:
             self.scheduler.shutdown(wait=False)
         if self._http is not None:
             await self._http.aclose()
+        if hasattr(self, "read_engine"):
+            self.read_engine.dispose()
         if hasattr(self, "engine"):
             self.engine.dispose()
         if self._listener is not None:

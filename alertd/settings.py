@@ -99,6 +99,9 @@ class Settings(BaseSettings):
     api_max_body: int = Field(default=64 * 1024, ge=1024, le=16 * 1024 * 1024)
     # Host header values the HTTP server answers (comma-separated, * for any); default: the loopback names when
     # bound to loopback, any otherwise. Stops DNS rebinding from reaching a loopback-bound API through a browser.
+    # Read requests (events, notifications, plan, calendar.ics) served at once, each on its own database
+    # connection and thread; more wait for a slot, then get 503.
+    api_readers: int = Field(default=2, ge=1, le=32)
     http_allowed_hosts: Annotated[tuple[str, ...], NoDecode] = ()
 
     @field_validator("catch_up", "late_after", mode="before")

@@ -68,6 +68,7 @@ async def _on_storage(request: Request, exc: Exception) -> JSONResponse:
 def create_app(daemon: Backend) -> FastAPI:
     """The application serving ``daemon`` (which must have been started)."""
     from alertd.api import events, health, ics, notifications, plan
+    from alertd.api.deps import Readers
 
     app = FastAPI(
         title="alertd",
@@ -77,6 +78,7 @@ def create_app(daemon: Backend) -> FastAPI:
         redoc_url=None,
     )
     app.state.daemon = daemon
+    app.state.readers = Readers(daemon.settings.api_readers)
     # Outermost: Host, probes-only, token and body size are checked before any route reads the request.
     app.add_middleware(RequestGuard, settings=daemon.settings)
     app.add_exception_handler(StarletteHTTPException, _on_http)

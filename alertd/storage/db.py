@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import fcntl
 import os
+import sqlite3
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import sqlalchemy as sa
 from alembic import command
@@ -17,6 +19,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
+from sqlalchemy.pool import QueuePool
 
 from alertd.errors import StorageError
 
@@ -24,6 +27,7 @@ __all__ = [
     "InstanceLock",
     "create_engine",
     "create_private_file",
+    "create_reader_engine",
     "describe_db_error",
     "is_sqlite",
     "migrate",
@@ -70,7 +74,7 @@ def _sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def create_engine(url: str) -> Engine:
+def create_engine(url: str, *, pool_size: int | None = None) -> Engine:
     """An engine for ``url`` with alertd's settings (SQLite: WAL, busy timeout, BEGIN IMMEDIATE)."""
     try:
         parsed = make_url(url)
@@ -87,13 +91,48 @@ def create_engine(url: str) -> Engine:
             return engine
         if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
-        return sa.create_engine(parsed, pool_pre_ping=True, connect_args=_pg_args(parsed.drivername))
+        pool = {} if pool_size is None else {"pool_size": pool_size, "max_overflow": 0}
+        return sa.create_engine(parsed, pool_pre_ping=True, connect_args=_pg_args(parsed.drivername), **pool)
     except NoSuchModuleError:
         raise StorageError(f"database {url}: unsupported database type {parsed.drivername!r}") from None
     except ModuleNotFoundError as exc:
         raise StorageError(
             f"database {parsed.drivername}: driver {exc.name!r} is not installed; pip install 'alertd[postgres]'"
         ) from None
+
+
+def _sqlite_read_begin(conn: Any) -> None:
+    # Deferred: a reader takes no write lock and, under WAL, neither waits for the writer nor holds it up.
+    conn.exec_driver_sql("BEGIN")
+
+
+def create_reader_engine(url: str, *, readers: int) -> Engine:
+    """A second engine for readers (the HTTP API) that never queues behind or blocks the dispatcher's writes.
+
+    SQLite: the same file opened read-only, with deferred transactions (every connection of :func:`create_engine`
+    takes the write lock at BEGIN). PostgreSQL: a pool of its own, ``readers`` connections at most.
+    """
+    path = sqlite_path(url)
+    if path is None:
+        return create_engine(url, pool_size=readers)
+    uri = f"file:{quote(str(path.resolve()))}?mode=ro"
+    engine = sa.create_engine(
+        "sqlite://",
+        creator=lambda: sqlite3.connect(uri, uri=True, timeout=5, check_same_thread=False),
+        poolclass=QueuePool,
+        pool_size=readers,
+        max_overflow=0,
+    )
+    sa.event.listen(engine, "connect", _sqlite_connect_reader)
+    sa.event.listen(engine, "begin", _sqlite_read_begin)
+    return engine
+
+
+def _sqlite_connect_reader(dbapi_conn: Any, _record: Any) -> None:
+    dbapi_conn.isolation_level = None
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA busy_timeout=5000")
+    cur.close()
 
 
 def _pg_args(driver: str) -> dict[str, Any]:

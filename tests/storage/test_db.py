@@ -17,7 +17,14 @@ from support.unwritable import unwritable_folder
 
 from alertd.cli.main import main
 from alertd.errors import StorageError
-from alertd.storage.db import InstanceLock, create_engine, describe_db_error, migrate, schema_is_current
+from alertd.storage.db import (
+    InstanceLock,
+    create_engine,
+    create_reader_engine,
+    describe_db_error,
+    migrate,
+    schema_is_current,
+)
 
 UNREACHABLE_PG = "postgresql+psycopg://postgres@127.0.0.1:1/x"
 
@@ -206,3 +213,34 @@ def test_an_existing_database_keeps_its_mode(tmp_path: Path) -> None:
     lock.acquire()
     lock.release()
     assert stat.S_IMODE(db_file.stat().st_mode) == 0o640
+
+
+def test_the_reader_engine_reads_sqlite_read_only_without_blocking_the_writer(tmp_path: Path) -> None:
+    """API readers see committed rows, cannot write, and hold no lock that stops the writer (WAL, deferred)."""
+    url = f"sqlite:///{tmp_path / 'alertd.db'}"
+    writer = create_engine(url)
+    migrate(writer)
+    reader = create_reader_engine(url, readers=2)
+    try:
+        with reader.begin() as conn:
+            conn.exec_driver_sql("SELECT count(*) FROM event").scalar_one()
+            with writer.begin() as w:  # BEGIN IMMEDIATE succeeds while the read transaction is open
+                w.exec_driver_sql("INSERT INTO meta (key, value) VALUES ('k', 'v')")
+        with reader.begin() as conn:
+            assert conn.exec_driver_sql("SELECT value FROM meta WHERE key = 'k'").scalar_one() == "v"
+        with pytest.raises(DBAPIError, match="readonly"), reader.begin() as conn:
+            conn.exec_driver_sql("DELETE FROM meta")
+    finally:
+        reader.dispose()
+        writer.dispose()
+
+
+def test_the_reader_engine_on_postgresql_has_its_own_bounded_pool(pg_url: str) -> None:
+    """On PostgreSQL readers get a pool of their own, ``readers`` connections at most."""
+    reader = create_reader_engine(pg_url, readers=3)
+    try:
+        with reader.connect() as conn:
+            assert conn.exec_driver_sql("SELECT 1").scalar_one() == 1
+        assert reader.pool.size() == 3  # type: ignore[attr-defined]
+    finally:
+        reader.dispose()
