@@ -16,6 +16,10 @@ from alertd.timeexpr import ZoneError, use_tzdata, zone
 
 __all__ = ["MIN_TOKEN_LENGTH", "Settings", "calendar_environ", "load_settings", "parse_duration"]
 
+# Upper bounds keep every setting inside what timers and date arithmetic can hold (an "inf" or 1e300 seconds
+# would pass "> 0" and crash the daemon later, far from the setting's name).
+_HOUR, _DAY, _WEEK = 3600.0, 86400.0, 7 * 86400.0
+_MAX_DURATION = timedelta(days=3660)
 _DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 _SECRET_NAMES = ("api_token", "api_read_token", "smtp_password")
 MIN_TOKEN_LENGTH = 16
@@ -38,6 +42,16 @@ def _is_placeholder(token: str) -> bool:
 
 def parse_duration(value: str | int | float | timedelta) -> timedelta:
     """Parse ``6h``, ``90m``, ``1d12h``, ``30s`` or a number of seconds."""
+    try:
+        result = _duration(value)
+    except OverflowError:
+        result = _MAX_DURATION * 2
+    if not timedelta(0) <= result <= _MAX_DURATION:
+        raise ValueError(f"duration out of range: at most {_MAX_DURATION.days} days")
+    return result
+
+
+def _duration(value: str | int | float | timedelta) -> timedelta:
     if isinstance(value, timedelta):
         return value
     if isinstance(value, int | float):
@@ -65,23 +79,23 @@ class Settings(BaseSettings):
     timezone: str = "UTC"
     catch_up: timedelta = timedelta(hours=6)
     log_format: Literal["text", "json"] = "text"
-    log_level: str = "INFO"
-    http_timeout: float = Field(default=15.0, gt=0)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    http_timeout: float = Field(default=15.0, gt=0, le=_HOUR, allow_inf_nan=False)
     # false: HTTP deliveries to loopback, private, link-local, multicast or reserved addresses fail permanently
     # (checked on the address actually dialled). True by default, as self-hosted receivers are often local.
     allow_private_targets: bool = True
-    max_attempts: int = Field(default=10, ge=1)
-    retry_base: float = Field(default=2.0, gt=0)
-    retry_cap: float = Field(default=3600.0, gt=0)
-    lease: float = Field(default=120.0, gt=0)
+    max_attempts: int = Field(default=10, ge=1, le=1000)
+    retry_base: float = Field(default=2.0, gt=0, le=_HOUR, allow_inf_nan=False)
+    retry_cap: float = Field(default=3600.0, gt=0, le=_WEEK, allow_inf_nan=False)
+    lease: float = Field(default=120.0, gt=0, le=_DAY, allow_inf_nan=False)
     batch_size: int = Field(default=200, ge=1, le=5000)
     concurrency: int = Field(default=10, ge=1, le=500)
-    max_sleep: float = Field(default=60.0, gt=0)
-    reload_interval: float = Field(default=2.0, gt=0)
-    drain_timeout: float = Field(default=10.0, ge=0)
+    max_sleep: float = Field(default=60.0, gt=0, le=_DAY, allow_inf_nan=False)
+    reload_interval: float = Field(default=2.0, gt=0, le=_DAY, allow_inf_nan=False)
+    drain_timeout: float = Field(default=10.0, ge=0, le=_HOUR, allow_inf_nan=False)
     late_after: timedelta = timedelta(seconds=60)
     smtp_host: str | None = None
-    smtp_port: int = 587
+    smtp_port: int = Field(default=587, ge=1, le=65535)
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
     smtp_from: str | None = None
@@ -89,7 +103,7 @@ class Settings(BaseSettings):
     # Server certificates are verified against the system CAs, or only against smtp_ca_file (a private CA) when set.
     smtp_ca_file: Path | None = None
     smtp_verify: bool = True
-    smtp_timeout: float = Field(default=30.0, gt=0)
+    smtp_timeout: float = Field(default=30.0, gt=0, le=_HOUR, allow_inf_nan=False)
     http_host: str = "127.0.0.1"
     http_port: int | None = Field(default=None, ge=0, le=65535)
     # Bearer tokens of the HTTP API: api_token may read and write, api_read_token may only read.
@@ -108,6 +122,11 @@ class Settings(BaseSettings):
     @classmethod
     def _duration(cls, value: Any) -> timedelta:
         return parse_duration(value)
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level(cls, value: Any) -> Any:
+        return value.strip().upper() if isinstance(value, str) else value
 
     @field_validator("http_allowed_hosts", mode="before")
     @classmethod

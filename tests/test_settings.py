@@ -116,3 +116,31 @@ def test_a_malformed_allowed_host_is_one_line(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("ALERTD_HTTP_ALLOWED_HOSTS", "https://alertd.example.org/")
     with pytest.raises(ConfigError, match=r"^ALERTD_HTTP_ALLOWED_HOSTS: write host names or addresses"):
         load_settings()
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("ALERTD_MAX_SLEEP", "inf"),
+        ("ALERTD_HTTP_TIMEOUT", "nan"),
+        ("ALERTD_LEASE", "1e300"),
+        ("ALERTD_CATCH_UP", "9" * 400),
+        ("ALERTD_LATE_AFTER", "99999999d"),
+        ("ALERTD_SMTP_PORT", "0"),
+        ("ALERTD_LOG_LEVEL", "loud"),
+    ],
+)
+def test_values_that_would_crash_the_daemon_later_are_refused_at_start(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    """Infinite, NaN or astronomically large numbers and unknown log levels stop start-up with one line."""
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=rf"^{name}: ") as info:
+        load_settings()
+    assert "\n" not in str(info.value)
+
+
+def test_the_log_level_is_read_without_case(monkeypatch: pytest.MonkeyPatch) -> None:
+    """ALERTD_LOG_LEVEL=debug means DEBUG."""
+    monkeypatch.setenv("ALERTD_LOG_LEVEL", " debug ")
+    assert load_settings().log_level == "DEBUG"

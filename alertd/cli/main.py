@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from alertd import __version__
-from alertd.cli.args import instant, positive
+from alertd.cli.args import count, instant, positive
 from alertd.clock import Clock, ReplayClock, SystemClock
 from alertd.errors import AlertdError, CalendarError
 from alertd.settings import Settings, load_settings
@@ -63,7 +63,7 @@ def _parser() -> argparse.ArgumentParser:
     hist.add_argument("--db")
     hist.add_argument("--event", help="only this event id")
     hist.add_argument("--state", help="only this state (pending, retrying, sent, dead, missed, cancelled, …)")
-    hist.add_argument("--limit", type=int, default=200)
+    hist.add_argument("--limit", type=count, default=200)
     hist.add_argument("--format", choices=("table", "json"), default="table")
     hist.add_argument(
         "--channels", action="store_true", help="only channel health: which channels are failing, since when, why"
@@ -86,6 +86,13 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    for arg in argv:
+        if not _is_text(arg):
+            # Bytes that are not UTF-8 reach Python as lone surrogates, which no database or message can hold.
+            shown = arg.encode("utf-8", "backslashreplace").decode()
+            print(f"alertd: argument {shown!r} is not valid UTF-8 text", file=sys.stderr)
+            return 1
     args = _parser().parse_args(argv)
     try:
         return _dispatch(args)
@@ -103,6 +110,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+
+
+def _is_text(arg: str) -> bool:
+    try:
+        arg.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _dispatch(args: argparse.Namespace) -> int:

@@ -76,10 +76,19 @@ def _sqlite_begin(conn: Any) -> None:
 
 def create_engine(url: str, *, pool_size: int | None = None) -> Engine:
     """An engine for ``url`` with alertd's settings (SQLite: WAL, busy timeout, BEGIN IMMEDIATE)."""
+    # The URL is never quoted when it does not parse: it may hold a password.
+    example = "write e.g. sqlite:///alertd.db or postgresql://user@host:5432/alertd"
     try:
         parsed = make_url(url)
+        if "\x00" in url or "\x00" in (parsed.database or ""):
+            raise StorageError(f"bad database URL: it contains a NUL character; {example}")
     except ArgumentError:
-        raise StorageError(f"bad database URL {url!r}: write e.g. sqlite:///alertd.db or postgresql://…") from None
+        raise StorageError(f"bad database URL: not of the form scheme://…; {example}") from None
+    except ValueError:
+        # SQLAlchemy reads the port with int(): "host:abc" or an unclosed "[::1".
+        raise StorageError(
+            f"bad database URL: the port is not a number (or an IPv6 host lacks its ']'); {example}"
+        ) from None
     try:
         if parsed.get_backend_name() == "sqlite":
             path = sqlite_path(url)
@@ -94,11 +103,16 @@ def create_engine(url: str, *, pool_size: int | None = None) -> Engine:
         pool = {} if pool_size is None else {"pool_size": pool_size, "max_overflow": 0}
         return sa.create_engine(parsed, pool_pre_ping=True, connect_args=_pg_args(parsed.drivername), **pool)
     except NoSuchModuleError:
-        raise StorageError(f"database {url}: unsupported database type {parsed.drivername!r}") from None
-    except ModuleNotFoundError as exc:
         raise StorageError(
-            f"database {parsed.drivername}: driver {exc.name!r} is not installed; pip install 'alertd[postgres]'"
+            f"database {parsed.drivername}: unsupported database type; alertd supports sqlite and postgresql"
         ) from None
+    except ModuleNotFoundError as exc:
+        hint = (
+            "pip install 'alertd[postgres]'"
+            if parsed.get_backend_name() == "postgresql"
+            else ("alertd supports sqlite and postgresql")
+        )
+        raise StorageError(f"database {parsed.drivername}: driver {exc.name!r} is not installed; {hint}") from None
 
 
 def _sqlite_read_begin(conn: Any) -> None:
