@@ -23,7 +23,8 @@ LABEL org.opencontainers.image.title="alertd" \
 RUN groupadd --system --gid 10001 alertd \
  && useradd --system --uid 10001 --gid alertd --home-dir /data --shell /usr/sbin/nologin alertd \
  && mkdir -p /data /etc/alertd \
- && chown alertd:alertd /data
+ && chown alertd:alertd /data \
+ && chmod 0700 /data
 COPY --from=build /opt/alertd /opt/alertd
 COPY seeds/us-china-truce-2025.yaml /etc/alertd/calendar.yaml
 ENV PATH=/opt/alertd/bin:$PATH \

@@ -49,6 +49,7 @@ from alertd.storage import (
     MetaState,
     SyncReport,
     create_engine,
+    create_reader_engine,
     describe_db_error,
     events_revision,
     is_sqlite,
@@ -158,6 +159,8 @@ class Daemon:
         if self.settings.http_port is not None:
             self._bind_http(self.settings.http_host, self.settings.http_port)
         migrate(self.engine)
+        # API readers get their own connections: a slow plan or export never delays a delivery's claim or record.
+        self.read_engine = create_reader_engine(self.db_url, readers=self.settings.api_readers)
         calendar, warnings = await self._load()
         for issue in warnings:
             log.warning("%s", issue)
@@ -285,6 +288,8 @@ class Daemon:
         http = self.ctx.built_client() if hasattr(self, "ctx") else None
         if http is not None:
             await http.aclose()
+        if hasattr(self, "read_engine"):
+            self.read_engine.dispose()
         if hasattr(self, "engine"):
             self.engine.dispose()
         if self._listener is not None:

@@ -84,6 +84,9 @@ FIELDS = (
     "calendar_max_bytes",
     "calendar_load_timeout",
     "secrets_dir",
+    "api_max_body",
+    "api_readers",
+    "http_allowed_hosts",
 )
 
 

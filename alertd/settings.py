@@ -6,10 +6,10 @@ import os
 import re
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from alertd.environ import (
     CALENDAR_MAX_BYTES,
@@ -26,17 +26,55 @@ from alertd.errors import ConfigError, FileReadError
 from alertd.files import SECRET_MAX_BYTES, read_text
 from alertd.timeexpr import ZoneError, use_tzdata, zone
 
-__all__ = ["CALENDAR_MAX_BYTES", "Settings", "calendar_environ", "load_settings", "parse_duration", "setting_names"]
+__all__ = [
+    "CALENDAR_MAX_BYTES",
+    "MIN_TOKEN_LENGTH",
+    "Settings",
+    "calendar_environ",
+    "load_settings",
+    "parse_duration",
+    "setting_names",
+]
 
+# Upper bounds keep every setting inside what timers and date arithmetic can hold (an "inf" or 1e300 seconds
+# would pass "> 0" and crash the daemon later, far from the setting's name).
+_HOUR, _DAY, _WEEK = 3600.0, 86400.0, 7 * 86400.0
+_MAX_DURATION = timedelta(days=3660)
 _DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 _SECRET_NAMES = SECRET_FIELDS
+MIN_TOKEN_LENGTH = 16
 # A feed token travels in a URL path (calendar apps cannot send headers), so it must be long enough not to guess.
-FEED_TOKEN_MIN = 16
+FEED_TOKEN_MIN = MIN_TOKEN_LENGTH
 _URL_SAFE = re.compile(r"[A-Za-z0-9._~-]+")
+_MAKE_TOKEN = "make one with: openssl rand -hex 32"
+# Words that example files and tutorials put where a token goes (compared without case, spaces or punctuation).
+_PLACEHOLDERS = ("changeme", "replaceme", "placeholder", "yourtoken", "yoursecret", "secret", "token", "password")
+_HOST = re.compile(r"^(\[[0-9a-f:.]+\]|[a-z0-9_.:-]+)$")
+
+
+def _is_placeholder(token: str) -> bool:
+    letters = re.sub(r"[^a-z0-9]", "", token.lower())
+    # A run of one character, or nothing but placeholder words and digits ("change-me-please", "secret-token-123").
+    if len(set(letters)) <= 2:
+        return True
+    rest = letters
+    for word in (*_PLACEHOLDERS, "please", "here", "the", "api", "alertd", "example", "read", "write", "my"):
+        rest = rest.replace(word, "")
+    return rest.isdigit() or not rest or "changeme" in letters or "replaceme" in letters
 
 
 def parse_duration(value: str | int | float | timedelta) -> timedelta:
     """Parse ``6h``, ``90m``, ``1d12h``, ``30s`` or a number of seconds."""
+    try:
+        result = _duration(value)
+    except OverflowError:
+        result = _MAX_DURATION * 2
+    if not timedelta(0) <= result <= _MAX_DURATION:
+        raise ValueError(f"duration out of range: at most {_MAX_DURATION.days} days")
+    return result
+
+
+def _duration(value: str | int | float | timedelta) -> timedelta:
     if isinstance(value, timedelta):
         return value
     if isinstance(value, int | float):
@@ -70,23 +108,23 @@ class Settings(BaseSettings):
     timezone: str = DEFAULT_TIMEZONE
     catch_up: timedelta = timedelta(hours=6)
     log_format: Literal["text", "json"] = "text"
-    log_level: str = "INFO"
-    http_timeout: float = Field(default=15.0, gt=0)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    http_timeout: float = Field(default=15.0, gt=0, le=_HOUR, allow_inf_nan=False)
     # false: HTTP deliveries to loopback, private, link-local, multicast or reserved addresses fail permanently
     # (checked on the address actually dialled). True by default, as self-hosted receivers are often local.
     allow_private_targets: bool = True
-    max_attempts: int = Field(default=10, ge=1)
-    retry_base: float = Field(default=2.0, gt=0)
-    retry_cap: float = Field(default=3600.0, gt=0)
-    lease: float = Field(default=120.0, gt=0)
+    max_attempts: int = Field(default=10, ge=1, le=1000)
+    retry_base: float = Field(default=2.0, gt=0, le=_HOUR, allow_inf_nan=False)
+    retry_cap: float = Field(default=3600.0, gt=0, le=_WEEK, allow_inf_nan=False)
+    lease: float = Field(default=120.0, gt=0, le=_DAY, allow_inf_nan=False)
     batch_size: int = Field(default=200, ge=1, le=5000)
     concurrency: int = Field(default=10, ge=1, le=500)
-    max_sleep: float = Field(default=60.0, gt=0)
-    reload_interval: float = Field(default=2.0, gt=0)
-    drain_timeout: float = Field(default=10.0, ge=0)
+    max_sleep: float = Field(default=60.0, gt=0, le=_DAY, allow_inf_nan=False)
+    reload_interval: float = Field(default=2.0, gt=0, le=_DAY, allow_inf_nan=False)
+    drain_timeout: float = Field(default=10.0, ge=0, le=_HOUR, allow_inf_nan=False)
     late_after: timedelta = timedelta(seconds=60)
     smtp_host: str | None = None
-    smtp_port: int = 587
+    smtp_port: int = Field(default=587, ge=1, le=65535)
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
     smtp_from: str | None = None
@@ -94,7 +132,7 @@ class Settings(BaseSettings):
     # Server certificates are verified against the system CAs, or only against smtp_ca_file (a private CA) when set.
     smtp_ca_file: Path | None = None
     smtp_verify: bool = True
-    smtp_timeout: float = Field(default=30.0, gt=0)
+    smtp_timeout: float = Field(default=30.0, gt=0, le=_HOUR, allow_inf_nan=False)
     http_host: str = "127.0.0.1"
     http_port: int | None = Field(default=None, ge=0, le=65535)
     # Bearer tokens of the HTTP API: api_token may read and write, api_read_token may only read.
@@ -104,6 +142,14 @@ class Settings(BaseSettings):
     feed_token: SecretStr | None = None
     # uvicorn's access log, one line per request (feed tokens redacted).
     http_access_log: bool = False
+    # Request bodies larger than this are refused with 413 before they are read whole.
+    api_max_body: int = Field(default=64 * 1024, ge=1024, le=16 * 1024 * 1024)
+    # Host header values the HTTP server answers (comma-separated, * for any); default: the loopback names when
+    # bound to loopback, any otherwise. Stops DNS rebinding from reaching a loopback-bound API through a browser.
+    # Read requests (events, notifications, plan, calendar.ics) served at once, each on its own database
+    # connection and thread; more wait for a slot, then get 503.
+    api_readers: int = Field(default=2, ge=1, le=32)
+    http_allowed_hosts: Annotated[tuple[str, ...], NoDecode] = ()
 
     @field_validator("catch_up", "late_after", mode="before")
     @classmethod
@@ -122,6 +168,34 @@ class Settings(BaseSettings):
                 "password in a URL); e.g. python -c 'import secrets; print(secrets.token_urlsafe(24))'"
             )
         return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level(cls, value: Any) -> Any:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("http_allowed_hosts", mode="before")
+    @classmethod
+    def _hosts(cls, value: Any) -> tuple[str, ...]:
+        items = value.split(",") if isinstance(value, str) else list(value)
+        hosts = tuple(str(h).strip().lower().rstrip(".") for h in items if str(h).strip())
+        for host in hosts:
+            if host != "*" and not _HOST.match(host):
+                raise ValueError("write host names or addresses separated by commas, e.g. alertd.example.org,localhost")
+        return hosts
+
+    @field_validator("api_token", "api_read_token", mode="before")
+    @classmethod
+    def _token(cls, value: Any) -> Any:
+        if value is None:
+            return None
+        text = value.get_secret_value() if isinstance(value, SecretStr) else str(value)
+        # Never quoted back: this is a secret, even when it is a poor one.
+        if len(text) < MIN_TOKEN_LENGTH:
+            raise ValueError(f"a token needs at least {MIN_TOKEN_LENGTH} characters; {_MAKE_TOKEN}")
+        if _is_placeholder(text):
+            raise ValueError(f"this is a placeholder from an example, not a secret; {_MAKE_TOKEN}")
+        return text
 
     @field_validator("timezone")
     @classmethod
@@ -158,7 +232,8 @@ def load_settings(**overrides: Any) -> Settings:
     except ValidationError as exc:
         err = exc.errors()[0]
         field = ".".join(str(p) for p in err["loc"])
-        raise ConfigError(f"ALERTD_{field.upper()}: {err['msg']}") from None
+        message = str(err["msg"]).removeprefix("Value error, ")
+        raise ConfigError(f"ALERTD_{field.upper()}: {message}") from None
     try:
         use_tzdata(settings.tzdata)
     except ZoneError as exc:

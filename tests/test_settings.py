@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -74,3 +76,91 @@ def test_a_feed_token_can_come_from_a_file(tmp_path: Path, monkeypatch: pytest.M
     token = load_settings().feed_token
     assert token is not None
     assert token.get_secret_value() == "feed-token-from-a-file-0123"
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "change-me",
+        "changeme",
+        "secret",
+        "token",
+        "s3cret",
+        "short-but-real1",
+        "CHANGE-ME-PLEASE-NOW",
+        "change_me_123456",
+        "your-token-here-please",
+        "x" * 40,
+        "secret-token-12345",
+        "replace-me-with-a-token",
+    ],
+)
+@pytest.mark.parametrize("name", ["ALERTD_API_TOKEN", "ALERTD_API_READ_TOKEN"])
+def test_placeholder_or_short_api_tokens_are_refused_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, name: str, token: str
+) -> None:
+    """Tokens copied from an example or shorter than 16 characters stop start-up, without quoting the token."""
+    monkeypatch.setenv(name, token)
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    # One of two fixed sentences: nothing of the token is quoted.
+    reasons = "a token needs at least 16 characters|this is a placeholder from an example, not a secret"
+    assert re.fullmatch(rf"{name}: ({reasons}); make one with: openssl rand -hex 32", str(info.value))
+
+
+def test_a_placeholder_token_from_a_file_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """ALERTD_API_TOKEN_FILE is checked like the variable."""
+    (tmp_path / "token").write_text("change-me\n", encoding="utf-8")
+    monkeypatch.setenv("ALERTD_API_TOKEN_FILE", str(tmp_path / "token"))
+    with pytest.raises(ConfigError, match=r"^ALERTD_API_TOKEN: a token needs at least 16 characters"):
+        load_settings()
+
+
+def test_a_random_token_is_accepted(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the error message suggests (openssl rand -hex 32) is a valid token."""
+    token = secrets.token_hex(32)
+    monkeypatch.setenv("ALERTD_API_TOKEN", token)
+    loaded = load_settings().api_token
+    assert loaded is not None
+    assert loaded.get_secret_value() == token
+
+
+def test_allowed_hosts_are_a_comma_separated_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    """ALERTD_HTTP_ALLOWED_HOSTS is split on commas and compared without case."""
+    monkeypatch.setenv("ALERTD_HTTP_ALLOWED_HOSTS", "Alertd.Example.org, [::1] ,localhost")
+    assert load_settings().http_allowed_hosts == ("alertd.example.org", "[::1]", "localhost")
+
+
+def test_a_malformed_allowed_host_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A URL or a path where a host name goes is refused with an example."""
+    monkeypatch.setenv("ALERTD_HTTP_ALLOWED_HOSTS", "https://alertd.example.org/")
+    with pytest.raises(ConfigError, match=r"^ALERTD_HTTP_ALLOWED_HOSTS: write host names or addresses"):
+        load_settings()
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("ALERTD_MAX_SLEEP", "inf"),
+        ("ALERTD_HTTP_TIMEOUT", "nan"),
+        ("ALERTD_LEASE", "1e300"),
+        ("ALERTD_CATCH_UP", "9" * 400),
+        ("ALERTD_LATE_AFTER", "99999999d"),
+        ("ALERTD_SMTP_PORT", "0"),
+        ("ALERTD_LOG_LEVEL", "loud"),
+    ],
+)
+def test_values_that_would_crash_the_daemon_later_are_refused_at_start(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    """Infinite, NaN or astronomically large numbers and unknown log levels stop start-up with one line."""
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=rf"^{name}: ") as info:
+        load_settings()
+    assert "\n" not in str(info.value)
+
+
+def test_the_log_level_is_read_without_case(monkeypatch: pytest.MonkeyPatch) -> None:
+    """ALERTD_LOG_LEVEL=debug means DEBUG."""
+    monkeypatch.setenv("ALERTD_LOG_LEVEL", " debug ")
+    assert load_settings().log_level == "DEBUG"

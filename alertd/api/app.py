@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from alertd import __version__
+from alertd.api.guard import RequestGuard
 from alertd.errors import CalendarError, ConflictError, NotFoundError, StorageError, UsageError
 
 if TYPE_CHECKING:
@@ -67,6 +68,7 @@ async def _on_storage(request: Request, exc: Exception) -> JSONResponse:
 def create_app(daemon: Backend) -> FastAPI:
     """The application serving ``daemon`` (built before the daemon starts, served once it has)."""
     from alertd.api import events, health, ics, notifications, plan, status
+    from alertd.api.deps import Readers
 
     app = FastAPI(
         title="alertd",
@@ -76,6 +78,9 @@ def create_app(daemon: Backend) -> FastAPI:
         redoc_url=None,
     )
     app.state.daemon = daemon
+    app.state.readers = Readers(daemon.settings.api_readers)
+    # Outermost: Host, probes-only, token and body size are checked before any route reads the request.
+    app.add_middleware(RequestGuard, settings=daemon.settings)
     app.add_exception_handler(StarletteHTTPException, _on_http)
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(ValidationError, _on_validation)

@@ -6,12 +6,13 @@ its routes read, so ``alertd.api`` never imports ``alertd.daemon``.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Protocol, TypeVar
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
@@ -22,7 +23,7 @@ from alertd.errors import CalendarIssue, StorageError
 from alertd.settings import Settings
 from alertd.storage import describe_db_error
 
-__all__ = ["Backend", "DaemonDep", "get_daemon", "run_db"]
+__all__ = ["Backend", "DaemonDep", "Readers", "ReadersDep", "get_daemon", "run_db"]
 
 log = logging.getLogger("alertd.http")
 T = TypeVar("T")
@@ -37,6 +38,8 @@ class Backend(Protocol):
     calendar_path: Path
     db_url: str
     engine: Engine
+    # Read-only connections of the API's own (never the dispatcher's database thread).
+    read_engine: Engine
     dispatcher: Dispatcher
     metrics: Metrics
     # APScheduler's scheduler: the readiness probe asks whether it is running.
@@ -67,3 +70,38 @@ async def run_db(daemon: Backend, fn: Callable[..., T], *args: Any) -> T:
         log.error("API request failed: %s", describe_db_error(daemon.db_url, exc))
         raise StorageError("the database is unavailable; see the daemon's log") from None
     return result
+
+
+class Readers:
+    """Runs read-only work on threads of its own, at most ``limit`` at once (``ALERTD_API_READERS``).
+
+    Readers never use the dispatcher's single database thread, so however many ask, due reminders are claimed
+    and recorded on time. Excess requests wait up to ``wait`` seconds for a slot, then get 503.
+    """
+
+    def __init__(self, limit: int, *, wait: float = 10.0) -> None:
+        self._slots = asyncio.Semaphore(limit)
+        self.wait = wait
+
+    async def run(self, daemon: Backend, fn: Callable[..., T], *args: Any) -> T:
+        try:
+            await asyncio.wait_for(self._slots.acquire(), timeout=self.wait)
+        except TimeoutError:
+            raise HTTPException(
+                503, "too many read requests at once (ALERTD_API_READERS); retry shortly", {"Retry-After": "2"}
+            ) from None
+        try:
+            return await asyncio.to_thread(fn, *args)
+        except DBAPIError as exc:
+            log.error("API request failed: %s", describe_db_error(daemon.db_url, exc))
+            raise StorageError("the database is unavailable; see the daemon's log") from None
+        finally:
+            self._slots.release()
+
+
+def get_readers(request: Request) -> Readers:
+    readers: Readers = request.app.state.readers
+    return readers
+
+
+ReadersDep = Annotated[Readers, Depends(get_readers)]

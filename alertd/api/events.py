@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from alertd.api.auth import ReadAccess, WriteAccess
-from alertd.api.deps import Backend, DaemonDep, run_db
+from alertd.api.deps import Backend, DaemonDep, ReadersDep, run_db
 from alertd.api.schemas import EventOut, EventPatch, MoveBody, error_responses
 from alertd.calendar import EventDraft
 from alertd.domain import EventSpec
@@ -33,15 +33,15 @@ def _changed(daemon: Backend, action: str, report: SyncReport) -> None:
 
 
 @router.get("", response_model=list[EventOut], dependencies=[ReadAccess])
-async def list_events(daemon: DaemonDep) -> list[EventOut]:
+async def list_events(daemon: DaemonDep, readers: ReadersDep) -> list[EventOut]:
     """Every event, provisioned and database-owned, in start order."""
-    events = await run_db(daemon, eventsdb.list_events, daemon.engine)
+    events = await readers.run(daemon, eventsdb.list_events, daemon.read_engine)
     return [_out(daemon, e) for e in events]
 
 
 @router.get("/{event_id}", response_model=EventOut, dependencies=[ReadAccess])
-async def get_event(daemon: DaemonDep, event_id: EventId) -> EventOut:
-    event = await run_db(daemon, eventsdb.get_event, daemon.engine, event_id)
+async def get_event(daemon: DaemonDep, readers: ReadersDep, event_id: EventId) -> EventOut:
+    event = await readers.run(daemon, eventsdb.get_event, daemon.read_engine, event_id)
     return _out(daemon, event)
 
 

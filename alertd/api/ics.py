@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path, Response
 
 from alertd.api.auth import ReadAccess
-from alertd.api.deps import Backend, DaemonDep, run_db
+from alertd.api.deps import Backend, DaemonDep, Readers, ReadersDep
 from alertd.api.schemas import error_responses
 from alertd.planning import render_calendar
 from alertd.storage import current_events, event_revisions
@@ -24,7 +24,7 @@ router = APIRouter(tags=["calendar"], responses=error_responses(401, 503))
 
 
 def _export(daemon: Backend) -> str:
-    engine, calendar = daemon.engine, daemon.calendar
+    engine, calendar = daemon.read_engine, daemon.calendar
     return render_calendar(
         current_events(engine, calendar), calendar, daemon.clock.now(), revisions=event_revisions(engine)
     )
@@ -36,9 +36,9 @@ def _export(daemon: Backend) -> str:
     response_class=Response,
     responses={200: {"content": {"text/calendar": {"schema": {"type": "string"}}}, "description": "RFC 5545"}},
 )
-async def calendar_ics(daemon: DaemonDep) -> Response:
+async def calendar_ics(daemon: DaemonDep, readers: ReadersDep) -> Response:
     """The calendar as iCalendar (RFC 5545) with VTIMEZONEs and one VALARM per reminder."""
-    return await _calendar(daemon)
+    return await _calendar(daemon, readers)
 
 
 @router.get(
@@ -50,7 +50,7 @@ async def calendar_ics(daemon: DaemonDep) -> Response:
     },
 )
 async def calendar_feed(
-    daemon: DaemonDep, feed_token: Annotated[str, Path(description="ALERTD_FEED_TOKEN.")]
+    daemon: DaemonDep, readers: ReadersDep, feed_token: Annotated[str, Path(description="ALERTD_FEED_TOKEN.")]
 ) -> Response:
     """The same calendar for calendar apps that subscribe by URL: the feed token in the path replaces the bearer
     header. 404 when the token is wrong or no feed token is set."""
@@ -58,11 +58,11 @@ async def calendar_feed(
     # Constant time, so response timing does not reveal how much of a guessed token was right.
     if secret is None or not hmac.compare_digest(feed_token.encode(), secret.get_secret_value().encode()):
         raise HTTPException(status_code=404, detail="Not Found")
-    return await _calendar(daemon)
+    return await _calendar(daemon, readers)
 
 
-async def _calendar(daemon: Backend) -> Response:
-    text = await run_db(daemon, _export, daemon)
+async def _calendar(daemon: Backend, readers: Readers) -> Response:
+    text = await readers.run(daemon, _export, daemon)
     return Response(
         content=text.encode("utf-8"),
         media_type="text/calendar; charset=utf-8",

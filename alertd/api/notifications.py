@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, HTTPException, Path, Query
 
 from alertd.api.auth import ReadAccess, WriteAccess
-from alertd.api.deps import Backend, DaemonDep, run_db
+from alertd.api.deps import Backend, DaemonDep, ReadersDep, run_db
 from alertd.api.schemas import NotificationKind, NotificationOut, NotificationPage, NotificationState, error_responses
 from alertd.clock import utc
 from alertd.errors import ConflictError, NotFoundError
@@ -60,7 +60,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
 
 def _page(daemon: Backend, filters: list[sa.ColumnElement[bool]], limit: int) -> NotificationPage:
     query = sa.select(*_COLUMNS).where(*filters).order_by(_N.due_at, _N.id).limit(limit + 1)
-    with daemon.engine.connect() as conn:
+    with daemon.read_engine.begin() as conn:
         rows = conn.execute(query).all()
     more = len(rows) > limit
     rows = rows[:limit]
@@ -71,6 +71,7 @@ def _page(daemon: Backend, filters: list[sa.ColumnElement[bool]], limit: int) ->
 @router.get("", response_model=NotificationPage, dependencies=[ReadAccess], responses=error_responses(400))
 async def list_notifications(
     daemon: DaemonDep,
+    readers: ReadersDep,
     state: Annotated[NotificationState | None, Query(description="Only this state.")] = None,
     channel: Annotated[str | None, Query(description="Only this channel id.")] = None,
     event: Annotated[str | None, Query(description="Only this event id.")] = None,
@@ -89,7 +90,7 @@ async def list_notifications(
         except ValueError:
             raise HTTPException(400, "bad cursor: pass next_cursor from the previous page unchanged") from None
         filters.append(sa.or_(_N.due_at > due, sa.and_(_N.due_at == due, _N.id > last)))
-    return await run_db(daemon, _page, daemon, filters, limit)
+    return await readers.run(daemon, _page, daemon, filters, limit)
 
 
 def _one(daemon: Backend, id: str) -> Any:

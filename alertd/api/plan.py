@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
 
 from alertd.api.auth import ReadAccess
-from alertd.api.deps import DaemonDep, run_db
+from alertd.api.deps import Backend, DaemonDep, ReadersDep
 from alertd.api.schemas import PlanItem, PlanOut, error_responses, iso
 from alertd.clock import utc
 from alertd.planning import preview
@@ -26,6 +25,7 @@ _MAX_WINDOW = timedelta(days=366)
 @router.get("/plan", response_model=PlanOut, dependencies=[ReadAccess])
 async def plan(
     daemon: DaemonDep,
+    readers: ReadersDep,
     start: Annotated[
         datetime | None, Query(alias="from", description="Window start (default: now); UTC if naive.")
     ] = None,
@@ -41,7 +41,11 @@ async def plan(
         raise HTTPException(400, "until is before from")
     if hi - lo > _MAX_WINDOW:
         raise HTTPException(400, f"the window is longer than {_MAX_WINDOW.days} days; ask for a shorter one")
-    calendar = await run_db(daemon, planned_calendar, daemon.engine, daemon.calendar)
-    # Channel templates render in a worker process (up to seconds for a bad one): never on the event loop.
-    items = await asyncio.to_thread(preview, calendar, start=lo, end=hi)
+    return await readers.run(daemon, _plan, daemon, lo, hi)
+
+
+def _plan(daemon: Backend, lo: datetime, hi: datetime) -> PlanOut:
+    # Reading and rendering both off the event loop: a year of messages takes a while, and a channel template
+    # renders in its worker process (up to seconds for a bad one).
+    items = preview(planned_calendar(daemon.read_engine, daemon.calendar), start=lo, end=hi)
     return PlanOut(start=iso(lo), until=iso(hi), items=[PlanItem(**i.as_json()) for i in items])

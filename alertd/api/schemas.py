@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
+from alertd.calendar import MAX_LIST, ChannelId, Notes, Offset, Short, Source, Tag, Title
 from alertd.domain import EventSpec, start_text
 
 __all__ = [
@@ -148,16 +149,16 @@ class EventPatch(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    title: str | None = None
-    start: str | None = None
-    timezone: str | None = None
+    title: Title | None = None
+    start: Short | None = None
+    timezone: Short | None = None
     all_day: bool | None = None
-    status: str | None = None
-    tags: list[str] | None = None
-    notes: str | None = None
-    source: str | None = None
-    notify: list[str] | None = None
-    reminders: list[str] | None = None
+    status: Short | None = None
+    tags: Annotated[list[Tag], Field(max_length=MAX_LIST)] | None = None
+    notes: Notes | None = None
+    source: Source | None = None
+    notify: Annotated[list[ChannelId], Field(max_length=MAX_LIST)] | None = None
+    reminders: Annotated[list[Offset], Field(max_length=MAX_LIST)] | None = None
 
     def changes(self) -> dict[str, Any]:
         return self.model_dump(exclude_unset=True)
@@ -168,8 +169,8 @@ class MoveBody(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    start: str
-    timezone: str | None = None
+    start: Short
+    timezone: Short | None = None
     # A start in the past is refused unless forced: usually a typo, and it would drop every reminder.
     force: bool = False
 

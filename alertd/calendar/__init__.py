@@ -13,7 +13,22 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from alertd.calendar.drafts import DRAFT_FIELDS, EventDraft, EventIssue, draft_from_mapping, resolve_draft
+    from alertd.calendar.drafts import (
+        DRAFT_FIELDS,
+        MAX_LIST,
+        ChannelId,
+        EventDraft,
+        EventId,
+        EventIssue,
+        Notes,
+        Offset,
+        Short,
+        Source,
+        Tag,
+        Title,
+        draft_from_mapping,
+        resolve_draft,
+    )
     from alertd.calendar.load import load_calendar, parse_calendar
     from alertd.calendar.routes import matches, resolve_notify
     from alertd.calendar.schema import suggest
@@ -23,15 +38,39 @@ else:
     __getattr__ = exports(
         __name__,
         load=("load_calendar", "parse_calendar"),
-        drafts=("DRAFT_FIELDS", "EventDraft", "EventIssue", "draft_from_mapping", "resolve_draft"),
+        drafts=(
+            "DRAFT_FIELDS",
+            "MAX_LIST",
+            "ChannelId",
+            "EventDraft",
+            "EventId",
+            "EventIssue",
+            "Notes",
+            "Offset",
+            "Short",
+            "Source",
+            "Tag",
+            "Title",
+            "draft_from_mapping",
+            "resolve_draft",
+        ),
         schema=("suggest",),
         routes=("matches", "resolve_notify"),
     )
 
 __all__ = [
     "DRAFT_FIELDS",
+    "MAX_LIST",
+    "ChannelId",
     "EventDraft",
+    "EventId",
     "EventIssue",
+    "Notes",
+    "Offset",
+    "Short",
+    "Source",
+    "Tag",
+    "Title",
     "draft_from_mapping",
     "load_calendar",
     "matches",

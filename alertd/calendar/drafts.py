@@ -11,9 +11,9 @@ import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from alertd.calendar.load import check_event
 from alertd.calendar.schema import Checker
@@ -21,11 +21,40 @@ from alertd.calendar.yamlsrc import YamlDoc
 from alertd.domain import Calendar, EventSpec
 from alertd.errors import CalendarError, CalendarIssue
 
-__all__ = ["DRAFT_FIELDS", "EventDraft", "EventIssue", "draft_from_mapping", "resolve_draft"]
+__all__ = [
+    "DRAFT_FIELDS",
+    "MAX_LIST",
+    "ChannelId",
+    "EventDraft",
+    "EventId",
+    "EventIssue",
+    "Notes",
+    "Offset",
+    "Short",
+    "Source",
+    "Tag",
+    "Title",
+    "draft_from_mapping",
+    "resolve_draft",
+]
 
 log = logging.getLogger("alertd.events")
 
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+# Bounds on what the CLI and API store per event: generous for people, small enough that one request cannot
+# bloat every message, listing and export of the calendar. Ids match the database column. A constrained str
+# also refuses a lone UTF-16 surrogate ("\\ud800" in JSON), which no database or channel could encode.
+EventId = Annotated[str, StringConstraints(max_length=200)]
+Title = Annotated[str, StringConstraints(max_length=500)]
+Notes = Annotated[str, StringConstraints(max_length=10_000)]
+Source = Annotated[str, StringConstraints(max_length=2_000)]
+Short = Annotated[str, StringConstraints(max_length=64)]
+Tag = Annotated[str, StringConstraints(max_length=100)]
+ChannelId = Annotated[str, StringConstraints(max_length=100)]
+Offset = Annotated[str, StringConstraints(max_length=32)]
+MAX_LIST = 50
 
 
 class EventDraft(BaseModel):
@@ -33,17 +62,17 @@ class EventDraft(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    id: str
-    title: str
-    start: str
-    timezone: str | None = None
+    id: EventId
+    title: Title
+    start: Short
+    timezone: Short | None = None
     all_day: bool | None = None
-    status: str = "confirmed"
-    tags: list[str] = []
-    notes: str | None = None
-    source: str | None = None
-    notify: list[str] | None = None
-    reminders: list[str] | None = None
+    status: Short = "confirmed"
+    tags: Annotated[list[Tag], Field(max_length=MAX_LIST)] = []
+    notes: Notes | None = None
+    source: Source | None = None
+    notify: Annotated[list[ChannelId], Field(max_length=MAX_LIST)] | None = None
+    reminders: Annotated[list[Offset], Field(max_length=MAX_LIST)] | None = None
 
 
 DRAFT_FIELDS = tuple(EventDraft.model_fields)

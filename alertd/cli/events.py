@@ -216,21 +216,10 @@ def _show(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _draft(args: argparse.Namespace) -> EventDraft:
-    from alertd.calendar import EventDraft
+    from alertd.calendar import DRAFT_FIELDS, draft_from_mapping
 
-    return EventDraft(
-        id=args.id,
-        title=args.title,
-        start=args.start,
-        timezone=args.timezone,
-        all_day=args.all_day,
-        status=args.status,
-        tags=args.tags,
-        notes=args.notes,
-        source=args.source,
-        notify=args.notify,
-        reminders=args.reminders,
-    )
+    # Through the checking constructor: a value over a field's bound is a CalendarError naming the field.
+    return draft_from_mapping({name: getattr(args, name) for name in DRAFT_FIELDS})
 
 
 def export_ics(args: argparse.Namespace, settings: Settings) -> int:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from alertd import __version__
-from alertd.cli.args import instant, positive
+from alertd.cli.args import count, instant, positive
 from alertd.cli.signals import EarlySignals, reader_gone
 from alertd.clock import Clock, ReplayClock, SystemClock
 from alertd.errors import AlertdError, CalendarError
@@ -80,7 +80,7 @@ def _parser() -> argparse.ArgumentParser:
     hist.add_argument("--event", help="only this event id (its pending notifications too)")
     hist.add_argument("--state", help="only this state: pending, sending, retrying, sent, dead, cancelled or missed")
     hist.add_argument("--since", type=instant, metavar="ISO", help="only notifications due at or after ISO")
-    hist.add_argument("--limit", type=int, default=200, help="at most this many, newest first (default 200)")
+    hist.add_argument("--limit", type=count, default=200, help="at most this many, newest first (default 200)")
     hist.add_argument("--format", choices=("table", "json"), default="table")
     hist.add_argument(
         "--channels", action="store_true", help="only channel health: which channels are failing, since when, why"
@@ -116,6 +116,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: Sequence[str] | None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    for arg in argv:
+        if not _is_text(arg):
+            # Bytes that are not UTF-8 reach Python as lone surrogates, which no database or message can hold.
+            shown = arg.encode("utf-8", "backslashreplace").decode()
+            say(f"argument {shown!r} is not valid UTF-8 text", level=logging.ERROR)
+            return 1
     args = _parser().parse_args(argv)
     early = EarlySignals()
     if args.command == "run":
@@ -135,6 +142,14 @@ def _main(argv: Sequence[str] | None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+
+
+def _is_text(arg: str) -> bool:
+    try:
+        arg.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _json_errors(args: argparse.Namespace, early: EarlySignals) -> None:

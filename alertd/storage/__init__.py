@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from alertd.storage.db import (
         InstanceLock,
         create_engine,
+        create_reader_engine,
         describe_db_error,
         is_sqlite,
         load_migrations,
@@ -66,6 +67,7 @@ else:
         db=(
             "InstanceLock",
             "create_engine",
+            "create_reader_engine",
             "describe_db_error",
             "is_sqlite",
             "load_migrations",
@@ -127,6 +129,7 @@ __all__ = [
     "cancel_one",
     "claim",
     "create_engine",
+    "create_reader_engine",
     "current_events",
     "describe_db_error",
     "enqueue",

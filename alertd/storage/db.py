@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import fcntl
 import os
+import sqlite3
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
+from sqlalchemy.pool import QueuePool
 
 from alertd.errors import StorageError
 
@@ -22,6 +26,8 @@ __all__ = [
     "HEAD_REVISION",
     "InstanceLock",
     "create_engine",
+    "create_private_file",
+    "create_reader_engine",
     "describe_db_error",
     "is_sqlite",
     "load_migrations",
@@ -41,8 +47,12 @@ def is_sqlite(engine: Engine) -> bool:
 
 
 def sqlite_path(url: str) -> Path | None:
-    """The database file of a SQLite URL, or None for other backends and in-memory databases."""
-    parsed = make_url(url)
+    """The database file of a SQLite URL, or None for other backends, in-memory databases and URLs that do not
+    parse (:func:`create_engine` explains those)."""
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        return None
     if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
         return None
     return Path(parsed.database)
@@ -85,15 +95,24 @@ def _sqlite_begin_reader(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN")
 
 
-def create_engine(url: str, *, read_only: bool = False) -> Engine:
+def create_engine(url: str, *, pool_size: int | None = None, read_only: bool = False) -> Engine:
     """An engine for ``url`` with alertd's settings (SQLite: WAL, busy timeout, BEGIN IMMEDIATE).
 
     ``read_only`` (SQLite): for commands that only read, the file is neither converted to WAL nor write-locked,
     and any write fails."""
+    # The URL is never quoted when it does not parse: it may hold a password.
+    example = "write e.g. sqlite:///alertd.db or postgresql://user@host:5432/alertd"
     try:
         parsed = make_url(url)
+        if "\x00" in url or "\x00" in (parsed.database or ""):
+            raise StorageError(f"bad database URL: it contains a NUL character; {example}")
     except ArgumentError:
-        raise StorageError(f"bad database URL {url!r}: write e.g. sqlite:///alertd.db or postgresql://…") from None
+        raise StorageError(f"bad database URL: not of the form scheme://…; {example}") from None
+    except ValueError:
+        # SQLAlchemy reads the port with int(): "host:abc" or an unclosed "[::1".
+        raise StorageError(
+            f"bad database URL: the port is not a number (or an IPv6 host lacks its ']'); {example}"
+        ) from None
     try:
         if parsed.get_backend_name() == "sqlite":
             path = sqlite_path(url)
@@ -105,13 +124,41 @@ def create_engine(url: str, *, read_only: bool = False) -> Engine:
             return engine
         if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
-        return sa.create_engine(parsed, pool_pre_ping=True, connect_args=_pg_args(parsed.drivername))
+        pool = {} if pool_size is None else {"pool_size": pool_size, "max_overflow": 0}
+        return sa.create_engine(parsed, pool_pre_ping=True, connect_args=_pg_args(parsed.drivername), **pool)
     except NoSuchModuleError:
-        raise StorageError(f"database {url}: unsupported database type {parsed.drivername!r}") from None
-    except ModuleNotFoundError as exc:
         raise StorageError(
-            f"database {parsed.drivername}: driver {exc.name!r} is not installed; pip install 'alertd[postgres]'"
+            f"database {parsed.drivername}: unsupported database type; alertd supports sqlite and postgresql"
         ) from None
+    except ModuleNotFoundError as exc:
+        hint = (
+            "pip install 'alertd[postgres]'"
+            if parsed.get_backend_name() == "postgresql"
+            else ("alertd supports sqlite and postgresql")
+        )
+        raise StorageError(f"database {parsed.drivername}: driver {exc.name!r} is not installed; {hint}") from None
+
+
+def create_reader_engine(url: str, *, readers: int) -> Engine:
+    """A second engine for readers (the HTTP API) that never queues behind or blocks the dispatcher's writes.
+
+    SQLite: the same file opened read-only, with deferred transactions (every connection of :func:`create_engine`
+    takes the write lock at BEGIN). PostgreSQL: a pool of its own, ``readers`` connections at most.
+    """
+    path = sqlite_path(url)
+    if path is None:
+        return create_engine(url, pool_size=readers)
+    uri = f"file:{quote(str(path.resolve()))}?mode=ro"
+    engine = sa.create_engine(
+        "sqlite://",
+        creator=lambda: sqlite3.connect(uri, uri=True, timeout=5, check_same_thread=False),
+        poolclass=QueuePool,
+        pool_size=readers,
+        max_overflow=0,
+    )
+    sa.event.listen(engine, "connect", _sqlite_connect_reader)
+    sa.event.listen(engine, "begin", _sqlite_begin_reader)
+    return engine
 
 
 def _pg_args(driver: str) -> dict[str, Any]:
@@ -132,6 +179,9 @@ def _alembic_config(engine: Engine) -> Config:
 
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest version (idempotent); one-line StorageError on failure."""
+    path = sqlite_path(str(engine.url))
+    if path is not None:
+        create_private_file(path)
     try:
         if _stored_revision(engine) == HEAD_REVISION:
             return
@@ -162,42 +212,84 @@ def _stored_revision(engine: Engine) -> str | None:
     return rows[0] if len(rows) == 1 else None
 
 
+def create_private_file(path: Path) -> bool:
+    """Create the SQLite file ``path`` readable by its owner only (0600), unless it exists; True when created.
+
+    Made here rather than by SQLite, which follows the umask (and its -wal and -shm files copy the file's mode).
+    ``O_EXCL`` with ``O_CREAT`` never follows a symbolic link, so a link planted where the file will be cannot
+    make alertd create or truncate its target.
+    """
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    except FileExistsError:
+        if path.is_symlink() and not path.exists():
+            raise StorageError(
+                f"database {path}: a symbolic link to a missing file; remove it or point it at the database"
+            ) from None
+        return False
+    except OSError as exc:
+        raise StorageError(
+            f"database {path}: cannot create it: {exc.strerror or exc}; check that the folder exists and is writable"
+        ) from None
+    os.close(fd)
+    return True
+
+
+def _lock_owner(st: os.stat_result) -> str:
+    """The pid holding a flock on the file ``st`` describes, from /proc/locks (Linux); "" when unknown."""
+    wanted = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
+    try:
+        lines = Path("/proc/locks").read_text(encoding="ascii", errors="replace").splitlines()
+    except OSError:
+        return ""
+    for line in lines:
+        fields = line.split()
+        if len(fields) > 5 and fields[1] == "FLOCK" and fields[5] == wanted:
+            return fields[4]
+    return ""
+
+
 class InstanceLock:
-    """Keeps a second daemon off the same SQLite file: SQLite is single-writer, PostgreSQL needs no lock."""
+    """Keeps a second daemon off the same SQLite file: SQLite is single-writer, PostgreSQL needs no lock.
+
+    The lock is a ``flock`` on the database file itself, so it belongs to the file's inode: a second daemon that
+    reaches the file through a symbolic link, a hard link or another spelling of the path is refused too. (SQLite
+    uses POSIX record locks, which are independent of ``flock`` on Linux; the descriptor stays open until
+    :meth:`release`, after the daemon's engines are disposed.) No separate lock file exists to be planted.
+    """
 
     def __init__(self, db_file: Path) -> None:
-        self._path = db_file.with_name(db_file.name + ".lock")
-        self._handle: IO[str] | None = None
+        self._path = db_file
+        self._fd: int | None = None
 
     def acquire(self) -> None:
+        create_private_file(self._path)
         try:
-            handle = self._path.open("a+", encoding="utf-8")
+            # Non-blocking: a FIFO put where the database should be must not hang the start.
+            fd = os.open(self._path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
         except OSError as exc:
-            raise StorageError(
-                f"database {self._path.with_suffix('')}: cannot create the lock file {self._path}: "
-                f"{exc.strerror or exc}; check that the folder exists and is writable"
-            ) from None
+            raise StorageError(f"database {self._path}: cannot open it: {exc.strerror or exc}") from None
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            os.close(fd)
+            raise StorageError(f"database {self._path}: not a regular file")
         try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
-            handle.seek(0)
-            owner = handle.read().strip() or "unknown"
-            handle.close()
+            owner = _lock_owner(st)
+            os.close(fd)
+            pid = f" (pid {owner})" if owner else ""
             raise StorageError(
-                f"another alertd (pid {owner}) is already running on {self._path.with_suffix('')}; "
+                f"another alertd{pid} is already running on {self._path} (the same file, however it is named); "
                 "stop it, or use PostgreSQL to run several replicas"
             ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(str(os.getpid()))
-        handle.flush()
-        self._handle = handle
+        self._fd = fd
 
     def release(self) -> None:
-        if self._handle is not None:
-            fcntl.flock(self._handle.fileno(), fcntl.LOCK_UN)
-            self._handle.close()
-            self._handle = None
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
 
 
 @contextmanager

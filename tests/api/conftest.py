@@ -64,13 +64,13 @@ async def start_daemon(tmp_path: Path) -> AsyncIterator[DaemonFactory]:
     """Start a daemon with the given settings (and clock); every daemon started is shut down afterwards."""
     started: list[Daemon] = []
 
-    async def start(clock: Clock | None = None, **overrides: Any) -> Daemon:
+    async def start(clock: Clock | None = None, calendar: str = CALENDAR, **overrides: Any) -> Daemon:
         folder = tmp_path / f"d{len(started)}"
         folder.mkdir()
         daemon = Daemon(
             settings(**overrides),
             clock=clock or FixedClock(NOW),
-            calendar_path=write_calendar(folder / "calendar.yaml"),
+            calendar_path=write_calendar(folder / "calendar.yaml", calendar),
             db_url=f"sqlite:///{folder / 'alertd.db'}",
             out=io.StringIO(),
         )
@@ -90,7 +90,7 @@ async def daemon(start_daemon: DaemonFactory) -> Daemon:
 
 
 def client_for(daemon: Daemon) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(daemon)), base_url="http://alertd")
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(daemon)), base_url="http://localhost")
 
 
 @pytest.fixture

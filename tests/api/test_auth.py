@@ -65,7 +65,9 @@ async def test_without_configured_tokens_writes_are_403_saying_how_to_enable_the
 
 async def test_with_only_a_read_token_reads_need_it(start_daemon: DaemonFactory) -> None:
     """Configuring only the read token still protects reading."""
-    daemon = await start_daemon(api_read_token="only-read")
+    daemon = await start_daemon(api_read_token="only-read-token-1234")
     async with client_for(daemon) as client:
         assert (await client.get("/api/v1/events")).status_code == 401
-        assert (await client.get("/api/v1/events", headers={"Authorization": "Bearer only-read"})).status_code == 200
+        assert (
+            await client.get("/api/v1/events", headers={"Authorization": "Bearer only-read-token-1234"})
+        ).status_code == 200

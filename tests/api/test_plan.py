@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-import httpx
+import asyncio
+import time
+from datetime import UTC, datetime, timedelta
 
-from .conftest import READ, WRITE
+import httpx
+import sqlalchemy as sa
+
+from alertd.clock import ReplayClock, utc
+from alertd.storage import NOTIFICATION
+
+from .conftest import READ, WRITE, WRITE_TOKEN, DaemonFactory
 
 
 async def test_plan_lists_reminders_in_the_window_in_due_order(client: httpx.AsyncClient) -> None:
@@ -55,3 +63,62 @@ async def test_plan_with_a_bad_instant_is_422(client: httpx.AsyncClient) -> None
 async def test_plan_needs_a_token_when_one_is_configured(client: httpx.AsyncClient) -> None:
     """The plan is a read route like any other."""
     assert (await client.get("/api/v1/plan")).status_code == 401
+
+
+def _busy_calendar(start: datetime, events: int) -> str:
+    """Many events with reminders all year: a plan of a year renders thousands of messages."""
+    lines = [
+        "version: 1",
+        "timezone: UTC",
+        "defaults: {reminders: [60d, 30d, 14d, 7d, 3d, 1d, 2h, 0m], countdown: false, notify: [console]}",
+        "channels: {console: {type: console}}",
+        "events:",
+    ]
+    for n in range(events):
+        day = (start + timedelta(days=1 + n % 300)).date().isoformat()
+        lines.append(f"  - {{id: e{n}, title: Deadline number {n} with a long enough title, at: {day}}}")
+    return "\n".join(lines) + "\n"
+
+
+def _hammer(url: str, until: float, counts: list[int]) -> None:
+    with httpx.Client(base_url=url, headers=WRITE, timeout=60, trust_env=False) as http:
+        while time.monotonic() < until:
+            assert http.get("/api/v1/plan", params={"until": "2026-10-20T00:00:00Z"}).status_code in (200, 503)
+            counts.append(1)
+
+
+async def test_concurrent_plan_readers_do_not_delay_due_reminders(start_daemon: DaemonFactory) -> None:
+    """Four clients asking for a year's plan in a loop: every reminder due meanwhile is sent within a second."""
+    start = datetime(2025, 10, 20, 12, 0, tzinfo=UTC)
+    daemon = await start_daemon(
+        ReplayClock(start),
+        _busy_calendar(start, 3000),
+        http_host="127.0.0.1",
+        http_port=0,
+        api_token=WRITE_TOKEN,
+        max_sleep=1.0,
+    )
+    assert daemon.http_address is not None
+    url = "http://{}:{}".format(*daemon.http_address)
+    # Eight reminders due one second apart, from 3 s after now (the start above took its time).
+    soon = {
+        "id": "soon",
+        "title": "Soon",
+        "start": (daemon.clock.now() + timedelta(seconds=12)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "reminders": [f"{s}s" for s in range(9, 1, -1)],
+    }
+    async with httpx.AsyncClient(base_url=url, headers=WRITE, trust_env=False) as http:
+        assert (await http.post("/api/v1/events", json=soon)).status_code == 201
+    counts: list[int] = []
+    until = time.monotonic() + 11
+    await asyncio.gather(*(asyncio.to_thread(_hammer, url, until, counts) for _ in range(4)))
+    with daemon.engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(NOTIFICATION.c.due_at, NOTIFICATION.c.sent_at).where(
+                NOTIFICATION.c.event_id == "soon", NOTIFICATION.c.kind == "reminder"
+            )
+        ).all()
+    lateness = [(utc(r.sent_at) - utc(r.due_at)).total_seconds() for r in rows if r.sent_at is not None]
+    assert len(lateness) == 8, rows
+    assert len(counts) >= 4  # the readers did run meanwhile
+    assert max(lateness) < 1.0, lateness

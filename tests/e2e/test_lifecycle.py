@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 from collections import Counter
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -72,6 +74,27 @@ def test_a_second_daemon_on_the_same_sqlite_file_refuses_to_start(e2e: Harness, 
     assert len(messages) == 1
     assert f"another alertd (pid {first.pid}) is already running" in messages[0]
     assert "stopped" not in errors  # it never started
+    assert first.proc.poll() is None
+    assert first.stop() == 0
+
+
+@pytest.mark.parametrize("link", [os.symlink, os.link], ids=["symlink", "hard-link"])
+def test_a_second_daemon_on_the_same_file_through_a_link_refuses_to_start(
+    e2e: Harness, receivers: Receivers, link: Any
+) -> None:
+    """One daemon per SQLite file however it is reached: the second is refused with one line on stderr."""
+    calendar = e2e.calendar(BEFORE)
+    first = e2e.start(calendar, replay_from=T0, env=receivers.env)
+    (e2e.dir / "elsewhere").mkdir()
+    alias = e2e.dir / "elsewhere" / "alias.db"
+    link(e2e.db, alias)
+    second = e2e.start(calendar, replay_from=T0, env=receivers.env, ready=False, db_url=f"sqlite:///{alias}")
+    assert second.proc.wait(30) == 1
+    errors = second.stderr()
+    assert "Traceback" not in errors
+    messages = [line for line in errors.splitlines() if line.startswith("alertd: ")]
+    assert len(messages) == 1
+    assert f"another alertd (pid {first.pid}) is already running on {alias}" in messages[0]
     assert first.proc.poll() is None
     assert first.stop() == 0
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -22,6 +24,7 @@ from alertd.storage.db import (
     HEAD_REVISION,
     InstanceLock,
     create_engine,
+    create_reader_engine,
     describe_db_error,
     migrate,
     schema_is_current,
@@ -99,7 +102,7 @@ def test_instance_lock_can_be_taken_again_after_release(tmp_path: Path) -> None:
     second = InstanceLock(db_file)
     second.acquire()
     second.release()
-    assert db_file.with_name("alertd.db.lock").exists()
+    assert not db_file.with_name("alertd.db.lock").exists()
 
 
 def test_describe_db_error_names_an_unreachable_postgresql_in_one_line() -> None:
@@ -151,7 +154,107 @@ def test_instance_lock_in_an_unwritable_folder_gives_one_line(tmp_path: Path) ->
         InstanceLock(folder / "alertd.db").acquire()
     message = str(caught.value)
     assert "\n" not in message
-    assert str(folder / "alertd.db.lock") in message
+    assert str(folder / "alertd.db") in message
+
+
+@pytest.mark.parametrize("link", [os.symlink, os.link])
+def test_instance_lock_refuses_the_same_file_through_a_link(tmp_path: Path, link: Any) -> None:
+    """The lock belongs to the file, not its name: a symbolic or hard link to a locked database is refused."""
+    db_file = tmp_path / "alertd.db"
+    first = InstanceLock(db_file)
+    first.acquire()
+    other = tmp_path / "other"
+    other.mkdir()
+    link(db_file, other / "same.db")
+    try:
+        with pytest.raises(StorageError, match=r"^another alertd \(pid \d+\) is already running on .*same\.db"):
+            InstanceLock(other / "same.db").acquire()
+    finally:
+        first.release()
+
+
+def test_a_planted_lock_file_link_is_never_written(tmp_path: Path) -> None:
+    """No lock file is opened for writing: a symbolic link where the old one was leaves its target untouched."""
+    target = tmp_path / "precious.txt"
+    target.write_text("keep me", encoding="utf-8")
+    (tmp_path / "alertd.db.lock").symlink_to(target)
+    lock = InstanceLock(tmp_path / "alertd.db")
+    lock.acquire()
+    lock.release()
+    assert target.read_text(encoding="utf-8") == "keep me"
+
+
+def test_a_planted_database_link_to_a_missing_file_is_refused(tmp_path: Path) -> None:
+    """A dangling symbolic link where the database will be is not followed to create the file it names."""
+    (tmp_path / "alertd.db").symlink_to(tmp_path / "elsewhere.db")
+    with pytest.raises(StorageError, match=r"a symbolic link to a missing file"):
+        InstanceLock(tmp_path / "alertd.db").acquire()
+    assert not (tmp_path / "elsewhere.db").exists()
+
+
+def test_a_fifo_instead_of_the_database_is_refused_without_hanging(tmp_path: Path) -> None:
+    """A FIFO is opened non-blocking and refused as not a regular file."""
+    os.mkfifo(tmp_path / "alertd.db")
+    with pytest.raises(StorageError, match=r"not a regular file$"):
+        InstanceLock(tmp_path / "alertd.db").acquire()
+
+
+def test_the_database_alertd_creates_is_private(tmp_path: Path) -> None:
+    """Whatever the umask, the SQLite file and its WAL and shared-memory files are 0600."""
+    old = os.umask(0o022)
+    try:
+        engine = create_engine(f"sqlite:///{tmp_path / 'alertd.db'}")
+        migrate(engine)
+        with engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+            modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in tmp_path.iterdir()}
+        engine.dispose()
+    finally:
+        os.umask(old)
+    assert modes["alertd.db"] == 0o600
+    assert set(modes.values()) == {0o600}, modes
+
+
+def test_an_existing_database_keeps_its_mode(tmp_path: Path) -> None:
+    """alertd sets the mode only of files it creates; an operator's choice stays."""
+    db_file = tmp_path / "alertd.db"
+    db_file.touch(mode=0o640)
+    db_file.chmod(0o640)
+    lock = InstanceLock(db_file)
+    lock.acquire()
+    lock.release()
+    assert stat.S_IMODE(db_file.stat().st_mode) == 0o640
+
+
+def test_the_reader_engine_reads_sqlite_read_only_without_blocking_the_writer(tmp_path: Path) -> None:
+    """API readers see committed rows, cannot write, and hold no lock that stops the writer (WAL, deferred)."""
+    url = f"sqlite:///{tmp_path / 'alertd.db'}"
+    writer = create_engine(url)
+    migrate(writer)
+    reader = create_reader_engine(url, readers=2)
+    try:
+        with reader.begin() as conn:
+            conn.exec_driver_sql("SELECT count(*) FROM event").scalar_one()
+            with writer.begin() as w:  # BEGIN IMMEDIATE succeeds while the read transaction is open
+                w.exec_driver_sql("INSERT INTO meta (key, value) VALUES ('k', 'v')")
+        with reader.begin() as conn:
+            assert conn.exec_driver_sql("SELECT value FROM meta WHERE key = 'k'").scalar_one() == "v"
+        with pytest.raises(DBAPIError, match="readonly"), reader.begin() as conn:
+            conn.exec_driver_sql("DELETE FROM meta")
+    finally:
+        reader.dispose()
+        writer.dispose()
+
+
+def test_the_reader_engine_on_postgresql_has_its_own_bounded_pool(pg_url: str) -> None:
+    """On PostgreSQL readers get a pool of their own, ``readers`` connections at most."""
+    reader = create_reader_engine(pg_url, readers=3)
+    try:
+        with reader.connect() as conn:
+            assert conn.exec_driver_sql("SELECT 1").scalar_one() == 1
+        assert reader.pool.size() == 3  # type: ignore[attr-defined]
+    finally:
+        reader.dispose()
 
 
 def test_a_read_only_engine_reads_without_changing_the_file(tmp_path: Path) -> None:
