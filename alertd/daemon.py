@@ -17,14 +17,21 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-import httpx
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 from sqlalchemy.exc import DBAPIError
 
 from alertd import __version__
 from alertd.calendar import load_calendar
-from alertd.channels import REGISTRY, Channel, ChannelContext, ScrubbedChannel, channel_secrets, make_client
+from alertd.channels import (
+    REGISTRY,
+    Channel,
+    ChannelContext,
+    HttpClient,
+    ScrubbedChannel,
+    channel_secrets,
+    make_client,
+)
 from alertd.clock import Clock, wall_now
 from alertd.delivery import Dispatcher, DispatchSettings, DueListener, Metrics, RetryPolicy
 from alertd.domain import ChannelSpec
@@ -84,7 +91,7 @@ class Daemon:
         self._file_stamp: tuple[int, int] | None = None
         self._events_rev: str | None = None
         self._lock: InstanceLock | None = None
-        self._http: httpx.AsyncClient | None = None
+        self._http: HttpClient | None = None
         self._pump: asyncio.Task[None] | None = None
         # PostgreSQL only: hears other replicas (and CLI/API writers) queue work sooner than our next wake-up.
         self._listener: DueListener | None = None

@@ -2,8 +2,8 @@
 
 The calendar's ``type`` name → its module's :data:`TYPE` (:data:`REGISTRY`); a type whose optional extra is not
 installed (``apprise``) is simply absent. Beside the services: the shared protocol (``base``), the one HTTP client
-and its classification of answers (``http``, ``answers``, ``retry_after``), secret scrubbing (``scrub``) and the
-state channels keep between sends (``state``).
+(``client``: bounded ``answer``, private-target ``guard``) and its classification of answers (``http``,
+``answers``, ``retry_after``), secret scrubbing (``scrub``) and the state channels keep between sends (``state``).
 
 May import: alertd's shared modules and :mod:`alertd.messages` (the words and formats a service's layout uses).
 """
@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from alertd.channels.base import Channel, ChannelContext, ChannelType, Options
 
 if TYPE_CHECKING:
+    from alertd.channels.client import HttpClient
     from alertd.channels.http import make_client
     from alertd.channels.scrub import ScrubbedChannel, channel_secrets
     from alertd.channels.state import MemoryState, state_key
@@ -25,6 +26,7 @@ else:
 
     __getattr__ = exports(
         __name__,
+        client=("HttpClient",),
         http=("make_client",),
         scrub=("ScrubbedChannel", "channel_secrets"),
         state=("MemoryState", "state_key"),
@@ -36,6 +38,7 @@ __all__ = [
     "Channel",
     "ChannelContext",
     "ChannelType",
+    "HttpClient",
     "MemoryState",
     "Options",
     "ScrubbedChannel",

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol, TextIO
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
-import httpx
 from pydantic import BaseModel, ConfigDict
 
 from alertd.domain import ChannelSpec, Message
+
+if TYPE_CHECKING:
+    from alertd.channels.client import HttpClient
 
 __all__ = ["Channel", "ChannelContext", "ChannelState", "ChannelType", "Options"]
 
@@ -49,7 +51,7 @@ class ChannelState(Protocol):
 class ChannelContext:
     """What channels share: one HTTP client, the console stream, process settings and, in the daemon, state."""
 
-    http: httpx.AsyncClient
+    http: HttpClient
     out: TextIO
     settings: Any
     # Durable across restarts and replicas when the daemon provides it; None for one-shot commands.
