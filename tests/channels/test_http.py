@@ -337,3 +337,18 @@ def test_classify_for_treats_an_undocumented_success_as_transient() -> None:
     """A 2xx that is not the service's documented success (a proxy answered?) is retried, not counted as sent."""
     error = http.classify_for("mattermost", _response(204), now=NOW)
     assert (str(error), error.permanent) == ("mattermost: unexpected answer (HTTP 204)", False)
+
+
+def test_one_line_replaces_control_characters_and_bounds_the_text() -> None:
+    """A receiver's text can neither drive a terminal nor run over lines: ESC/BEL/BS/NUL/DEL/C1 and bidi overrides
+    are replaced, whitespace runs become one space, and the text is cut at the limit."""
+    text = "a\x1b[31mred\x07\x08\x00\x7f\x9b\u202eb\n\r\tc"
+    assert http.one_line(text) == "a\ufffd[31mred\ufffd\ufffd\ufffd\ufffd\ufffd\ufffdb c"
+    assert http.one_line("x" * 500, 200) == "x" * 199 + "…"
+
+
+def test_an_excerpt_replaces_control_characters() -> None:
+    """An error excerpt carries no terminal control sequence from the body."""
+    error = _error(_response(500, "boom\x1b]0;owned\x07\x1b[2J"))
+    assert "\x1b" not in str(error)
+    assert "\x07" not in str(error)

@@ -258,3 +258,17 @@ def test_chinese_message_has_chinese_labels_and_dates() -> None:
     assert p.sent_late.split("{", 1)[0] in html
     for english in ("When", "Your time", "Countdown", "Status", "Tags", "Source", "sent late", "tentative"):
         assert english not in html
+
+
+async def test_a_huge_multiline_description_is_one_bounded_line(
+    receiver: Receiver, http_client: httpx.AsyncClient
+) -> None:
+    """Telegram's ``description`` is the service's text: whatever its size and shape, the error is one short line
+    without control characters."""
+    receiver.reply(400, _error(400, "Bad Request:\n" + "\x1b[2J spam line\n" * 40_000), JSON)
+    with pytest.raises(DeliveryError) as info:
+        await _channel(receiver, http_client).send(make_message())
+    text = str(info.value)
+    assert "\n" not in text
+    assert "\x1b" not in text
+    assert len(text) < 400
