@@ -81,6 +81,20 @@ class _Attempt:
 
     connected: bool = False
     reused: bool = False
+    answered: bool = False
+
+
+def _idle_closed(exc: Exception, attempt: _Attempt) -> bool:
+    """Whether a failed request met the idle-close race: its connection came from the pool and was closed (a FIN,
+    or a reset once the request's bytes hit the closed socket) before any answer began, so the server never read
+    the request."""
+    if not attempt.reused or attempt.answered:
+        return False
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        # A partial answer comes as the message parsed so far; nothing at all as the plain text.
+        return isinstance(exc.message, str)
+    # A reset, a broken pipe, or the request's body meeting a transport already closing.
+    return isinstance(exc, aiohttp.ClientOSError)
 
 
 async def _created(session: aiohttp.ClientSession, ctx: SimpleNamespace, params: object) -> None:
@@ -179,10 +193,8 @@ class Client:
             async with asyncio.timeout(self.timeout):
                 try:
                     return await self._send(session, url, target, content, sent, proxy, proxy_auth, attempt)
-                except aiohttp.ServerDisconnectedError as exc:
-                    # Only when the connection came from the pool and not a byte of the answer arrived: the server
-                    # closed it idle as the request went out, so the request was never read.
-                    if not attempt.reused or not isinstance(exc.message, str):
+                except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
+                    if not _idle_closed(exc, attempt):
                         raise
                 attempt = _Attempt()
                 return await self._send(session, url, target, content, sent, proxy, proxy_auth, attempt)
@@ -213,6 +225,7 @@ class Client:
             allow_redirects=False,
             trace_request_ctx=attempt,
         ) as response:
+            attempt.answered = True
             body = await read_bounded(response)
             return Answer(
                 url,
