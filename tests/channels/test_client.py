@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
@@ -16,6 +17,7 @@ from support.proxy import Proxy
 from support.raw_server import OK, RawServer
 from support.receiver import Receiver
 
+from alertd.channels import client as client_module
 from alertd.channels import http
 from alertd.channels.answer import MAX_ANSWER
 from alertd.channels.client import MAX_HEADERS, MAX_LINE, Client
@@ -371,3 +373,33 @@ async def test_no_proxy_sends_directly(receiver: Receiver, monkeypatch: pytest.M
         await proxy.stop()
     assert proxy.lines == []
     assert len(receiver.requests) == 1
+
+
+async def test_connections_beyond_the_limit_wait_for_a_free_one(serve: Serve, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a limit of one connection, concurrent POSTs take turns on it; none fails."""
+    monkeypatch.setattr(client_module, "MAX_CONNECTIONS", 1)
+    server = await serve(lambda _: OK, delay=0.05)
+    async with http.make_client(5.0, trust_env=False) as client:
+        answers = await asyncio.gather(*(_post(client, server.url()) for _ in range(4)))
+    assert [a.status_code for a in answers] == [200] * 4
+    assert server.connections == 1
+
+
+async def test_a_connection_never_accepted_is_a_connect_timeout() -> None:
+    """An address that drops SYNs (a full accept queue) gives "timed out connecting", not "waiting for an answer"."""
+    silent = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(0)
+    port = silent.getsockname()[1]
+    fillers = [socket.socket(socket.AF_INET) for _ in range(3)]
+    for filler in fillers:
+        filler.setblocking(False)
+        filler.connect_ex(("127.0.0.1", port))
+    try:
+        async with http.make_client(0.3, trust_env=False) as client:
+            error = await _error(client, f"http://127.0.0.1:{port}/hook/s3cr3t")
+    finally:
+        for sock in (*fillers, silent):
+            sock.close()
+    assert str(error) == f"timed out connecting to 127.0.0.1:{port}"
+    assert error.permanent is False
