@@ -96,17 +96,16 @@ async def test_a_header_that_would_break_the_framing_is_refused(receiver: Receiv
     assert receiver.requests == []
 
 
-async def test_an_idn_host_is_encoded_by_idna_2008() -> None:
-    """``faß.example`` is sent to ``xn--fa-hia.example`` (IDNA 2008), never to ``fass.example`` (IDNA 2003)."""
+async def test_an_idn_host_is_encoded_by_idna_2008(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``faß.example`` is sent to ``xn--fa-hia.example`` (IDNA 2008), never to ``fass.example`` (IDNA 2003); a proxy
+    shows the host exactly as the client encoded it."""
     proxy = await Proxy(answer=OK).start()
+    monkeypatch.setenv("HTTP_PROXY", proxy.url)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
     try:
-        async with http.make_client(5.0, trust_env=False) as client:
-            client._proxied = True  # the proxy shows the host exactly as the client encoded it
-            with pytest.MonkeyPatch.context() as env:
-                env.setenv("HTTP_PROXY", proxy.url)
-                env.delenv("NO_PROXY", raising=False)
-                env.delenv("no_proxy", raising=False)
-                response = await _post(client, "http://faß.example/hook")
+        async with http.make_client(5.0, trust_env=True) as client:
+            response = await _post(client, "http://faß.example/hook")
     finally:
         await proxy.stop()
     assert response.status_code == 200
