@@ -125,7 +125,11 @@ def scrub(text: str, secrets: Iterable[str]) -> str:
 
 
 def _mask_cut_prefixes(text: str, secrets: tuple[str, ...]) -> str:
-    ends = [i for i, c in enumerate(text) if c == _MASK]
+    ends = []
+    at = text.find(_MASK)
+    while at >= 0:
+        ends.append(at)
+        at = text.find(_MASK, at + 1)
     ends.append(len(text))
     # From the last cut back, so the positions before it stay valid as the text shrinks.
     for end in reversed(ends):
@@ -155,7 +159,11 @@ def _secret_start(head: str, secrets: tuple[str, ...]) -> int:
 def _shown(text: str, secrets: tuple[str, ...]) -> str:
     """What a channel's answer or error may show: secrets masked, then one bounded line (control characters of
     the receiver's text replaced), then a secret's start left at a new cut masked too."""
-    return scrub(one_line(scrub(text, secrets), _SHOWN), secrets)
+    masked = scrub(text, secrets)
+    # Most answers are a short clean line already ("HTTP 200 from host: ok"): nothing to fold or cut.
+    if len(masked) <= _SHOWN and masked.isprintable():
+        return masked
+    return scrub(one_line(masked, _SHOWN), secrets)
 
 
 class ScrubbedChannel:
