@@ -63,9 +63,8 @@ from alertd.storage import (
 from alertd.timeexpr import tzdata
 
 if TYPE_CHECKING:
-    import httpx
-
     from alertd.api import HttpServer
+    from alertd.channels import HttpClient
 
 __all__ = ["Daemon", "build_channels", "preload"]
 
@@ -141,7 +140,7 @@ class Daemon:
             timezone=UTC, job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1}
         )
 
-    def _make_http(self) -> httpx.AsyncClient:
+    def _make_http(self) -> HttpClient:
         from alertd.channels import make_client
 
         return make_client(self.settings.http_timeout, allow_private=self.settings.allow_private_targets)

@@ -11,7 +11,6 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -19,6 +18,7 @@ from sqlmodel import SQLModel
 from support.pki import Pki, make_pki
 from support.receiver import Receiver
 
+from alertd.channels.client import Client
 from alertd.channels.http import make_client
 from alertd.storage.db import create_engine, migrate
 
@@ -43,7 +43,7 @@ def threaded_receiver() -> Iterator[Receiver]:
 
 
 @pytest.fixture
-async def http_client() -> AsyncIterator[httpx.AsyncClient]:
+async def http_client() -> AsyncIterator[Client]:
     """The production HTTP client, ignoring proxy settings from the environment."""
     async with make_client(5.0, trust_env=False) as client:
         yield client

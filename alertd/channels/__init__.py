@@ -2,8 +2,9 @@
 
 The calendar's ``type`` name → its module's ``TYPE`` (``catalog``), each module imported only when a calendar uses
 its type; a type whose optional extra is not installed (``apprise``) is known but unusable. Beside the services:
-the shared protocol (``base``), the one HTTP client and its classification of answers (``http``, ``answers``,
-``retry_after``), secret scrubbing (``scrub``) and the state channels keep between sends (``state``).
+the shared protocol (``base``), the one HTTP client (``client``: bounded ``answer``, private-target ``guard``) and
+its classification of answers (``http``, ``answers``, ``retry_after``), secret scrubbing (``scrub``) and the state
+channels keep between sends (``state``).
 
 May import: alertd's shared modules and :mod:`alertd.messages` (the words and formats a service's layout uses).
 """
@@ -17,6 +18,7 @@ from alertd.channels.catalog import CATALOG, installed, load, usable
 
 if TYPE_CHECKING:
     from alertd.channels.catalog import REGISTRY, registry
+    from alertd.channels.client import HttpClient
     from alertd.channels.http import make_client
     from alertd.channels.optionbase import Options
     from alertd.channels.scrub import ScrubbedChannel, channel_secrets
@@ -27,6 +29,7 @@ else:
     __getattr__ = exports(
         __name__,
         catalog=("REGISTRY", "registry"),
+        client=("HttpClient",),
         http=("make_client",),
         optionbase=("Options",),
         scrub=("ScrubbedChannel", "channel_secrets"),
@@ -39,6 +42,7 @@ __all__ = [
     "Channel",
     "ChannelContext",
     "ChannelType",
+    "HttpClient",
     "MemoryState",
     "Options",
     "PartialAnswer",

@@ -14,8 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TextIO
 from alertd.domain import ChannelSpec, Message
 
 if TYPE_CHECKING:
-    import httpx
-
+    from alertd.channels.client import HttpClient
     from alertd.channels.optionbase import Options
 
 __all__ = ["Channel", "ChannelContext", "ChannelState", "ChannelType", "Options", "PartialAnswer"]
@@ -69,15 +68,15 @@ class ChannelContext:
 
     # The shared client, or None with ``make_http``: then :meth:`client` builds it when a channel first asks, so
     # a calendar of console channels never loads the HTTP stack.
-    http: httpx.AsyncClient | None
+    http: HttpClient | None
     out: TextIO
     settings: Any
     # Durable across restarts and replicas when the daemon provides it; None for one-shot commands.
     state: ChannelState | None = None
-    make_http: Callable[[], httpx.AsyncClient] | None = None
-    _made: list[httpx.AsyncClient] = field(default_factory=list, repr=False, compare=False)
+    make_http: Callable[[], HttpClient] | None = None
+    _made: list[HttpClient] = field(default_factory=list, repr=False, compare=False)
 
-    def client(self) -> httpx.AsyncClient:
+    def client(self) -> HttpClient:
         """The shared HTTP client, built now on first use when the context was given ``make_http``."""
         if self.http is not None:
             return self.http
@@ -87,7 +86,7 @@ class ChannelContext:
             self._made.append(self.make_http())
         return self._made[0]
 
-    def built_client(self) -> httpx.AsyncClient | None:
+    def built_client(self) -> HttpClient | None:
         """The client :meth:`client` built, if any: its owner closes it."""
         return self._made[0] if self._made else None
 

@@ -189,7 +189,8 @@ def classify(response: httpx.Response, *, now: datetime) -> str:
             return f"HTTP 200 message {data['id']}"
         # 204 means the wait flag was dropped on the way (a proxy?): accepted, but not confirmed as saved.
         return f"HTTP {status} accepted"
-    said = data.get("message") if isinstance(data.get("message"), str) else http.excerpt(response)
+    raw = data.get("message")
+    said = http.one_line(raw) if isinstance(raw, str) else http.excerpt(response)
     detail = f" ({said})" if said else ""
     if status == 429:
         # The body's float is more precise than the header's whole seconds; Cloudflare's HTML 429 has neither.

@@ -33,8 +33,9 @@ from typing import Any
 import aiosmtplib
 from pydantic import ConfigDict, Field, field_validator
 
-from alertd.channels import budget
+from alertd.channels import budget, http
 from alertd.channels.base import Channel, ChannelContext, ChannelType, Options, PartialAnswer
+from alertd.channels.scrub import auth_forms
 from alertd.channels.words import and_more, sent_late
 from alertd.clock import utc, wall_now
 from alertd.domain import ChannelSpec, Message
@@ -403,11 +404,12 @@ def _text(message: Message, title: str, footer: str) -> str:
     return budget.cut(message.text, keep)
 
 
-def _reply(code: int, text: str, secret: str | None) -> str:
-    said = _one_line(text, REPLY_MAX)
-    if secret:
-        # Servers do not echo credentials, but a misbehaving one must not put them in alertd's history.
-        said = said.replace(secret, "***")
+def _reply(code: int, text: str, secret: tuple[str, ...]) -> str:
+    # Servers do not echo credentials, but a misbehaving one (quoting the AUTH exchange, base64 and all) must not
+    # put them in alertd's history: masked before the cut, so no part of one survives it.
+    for form in secret:
+        text = text.replace(form, "***")
+    said = http.one_line(text, REPLY_MAX)
     return f"{code} {said}".rstrip()
 
 
@@ -428,7 +430,7 @@ def _chain(exc: BaseException) -> list[BaseException]:
 def classify(exc: BaseException, *, stage: str, config: SmtpConfig) -> DeliveryError:
     """The DeliveryError for an exception raised while ``stage`` (connecting, starting TLS, logging in, sending)."""
     where = f"{config.host}:{config.port}"
-    secret = config.password
+    secret = auth_forms(config.username, config.password) if config.password else ()
     for cause in _chain(exc):
         if isinstance(cause, ssl.SSLCertVerificationError):
             reason = cause.verify_message or cause.reason or "verification failed"
@@ -480,7 +482,7 @@ def classify(exc: BaseException, *, stage: str, config: SmtpConfig) -> DeliveryE
     if isinstance(exc, aiosmtplib.SMTPTimeoutError | TimeoutError):
         return DeliveryError(f"email: {where} did not answer in time while {stage}")
     if isinstance(exc, aiosmtplib.SMTPServerDisconnected | aiosmtplib.SMTPConnectError | ConnectionError | OSError):
-        return DeliveryError(f"email: cannot reach {where} while {stage} ({_one_line(str(exc), REPLY_MAX)})")
+        return DeliveryError(f"email: cannot reach {where} while {stage} ({http.one_line(str(exc), REPLY_MAX)})")
     if isinstance(exc, aiosmtplib.SMTPNotSupported):
         return DeliveryError(f"email: {where} cannot take this message: {exc}", permanent=True)
     if isinstance(exc, aiosmtplib.SMTPException) and stage == "starting TLS":
@@ -490,10 +492,10 @@ def classify(exc: BaseException, *, stage: str, config: SmtpConfig) -> DeliveryE
             f"email: {where} does not offer AUTH ({exc}); unset ALERTD_SMTP_USERNAME or use another server",
             permanent=True,
         )
-    return DeliveryError(f"email: {where} failed while {stage}: {_one_line(str(exc), REPLY_MAX)}", permanent=True)
+    return DeliveryError(f"email: {where} failed while {stage}: {http.one_line(str(exc), REPLY_MAX)}", permanent=True)
 
 
-def _refusals(errors: Mapping[str, Any], secret: str | None) -> str:
+def _refusals(errors: Mapping[str, Any], secret: tuple[str, ...]) -> str:
     return "; ".join(f"{rcpt} ({_reply(reply.code, reply.message, secret)})" for rcpt, reply in errors.items())
 
 
@@ -552,10 +554,11 @@ class EmailChannel:
             client.close()
         total = len(self._recipients)
         # aiosmtplib raises unless DATA was answered 250, so the code is known; the text often names the queue id.
-        reply = _reply(250, said, config.password)
+        forms = auth_forms(config.username, config.password) if config.password else ()
+        reply = _reply(250, said, forms)
         if errors:
             accepted = total - len(errors)
-            refused = _refusals(errors, config.password)
+            refused = _refusals(errors, forms)
             text = f"accepted by {config.host} for {accepted} of {total} recipients: {reply}; refused: {refused}"
             return PartialAnswer(text, refused=refused)
         return f"accepted by {config.host} for {total} recipient{'' if total == 1 else 's'}: {reply}"

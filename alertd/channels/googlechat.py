@@ -188,7 +188,9 @@ def _google_error(response: httpx.Response) -> tuple[str, str]:
     if not isinstance(error, dict):
         return "", ""
     status, text = error.get("status"), error.get("message")
-    return (status if isinstance(status, str) else ""), (" ".join(text.split())[:200] if isinstance(text, str) else "")
+    return (http.one_line(status, 80) if isinstance(status, str) else ""), (
+        http.one_line(text) if isinstance(text, str) else ""
+    )
 
 
 def _secrets(url: str) -> list[str]:

@@ -169,7 +169,7 @@ def payload(
 
 def _message(response: httpx.Response) -> str:
     said = http.json_object(response).get("message")
-    return said if isinstance(said, str) else http.excerpt(response)
+    return http.one_line(said) if isinstance(said, str) else http.excerpt(response)
 
 
 def classify(response: httpx.Response, *, now: datetime) -> str:

@@ -160,7 +160,7 @@ def _error(response: httpx.Response) -> tuple[int | None, str]:
     data = http.json_object(response)
     code = data.get("code")
     text = data.get("error")
-    return (code if isinstance(code, int) else None), (" ".join(text.split()) if isinstance(text, str) else "")
+    return (code if isinstance(code, int) else None), (http.one_line(text) if isinstance(text, str) else "")
 
 
 def classify(response: httpx.Response, *, now: datetime) -> str:

@@ -188,7 +188,7 @@ def _answer(response: httpx.Response, routing_key: str) -> tuple[str, str]:
     if routing_key:
         # PagerDuty does not echo the key today; if it ever did, it must not reach the logs.
         text, problems = text.replace(routing_key, "…"), problems.replace(routing_key, "…")
-    return " ".join(text.split())[:200], " ".join(problems.split())[:300]
+    return http.one_line(text), http.one_line(problems, 300)
 
 
 def _dedup_key(response: httpx.Response, routing_key: str) -> str:

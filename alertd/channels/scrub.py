@@ -8,6 +8,7 @@ DeliveryError it raises, so logs, ``alertd history``, ``send-test`` and the API 
 
 from __future__ import annotations
 
+import base64
 import logging
 import re
 import traceback
@@ -16,10 +17,11 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from alertd.channels.base import Channel, PartialAnswer
+from alertd.channels.http import one_line
 from alertd.domain import ChannelSpec, Message
 from alertd.errors import DeliveryError
 
-__all__ = ["ScrubbedChannel", "channel_secrets", "scrub"]
+__all__ = ["ScrubbedChannel", "auth_forms", "channel_secrets", "scrub"]
 
 log = logging.getLogger("alertd.channels")
 
@@ -29,6 +31,10 @@ _SECRET_KEYS = re.compile(r"(^|_)(url|urls|secret|token|password|key|headers)$")
 _SETTINGS = ("smtp_password", "api_token", "api_read_token")
 _MIN = 6
 _MASK = "…"
+# A secret's start left before a cut ("…") or at the end of a text is masked from this many characters on.
+_PREFIX = 4
+# One line per answer or error, whatever a service put in it.
+_SHOWN = 2000
 
 
 def _looks_secret(piece: str) -> bool:
@@ -73,6 +79,21 @@ def _values(key: str, value: Any) -> Iterator[str]:
             yield from (word for word in value.split() if len(word) >= _MIN)
 
 
+def _b64(raw: str) -> tuple[str, str]:
+    encoded = base64.b64encode(raw.encode()).decode("ascii")
+    return encoded, encoded.rstrip("=")
+
+
+def auth_forms(username: str | None, password: str) -> tuple[str, ...]:
+    """``password`` and the base64 forms it travels in when logging in to an SMTP server (AUTH LOGIN sends it
+    alone; AUTH PLAIN sends ``authzid NUL user NUL password``), which a server quoting the exchange would echo."""
+    forms = {password, *_b64(password)}
+    if username is not None:
+        for authzid in ("", username):
+            forms.update(_b64(f"{authzid}\0{username}\0{password}"))
+    return tuple(sorted(forms, key=len, reverse=True))
+
+
 def channel_secrets(spec: ChannelSpec, settings: Any = None) -> tuple[str, ...]:
     """Every secret string of ``spec`` and of the process ``settings``, longest first (whole before part)."""
     found: set[str] = set(_values("", dict(spec.options)))
@@ -82,6 +103,8 @@ def channel_secrets(spec: ChannelSpec, settings: Any = None) -> tuple[str, ...]:
             value = value.get_secret_value()
         if isinstance(value, str):
             found.add(value)
+            if name == "smtp_password":
+                found.update(auth_forms(getattr(settings, "smtp_username", None), value))
     if "secret" in spec.options and isinstance(spec.options["secret"], str):
         found.add(spec.options["secret"].removeprefix("whsec_"))
     decoded = {unquote(s) for s in found}
@@ -89,11 +112,58 @@ def channel_secrets(spec: ChannelSpec, settings: Any = None) -> tuple[str, ...]:
 
 
 def scrub(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every secret replaced by ``…``."""
+    """``text`` with every secret replaced by ``…``, and the start of a secret that a cut left behind too.
+
+    Whole secrets first; then, where the text was cut (before a ``…``, or at its end), a tail that is the first
+    characters of a secret: an answer quoting a token across the 200-character cut keeps none of it.
+    """
+    secrets = tuple(secrets)
     for secret in secrets:
         if secret in text:
             text = text.replace(secret, _MASK)
+    return _mask_cut_prefixes(text, secrets)
+
+
+def _mask_cut_prefixes(text: str, secrets: tuple[str, ...]) -> str:
+    ends = []
+    at = text.find(_MASK)
+    while at >= 0:
+        ends.append(at)
+        at = text.find(_MASK, at + 1)
+    ends.append(len(text))
+    # From the last cut back, so the positions before it stay valid as the text shrinks.
+    for end in reversed(ends):
+        longest = _secret_start(text[:end], secrets)
+        if longest:
+            text = text[: end - longest] + _MASK + text[end + (text[end : end + 1] == _MASK) :]
     return text
+
+
+def _secret_start(head: str, secrets: tuple[str, ...]) -> int:
+    """The length of the longest tail of ``head`` that is the start (not the whole) of a secret, or 0."""
+    if not head:
+        return 0
+    last = head[-1]
+    longest = 0
+    for secret in secrets:
+        # Candidate lengths end where the secret has head's last character: few, longest first.
+        pos = secret.rfind(last, 0, len(secret) - 1)
+        while pos >= _PREFIX - 1 and pos + 1 > longest:
+            if head.endswith(secret[: pos + 1]):
+                longest = pos + 1
+                break
+            pos = secret.rfind(last, 0, pos)
+    return longest
+
+
+def _shown(text: str, secrets: tuple[str, ...]) -> str:
+    """What a channel's answer or error may show: secrets masked, then one bounded line (control characters of
+    the receiver's text replaced), then a secret's start left at a new cut masked too."""
+    masked = scrub(text, secrets)
+    # Most answers are a short clean line already ("HTTP 200 from host: ok"): nothing to fold or cut.
+    if len(masked) <= _SHOWN and masked.isprintable():
+        return masked
+    return scrub(one_line(masked, _SHOWN), secrets)
 
 
 class ScrubbedChannel:
@@ -109,12 +179,13 @@ class ScrubbedChannel:
             answer = await self.inner.send(message)
         except DeliveryError as exc:
             # Rewritten in place: the type (e.g. a service-specific subclass) and its attributes stay.
-            exc.args = (scrub(str(exc), self._secrets), *exc.args[1:])
+            exc.args = (_shown(str(exc), self._secrets), *exc.args[1:])
             raise
         except Exception as exc:  # a bug in a channel: its text and traceback may quote a URL
             detail = scrub(traceback.format_exc(), self._secrets)
             log.error("channel %s crashed while sending %s:\n%s", self.spec.id, message.id, detail)
-            raise DeliveryError(f"internal error: {type(exc).__name__}: {scrub(str(exc), self._secrets)}") from None
+            said = _shown(str(exc), self._secrets)
+            raise DeliveryError(f"internal error: {type(exc).__name__}: {said}") from None
         if isinstance(answer, PartialAnswer):
-            return PartialAnswer(scrub(answer, self._secrets), refused=scrub(answer.refused, self._secrets))
-        return scrub(answer, self._secrets)
+            return PartialAnswer(_shown(answer, self._secrets), refused=_shown(answer.refused, self._secrets))
+        return _shown(answer, self._secrets)

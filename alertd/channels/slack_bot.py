@@ -103,7 +103,7 @@ def _error_code(response: httpx.Response) -> str | None:
     except ValueError:
         return None
     code = data.get("error") if isinstance(data, dict) else None
-    return code if isinstance(code, str) else None
+    return http.one_line(code, 80) if isinstance(code, str) else None
 
 
 def check(method: str, response: httpx.Response, *, now: datetime) -> dict[str, Any]:

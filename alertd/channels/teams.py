@@ -217,8 +217,9 @@ def classify(response: httpx.Response, *, now: datetime) -> str:
             return "HTTP 202 accepted (the flow posts the card asynchronously)"
         return f"HTTP {status} accepted"
     error = http.json_object(response).get("error")
-    code = error.get("code") if isinstance(error, dict) else None
-    if isinstance(code, str) and status == 400:
+    raw_code = error.get("code") if isinstance(error, dict) else None
+    code = http.one_line(raw_code, 80) if isinstance(raw_code, str) else None
+    if code is not None and status == 400:
         hint = _CODES.get(code, "Teams rejected the card; this is an alertd bug, please report it")
         raise DeliveryError(f"teams: HTTP 400 {code}: {hint}", permanent=True, status=status)
     if status == 413:

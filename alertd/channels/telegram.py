@@ -248,7 +248,7 @@ def classify(response: httpx.Response, *, now: datetime) -> Answer:
     raw_params = data.get("parameters")
     params: dict[str, Any] = raw_params if isinstance(raw_params, dict) else {}
     raw_description = data.get("description")
-    description = raw_description if isinstance(raw_description, str) else ""
+    description = http.one_line(raw_description) if isinstance(raw_description, str) else ""
     said = f" ({description})" if description else ""
     migrate = params.get("migrate_to_chat_id")
     if isinstance(migrate, int) and not isinstance(migrate, bool):

@@ -239,3 +239,15 @@ def test_german_message_has_german_field_names_and_dates() -> None:
     assert p.sent_late.split("{", 1)[0] in embed["footer"]["text"]
     # German shares "Countdown" and "Status" with English, so the names list above is the check for labels.
     assert "sent late" not in embed["footer"]["text"]
+
+
+async def test_a_huge_multiline_message_is_one_bounded_line(receiver: Receiver, http_client: httpx.AsyncClient) -> None:
+    """Discord's ``message`` is the service's text: whatever its size and shape, the error is one short line
+    without control characters."""
+    receiver.reply(400, _error(50035, "Invalid Form Body\n" + "\x07\x08 field error\n" * 40_000), JSON)
+    with pytest.raises(DeliveryError) as info:
+        await _channel(receiver, http_client).send(make_message())
+    text = str(info.value)
+    assert "\n" not in text
+    assert "\x07" not in text
+    assert len(text) < 400

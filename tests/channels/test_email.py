@@ -587,3 +587,62 @@ def test_long_digest_keeps_whole_rows_with_a_count() -> None:
     shown = plain.count("• ")
     assert 0 < shown < 700
     assert f"…and {700 - shown} more" in plain
+
+
+class QuotingSmtp:
+    """A raw SMTP server on 127.0.0.1 (no TLS) that refuses the login quoting the client's AUTH lines verbatim, as a
+    verbose or broken server might: ``mechanism`` is the one it offers (PLAIN or LOGIN)."""
+
+    def __init__(self, mechanism: str) -> None:
+        self.mechanism = mechanism
+        self.lines: list[str] = []
+
+    async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"220 quoting.example ESMTP\r\n")
+        try:
+            while line := (await reader.readline()).decode().rstrip("\r\n"):
+                self.lines.append(line)
+                if line.upper().startswith(("EHLO", "HELO")):
+                    writer.write(f"250-quoting.example\r\n250 AUTH {self.mechanism}\r\n".encode())
+                elif line.upper().startswith("AUTH LOGIN"):
+                    # The user name comes with the command (an initial response) or after a prompt.
+                    user = line[len("AUTH LOGIN ") :]
+                    if not user:
+                        writer.write(b"334 VXNlcm5hbWU6\r\n")
+                        user = (await reader.readline()).decode().strip()
+                    writer.write(b"334 UGFzc3dvcmQ6\r\n")
+                    password = (await reader.readline()).decode().strip()
+                    self.lines += [user, password]
+                    writer.write(f"535 5.7.8 refused: AUTH LOGIN {user} {password}\r\n".encode())
+                elif line.upper().startswith("AUTH"):
+                    writer.write(f"535 5.7.8 refused: {line}\r\n".encode())
+                elif line.upper() == "QUIT":
+                    writer.write(b"221 bye\r\n")
+                    break
+                else:
+                    writer.write(b"250 ok\r\n")
+                await writer.drain()
+        finally:
+            writer.close()
+
+
+@pytest.mark.parametrize("mechanism", ["PLAIN", "LOGIN"])
+async def test_the_password_is_masked_in_its_base64_forms_when_a_server_quotes_the_login(
+    make: ChannelFactory, mechanism: str
+) -> None:
+    """AUTH PLAIN and AUTH LOGIN carry the password base64-encoded; a server quoting them leaks none of it."""
+    import base64
+
+    quoting = QuotingSmtp(mechanism)
+    server = await asyncio.start_server(quoting.serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        error = await _failure(make(_settings(port, smtp_tls="none")))
+    finally:
+        server.close()
+    encoded = base64.b64encode(PASSWORD.encode()).decode()
+    plain = base64.b64encode(f"\0{USER}\0{PASSWORD}".encode()).decode()
+    assert any(encoded in line or plain in line for line in quoting.lines)  # the server did get them
+    assert error.status == 535
+    for secret in (PASSWORD, encoded, encoded.rstrip("="), plain, plain.rstrip("=")):
+        assert secret not in str(error)

@@ -10,10 +10,10 @@ from email.utils import format_datetime
 
 import httpx
 import pytest
-from httpx_aiohttp import AiohttpTransport
 from support.receiver import Receiver
 
 from alertd.channels import http
+from alertd.channels.client import Client
 from alertd.errors import DeliveryError
 
 NOW = datetime(2025, 11, 9, 14, 0, 2, tzinfo=UTC)
@@ -221,7 +221,7 @@ def _closed_port() -> int:
     return port
 
 
-async def test_connection_refused_is_transient(http_client: httpx.AsyncClient) -> None:
+async def test_connection_refused_is_transient(http_client: Client) -> None:
     """Nothing listening on the port gives a one-line transient error naming only host and port."""
     port = _closed_port()
     with pytest.raises(DeliveryError) as info:
@@ -281,7 +281,7 @@ async def test_unknown_network_error_names_only_its_type() -> None:
     assert str(info.value) == "network error talking to hooks.example.com (ReadError)"
 
 
-async def test_unsupported_scheme_is_permanent(http_client: httpx.AsyncClient) -> None:
+async def test_unsupported_scheme_is_permanent(http_client: Client) -> None:
     """A URL no transport can send to will never work."""
     with pytest.raises(DeliveryError) as info:
         await http.post(http_client, "ftp://files.example.com/drop/s3cr3t", content=b"{}", now=NOW)
@@ -289,18 +289,17 @@ async def test_unsupported_scheme_is_permanent(http_client: httpx.AsyncClient) -
     assert "s3cr3t" not in str(info.value)
 
 
-async def test_client_sends_user_agent_and_uses_aiohttp(receiver: Receiver, http_client: httpx.AsyncClient) -> None:
-    """The client identifies itself as alertd; its httpx path (proxied requests) runs on the aiohttp transport."""
+async def test_client_sends_user_agent_and_asks_for_no_compression(receiver: Receiver, http_client: Client) -> None:
+    """The client identifies itself as alertd and asks for the body as is (a compressed answer is never decoded)."""
     response = await http.post(http_client, receiver.url(), json={"a": 1}, now=NOW)
     assert response.status_code == 200
     assert receiver.requests[0].headers["user-agent"] == http.USER_AGENT
+    assert receiver.requests[0].headers["accept-encoding"] == "identity"
     assert http.USER_AGENT.startswith("alertd/")
     assert receiver.requests[0].json() == {"a": 1}
-    transport = http_client._transport  # the default mount
-    assert isinstance(transport, AiohttpTransport)
 
 
-async def test_client_does_not_follow_redirects(receiver: Receiver, http_client: httpx.AsyncClient) -> None:
+async def test_client_does_not_follow_redirects(receiver: Receiver, http_client: Client) -> None:
     """A redirect comes back as a permanent error instead of being followed."""
     receiver.reply(302, "", {"Location": receiver.url("/elsewhere")})
     response = await http.post(http_client, receiver.url(), content=b"{}", now=NOW)
@@ -319,7 +318,7 @@ def test_threaded_receiver_serves_other_threads(threaded_receiver: Receiver) -> 
     assert (request.method, request.path, request.body) == ("POST", "/x", b"hi")
 
 
-async def test_malformed_url_is_permanent(http_client: httpx.AsyncClient) -> None:
+async def test_malformed_url_is_permanent(http_client: Client) -> None:
     """A URL httpx cannot even parse fails for good, without being quoted."""
     with pytest.raises(DeliveryError) as info:
         await http.post(http_client, "https://example.com:notaport/hook/s3cr3t", content=b"{}", now=NOW)
@@ -338,3 +337,18 @@ def test_classify_for_treats_an_undocumented_success_as_transient() -> None:
     """A 2xx that is not the service's documented success (a proxy answered?) is retried, not counted as sent."""
     error = http.classify_for("mattermost", _response(204), now=NOW)
     assert (str(error), error.permanent) == ("mattermost: unexpected answer (HTTP 204)", False)
+
+
+def test_one_line_replaces_control_characters_and_bounds_the_text() -> None:
+    """A receiver's text can neither drive a terminal nor run over lines: ESC/BEL/BS/NUL/DEL/C1 and bidi overrides
+    are replaced, whitespace runs become one space, and the text is cut at the limit."""
+    text = "a\x1b[31mred\x07\x08\x00\x7f\x9b\u202eb\n\r\tc"
+    assert http.one_line(text) == "a\ufffd[31mred\ufffd\ufffd\ufffd\ufffd\ufffd\ufffdb c"
+    assert http.one_line("x" * 500, 200) == "x" * 199 + "…"
+
+
+def test_an_excerpt_replaces_control_characters() -> None:
+    """An error excerpt carries no terminal control sequence from the body."""
+    error = _error(_response(500, "boom\x1b]0;owned\x07\x1b[2J"))
+    assert "\x1b" not in str(error)
+    assert "\x07" not in str(error)

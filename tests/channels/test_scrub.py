@@ -93,3 +93,52 @@ async def test_the_answer_is_scrubbed() -> None:
     """A summary quoting the service's answer loses the credentials in it."""
     channel = ScrubbedChannel(Fake(_spec(), answer="HTTP 200, ref q9w8e7r6t5"), channel_secrets(_spec()))
     assert await channel.send(make_message()) == "HTTP 200, ref …"
+
+
+TOKEN = "xoxb-1234567890-abcdefghijklmnopqrstuv"
+
+
+def test_the_start_of_a_secret_left_by_a_cut_is_masked() -> None:
+    """A token quoted across the 200-character cut keeps none of its characters, whatever the cut left."""
+    for kept in range(4, len(TOKEN)):
+        text = "error: " + "y" * 30 + TOKEN[:kept] + "…"
+        assert scrub(text, [TOKEN]) == "error: " + "y" * 30 + "…"
+
+
+def test_the_start_of_a_secret_at_the_very_end_is_masked() -> None:
+    """The same at the end of a text with no cut marker; a few shared letters elsewhere are left alone."""
+    assert scrub("said xoxb-12345", [TOKEN]) == "said …"
+    assert scrub("xoxb- is a prefix word, no secret here", [TOKEN]) == "xoxb- is a prefix word, no secret here"
+
+
+async def test_an_answer_echoing_a_secret_across_the_excerpt_cut_leaks_none_of_it() -> None:
+    """An error excerpt cut at 200 characters in the middle of a token goes out with no part of the token."""
+    from alertd.channels import http
+
+    spec = make_channel("webhook", options={"url": f"https://hooks.example.com/x?token={TOKEN}"})
+    body = "z" * 180 + TOKEN
+    cut = http.one_line(body)
+    assert TOKEN[:10] in cut  # the cut alone would leave part of the token
+    error = DeliveryError(f"HTTP 500 from hooks.example.com: {cut}")
+    channel = ScrubbedChannel(Fake(spec, error=error), channel_secrets(spec))
+    with pytest.raises(DeliveryError) as info:
+        await channel.send(make_message())
+    assert TOKEN[:4] not in str(info.value)
+    assert str(info.value).endswith("z…")
+
+
+async def test_control_characters_from_a_receiver_never_reach_the_output() -> None:
+    """ESC, BEL, BS and NUL in a service's text are replaced; the answer is one line."""
+    channel = ScrubbedChannel(Fake(_spec(), answer="ok \x1b[2J\x07\x08\x00 done\nnext"), channel_secrets(_spec()))
+    answer = await channel.send(make_message())
+    assert answer == "ok \ufffd[2J\ufffd\ufffd\ufffd done next"
+
+
+def test_the_smtp_password_is_secret_in_its_base64_login_forms() -> None:
+    """AUTH LOGIN's base64 password and AUTH PLAIN's base64 user-and-password are masked like the password."""
+    import base64
+
+    settings = SimpleNamespace(smtp_password=SecretStr("smtp-pw-123"), smtp_username="desk", api_token=None)
+    secrets = set(channel_secrets(make_channel("email", options={"to": ["a@example.com"]}), settings))
+    assert base64.b64encode(b"smtp-pw-123").decode() in secrets
+    assert base64.b64encode(b"\0desk\0smtp-pw-123").decode() in secrets

@@ -284,3 +284,17 @@ def test_astral_characters_count_twice() -> None:
     lines = tuple(make_line(make_event(f"e{i}", title="😀" * 300)) for i in range(100))
     html = message_html(make_message(kind="countdown", offset=None, lines=lines))
     assert len(telegram_visible(html).encode("utf-16-le")) // 2 <= TEXT_MAX
+
+
+async def test_a_huge_multiline_description_is_one_bounded_line(
+    receiver: Receiver, http_client: httpx.AsyncClient
+) -> None:
+    """Telegram's ``description`` is the service's text: whatever its size and shape, the error is one short line
+    without control characters."""
+    receiver.reply(400, _error(400, "Bad Request:\n" + "\x1b[2J spam line\n" * 40_000), JSON)
+    with pytest.raises(DeliveryError) as info:
+        await _channel(receiver, http_client).send(make_message())
+    text = str(info.value)
+    assert "\n" not in text
+    assert "\x1b" not in text
+    assert len(text) < 400
