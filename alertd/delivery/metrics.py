@@ -4,7 +4,7 @@ Counters and histograms count what *this process* did since it started. The queu
 database at scrape time, so they are right across restarts and replicas (every replica reports the same rows).
 
 ========================================  =====================================================================
-``alertd_notification_outcomes_total``    outcomes recorded by this process, by kind, channel and state
+``alertd_notification_outcomes_total``    outcomes (sends, failures, cancellations) by kind, channel and state
 ``alertd_notifications``                  rows in the database by kind, channel and state (scrape time)
 ``alertd_queue_depth``                    notifications waiting for a send, by state (pending, retrying)
 ``alertd_queue_due``                      of those, the ones already due (the backlog; > 0 for long: behind)
@@ -132,7 +132,7 @@ class Metrics:
             PlatformCollector(registry=self.registry)
         self.outcomes = Counter(
             "alertd_notification_outcomes",
-            "Delivery outcomes recorded by this process, by kind, channel and state.",
+            "Notification outcomes (sends and cancellations) recorded by this process, by kind, channel and state.",
             ["kind", "channel", "state"],
             registry=self.registry,
         )

@@ -2,7 +2,8 @@
 
 The default wording of each kind (``reminder``, ``countdown``, ``change``, ``sendtest`` through ``default``), the
 pieces they share (``parts``), the entry point that renders a notification (``rendering``), locale tables and CLDR
-formatting (``i18n``, ``locales/``), and per-channel Jinja2 templates in a sandbox (``templates``, ``context``).
+formatting (``i18n``, ``locales/``), and per-channel Jinja2 templates in a sandbox (``templates``, ``context``),
+rendered in a worker process with a time, output and memory budget (``sandbox``).
 
 May import: alertd's shared modules only (errors, clock, timeexpr, domain).
 """

@@ -217,6 +217,10 @@ def inspect_parts(sources: Mapping[str, str]) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
+    import signal
+
+    # Ctrl-C in a terminal reaches the whole process group: the daemon decides, and closes our pipe when it exits.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     # The pipes are stdin and stdout; anything the worker prints goes to stderr and cannot break the protocol.
     _replies = Connection(os.dup(1), readable=False)
     os.dup2(2, 1)
