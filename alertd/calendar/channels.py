@@ -95,7 +95,8 @@ def _options(
     if model is None:
         # A type without options of its own (console): every key is unknown, and no pydantic model is involved.
         for key in options:
-            ck.error((*path, origin.get(key, key)), f"unknown key {key!r} for a {kind} channel {suggest(key, _COMMON)}")
+            where = (*path, origin.get(key, key))
+            ck.error(where, f"unknown key {key!r} for a {kind} channel {suggest(key, _COMMON)}", of_key=True)
         return None if options else {}
     from pydantic import ValidationError
 
@@ -121,7 +122,7 @@ def _option_errors(
         key = origin.get(str(loc[0]), str(loc[0])) if loc else ""
         where = (*path, key, *loc[1:]) if loc else path
         if err["type"] == "extra_forbidden":
-            ck.error(where, f"unknown key {key!r} for a {kind} channel {suggest(key, known)}")
+            ck.error(where, f"unknown key {key!r} for a {kind} channel {suggest(key, known)}", of_key=True)
         elif err["type"] == "missing":
             ck.error(where, f"missing required key {key!r} for a {kind} channel")
         else:

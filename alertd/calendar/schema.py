@@ -90,8 +90,9 @@ class Checker:
         issues = [replace(i, message=clean(i.message), path=clean(i.path)) for i in self.issues]
         return sorted(issues, key=lambda i: i.line)
 
-    def error(self, path: KeyPath, message: str) -> None:
-        if any(path[: len(u)] == u for u in self.unresolved):
+    def error(self, path: KeyPath, message: str, *, of_key: bool = False) -> None:
+        # An unresolved ${VAR} already has its one error; a problem with the key itself (unknown) is a second one.
+        if not of_key and any(path[: len(u)] == u for u in self.unresolved):
             return
         self.issues.append(CalendarIssue(self.file, self.line(path), dotted(path), message))
 
@@ -114,7 +115,7 @@ class Checker:
     def keys(self, m: Mapping[str, Any], path: KeyPath, allowed: Collection[str], required: Collection[str]) -> None:
         for key in m:
             if key not in allowed:
-                self.error((*path, key), f"unknown key {key!r} {suggest(key, allowed)}")
+                self.error((*path, key), f"unknown key {key!r} {suggest(key, allowed)}", of_key=True)
         for key in required:
             if key not in m:
                 self.error(path, f"missing required key {key!r}")

@@ -860,3 +860,13 @@ def test_without_secrets_other_channel_mistakes_are_still_errors(tmp_path: Path)
     with pytest.raises(CalendarError) as caught:
         load_calendar(write(tmp_path, text), environ={}, secrets=False)
     assert [i.path for i in caught.value.issues] == ["channels.desk.colour"]
+
+
+def test_an_unknown_key_is_reported_even_when_its_value_names_a_missing_variable(tmp_path: Path) -> None:
+    """The missing variable is one error and the key nobody reads is another: both are shown."""
+    calendar = write(tmp_path, "version: 1\ntimezone: UTC\nevents: []\nalerts: ${NOT_SET_HERE}\n")
+    with pytest.raises(CalendarError) as info:
+        load_calendar(calendar, environ={})
+    messages = [i.message for i in info.value.issues]
+    assert any(m.startswith("unknown key 'alerts'") for m in messages), messages
+    assert any(m.startswith("environment variable NOT_SET_HERE is not set") for m in messages), messages
