@@ -95,12 +95,14 @@ def setup_logging(clock: Clock, *, fmt: str = "text", level: str = "INFO", strea
     ours.setLevel(level.upper())
     root.setLevel(max(_LIBRARY_LEVEL, ours.level))
     ours.propagate = True
-    # uvicorn's access lines (ALERTD_HTTP_ACCESS_LOG, off by default) are INFO: kept, through the same handler,
+    # uvicorn installs its own handlers (and stops propagation) when a server starts with its default log config:
+    # its lines go through ours instead. Its access lines (ALERTD_HTTP_ACCESS_LOG, off by default) are INFO: kept,
     # feed tokens redacted.
-    access = logging.getLogger("uvicorn.access")
-    access.handlers.clear()
-    access.setLevel(logging.INFO)
-    access.propagate = True
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        library = logging.getLogger(name)
+        library.handlers.clear()
+        library.propagate = True
+    logging.getLogger("uvicorn.access").setLevel(logging.INFO)
     # APScheduler logs every job run at INFO; only its problems matter here.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     logging.captureWarnings(True)

@@ -272,3 +272,15 @@ def test_the_commands_own_lines_are_plain_with_text_logs(capsys: pytest.CaptureF
     say("stopping (signal again to exit immediately)")
     assert capsys.readouterr().err == "alertd: stopping (signal again to exit immediately)\n"
     assert stream.getvalue() == ""
+
+
+def test_uvicorns_own_handlers_are_replaced_so_its_lines_are_json_too() -> None:
+    """A uvicorn server started with its default log config gives its loggers handlers of their own."""
+    error = logging.getLogger("uvicorn.error")
+    error.addHandler(logging.StreamHandler(io.StringIO()))
+    error.propagate = False
+    stream = log_json()
+    error.warning("Invalid HTTP request received.")
+    assert [(r["logger"], r["message"]) for r in json_lines(stream)] == [
+        ("uvicorn.error", "Invalid HTTP request received.")
+    ]
