@@ -6,6 +6,7 @@ out in the same format: with JSON, every line on stderr is one object a log coll
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
@@ -138,4 +139,6 @@ def say(message: str, *, level: int = logging.INFO, prefix: str = "alertd: ") ->
         # Handled whatever the log level, as the plain line would be printed.
         cli.handle(cli.makeRecord(cli.name, level, "(alertd)", 0, "%s", (message,), None))
     else:
-        print(f"{prefix}{message}", file=sys.stderr, flush=True)
+        # Nobody may read stderr any more (a closed pipe): the line is lost, what it announces must still happen.
+        with contextlib.suppress(OSError):
+            print(f"{prefix}{message}", file=sys.stderr, flush=True)

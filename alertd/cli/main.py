@@ -271,12 +271,12 @@ async def _serve(daemon: Any, early: EarlySignals) -> None:
             # Second signal: leave now; rows in flight are resent (same id) on the next start.
             say("second signal, exiting immediately", level=logging.WARNING)
             os._exit(130)
-        say("stopping (signal again to exit immediately)")
         daemon.request_stop()
+        say("stopping (signal again to exit immediately)")
 
     def reload() -> None:
-        say("reloading the calendar (SIGHUP)")
         daemon.request_reload()
+        say("reloading the calendar (SIGHUP)")
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop)

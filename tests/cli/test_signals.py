@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -109,3 +110,32 @@ def test_every_printing_command_ends_quietly_when_its_reader_is_gone(tmp_path: P
     database(tmp_path)
     code, errors = alertd_piped(*args, cwd=tmp_path, lines_read=0)
     assert (code, errors) == (PIPE_CLOSED, "")
+
+
+def test_the_daemon_stops_on_sigterm_after_its_output_readers_went_away(tmp_path: Path) -> None:
+    """``alertd run 2>&1 | head``: once head has gone, saying "stopping" fails, and the stop must happen anyway."""
+    import signal
+
+    big_calendar(tmp_path, events=3)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ALERTD_")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "alertd", "run", "--calendar", "calendar.yaml", "--db", "sqlite:///a.db"],
+        cwd=tmp_path,
+        env={**env, "ALERTD_RELOAD_INTERVAL": "0.2"},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    assert proc.stdout is not None
+    try:
+        for line in proc.stdout:
+            if line.rstrip().endswith(b"started"):
+                break
+        proc.stdout.close()
+        # "started" is logged just before the loop takes the signals over from the early handlers.
+        time.sleep(1.0)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(30) in (0, PIPE_CLOSED)
+    finally:
+        proc.kill()
+        proc.wait()
