@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import namedtuple
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
 from itertools import islice
@@ -23,33 +23,44 @@ from alertd.storage.models import UTCDateTime
 _MAX_PARAMETERS = 30_000
 
 __all__ = [
+    "execute_cells",
     "execute_many",
     "fetch",
     "fetch_where_in",
     "insert_ignoring_duplicates",
     "insert_many",
+    "insert_sql",
+    "instant_writer",
 ]
+
+
+def instant_writer(sqlite: bool) -> Callable[[datetime | None], Any]:
+    """Instants as the driver takes them (what :class:`UTCDateTime` writes), each distinct one converted once.
+
+    One writer per statement or batch: rows repeat instants (one per channel when planning, an outcome's instant in
+    three columns of two tables when recording).
+    """
+    cache: dict[datetime, Any] = {}
+
+    def instant(v: datetime | None) -> Any:
+        if v is None:
+            return None
+        found = cache.get(v)
+        if found is None:
+            if sqlite and v.tzinfo is UTC:
+                # The same text as below without the "+00:00", at three quarters of the cost.
+                found = cache[v] = v.isoformat(" ", "microseconds")[:26]
+            else:
+                naive = v.astimezone(UTC).replace(tzinfo=None)
+                found = cache[v] = naive.isoformat(" ", "microseconds") if sqlite else naive
+        return found
+
+    return instant
 
 
 def _converter(column: sa.Column[Any], sqlite: bool) -> Any:
     if isinstance(column.type, UTCDateTime):
-        # Planned rows repeat instants (one per channel, "now" on every row): convert each only once.
-        cache: dict[datetime, Any] = {}
-
-        def instant(v: datetime | None) -> Any:
-            if v is None:
-                return None
-            found = cache.get(v)
-            if found is None:
-                if sqlite and v.tzinfo is UTC:
-                    # The same text as below without the "+00:00", at three quarters of the cost.
-                    found = cache[v] = v.isoformat(" ", "microseconds")[:26]
-                else:
-                    naive = v.astimezone(UTC).replace(tzinfo=None)
-                    found = cache[v] = naive.isoformat(" ", "microseconds") if sqlite else naive
-            return found
-
-        return instant
+        return instant_writer(sqlite)
     if isinstance(column.type, sa.JSON):
         return lambda v: None if v is None else json.dumps(v, ensure_ascii=False)
     return None
@@ -162,19 +173,36 @@ def execute_many(
     runs once per row, and each of those steps of the database hands the GIL to the event loop and waits to get
     it back: for the dispatcher's few hundred rows a round, one statement costs a fraction of that.
     """
-    sqlite = conn.dialect.name == "sqlite"
     rows = list(rows)
     if not rows:
+        return 0
+    cells = _converted(table, names, rows, conn.dialect.name == "sqlite")
+    return execute_cells(conn, table, sql, names, cells, len(rows), chunk=chunk)
+
+
+def execute_cells(
+    conn: sa.Connection,
+    table: sa.Table,
+    sql: str,
+    names: Sequence[str],
+    cells: Iterable[Sequence[Any]],
+    count: int,
+    *,
+    chunk: int = 5000,
+) -> int:
+    """:func:`execute_many` for ``count`` rows already in the driver's terms: each a sequence of values in the
+    order of ``names``, converted as their columns would convert them (instants by :func:`instant_writer`)."""
+    if count <= 0:
         return 0
     sql = _driver_sql(conn, sql)
     values = "{values}" in sql
     if values:
         chunk = max(1, min(chunk, _MAX_PARAMETERS // len(names)))
         one = _row_marks(table, tuple(names), conn.dialect)
-    cells = _converted(table, names, rows, sqlite)
+    rows = iter(cells)
     changed = 0
-    for _ in range(0, len(rows), chunk):
-        part = list(islice(cells, chunk))
+    for _ in range(0, count, chunk):
+        part = list(islice(rows, chunk))
         if values:
             statement = sql.replace("{values}", ", ".join([one] * len(part)))
             result = conn.exec_driver_sql(statement, tuple(value for row in part for value in row))
@@ -211,7 +239,8 @@ def _driver_sql(conn: sa.Connection, sql: str) -> str:
     return sql if conn.dialect.paramstyle == "qmark" else sql.replace("?", "%s")
 
 
-def _insert_sql(conn: sa.Connection, table: sa.Table, names: Sequence[str]) -> str:
+def insert_sql(conn: sa.Connection, table: sa.Table, names: Sequence[str]) -> str:
+    """An INSERT of ``names`` into ``table`` whose rows go where ``{values}`` stands (see :func:`execute_cells`)."""
     quote = conn.dialect.identifier_preparer.quote
     return f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) VALUES {{values}}"
 
@@ -221,7 +250,7 @@ def insert_many(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, A
     if not rows:
         return 0
     names = list(rows[0])
-    return execute_many(conn, table, _insert_sql(conn, table, names), names, rows)
+    return execute_many(conn, table, insert_sql(conn, table, names), names, rows)
 
 
 def insert_ignoring_duplicates(
@@ -232,5 +261,5 @@ def insert_ignoring_duplicates(
     if not rows:
         return 0
     names = list(rows[0])
-    sql = _insert_sql(conn, table, names) + f" ON CONFLICT ({conn.dialect.identifier_preparer.quote(key)}) DO NOTHING"
+    sql = insert_sql(conn, table, names) + f" ON CONFLICT ({conn.dialect.identifier_preparer.quote(key)}) DO NOTHING"
     return execute_many(conn, table, sql, names, rows, chunk=chunk)
