@@ -12,7 +12,7 @@ from collections import namedtuple
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
-from itertools import islice
+from itertools import chain, islice
 from typing import Any
 
 import sqlalchemy as sa
@@ -204,7 +204,7 @@ def execute_cells(
         part = list(islice(rows, chunk))
         if values:
             statement = sql.replace("{values}", ", ".join([one] * len(part)))
-            count, _ = driver_execute(conn, statement, tuple(value for row in part for value in row))
+            count, _ = driver_execute(conn, statement, tuple(chain.from_iterable(part)))
         else:
             count, _ = driver_execute(conn, sql, [tuple(row) for row in part], many=True)
         changed += max(count, 0)
