@@ -270,7 +270,9 @@ class Dispatcher:
         with self.engine.begin() as conn:
             if results:
                 record(conn, results, worker=self.settings.worker)
-            self._sync_health(conn, marks or [])
+            # A round that can neither claim nor ask when anything is due (every channel's queue full: it only stores
+            # outcomes) has no use for the failing set; the next round that claims reads it first.
+            self._sync_health(conn, marks or [], read=room > 0 or bool(marks) or not set(self.channels) <= set(busy))
             claimed: list[Claimed] = []
             skip = set(busy) | set(self._failing)
             if room > 0:
@@ -292,8 +294,9 @@ class Dispatcher:
                 due = min([d for d in (due, *refills) if d is not None], default=None)
         return work, due
 
-    def _sync_health(self, conn: sa.Connection, marks: list[tuple[str, str, datetime]]) -> None:
-        """Store new failing marks (logging each once) and reload the failing set when anyone changed it."""
+    def _sync_health(self, conn: sa.Connection, marks: list[tuple[str, str, datetime]], *, read: bool = True) -> None:
+        """Store new failing marks (logging each once) and, when ``read``, reload the failing set if anyone changed
+        it."""
         for channel, reason, at in marks:
             if mark_failing(conn, channel, reason, now=at):
                 channel_failing(conn, self.calendar.admin, channel, reason, since=at, now=at)
@@ -304,6 +307,8 @@ class Dispatcher:
                     reason,
                     channel,
                 )
+        if not read:
+            return
         revision = health_revision(conn)
         if not self._health_loaded or revision != self._health_rev:
             self._failing = failing_channels(conn)

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import json
 from collections import namedtuple
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
-from itertools import islice
+from itertools import chain, islice
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,33 +23,45 @@ from alertd.storage.models import UTCDateTime
 _MAX_PARAMETERS = 30_000
 
 __all__ = [
+    "driver_execute",
+    "execute_cells",
     "execute_many",
     "fetch",
     "fetch_where_in",
     "insert_ignoring_duplicates",
     "insert_many",
+    "insert_sql",
+    "instant_writer",
 ]
+
+
+def instant_writer(sqlite: bool) -> Callable[[datetime | None], Any]:
+    """Instants as the driver takes them (what :class:`UTCDateTime` writes), each distinct one converted once.
+
+    One writer per statement or batch: rows repeat instants (one per channel when planning, an outcome's instant in
+    three columns of two tables when recording).
+    """
+    cache: dict[datetime, Any] = {}
+
+    def instant(v: datetime | None) -> Any:
+        if v is None:
+            return None
+        found = cache.get(v)
+        if found is None:
+            if sqlite and v.tzinfo is UTC:
+                # The same text as below without the "+00:00", at three quarters of the cost.
+                found = cache[v] = v.isoformat(" ", "microseconds")[:26]
+            else:
+                naive = v.astimezone(UTC).replace(tzinfo=None)
+                found = cache[v] = naive.isoformat(" ", "microseconds") if sqlite else naive
+        return found
+
+    return instant
 
 
 def _converter(column: sa.Column[Any], sqlite: bool) -> Any:
     if isinstance(column.type, UTCDateTime):
-        # Planned rows repeat instants (one per channel, "now" on every row): convert each only once.
-        cache: dict[datetime, Any] = {}
-
-        def instant(v: datetime | None) -> Any:
-            if v is None:
-                return None
-            found = cache.get(v)
-            if found is None:
-                if sqlite and v.tzinfo is UTC:
-                    # The same text as below without the "+00:00", at three quarters of the cost.
-                    found = cache[v] = v.isoformat(" ", "microseconds")[:26]
-                else:
-                    naive = v.astimezone(UTC).replace(tzinfo=None)
-                    found = cache[v] = naive.isoformat(" ", "microseconds") if sqlite else naive
-            return found
-
-        return instant
+        return instant_writer(sqlite)
     if isinstance(column.type, sa.JSON):
         return lambda v: None if v is None else json.dumps(v, ensure_ascii=False)
     return None
@@ -130,10 +142,8 @@ def fetch(
         args.append(value if convert is None else convert(value))
     readers = [(i, _reader(table.c[n], sqlite)) for i, n in enumerate(names) if n not in raw]
     convert = [(i, f) for i, f in readers if f is not None]
-    result = conn.exec_driver_sql(sql, tuple(args))
     # The driver's own tuples: SQLAlchemy's Row objects would only be taken apart again.
-    rows = result.cursor.fetchall() if result.cursor is not None else []
-    result.close()
+    _count, rows = driver_execute(conn, sql, tuple(args), rows=True)
     found = []
     for row in rows:
         cells = list(row)
@@ -162,26 +172,68 @@ def execute_many(
     runs once per row, and each of those steps of the database hands the GIL to the event loop and waits to get
     it back: for the dispatcher's few hundred rows a round, one statement costs a fraction of that.
     """
-    sqlite = conn.dialect.name == "sqlite"
     rows = list(rows)
     if not rows:
+        return 0
+    cells = _converted(table, names, rows, conn.dialect.name == "sqlite")
+    return execute_cells(conn, table, sql, names, cells, len(rows), chunk=chunk)
+
+
+def execute_cells(
+    conn: sa.Connection,
+    table: sa.Table,
+    sql: str,
+    names: Sequence[str],
+    cells: Iterable[Sequence[Any]],
+    count: int,
+    *,
+    chunk: int = 5000,
+) -> int:
+    """:func:`execute_many` for ``count`` rows already in the driver's terms: each a sequence of values in the
+    order of ``names``, converted as their columns would convert them (instants by :func:`instant_writer`)."""
+    if count <= 0:
         return 0
     sql = _driver_sql(conn, sql)
     values = "{values}" in sql
     if values:
         chunk = max(1, min(chunk, _MAX_PARAMETERS // len(names)))
         one = _row_marks(table, tuple(names), conn.dialect)
-    cells = _converted(table, names, rows, sqlite)
+    rows = iter(cells)
     changed = 0
-    for _ in range(0, len(rows), chunk):
-        part = list(islice(cells, chunk))
+    for _ in range(0, count, chunk):
+        part = list(islice(rows, chunk))
         if values:
             statement = sql.replace("{values}", ", ".join([one] * len(part)))
-            result = conn.exec_driver_sql(statement, tuple(value for row in part for value in row))
+            count, _ = driver_execute(conn, statement, tuple(chain.from_iterable(part)))
         else:
-            result = conn.exec_driver_sql(sql, [tuple(row) for row in part])
-        changed += max(result.rowcount or 0, 0)
+            count, _ = driver_execute(conn, sql, [tuple(row) for row in part], many=True)
+        changed += max(count, 0)
     return changed
+
+
+def driver_execute(
+    conn: sa.Connection, sql: str, params: Any, *, rows: bool = False, many: bool = False
+) -> tuple[int, Sequence[Any]]:
+    """Run ``sql`` (in the driver's parameter style) on the driver's own cursor, inside ``conn``'s transaction:
+    how many rows it changed and, when ``rows``, the rows it returned as the driver's tuples.
+
+    The dispatcher runs a few such statements every round, thousands of rounds a minute: SQLAlchemy's execution
+    machinery (events, result objects) cost five times the driver's own call. A driver error is raised as
+    SQLAlchemy's, as ``exec_driver_sql`` would raise it, so callers tell an unreachable database the same way.
+    """
+    error = conn.dialect.loaded_dbapi.Error
+    cursor = conn.connection.cursor()
+    try:
+        if many:
+            cursor.executemany(sql, params)
+        else:
+            cursor.execute(sql, params)
+        found = cursor.fetchall() if rows and cursor.description is not None else []
+        return cursor.rowcount if cursor.rowcount is not None else -1, found
+    except error as exc:
+        raise sa.exc.DBAPIError.instance(sql, params, exc, error) from exc
+    finally:
+        cursor.close()
 
 
 def _converted(
@@ -211,7 +263,8 @@ def _driver_sql(conn: sa.Connection, sql: str) -> str:
     return sql if conn.dialect.paramstyle == "qmark" else sql.replace("?", "%s")
 
 
-def _insert_sql(conn: sa.Connection, table: sa.Table, names: Sequence[str]) -> str:
+def insert_sql(conn: sa.Connection, table: sa.Table, names: Sequence[str]) -> str:
+    """An INSERT of ``names`` into ``table`` whose rows go where ``{values}`` stands (see :func:`execute_cells`)."""
     quote = conn.dialect.identifier_preparer.quote
     return f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) VALUES {{values}}"
 
@@ -221,7 +274,7 @@ def insert_many(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, A
     if not rows:
         return 0
     names = list(rows[0])
-    return execute_many(conn, table, _insert_sql(conn, table, names), names, rows)
+    return execute_many(conn, table, insert_sql(conn, table, names), names, rows)
 
 
 def insert_ignoring_duplicates(
@@ -232,5 +285,5 @@ def insert_ignoring_duplicates(
     if not rows:
         return 0
     names = list(rows[0])
-    sql = _insert_sql(conn, table, names) + f" ON CONFLICT ({conn.dialect.identifier_preparer.quote(key)}) DO NOTHING"
+    sql = insert_sql(conn, table, names) + f" ON CONFLICT ({conn.dialect.identifier_preparer.quote(key)}) DO NOTHING"
     return execute_many(conn, table, sql, names, rows, chunk=chunk)

@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 
 from alertd.domain import Planned
-from alertd.storage.bulk import execute_many, fetch, insert_ignoring_duplicates, insert_many
+from alertd.storage.bulk import execute_cells, fetch, insert_ignoring_duplicates, insert_sql, instant_writer
 from alertd.storage.models import ACTIVE_STATES, Attempt, Notification
 
 __all__ = [
@@ -212,38 +212,27 @@ def record(conn: sa.Connection, outcomes: Sequence[Outcome], *, worker: str) -> 
     """Store outcomes of rows this worker still holds; a row whose lease another worker took is not touched."""
     if not outcomes:
         return 0
-    # Straight through the driver: with SQLAlchemy's per-row parameter processing, storing outcomes cost more CPU
-    # than sending them.
-    rows = [
-        {
-            "id": o.id,
-            "locked_by": worker,
-            "state": o.state,
-            "next_at": o.next_at,
-            "sent_at": o.at if o.state == "sent" else None,
-            "late": o.late,
-            "last_error": o.note if o.state == "sent" else o.detail,
-            "updated_at": o.at,
-        }
-        for o in outcomes
-    ]
-    updated = execute_many(conn, NOTIFICATION, _RECORD_SQL, _RECORD_NAMES, rows)
-    attempts = [
-        {
-            "notification_id": o.id,
-            "at": o.at,
-            "outcome": o.state,
-            "detail": o.detail,
-            "worker": worker,
-            "duration_ms": o.duration_ms,
-        }
-        for o in outcomes
-        if o.attempted
-    ]
-    insert_many(conn, ATTEMPT, attempts)
+    # Straight through the driver, each row built once in the driver's terms: with SQLAlchemy's per-row parameter
+    # processing, storing outcomes cost more CPU than sending them. An outcome's instant fills three columns of two
+    # tables: it is converted once.
+    instant = instant_writer(conn.dialect.name == "sqlite")
+    rows: list[tuple[Any, ...]] = []
+    attempts: list[tuple[Any, ...]] = []
+    for o in outcomes:
+        at = instant(o.at)
+        sent = o.state == "sent"
+        # In the order of _RECORD_NAMES and _ATTEMPT_NAMES.
+        rows.append(
+            (o.state, instant(o.next_at), at if sent else None, o.late, o.note if sent else o.detail, at, o.id, worker)
+        )
+        if o.attempted:
+            attempts.append((o.id, at, o.state, o.detail, worker, o.duration_ms))
+    updated = execute_cells(conn, NOTIFICATION, _RECORD_SQL, _RECORD_NAMES, rows, len(rows))
+    execute_cells(conn, ATTEMPT, insert_sql(conn, ATTEMPT, _ATTEMPT_NAMES), _ATTEMPT_NAMES, attempts, len(attempts))
     return updated
 
 
+_ATTEMPT_NAMES = ("notification_id", "at", "outcome", "detail", "worker", "duration_ms")
 _RECORD_NAMES = ("state", "next_at", "sent_at", "late", "last_error", "updated_at", "id", "locked_by")
 _RECORD_SQL = (
     "UPDATE notification SET state = v.state, next_at = coalesce(v.next_at, notification.next_at), "

@@ -16,6 +16,7 @@ from alertd.calendar.load import parse_calendar
 from alertd.channels import Channel
 from alertd.clock import FixedClock
 from alertd.delivery.dispatcher import Dispatcher, DispatchSettings
+from alertd.delivery.health import mark_failing
 from alertd.delivery.retry import RetryPolicy
 from alertd.domain import Calendar, ChannelSpec, Message
 from alertd.errors import DeliveryError
@@ -453,3 +454,23 @@ async def test_after_the_start_a_retried_0m_reminder_is_sent_late_and_an_earlier
     found = rows(db)
     assert (found["1m"].state, found["1m"].last_error) == ("dead", "HTTP 503 (not retried past the event start)")
     assert (found["0m"].state, found["0m"].late) == ("sent", True)
+
+
+def test_a_round_that_only_stores_outcomes_leaves_a_new_failing_mark_for_the_next_claim(
+    db: Engine, spec: ChannelSpec
+) -> None:
+    """A round with every queue full skips the health read; the next round that claims reads it before claiming."""
+    calendar = load(db)
+    clock = FixedClock(START - timedelta(minutes=30))
+    dispatcher = make_dispatcher(db, calendar, clock, FakeChannel(spec))
+    try:
+        with db.begin() as conn:
+            mark_failing(conn, "a", "HTTP 401 from elsewhere", now=clock.now())
+        dispatcher._step_sync([], clock.now(), 0, ["a"])
+        assert "a" not in dispatcher.failing
+        work, _due = dispatcher._step_sync([], clock.now(), 10, [])
+    finally:
+        dispatcher.close()
+    assert work == []
+    assert "a" in dispatcher.failing
+    assert {row.state for row in rows(db).values()} == {"pending"}

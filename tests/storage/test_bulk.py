@@ -3,15 +3,18 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from alertd.storage.bulk import (
+    driver_execute,
     execute_many,
     fetch,
     fetch_where_in,
     insert_ignoring_duplicates,
     insert_many,
+    instant_writer,
 )
 from alertd.storage.outbox import NOTIFICATION
 
@@ -195,3 +198,21 @@ def test_fetch_reads_the_rows_a_statement_returns(engine: Engine) -> None:
     assert got == [("a", NOW + timedelta(minutes=1), {"x": 1}, False)]
     assert got[0][1].tzinfo is UTC
     assert stored(engine)["b"].updated_at == NOW
+
+
+def test_a_driver_error_is_raised_as_sqlalchemys(engine: Engine) -> None:
+    """Statements on the driver's cursor fail as SQLAlchemy's would (the dispatcher reports those as an outage)."""
+    with pytest.raises(sa.exc.DBAPIError, match="no_such_column"), engine.begin() as conn:
+        driver_execute(conn, "UPDATE notification SET no_such_column = 1", ())
+
+
+def test_instant_writer_writes_what_the_column_type_writes(engine: Engine) -> None:
+    """The same value as SQLAlchemy's own bind processing, for UTC and other offsets alike; None stays None."""
+    dialect = engine.dialect
+    process = NOTIFICATION.c.due_at.type.dialect_impl(dialect).bind_processor(dialect)
+    write = instant_writer(dialect.name == "sqlite")
+    elsewhere = NOW.astimezone(timezone(timedelta(hours=-5)))
+    assert process is not None
+    for value in (NOW, elsewhere):
+        assert write(value) == process(value)
+    assert write(None) is None
