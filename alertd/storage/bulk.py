@@ -204,10 +204,10 @@ def execute_cells(
         part = list(islice(rows, chunk))
         if values:
             statement = sql.replace("{values}", ", ".join([one] * len(part)))
-            count, _ = driver_execute(conn, statement, tuple(chain.from_iterable(part)))
+            done, _ = driver_execute(conn, statement, tuple(chain.from_iterable(part)))
         else:
-            count, _ = driver_execute(conn, sql, [tuple(row) for row in part], many=True)
-        changed += max(count, 0)
+            done, _ = driver_execute(conn, sql, [tuple(row) for row in part], many=True)
+        changed += max(done, 0)
     return changed
 
 
