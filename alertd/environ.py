@@ -43,7 +43,7 @@ DEFAULT_DATABASE_URL = "sqlite:///alertd.db"
 # one pointed at a log) from costing gigabytes and minutes before the first error.
 CALENDAR_MAX_BYTES = 4 * 1024 * 1024
 # Settings that are secrets: each may also come from a file named by its ``_FILE`` twin.
-SECRET_FIELDS = ("api_token", "api_read_token", "feed_token", "smtp_password")
+SECRET_FIELDS = ("api_token", "api_read_token", "feed_token", "smtp_password", "secret_key")
 
 # Every setting name Settings defines (the test keeps this true): an ALERTD_ variable not in it is ignored by both.
 FIELDS = (
@@ -80,6 +80,7 @@ FIELDS = (
     "api_token",
     "api_read_token",
     "feed_token",
+    "secret_key",
     "http_access_log",
     "calendar_max_bytes",
     "calendar_load_timeout",

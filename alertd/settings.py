@@ -45,6 +45,8 @@ _SECRET_NAMES = SECRET_FIELDS
 MIN_TOKEN_LENGTH = 16
 # A feed token travels in a URL path (calendar apps cannot send headers), so it must be long enough not to guess.
 FEED_TOKEN_MIN = MIN_TOKEN_LENGTH
+# A shorter key could be found by search; 32 characters of token_urlsafe are 192 bits.
+SECRET_KEY_MIN = 32
 _URL_SAFE = re.compile(r"[A-Za-z0-9._~-]+")
 _MAKE_TOKEN = "make one with: openssl rand -hex 32"
 # Words that example files and tutorials put where a token goes (compared without case, spaces or punctuation).
@@ -140,6 +142,9 @@ class Settings(BaseSettings):
     api_read_token: SecretStr | None = None
     # The secret in the calendar feed's URL (/calendar/<feed_token>.ics); unset: no such URL. Change it to revoke.
     feed_token: SecretStr | None = None
+    # Signs dashboard sessions and acknowledgement links; replicas must share it. Unset: a random key is made once
+    # and kept in the database, so restarts and replicas on one database agree (alertd.storage.keys).
+    secret_key: SecretStr | None = None
     # uvicorn's access log, one line per request (feed tokens redacted).
     http_access_log: bool = False
     # Request bodies larger than this are refused with 413 before they are read whole.
@@ -183,6 +188,18 @@ class Settings(BaseSettings):
             if host != "*" and not _HOST.match(host):
                 raise ValueError("write host names or addresses separated by commas, e.g. alertd.example.org,localhost")
         return hosts
+
+    @field_validator("secret_key", mode="before")
+    @classmethod
+    def _secret_key(cls, value: Any) -> Any:
+        if value is None:
+            return None
+        text = value.get_secret_value() if isinstance(value, SecretStr) else str(value)
+        if len(text) < SECRET_KEY_MIN:
+            raise ValueError(f"a secret key needs at least {SECRET_KEY_MIN} characters; {_MAKE_TOKEN}")
+        if _is_placeholder(text):
+            raise ValueError(f"this is a placeholder from an example, not a secret; {_MAKE_TOKEN}")
+        return text
 
     @field_validator("api_token", "api_read_token", mode="before")
     @classmethod

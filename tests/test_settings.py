@@ -164,3 +164,13 @@ def test_the_log_level_is_read_without_case(monkeypatch: pytest.MonkeyPatch) -> 
     """ALERTD_LOG_LEVEL=debug means DEBUG."""
     monkeypatch.setenv("ALERTD_LOG_LEVEL", " debug ")
     assert load_settings().log_level == "DEBUG"
+
+
+@pytest.mark.parametrize("key", ["short-key-0123456789", "changeme" * 5])
+def test_a_weak_secret_key_is_refused_without_echoing_it(monkeypatch: pytest.MonkeyPatch, key: str) -> None:
+    """ALERTD_SECRET_KEY signs sessions and links: under 32 characters, or a placeholder, is a one-line error."""
+    monkeypatch.setenv("ALERTD_SECRET_KEY", key)
+    with pytest.raises(ConfigError, match=r"^ALERTD_SECRET_KEY: ") as caught:
+        load_settings()
+    assert key not in str(caught.value)
+    assert "\n" not in str(caught.value)
