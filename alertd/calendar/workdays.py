@@ -108,6 +108,10 @@ def settle_event(
     error (a business-day offset without a working-day calendar, or no business day within reach)."""
     business = [o for o in event.reminders if o.business_days]
     if workdays is None:
+        root = ck.doc.data
+        if business and isinstance(root, dict) and root.get("workdays") is not None:
+            # The file's workdays is invalid and already reported; a second error per event would bury it.
+            return None
         if business:
             where = (*path, "reminders") if own_reminders else path
             whose = "" if own_reminders else "the default reminder "
