@@ -1,4 +1,5 @@
-"""The calendar file's ``workdays`` and ``if_closed`` keys, and business-day offsets, from the file to the plan."""
+"""alertd.calendar.workdays: the file's ``workdays`` and ``if_closed`` keys and business-day offsets, from the
+file to the plan (named apart from tests/test_workdays.py: tests/calendar is not a package, basenames must differ)."""
 
 from __future__ import annotations
 
