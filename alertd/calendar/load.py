@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from alertd.calendar.channels import check_channels
 from alertd.calendar.routes import check_routes, resolve_notify
 from alertd.calendar.schema import Checker, interpolate, suggest
-from alertd.calendar.workdays import check_if_closed, check_workdays, settle_event
+from alertd.calendar.workdays import check_default_rule, check_if_closed, check_workdays, settle_event
 from alertd.calendar.yamlsrc import KeyPath, load_yaml
 from alertd.domain import EVENT_STATUSES, Calendar, CountdownSpec, Defaults, EventSpec
 from alertd.environ import CALENDAR_MAX_BYTES
@@ -106,6 +106,7 @@ def parse_calendar(
     defaults = replace(defaults, routes=check_routes(ck, data.get("routes"), declared))
     if data.get("workdays") is not None:
         defaults = replace(defaults, workdays=check_workdays(ck, data["workdays"], ("workdays",)))
+    check_default_rule(ck, defaults, data.get("workdays") is not None)
     events = _events(ck, data.get("events"), tz, defaults, declared)
     admin = _admin(ck, data.get("admin"), declared)
     calendar = Calendar(path=name, timezone=tz, defaults=defaults, channels=channels, events=events, admin=admin)
@@ -226,7 +227,7 @@ def check_event(
     countdown = opt("countdown", ck.boolean)
     start = _start(ck, (*path, "at"), m["at"], tz) if "at" in m else None
     workdays = opt("workdays", lambda raw, p: check_workdays(ck, raw, p)) or defaults.workdays
-    if_closed = opt("if_closed", lambda raw, p: check_if_closed(ck, raw, p)) or defaults.if_closed
+    own_rule = opt("if_closed", lambda raw, p: check_if_closed(ck, raw, p))
     if ck.error_count > errors or start is None or eid is None or title is None:
         return None
     local_start, all_day, starts_at = start
@@ -246,7 +247,10 @@ def check_event(
         all_day_at=all_day_at,
         countdown=countdown is not False,
     )
-    return settle_event(ck, path, event, workdays, if_closed, own_reminders=reminders is not None)
+    rule = own_rule or defaults.if_closed
+    return settle_event(
+        ck, path, event, workdays, rule, own_reminders=reminders is not None, own_rule=own_rule is not None
+    )
 
 
 def _start(ck: Checker, path: KeyPath, raw: Any, tz_name: str) -> tuple[datetime, bool, datetime] | None:

@@ -8,13 +8,15 @@ import time
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from support.factories import make_event, offsets
 
 from alertd.calendar.drafts import EventDraft, resolve_draft
 from alertd.calendar.load import parse_calendar
-from alertd.calendar.workdays import MAX_CLOSED
+from alertd.calendar.workdays import MAX_CLOSED, count_business_days, move_off_closed
 from alertd.domain import Calendar, EventSpec
 from alertd.errors import CalendarError, CalendarIssue
 from alertd.planning import event_fingerprint, plan_reminders
+from alertd.workdays import WorkdayCalendar
 
 HEAD = """\
 version: 1
@@ -206,7 +208,10 @@ def test_a_business_day_offset_without_workdays_is_an_error_at_its_line() -> Non
         reminders: [7d, 3bd]
     """)
     assert [(i.line, i.path) for i in found] == [(7, "events[0].reminders")]
-    assert found[0].message.startswith("'3bd' counts business days but no working-day calendar is named: add")
+    assert found[0].message == (
+        "'3bd' counts business days and needs a working-day calendar: add workdays: {country: US} (your country's "
+        "code) at the top of the file or on this event"
+    )
 
 
 def test_a_default_business_day_offset_without_workdays_names_the_event() -> None:
@@ -220,6 +225,37 @@ def test_a_default_business_day_offset_without_workdays_names_the_event() -> Non
     """)
     assert [(i.line, i.path) for i in found] == [(6, "events[0]")]
     assert "the default reminder '3bd' counts business days" in found[0].message
+
+
+def test_an_events_if_closed_without_workdays_is_an_error_at_its_line() -> None:
+    """Nothing is silently ignored: ``if_closed`` cannot move an event without knowing which days are closed."""
+    found = issues("""\
+    events:
+      - id: filing
+        title: Filing
+        at: 2025-12-25
+        if_closed: previous
+    """)
+    assert [(i.line, i.path) for i in found] == [(7, "events[0].if_closed")]
+    assert found[0].message.startswith("if_closed: previous needs a working-day calendar: add workdays:")
+
+
+def test_a_default_if_closed_without_workdays_is_one_error_at_the_default() -> None:
+    found = issues(_closed_rule("next").replace("    workdays: {country: US, closed: []}\n", ""))
+    assert [(i.line, i.path) for i in found] == [(4, "defaults.if_closed")]
+
+
+def test_the_pure_steps_move_and_count_an_event_made_elsewhere() -> None:
+    """What a recurring series calls per occurrence: an occurrence on New Year's Day 2026 moves to the previous
+    business day, Wednesday 2025-12-31, and its 2bd reminder is counted from there (Monday 2025-12-29)."""
+    occurrence = make_event(
+        "filing@20260101", local_start=datetime(2026, 1, 1, 17, 0), all_day=False, reminders=offsets("2bd", "0m")
+    )
+    us = WorkdayCalendar("US")
+    moved = count_business_days(move_off_closed(occurrence, us, "previous"), us)
+    assert moved.starts_at == datetime(2025, 12, 31, 22, 0, tzinfo=UTC)
+    assert due(moved)["2bd"] == datetime(2025, 12, 29, 22, 0, tzinfo=UTC)
+    assert move_off_closed(occurrence, us, "none") is occurrence
 
 
 def test_an_unknown_country_is_an_error_at_its_line() -> None:
