@@ -40,6 +40,8 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _FULL = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 # The same ten years the offset grammar allows (alertd.timeexpr): no walk looks further for a business day.
 MAX_SCAN_DAYS = 3660
+# Longer lists of subdivision codes are pointed to rather than printed: the message stays one readable line.
+_MAX_LISTED = 80
 _FIND_CODES = "see the country list at https://holidays.readthedocs.io (ISO 3166 codes, e.g. US, GB, DE, CN, JP)"
 
 
@@ -76,24 +78,36 @@ def check_region(country: str, subdivision: str | None = None) -> tuple[str, str
     import holidays
 
     code = country.strip().upper()
+    if len(code) > 3:
+        # Codes are two or three letters: a long text is no code, whatever the package would make of it.
+        raise WorkdayError(f"unknown country {_shown(country)}: {_FIND_CODES}")
+    # Subdivision names are short; a long text is looked up as one that cannot exist, for the same message.
+    lookup = subdivision if subdivision is None or len(subdivision) <= 100 else "?"
     try:
         try:
-            found = holidays.country_holidays(code, subdiv=subdivision, years=())
+            found = holidays.country_holidays(code, subdiv=lookup, years=())
         except NotImplementedError:
-            if subdivision is None or subdivision == subdivision.upper():
+            if lookup is None or lookup == lookup.upper():
                 raise
-            found = holidays.country_holidays(code, subdiv=subdivision.upper(), years=())
+            found = holidays.country_holidays(code, subdiv=lookup.upper(), years=())
     except NotImplementedError:
         if subdivision is not None and _known_country(code):
             known = holidays.country_holidays(code, years=())
             codes = sorted(str(s) for s in known.subdivisions)
             listed = f"use one of: {', '.join(codes)}" if codes else f"{code} has no subdivisions; remove it"
-            raise WorkdayError(f"unknown subdivision {subdivision!r} of {code}: {listed}") from None
-        raise WorkdayError(f"unknown country {country!r}: {_FIND_CODES}") from None
+            if len(codes) > _MAX_LISTED:
+                listed = f"{code} has {len(codes)}; find its codes on its page at https://holidays.readthedocs.io"
+            raise WorkdayError(f"unknown subdivision {_shown(subdivision)} of {code}: {listed}") from None
+        raise WorkdayError(f"unknown country {_shown(country)}: {_FIND_CODES}") from None
     # holidays accepts a subdivision's name ("New York") and its alias codes; keep the code it files them under.
     subdiv = found.subdiv if subdivision is not None else None
     subdiv = getattr(found, "subdivisions_aliases", {}).get(subdiv, subdiv)
     return str(found.country), (str(subdiv) if subdiv is not None else None)
+
+
+def _shown(text: str) -> str:
+    # A message quotes what was written, but never a whole pasted document.
+    return repr(text) if len(text) <= 40 else repr(text[:40]) + "…"
 
 
 def _known_country(code: str) -> bool:

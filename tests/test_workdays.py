@@ -179,6 +179,15 @@ def test_a_subdivision_of_a_country_without_any_says_to_remove_it() -> None:
         check_region("IS", "X")
 
 
+def test_a_huge_country_or_subdivision_is_quoted_short() -> None:
+    """A pasted document as a code gives the usual one-line error, quoting 40 characters."""
+    for country, subdivision in (("x" * 100_000, None), ("US", "x" * 100_000)):
+        with pytest.raises(WorkdayError) as caught:
+            check_region(country, subdivision)
+        assert len(str(caught.value)) < 400
+        assert "'" + "x" * 40 + "'…" in str(caught.value)
+
+
 def test_weekend_names_are_checked() -> None:
     assert weekend_days(["Sat", "sunday"]) == frozenset({5, 6})
     with pytest.raises(WorkdayError, match="unknown weekday 'satx'"):
