@@ -96,7 +96,7 @@ def check_region(country: str, subdivision: str | None = None) -> tuple[str, str
             codes = sorted(str(s) for s in known.subdivisions)
             listed = f"use one of: {', '.join(codes)}" if codes else f"{code} has no subdivisions; remove it"
             if len(codes) > _MAX_LISTED:
-                listed = f"{code} has {len(codes)}; find its codes on its page at https://holidays.readthedocs.io"
+                listed = f"{code} has {len(codes)} subdivisions; find their codes on its page at https://holidays.readthedocs.io"
             raise WorkdayError(f"unknown subdivision {_shown(subdivision)} of {code}: {listed}") from None
         raise WorkdayError(f"unknown country {_shown(country)}: {_FIND_CODES}") from None
     # holidays accepts a subdivision's name ("New York") and its alias codes; keep the code it files them under.
@@ -124,7 +124,12 @@ def _known_country(code: str) -> bool:
 def _year(country: str, subdivision: str | None, year: int) -> _Year:
     import holidays
 
-    found = holidays.country_holidays(country, subdiv=subdivision, years=year)
+    try:
+        found = holidays.country_holidays(country, subdiv=subdivision, years=year)
+    except (LookupError, ValueError, NotImplementedError, OverflowError) as exc:
+        # A year outside what the package can compute (its lunar tables end somewhere) is the user's to hear of.
+        cause = f"the holidays of {country} in {year} cannot be computed ({exc})"
+        raise WorkdayError(f"{cause}: choose another date") from None
     names = {day: str(name) for day, name in found.items() if day.year == year}
     make_up = frozenset(d for d in getattr(found, "weekend_workdays", ()) if d.year == year)
     return _Year(names, frozenset(found.weekend), make_up)
