@@ -8,6 +8,7 @@ from datetime import date, datetime, time
 from typing import Any, Literal, NamedTuple
 
 from alertd.timeexpr import Offset, localize, zone
+from alertd.workdays import IfClosed, WorkdayCalendar
 
 __all__ = [
     "EVENT_STATUSES",
@@ -61,6 +62,9 @@ class Defaults:
     # Routes live with the defaults because they are applied wherever defaults are: to file events at load time
     # and to database-owned events when their draft is resolved, so ``EventSpec.notify`` is always the full set.
     routes: tuple[Route, ...] = ()
+    # The file's working-day calendar and closed-day rule (alertd.calendar.workdays), for its and the API's events.
+    workdays: WorkdayCalendar | None = None
+    if_closed: IfClosed = "none"
 
 
 @dataclass(frozen=True, slots=True)

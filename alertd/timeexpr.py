@@ -2,8 +2,10 @@
 
 ``Nw``/``Nd`` are nominal (the same wall-clock time N weeks/days earlier in the event's zone); ``Nh``/``Nm``/``Ns``
 are exact elapsed time. A leading ``+`` or ``-`` means *after* the start (a follow-up). Parts may be combined,
-largest first: ``1d12h``. A computed local time that falls in a DST gap is read with the UTC offset from before
-the gap, and one in a DST fold resolves to its first occurrence (RFC 5545 §3.3.5); Python's ``fold=0`` does both.
+largest first: ``1d12h``. ``Nbd`` counts business days (alertd.workdays) and takes the place of ``w``/``d``
+(``3bd``, ``+2bd``, ``3bd12h``); it is resolved per event into nominal days (:meth:`Offset.resolved`).
+A computed local time that falls in a DST gap is read with the UTC offset from before the gap, and one in a DST
+fold resolves to its first occurrence (RFC 5545 §3.3.5); Python's ``fold=0`` does both.
 A time a person wrote with an offset is an exact instant and keeps it: :func:`shift` starts from that instant.
 
 Zones come from one database, chosen once (:func:`use_tzdata`, ``ALERTD_TZDATA``): the ``tzdata`` package pinned
@@ -35,6 +37,7 @@ __all__ = [
     "localize",
     "parse_clock_time",
     "parse_offset",
+    "parse_stored_offset",
     "shift",
     "tzdata",
     "use_tzdata",
@@ -43,8 +46,10 @@ __all__ = [
 ]
 
 _OFFSET = re.compile(
-    r"^(?P<sign>[+-]?)(?:(?P<w>\d+)w)?(?:(?P<d>\d+)d)?(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+)s)?$"
+    r"^(?P<sign>[+-]?)(?:(?P<w>\d+)w)?(?:(?P<bd>\d+)bd)?(?:(?P<d>\d+)d)?(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+)s)?$"
 )
+# How storage keeps a resolved business-day offset: its text and the nominal days it came to (``3bd=5d``).
+_STORED = re.compile(r"^(?P<text>[^=]+)=(?P<days>\d{1,5})d$")
 _CLOCK = re.compile(r"^(?P<h>[01]?\d|2[0-3]):(?P<m>[0-5]\d)$")
 # Ten years either way is far beyond any reminder and keeps date arithmetic inside datetime's range.
 _MAX_DAYS = 3660
@@ -142,29 +147,65 @@ class Offset:
     days: int
     seconds: int
     after: bool
+    # Business days as written (``3bd``); ``days`` is then what they come to for one event, 0 until resolved.
+    business_days: int = 0
 
     @property
     def is_zero(self) -> bool:
-        return self.days == 0 and self.seconds == 0
+        return self.days == 0 and self.seconds == 0 and self.business_days == 0
+
+    @property
+    def unresolved(self) -> bool:
+        """A business-day offset not yet counted against an event's working-day calendar."""
+        return self.business_days > 0 and self.days == 0
+
+    @property
+    def stored(self) -> str:
+        """The text storage keeps: a resolved business-day offset carries its nominal days (``3bd=5d``)."""
+        return f"{self.text}={self.days}d" if self.business_days and self.days else self.text
+
+    def resolved(self, days: int) -> Offset:
+        """This business-day offset once it came to ``days`` nominal days for one event."""
+        if days > _MAX_DAYS:
+            raise ValueError(f"offset {self.text!r} reaches further than {_MAX_DAYS} days")
+        return Offset(self.text, days, self.seconds, self.after, self.business_days)
 
 
 def parse_offset(text: str) -> Offset:
-    """Parse ``7d``, ``2h``, ``0m``, ``+1d``, ``1w``, ``1d12h``; raise ValueError with the fix otherwise."""
+    """Parse ``7d``, ``2h``, ``0m``, ``+1d``, ``1w``, ``1d12h``, ``3bd``; raise ValueError with the fix otherwise."""
     raw = text.strip()
     match = _OFFSET.match(raw)
-    if not raw or match is None or not any(match.group(k) for k in "wdhms"):
+    units = ("w", "bd", "d", "h", "m", "s")
+    if not raw or match is None or not any(match.group(k) for k in units):
         raise ValueError(
-            f"bad offset {text!r}: write a number and a unit (w, d, h, m, s), e.g. 7d, 2h, 0m, or +1d for after"
+            f"bad offset {text!r}: write a number and a unit (w, d, bd, h, m, s), e.g. 7d, 2h, 0m, 3bd, "
+            "or +1d for after"
         )
-    if any(len((match.group(k) or "").lstrip("0")) > 9 for k in "wdhms"):
+    if any(len((match.group(k) or "").lstrip("0")) > 9 for k in units):
         # Far past the limit below, and int() refuses strings of more than 4300 digits with its own message.
         raise ValueError(f"offset {text!r} is longer than {_MAX_DAYS} days")
-    parts = {k: int(match.group(k) or 0) for k in "wdhms"}
+    parts = {k: int(match.group(k) or 0) for k in units}
     days = parts["w"] * 7 + parts["d"]
     seconds = parts["h"] * 3600 + parts["m"] * 60 + parts["s"]
-    if days + seconds // 86400 > _MAX_DAYS:
+    if match.group("bd") is not None:
+        # Business days and calendar days in one offset would leave their order to guess.
+        if match.group("w") or match.group("d"):
+            raise ValueError(f"bad offset {text!r}: combine business days only with h, m, s, e.g. 3bd or 3bd12h")
+        if not parts["bd"]:
+            raise ValueError(f"bad offset {text!r}: count at least one business day, or write 0m for the start")
+    if days + parts["bd"] + seconds // 86400 > _MAX_DAYS:
         raise ValueError(f"offset {text!r} is longer than {_MAX_DAYS} days")
-    return Offset(text=raw, days=days, seconds=seconds, after=match.group("sign") in {"+", "-"})
+    after = match.group("sign") in {"+", "-"}
+    return Offset(text=raw, days=days, seconds=seconds, after=after, business_days=parts["bd"])
+
+
+def parse_stored_offset(text: str) -> Offset:
+    """An offset as storage keeps it (:attr:`Offset.stored`): ``3bd=5d`` comes back resolved to 5 days."""
+    match = _STORED.match(text)
+    if match is None:
+        return parse_offset(text)
+    offset = parse_offset(match.group("text"))
+    return offset.resolved(int(match.group("days"))) if offset.business_days else offset
 
 
 def parse_clock_time(text: str) -> time:

@@ -285,3 +285,37 @@ async def test_a_calendar_of_console_channels_builds_no_http_client(start_daemon
     )
     running.daemon.request_reload()
     await until(lambda: running.daemon.ctx.built_client() is not None)
+
+
+async def test_a_business_day_reminder_is_sent_when_it_falls_due(start_daemon: Starter) -> None:
+    """1bd before Monday 2025-12-01 17:00 New York is Friday 2025-11-28 17:00 (22:00Z): sent then, not before."""
+    calendar = """
+        version: 1
+        timezone: America/New_York
+        workdays: {country: US}
+        channels:
+          out: {type: console}
+        events:
+          - id: filing
+            title: Annual filing
+            at: 2025-12-01T17:00
+            reminders: [1bd]
+            notify: [out]
+    """
+    clock = FixedClock(datetime(2025, 11, 28, 21, 59, tzinfo=UTC))
+    running = await start_daemon(calendar, clock)
+    await until(lambda: running.daemon.scheduler.get_job("wake") is not None)
+    assert running.out.getvalue() == ""
+    clock.advance(60)
+    job = running.daemon.scheduler.get_job("wake")
+    assert job is not None
+    job.modify(next_run_time=wall_now())
+    await until(lambda: "Annual filing" in running.out.getvalue())
+    n = NOTIFICATION.c
+    with running.daemon.engine.connect() as conn:
+        sent = conn.execute(sa.select(n.offset, n.due_at, n.state).where(n.kind == "reminder")).one()
+    assert (sent.offset, sent.due_at.replace(tzinfo=UTC), sent.state) == (
+        "1bd",
+        datetime(2025, 11, 28, 22, 0, tzinfo=UTC),
+        "sent",
+    )

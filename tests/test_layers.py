@@ -22,6 +22,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "alertd.files",
         "alertd.clock",
         "alertd.timeexpr",
+        "alertd.workdays",
         "alertd.domain",
         "alertd.environ",
         "alertd.settings",

@@ -19,6 +19,7 @@ from alertd.timeexpr import (
     localize,
     parse_clock_time,
     parse_offset,
+    parse_stored_offset,
     shift,
     tzdata,
     use_tzdata,
@@ -86,6 +87,48 @@ def test_offsets_beyond_ten_years_are_rejected() -> None:
     """Absurdly long offsets are refused instead of overflowing datetime arithmetic."""
     with pytest.raises(ValueError, match="longer than"):
         parse_offset("9999w")
+
+
+@pytest.mark.parametrize(
+    ("text", "business_days", "seconds", "after"),
+    [("3bd", 3, 0, False), ("+2bd", 2, 0, True), ("3bd12h", 3, 12 * 3600, False)],
+)
+def test_business_day_offsets_parse_unresolved(text: str, business_days: int, seconds: int, after: bool) -> None:
+    """``Nbd`` is kept as a count of business days; its nominal days come from the event's working-day calendar."""
+    offset = parse_offset(text)
+    assert (offset.business_days, offset.days, offset.seconds, offset.after) == (business_days, 0, seconds, after)
+    assert offset.unresolved
+    assert not offset.is_zero
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("1w3bd", "combine business days only with h, m, s"),
+        ("2bd1d", "combine business days only with h, m, s"),
+        ("0bd", "count at least one business day"),
+        ("3db", r"e\.g\. 7d"),
+        ("999999bd", "longer than 3660 days"),
+        ("9" * 5000 + "bd", "longer than 3660 days"),
+    ],
+)
+def test_bad_business_day_offsets_are_rejected_with_the_fix(text: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        parse_offset(text)
+
+
+def test_a_resolved_business_day_offset_is_stored_with_its_days_and_read_back() -> None:
+    """Storage keeps ``3bd=5d`` so an event read back plans and exports exactly as it was resolved."""
+    resolved = parse_offset("3bd2h").resolved(5)
+    assert resolved.stored == "3bd2h=5d"
+    assert parse_stored_offset(resolved.stored) == resolved
+    assert parse_stored_offset("7d") == parse_offset("7d")
+    assert parse_offset("7d").stored == "7d"
+
+
+def test_a_business_day_offset_resolving_beyond_ten_years_is_refused() -> None:
+    with pytest.raises(ValueError, match="reaches further than 3660 days"):
+        parse_offset("3bd").resolved(4000)
 
 
 @pytest.mark.parametrize(("text", "expected"), [("09:00", time(9)), ("9:30", time(9, 30)), ("23:59", time(23, 59))])

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from alertd.calendar.channels import check_channels
 from alertd.calendar.routes import check_routes, resolve_notify
 from alertd.calendar.schema import Checker, interpolate, suggest
+from alertd.calendar.workdays import check_default_rule, check_if_closed, check_workdays, settle_event
 from alertd.calendar.yamlsrc import KeyPath, load_yaml
 from alertd.domain import EVENT_STATUSES, Calendar, CountdownSpec, Defaults, EventSpec
 from alertd.environ import CALENDAR_MAX_BYTES
@@ -39,9 +40,9 @@ if TYPE_CHECKING:
 
 __all__ = ["check_event", "load_calendar", "parse_calendar"]
 
-_TOP = ("version", "timezone", "admin", "defaults", "channels", "routes", "events")
-_DEFAULTS = ("reminders", "all_day_at", "countdown", "notify")
-_EVENT = ("id", "title", "at", "timezone", "status", "tags", "source", "notes", *_DEFAULTS)
+_TOP = ("version", "timezone", "admin", "defaults", "channels", "routes", "events", "workdays")
+_DEFAULTS = ("reminders", "all_day_at", "countdown", "notify", "if_closed")
+_EVENT = ("id", "title", "at", "timezone", "status", "tags", "source", "notes", "workdays", *_DEFAULTS)
 _EVENT_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _AT = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?(?:Z|[+-]\d{2}:\d{2})?)?$")
 _AT_HELP = "write 2025-11-10 (all day), 2025-11-10T00:01 (local time) or 2025-11-10T00:01-05:00"
@@ -103,6 +104,9 @@ def parse_calendar(
     channels, declared = check_channels(ck, data.get("channels"), tz, base_dir or Path())
     defaults = _defaults(ck, data.get("defaults"), declared)
     defaults = replace(defaults, routes=check_routes(ck, data.get("routes"), declared))
+    if data.get("workdays") is not None:
+        defaults = replace(defaults, workdays=check_workdays(ck, data["workdays"], ("workdays",)))
+    check_default_rule(ck, defaults, data.get("workdays") is not None)
     events = _events(ck, data.get("events"), tz, defaults, declared)
     admin = _admin(ck, data.get("admin"), declared)
     calendar = Calendar(path=name, timezone=tz, defaults=defaults, channels=channels, events=events, admin=admin)
@@ -139,7 +143,10 @@ def _defaults(ck: Checker, raw: Any, declared: tuple[str, ...]) -> Defaults:
     notify = declared
     if m.get("notify") is not None:
         notify = _notify(ck, m["notify"], (*path, "notify"), declared) or ()
-    return Defaults(reminders=reminders, all_day_at=at, countdown=countdown, notify=notify)
+    if_closed = check_if_closed(ck, m["if_closed"], (*path, "if_closed")) if "if_closed" in m else None
+    return Defaults(
+        reminders=reminders, all_day_at=at, countdown=countdown, notify=notify, if_closed=if_closed or "none"
+    )
 
 
 def _countdown(ck: Checker, raw: Any, path: KeyPath) -> CountdownSpec | None:
@@ -219,10 +226,12 @@ def check_event(
     all_day_at = opt("all_day_at", ck.clock) or defaults.all_day_at
     countdown = opt("countdown", ck.boolean)
     start = _start(ck, (*path, "at"), m["at"], tz) if "at" in m else None
+    workdays = opt("workdays", lambda raw, p: check_workdays(ck, raw, p)) or defaults.workdays
+    own_rule = opt("if_closed", lambda raw, p: check_if_closed(ck, raw, p))
     if ck.error_count > errors or start is None or eid is None or title is None:
         return None
     local_start, all_day, starts_at = start
-    return EventSpec(
+    event = EventSpec(
         id=eid,
         title=title.strip(),
         local_start=local_start,
@@ -237,6 +246,10 @@ def check_event(
         notify=resolve_notify(defaults.notify if notify is None else notify, defaults.routes, tags, status),
         all_day_at=all_day_at,
         countdown=countdown is not False,
+    )
+    rule = own_rule or defaults.if_closed
+    return settle_event(
+        ck, path, event, workdays, rule, own_reminders=reminders is not None, own_rule=own_rule is not None
     )
 
 

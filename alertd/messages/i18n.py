@@ -33,7 +33,7 @@ __all__ = [
 DEFAULT_LOCALE = "en"
 # Every locale with a phrase table in alertd/locales/; a channel may name only these.
 LOCALES = ("de", "en", "es", "fr", "ja", "zh")
-_OFFSET_PART = re.compile(r"(\d+)([wdhms])")
+_OFFSET_PART = re.compile(r"(\d+)(bd|[wdhms])")
 
 
 @cache
@@ -123,7 +123,7 @@ def offset_text(offset: str | None, locale: str = DEFAULT_LOCALE) -> str:
     if not offset:
         return ""
     p = phrases(locale)
-    units = {"w": p.weeks, "d": p.days, "h": p.hours, "m": p.minutes, "s": p.seconds}
+    units = {"w": p.weeks, "bd": p.business_days, "d": p.days, "h": p.hours, "m": p.minutes, "s": p.seconds}
     parts = [plural(units[unit], int(n), locale) for n, unit in _OFFSET_PART.findall(offset) if int(n)]
     if not parts:
         return p.at_start

@@ -49,7 +49,8 @@ def event_fingerprint(event: EventSpec) -> str:
         "tags": list(event.tags),
         "source": event.source,
         "notes": event.notes,
-        "reminders": [o.text for o in event.reminders],
+        # A business-day offset's resolved days: a new holiday or closed date moves its reminder.
+        "reminders": [o.stored for o in event.reminders],
         "notify": list(event.notify),
         "all_day_at": event.all_day_at.strftime("%H:%M"),
         "countdown": event.countdown,

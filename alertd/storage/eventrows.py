@@ -15,13 +15,13 @@ from alertd.domain import EventSpec
 from alertd.planning import event_fingerprint
 from alertd.storage.bulk import fetch_where_in
 from alertd.storage.models import EventRow
-from alertd.timeexpr import Offset, parse_offset, zone
+from alertd.timeexpr import Offset, parse_stored_offset, zone
 
 __all__ = ["EVENT", "event_from_row", "event_values", "load_events"]
 
 EVENT = EventRow.__table__  # type: ignore[attr-defined]
 # Rows repeat a handful of offset texts; parsing each once keeps reading 100k events (or a claimed batch) cheap.
-_offset = lru_cache(maxsize=1024)(parse_offset)
+_offset = lru_cache(maxsize=1024)(parse_stored_offset)
 # The JSON list columns: SQLite gives their text, PostgreSQL lists. Texts repeat ("[]", '["desk-slack"]'), so each
 # is decoded once; decoding them per row was a third of reading a claimed batch.
 _LISTS = ("tags", "reminders", "notify")
@@ -76,7 +76,7 @@ def event_values(event: EventSpec, *, revision: int, now: datetime) -> dict[str,
         "tags": list(event.tags),
         "source": event.source,
         "notes": event.notes,
-        "reminders": [o.text for o in event.reminders],
+        "reminders": [o.stored for o in event.reminders],
         "notify": list(event.notify),
         "all_day_at": event.all_day_at.strftime("%H:%M"),
         "countdown": event.countdown,

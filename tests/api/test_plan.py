@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alertd.clock import ReplayClock, utc
 from alertd.storage import NOTIFICATION
 
-from .conftest import READ, WRITE, WRITE_TOKEN, DaemonFactory
+from .conftest import READ, READ_TOKEN, WRITE, WRITE_TOKEN, DaemonFactory, client_for
 
 
 async def test_plan_lists_reminders_in_the_window_in_due_order(client: httpx.AsyncClient) -> None:
@@ -122,3 +122,50 @@ async def test_concurrent_plan_readers_do_not_delay_due_reminders(start_daemon: 
     assert len(lateness) == 8, rows
     assert len(counts) >= 4  # the readers did run meanwhile
     assert max(lateness) < 1.0, lateness
+
+
+BUSINESS_DAYS = """\
+    version: 1
+    timezone: America/New_York
+    workdays: {country: US, subdivision: NY}
+    defaults:
+      reminders: [3bd]
+      if_closed: previous
+      countdown: false
+      notify: [console]
+    channels:
+      console: {type: console}
+    events:
+      - id: filing
+        title: Annual filing
+        at: 2025-11-27T17:00
+"""
+WINDOW = {"from": "2025-11-01T00:00:00Z", "until": "2025-12-02T00:00:00Z"}
+
+
+async def test_plan_and_events_show_business_day_reminders_and_the_written_date(start_daemon: DaemonFactory) -> None:
+    """An event written on Thanksgiving is moved to Wednesday 17:00; its 3bd reminder lands Friday the week
+    before (Nov 21); the event lists the offset as written and notes the written date."""
+    daemon = await start_daemon(calendar=BUSINESS_DAYS, api_token=WRITE_TOKEN, api_read_token=READ_TOKEN)
+    async with client_for(daemon) as client:
+        plan = (await client.get("/api/v1/plan", params=WINDOW, headers=READ)).json()
+        event = (await client.get("/api/v1/events/filing", headers=READ)).json()
+    assert [(i["event_id"], i["offset"], i["due_at"], i["local_due_at"]) for i in plan["items"]] == [
+        ("filing", "3bd", "2025-11-21T22:00:00Z", "2025-11-21T17:00:00-05:00")
+    ]
+    assert event["reminders"] == ["3bd"]
+    assert event["start"].startswith("2025-11-26T17:00")
+    assert "Moved from Thu 2025-11-27 (Thanksgiving Day in US-NY) by if_closed: previous." in event["notes"]
+
+
+async def test_an_api_event_with_a_business_day_reminder_is_planned_by_the_files_workdays(
+    start_daemon: DaemonFactory,
+) -> None:
+    """POSTed with reminders [1bd] before Monday 2025-12-01 09:00: Friday 2025-11-28 09:00 EST."""
+    daemon = await start_daemon(calendar=BUSINESS_DAYS, api_token=WRITE_TOKEN, api_read_token=READ_TOKEN)
+    body = {"id": "extra", "title": "Extra", "start": "2025-12-01T09:00", "reminders": ["1bd"]}
+    async with client_for(daemon) as client:
+        assert (await client.post("/api/v1/events", json=body, headers=WRITE)).status_code == 201
+        plan = (await client.get("/api/v1/plan", params=WINDOW, headers=READ)).json()
+    items = [(i["event_id"], i["offset"], i["due_at"]) for i in plan["items"]]
+    assert ("extra", "1bd", "2025-11-28T14:00:00Z") in items

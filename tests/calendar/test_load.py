@@ -77,7 +77,7 @@ def test_example_config_loads_with_an_empty_environment() -> None:
     """config/calendar.yaml is valid as shipped, without any ALERTD_* variable set."""
     calendar, warnings = load_calendar(ROOT / "config" / "calendar.yaml", environ={})
     assert warnings == []
-    assert len(calendar.events) == 4
+    assert len(calendar.events) == 5
 
 
 # --- building the calendar --------------------------------------------------------------------------------

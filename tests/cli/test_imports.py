@@ -18,7 +18,8 @@ SEED = Path(__file__).resolve().parents[2] / "seeds" / "us-china-truce-2025.yaml
 SERVER = ("fastapi", "uvicorn", "starlette", "apscheduler")
 NETWORK = ("aiohttp", "httpx", "aiosmtplib", "apprise")
 DATABASE = ("sqlalchemy", "sqlmodel", "alembic", "psycopg")
-WATCHED = (*SERVER, *NETWORK, *DATABASE, "pydantic", "pydantic_settings", "jinja2", "babel", "asyncio")
+# holidays: only a calendar naming ``workdays`` loads it (its country modules cost start-up time and memory).
+WATCHED = (*SERVER, *NETWORK, *DATABASE, "pydantic", "pydantic_settings", "jinja2", "babel", "asyncio", "holidays")
 
 _PROBE = textwrap.dedent(
     """
@@ -126,3 +127,12 @@ def test_a_command_on_a_current_database_does_not_import_alembic(tmp_path: Path)
     loaded, _ = imported("history", "--db", url, cwd=tmp_path)
     assert "sqlalchemy" in loaded
     assert loaded & {"alembic", *SERVER, *NETWORK} == set()
+
+
+def test_check_imports_holidays_only_for_a_calendar_naming_workdays(tmp_path: Path) -> None:
+    """The seed calendar (no ``workdays``) loads no holiday data; one with business-day reminders does."""
+    calendar = tmp_path / "calendar.yaml"
+    text = SEED.read_text(encoding="utf-8").replace("version: 1\n", "version: 1\nworkdays: {country: US}\n", 1)
+    calendar.write_text(text, encoding="utf-8")
+    loaded, _ = imported("check", str(calendar), cwd=tmp_path)
+    assert loaded == {"holidays"}

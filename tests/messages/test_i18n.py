@@ -83,6 +83,10 @@ def test_plural_missing_category_reads_as_other() -> None:
         ("2h", "es", "2 horas antes"),
         ("7d", "zh", "提前7天"),
         ("+1d12h", "ja", "開始から1日12時間後"),
+        ("3bd", "en", "3 business days before"),
+        ("+1bd", "en", "1 business day after"),
+        ("3bd12h", "de", "3 Werktage 12 Stunden vorher"),
+        ("2bd", "zh", "提前2个工作日"),
     ],
 )
 def test_offset_text_is_a_localized_duration(offset: str, locale: str, text: str) -> None:

@@ -272,3 +272,22 @@ def test_source_that_is_not_a_plain_url_stays_in_the_description_only() -> None:
 
     assert "URL" not in vevents(text)[event.id]
     assert text.replace("\r\n ", "").split("\r\n").count("BEGIN:VEVENT") == 1
+
+
+def test_business_day_alarms_fire_where_alertd_plans_them(tmp_path: Path) -> None:
+    """A client cannot count business days: the export carries the days they came to (``-P6D`` for 3bd before
+    Monday 2025-12-01 across Thanksgiving), so its alarms fire at alertd's instants, DST change included."""
+    calendar = from_file(
+        tmp_path,
+        "version: 1\n"
+        "timezone: America/New_York\n"
+        "workdays: {country: US, subdivision: NY}\n"
+        "channels: {hooks: {type: console}}\n"
+        "events:\n"
+        "  - {id: filing, title: Filing, at: 2025-12-01T17:00, reminders: [3bd, 3bd12h]}\n"
+        "  - {id: dst, title: After DST, at: 2025-11-05T09:00, reminders: [3bd, +2bd]}\n",
+    )
+    text = render_calendar(calendar.events, calendar, NOW)
+    assert raw_triggers(text, "filing") == ["TRIGGER:-P6D", "TRIGGER:-P6DT12H"]
+    for event in calendar.events:
+        assert fired(text, event.id) == planned_instants(event)

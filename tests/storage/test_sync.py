@@ -418,3 +418,52 @@ def test_an_id_change_that_also_moves_the_event_says_removed_before_added(engine
     sync(engine, calendar(event("truce-expiry", local_start=datetime(2025, 11, 12))), now=LATER)
     due = {r.payload["type"]: r.due_at for r in rows(engine, kind="change", channel="hooks")}
     assert due == {"removed": LATER, "added": LATER + timedelta(seconds=1)}
+
+
+# --- business days ------------------------------------------------------------------------------------------
+
+
+BUSINESS_DAYS = """\
+version: 1
+timezone: America/New_York
+workdays: {country: US, subdivision: NY}
+defaults: {notify: [hooks], countdown: false}
+channels:
+  hooks: {type: webhook, url: "https://hooks.example.org/alertd"}
+events:
+  - id: filing
+    title: Filing
+    at: 2025-12-01T17:00
+    reminders: [3bd, 0m]
+"""
+
+
+def test_business_day_reminders_are_queued_at_their_resolved_instants(engine: Engine, tmp_path: Path) -> None:
+    """3bd before Monday 2025-12-01 17:00 skips Thanksgiving: Tuesday 2025-11-25 17:00 EST."""
+    sync(engine, from_file(tmp_path, BUSINESS_DAYS))
+    assert [(r.offset, r.due_at.replace(tzinfo=UTC)) for r in rows(engine, kind="reminder")] == [
+        ("0m", datetime(2025, 12, 1, 22, 0, tzinfo=UTC)),
+        ("3bd", datetime(2025, 11, 25, 22, 0, tzinfo=UTC)),
+    ]
+
+
+def test_a_stored_business_day_event_reads_back_resolved_and_unchanged(engine: Engine, tmp_path: Path) -> None:
+    """The event row keeps ``3bd=6d``: read back, it plans the same reminders and needs no re-plan."""
+    cal = from_file(tmp_path, BUSINESS_DAYS)
+    sync(engine, cal)
+    with engine.begin() as conn:
+        stored = load_events(conn)["filing"]
+    assert [o.stored for o in stored.reminders] == ["3bd=6d", "0m"]
+    assert list(plan_reminders(stored, ["hooks"])) == list(plan_reminders(cal.events[0], ["hooks"]))
+    assert sync(engine, cal).queued == 0
+
+
+def test_a_new_closed_date_replans_a_business_day_reminder(engine: Engine, tmp_path: Path) -> None:
+    """Closing Wednesday 2025-11-26 moves the 3bd reminder a day earlier; the old one is cancelled."""
+    sync(engine, from_file(tmp_path, BUSINESS_DAYS))
+    closed = BUSINESS_DAYS.replace("subdivision: NY}", "subdivision: NY, closed: [2025-11-26]}")
+    sync(engine, from_file(tmp_path, closed))
+    assert {(r.state, r.due_at.replace(tzinfo=UTC)) for r in rows(engine, offset="3bd")} == {
+        ("cancelled", datetime(2025, 11, 25, 22, 0, tzinfo=UTC)),
+        ("pending", datetime(2025, 11, 24, 22, 0, tzinfo=UTC)),
+    }

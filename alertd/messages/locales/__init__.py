@@ -35,6 +35,7 @@ class Phrases:
     # Durations of reminder offsets: "7 days", "1 day 12 hours".
     weeks: Plural
     days: Plural
+    business_days: Plural
     hours: Plural
     minutes: Plural
     seconds: Plural

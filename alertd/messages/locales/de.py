@@ -19,6 +19,7 @@ PHRASES = Phrases(
     started_minutes_ago={"one": "begann vor {n} Minute", "other": "begann vor {n} Minuten"},
     weeks={"one": "{n} Woche", "other": "{n} Wochen"},
     days={"one": "{n} Tag", "other": "{n} Tage"},
+    business_days={"one": "{n} Werktag", "other": "{n} Werktage"},
     hours={"one": "{n} Stunde", "other": "{n} Stunden"},
     minutes={"one": "{n} Minute", "other": "{n} Minuten"},
     seconds={"one": "{n} Sekunde", "other": "{n} Sekunden"},

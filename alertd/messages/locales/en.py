@@ -19,6 +19,7 @@ PHRASES = Phrases(
     started_minutes_ago={"one": "started {n} minute ago", "other": "started {n} minutes ago"},
     weeks={"one": "{n} week", "other": "{n} weeks"},
     days={"one": "{n} day", "other": "{n} days"},
+    business_days={"one": "{n} business day", "other": "{n} business days"},
     hours={"one": "{n} hour", "other": "{n} hours"},
     minutes={"one": "{n} minute", "other": "{n} minutes"},
     seconds={"one": "{n} second", "other": "{n} seconds"},

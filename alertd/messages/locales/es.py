@@ -19,6 +19,7 @@ PHRASES = Phrases(
     started_minutes_ago={"one": "empezó hace {n} minuto", "other": "empezó hace {n} minutos"},
     weeks={"one": "{n} semana", "other": "{n} semanas"},
     days={"one": "{n} día", "other": "{n} días"},
+    business_days={"one": "{n} día hábil", "other": "{n} días hábiles"},
     hours={"one": "{n} hora", "other": "{n} horas"},
     minutes={"one": "{n} minuto", "other": "{n} minutos"},
     seconds={"one": "{n} segundo", "other": "{n} segundos"},

@@ -22,6 +22,7 @@ PHRASES = Phrases(
     started_minutes_ago={"one": "a commencé il y a {n} minute", "other": "a commencé il y a {n} minutes"},
     weeks={"one": "{n} semaine", "other": "{n} semaines"},
     days={"one": "{n} jour", "other": "{n} jours"},
+    business_days={"one": "{n} jour ouvré", "other": "{n} jours ouvrés"},
     hours={"one": "{n} heure", "other": "{n} heures"},
     minutes={"one": "{n} minute", "other": "{n} minutes"},
     seconds={"one": "{n} seconde", "other": "{n} secondes"},

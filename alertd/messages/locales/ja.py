@@ -19,6 +19,7 @@ PHRASES = Phrases(
     started_minutes_ago={"other": "{n}分前に開始"},
     weeks={"other": "{n}週間"},
     days={"other": "{n}日"},
+    business_days={"other": "{n}営業日"},
     hours={"other": "{n}時間"},
     minutes={"other": "{n}分"},
     seconds={"other": "{n}秒"},

@@ -19,6 +19,7 @@ PHRASES = Phrases(
     started_minutes_ago={"other": "已开始{n}分钟"},
     weeks={"other": "{n}周"},
     days={"other": "{n}天"},
+    business_days={"other": "{n}个工作日"},
     hours={"other": "{n}小时"},
     minutes={"other": "{n}分钟"},
     seconds={"other": "{n}秒"},
