@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 import tzdata as tzdata_package
-from dateutil import tz as dateutil_tz
+from support.zonefiles import package_zones, reading
+from whenever import Instant
 
 from alertd.timeexpr import (
     ZoneError,
@@ -245,11 +246,9 @@ SAMPLES = [datetime(year, month, 15, 12, tzinfo=UTC) for year in (2025, 2026, 20
 SYSTEM_ZONES = Path("/usr/share/zoneinfo")
 
 
-def offsets_in_file(path: Path) -> list[timedelta | None]:
-    """UTC offsets at SAMPLES as python-dateutil reads the zone file ``path`` (its own parser, not zoneinfo)."""
-    with path.open("rb") as handle:
-        rules = dateutil_tz.tzfile(handle)
-    return [at.astimezone(rules).utcoffset() for at in SAMPLES]
+def offsets_in_whenever(name: str) -> list[timedelta | None]:
+    """UTC offsets at SAMPLES as whenever reads zone ``name`` from its folder (its own TZif parser, not zoneinfo)."""
+    return [Instant(at).to_tz(name).offset.to_stdlib() for at in SAMPLES]
 
 
 def offsets_in_alertd(name: str) -> list[timedelta | None]:
@@ -264,12 +263,12 @@ def restore_package() -> Iterator[None]:
 
 
 def test_zones_come_from_the_pinned_tzdata_package_by_default() -> None:
-    """Without a choice every zone is the tzdata package's, named by its IANA version."""
-    files = importlib.resources.files("tzdata").joinpath("zoneinfo")
+    """Without a choice every zone is the tzdata package's, named by its IANA version: its offsets are those
+    whenever reads from the package's own files."""
     assert (tzdata().source, tzdata().version) == ("package", tzdata_package.IANA_VERSION)
-    for name in CHANGED:
-        with importlib.resources.as_file(files.joinpath(*name.split("/"))) as path:
-            assert offsets_in_alertd(name) == offsets_in_file(path), name
+    with package_zones():
+        for name in CHANGED:
+            assert offsets_in_alertd(name) == offsets_in_whenever(name), name
 
 
 @pytest.mark.skipif(not (SYSTEM_ZONES / "tzdata.zi").is_file(), reason="this machine has no system zone files")
@@ -278,8 +277,21 @@ def test_system_choice_reads_the_systems_zone_files_and_names_their_version(rest
     first_line = (SYSTEM_ZONES / "tzdata.zi").read_text(encoding="utf-8").splitlines()[0]
     database = use_tzdata("system")
     assert (database.source, f"# version {database.version}") == ("system", first_line)
-    for name in CHANGED:
-        assert offsets_in_alertd(name) == offsets_in_file(SYSTEM_ZONES / name), name
+    with reading(SYSTEM_ZONES):
+        for name in CHANGED:
+            # A zone the folder lacked would be read from the package instead.
+            assert (SYSTEM_ZONES / name).is_file(), name
+            assert offsets_in_alertd(name) == offsets_in_whenever(name), name
+
+
+def test_the_independent_reader_reads_the_folder_it_is_given(tmp_path: Path) -> None:
+    """whenever reads the named folder's file, not a copy of its own or the package's: Tokyo's rules filed under
+    America/Vancouver read as +09:00, so the comparisons above really are against the files alertd reads."""
+    tokyo = (importlib.resources.files("tzdata") / "zoneinfo" / "Asia" / "Tokyo").read_bytes()
+    (tmp_path / "America").mkdir()
+    (tmp_path / "America" / "Vancouver").write_bytes(tokyo)
+    with reading(tmp_path):
+        assert set(offsets_in_whenever("America/Vancouver")) == {timedelta(hours=9)}
 
 
 def test_system_choice_without_zone_files_is_refused_with_the_fix(
