@@ -98,6 +98,7 @@ async def history(
     event: Annotated[str | None, Query(max_length=200)] = None,
     q: Annotated[str | None, Query(max_length=_MAX_TEXT)] = None,
     after: Annotated[str | None, Query(max_length=1000)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = PAGE_SIZE,
 ) -> Response:
     viewer = viewer_of(request)
     if isinstance(viewer, Response):
@@ -114,10 +115,14 @@ async def history(
     result = await viewer.readers.run(
         daemon,
         lambda: read_page(
-            daemon.read_engine, state=chosen, channel=channel, event=event, text=q or None, cursor=cursor
+            daemon.read_engine, state=chosen, channel=channel, event=event, text=q or None, cursor=cursor, limit=limit
         ),
     )
-    filters = {k: v for k, v in (("state", chosen), ("channel", channel), ("event", event), ("q", q)) if v}
+    filters: dict[str, str | int] = {
+        k: v for k, v in (("state", chosen), ("channel", channel), ("event", event), ("q", q)) if v
+    }
+    if limit != PAGE_SIZE:
+        filters["limit"] = limit
     next_link = f"/history?{urlencode({**filters, 'after': result.next_cursor})}" if result.next_cursor else ""
     return page(
         request,

@@ -4,11 +4,12 @@ its whole app (API and pages), and log-in helpers. The browser fixtures live in 
 from __future__ import annotations
 
 import io
+import os
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
@@ -17,6 +18,9 @@ from alertd.clock import Clock, FixedClock
 from alertd.daemon import Daemon
 from alertd.settings import Settings
 from alertd.web import create_dashboard_app
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 SEED = Path(__file__).parents[2] / "seeds" / "us-china-truce-2025.yaml"
 # Friday before the US clocks fall back (Sunday 2 Nov 2025, 02:00 EDT → 01:00 EST).
@@ -87,3 +91,24 @@ def csrf_of(html: str) -> str:
     found = _CSRF.search(html)
     assert found is not None, "no form with a CSRF field on the page"
     return found.group(1)
+
+
+# --- Browser: Debian's Chromium driven by Playwright (its own browser download is not used) ---
+
+CHROMIUM = Path("/usr/bin/chromium")
+AXE = Path(__file__).parent / "assets" / "axe-4.10.2.min.js"
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """One headless Chromium for the whole session; skipped where it is missing, except in CI (CI=true)."""
+    if not CHROMIUM.exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail("/usr/bin/chromium is missing: .ci/run installs it (apt-get install -y chromium)")
+        pytest.skip("the browser tests need /usr/bin/chromium (apt-get install -y chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        yield chromium
+        chromium.close()

@@ -5,9 +5,11 @@
   "use strict";
   var zone = "";
   try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { zone = ""; }
-  var had = document.cookie.split("; ").some(function (c) { return c === "alertd_tz=" + encodeURIComponent(zone); });
+  // Zone names are letters, digits and /_+-: safe in a cookie as they are.
+  if (!/^[A-Za-z0-9_\/+-]{1,64}$/.test(zone)) { zone = ""; }
+  var had = document.cookie.split("; ").some(function (c) { return c === "alertd_tz=" + zone; });
   if (zone && !had) {
-    document.cookie = "alertd_tz=" + encodeURIComponent(zone) + "; path=/; max-age=31536000; samesite=strict";
+    document.cookie = "alertd_tz=" + zone + "; path=/; max-age=31536000; samesite=strict";
     if (!/[?&]tz=/.test(location.search) && document.querySelector("main[data-live=on]")) { location.reload(); return; }
   }
   var main = document.querySelector("main[data-live=on]");
