@@ -99,9 +99,12 @@ CHROMIUM = Path("/usr/bin/chromium")
 AXE = Path(__file__).parent / "assets" / "axe-4.10.2.min.js"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """One headless Chromium for the whole session; skipped where it is missing, except in CI (CI=true)."""
+    """One headless Chromium per module of browser tests (there is one), skipped where it is missing except in CI.
+
+    Not session-wide: Playwright's synchronous API keeps an event loop on the main thread while it runs, and the
+    asyncio tests that follow need that thread's loop free."""
     if not CHROMIUM.exists():
         if os.environ.get("CI") == "true":
             pytest.fail("/usr/bin/chromium is missing: .ci/run installs it (apt-get install -y chromium)")
