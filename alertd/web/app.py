@@ -15,7 +15,7 @@ __all__ = ["create_dashboard_app"]
 
 def create_dashboard_app(daemon: Backend) -> FastAPI:
     """The API app of ``daemon`` with the dashboard's routes and static files mounted on it."""
-    from alertd.web import history, pages
+    from alertd.web import channels, history, pages, plan
 
     def key() -> bytes:
         # Read once, on the first request (the schema exists by then), so replicas and restarts agree on it.
@@ -27,5 +27,7 @@ def create_dashboard_app(daemon: Backend) -> FastAPI:
     app.state.sessions = sessions
     app.include_router(pages.router)
     app.include_router(history.router)
+    app.include_router(channels.router)
+    app.include_router(plan.router)
     app.mount("/static", StaticFiles(packages=[("alertd.web", "static")]), name="static")
     return app

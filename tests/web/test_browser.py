@@ -103,7 +103,7 @@ def test_every_page_passes_axe_without_serious_or_critical_violations(browser: B
     page.goto(f"{base}/login")
     assert _axe_problems(page) == [], "/login"
     _log_in(page, base, WRITE_TOKEN)
-    for path in ("/", "/history"):
+    for path in ("/", "/plan", "/history", "/channels"):
         page.goto(base + path)
         page.wait_for_load_state("networkidle")
         assert _axe_problems(page) == [], path
