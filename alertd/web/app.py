@@ -15,7 +15,7 @@ __all__ = ["create_dashboard_app"]
 
 def create_dashboard_app(daemon: Backend) -> FastAPI:
     """The API app of ``daemon`` with the dashboard's routes and static files mounted on it."""
-    from alertd.web import channels, history, pages, plan
+    from alertd.web import channels, edit, history, pages, plan
 
     def key() -> bytes:
         # Read once, on the first request (the schema exists by then), so replicas and restarts agree on it.
@@ -29,5 +29,6 @@ def create_dashboard_app(daemon: Backend) -> FastAPI:
     app.include_router(history.router)
     app.include_router(channels.router)
     app.include_router(plan.router)
+    app.include_router(edit.router)
     app.mount("/static", StaticFiles(packages=[("alertd.web", "static")]), name="static")
     return app

@@ -3,9 +3,11 @@ webhook receiver on 127.0.0.1. Few tests, each a user's path through the pages; 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page
 from support.receiver import Receiver
@@ -39,6 +41,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         allow_private_targets=True,
     )
     base = daemon.start()
+    summit = {"id": "follow-up", "title": "Follow-up talks", "start": "2025-11-20T10:00", "timezone": "Asia/Seoul"}
+    added = httpx.post(f"{base}/api/v1/events", json=summit, headers={"Authorization": "Bearer " + WRITE_TOKEN})
+    assert added.status_code == 201, added.text
     yield base, receiver
     daemon.stop()
     receiver.close()
@@ -103,7 +108,7 @@ def test_every_page_passes_axe_without_serious_or_critical_violations(browser: B
     page.goto(f"{base}/login")
     assert _axe_problems(page) == [], "/login"
     _log_in(page, base, WRITE_TOKEN)
-    for path in ("/", "/plan", "/history", "/channels"):
+    for path in ("/", "/plan", "/history", "/channels", "/events/new", "/events/follow-up", "/events/truce-expiry"):
         page.goto(base + path)
         page.wait_for_load_state("networkidle")
         assert _axe_problems(page) == [], path
@@ -155,3 +160,70 @@ def test_a_read_token_sees_no_action_and_a_form_without_its_csrf_field_is_refuse
     page.wait_for_selector("text=CSRF token is missing or stale")
     assert page.locator("h1").inner_text() == "Refused"
     writer.close()
+
+
+def _change_notices(receiver: Receiver, event_id: str) -> int:
+    return sum(
+        1
+        for r in list(receiver.requests)
+        if r.json().get("kind") == "change" and (r.json().get("event") or {}).get("id") == event_id
+    )
+
+
+def test_moving_an_event_sends_one_change_notice_and_the_open_board_updates(browser: Browser, served: Served) -> None:
+    base, receiver = served
+    context = _context(browser)
+    board = context.new_page()
+    console = Console(board)
+    _log_in(board, base, WRITE_TOKEN)
+    card = board.locator("article[data-event=follow-up]")
+    assert "20 Nov 2025" in card.locator(".when-own").inner_text()
+    before = _change_notices(receiver, "follow-up")
+
+    editor = context.new_page()
+    editor.goto(f"{base}/events/follow-up")
+    editor.get_by_label("New start").fill("2025-11-21T10:00")
+    editor.get_by_role("button", name="Preview change").click()
+    editor.wait_for_selector("text=A change notice to: console, hook.")
+    editor.get_by_role("button", name="Save change").click()
+    editor.wait_for_selector("text=Saved: the change is stored")
+
+    # The board, left open in the other tab, picks the change up by itself within two seconds.
+    board.wait_for_function(
+        "() => document.querySelector('article[data-event=follow-up] .when-own').textContent.includes('21 Nov 2025')",
+        timeout=2500,
+    )
+    deadline = time.monotonic() + 5
+    while _change_notices(receiver, "follow-up") < before + 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)  # long enough for a duplicate to show up, were one sent
+    assert _change_notices(receiver, "follow-up") == before + 1
+    assert console.errors == []
+    context.close()
+
+
+def test_a_file_owned_event_has_no_edit_form_but_its_file_and_line(browser: Browser, served: Served) -> None:
+    base, _ = served
+    context = _context(browser)
+    page = context.new_page()
+    _log_in(page, base, WRITE_TOKEN)
+    page.get_by_role("link", name="US–China tariff truce expires", exact=True).click()
+    page.wait_for_url(f"{base}/events/truce-expiry")
+    assert page.locator("form#change-form").count() == 0
+    assert "calendar.yaml:" in page.locator("#file-owned").inner_text()
+    context.close()
+
+
+def test_send_test_from_the_channels_page_shows_the_receivers_answer(browser: Browser, served: Served) -> None:
+    base, receiver = served
+    context = _context(browser)
+    page = context.new_page()
+    _log_in(page, base, WRITE_TOKEN)
+    page.goto(f"{base}/channels")
+    count = len(receiver.requests)
+    page.get_by_role("button", name="Send test to hook").click()
+    page.wait_for_selector("#test-result")
+    assert page.locator("#test-result").inner_text().startswith("Send-test hook: delivered")
+    assert len(receiver.requests) == count + 1
+    assert receiver.requests[-1].json()["kind"] == "test"
+    context.close()
