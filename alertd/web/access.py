@@ -59,7 +59,11 @@ def viewer_of(request: Request) -> Viewer | RedirectResponse:
 async def form_fields(request: Request) -> dict[str, str]:
     """An url-encoded form's fields (first value of each); the body was bounded by the request guard."""
     body = (await request.body()).decode("utf-8", errors="replace")
-    parsed = parse_qs(body, keep_blank_values=True, max_num_fields=_MAX_FIELDS)
+    try:
+        parsed = parse_qs(body, keep_blank_values=True, max_num_fields=_MAX_FIELDS)
+    except ValueError:
+        # More fields than any of our forms has: not a form of ours, so none of it counts (its CSRF field neither).
+        return {}
     return {k: v[0] for k, v in parsed.items()}
 
 

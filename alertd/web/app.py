@@ -8,6 +8,7 @@ from fastapi.staticfiles import StaticFiles
 from alertd.api import create_app
 from alertd.api.deps import Backend
 from alertd.storage import purpose_key, server_key
+from alertd.web.cache import PageCache
 from alertd.web.session import Sessions
 
 __all__ = ["create_dashboard_app"]
@@ -25,6 +26,7 @@ def create_dashboard_app(daemon: Backend) -> FastAPI:
     sessions = Sessions(daemon.settings, key)
     app = create_app(daemon, page_writes=sessions.write_refusal)
     app.state.sessions = sessions
+    app.state.board_cache = PageCache()
     app.include_router(pages.router)
     app.include_router(history.router)
     app.include_router(channels.router)

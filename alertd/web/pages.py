@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from alertd.storage import list_events
 from alertd.web.access import form_fields, safe_next, sessions_of, viewer_of
 from alertd.web.board import STATUSES, build_board
+from alertd.web.cache import PageCache
 from alertd.web.queries import live_revision, next_sends
-from alertd.web.render import page
+from alertd.web.render import SECURITY_HEADERS, page, render_html
 from alertd.web.session import COOKIE, role_for_token
 from alertd.web.viewer import pick_locale
 
@@ -70,29 +71,39 @@ async def board(
     if isinstance(viewer, Response):
         return viewer
     daemon, readers = viewer.daemon, viewer.readers
-    events = await readers.run(daemon, list_events, daemon.read_engine)
-    sends = await readers.run(daemon, next_sends, daemon.read_engine)
+    now = daemon.clock.now()
     chosen_status = status if status in STATUSES else None
-    result = build_board(
-        events,
-        now=daemon.clock.now(),
-        zone=viewer.zone,
-        locale=viewer.locale,
-        next_sends=sends,
-        tag=tag or None,
-        status=chosen_status,
-    )
-    return page(
-        request,
-        "board.html",
-        viewer.session,
-        locale=viewer.locale,
-        board=result,
-        zone=viewer.zone,
-        tag=tag or "",
-        status_filter=chosen_status or "",
-        statuses=STATUSES,
-    )
+    rev = await readers.run(daemon, live_revision, daemon.read_engine, daemon.calendar)
+    # Countdowns are worded to the minute, so a page is good for the minute it was rendered in.
+    minute = now.replace(second=0, microsecond=0)
+    key = (rev, viewer.zone, viewer.locale, minute, tag, chosen_status, viewer.session.role)
+    cache: PageCache = request.app.state.board_cache
+    html = cache.get(key)
+    if html is None:
+        events = await readers.run(daemon, list_events, daemon.read_engine)
+        sends = await readers.run(daemon, next_sends, daemon.read_engine)
+        result = build_board(
+            events,
+            now=now,
+            zone=viewer.zone,
+            locale=viewer.locale,
+            next_sends=sends,
+            tag=tag or None,
+            status=chosen_status,
+        )
+        html = render_html(
+            "board.html",
+            viewer.session,
+            path=request.url.path,
+            locale=viewer.locale,
+            board=result,
+            zone=viewer.zone,
+            tag=tag or "",
+            status_filter=chosen_status or "",
+            statuses=STATUSES,
+        )
+        cache.put(key, html)
+    return HTMLResponse(html, headers=SECURITY_HEADERS)
 
 
 @router.get("/live")

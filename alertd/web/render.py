@@ -12,11 +12,11 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from alertd import __version__
 from alertd.web.session import Session
 
-__all__ = ["page"]
+__all__ = ["SECURITY_HEADERS", "page", "render_html"]
 
 # The CSS and script are named with the version, so a browser never mixes an old file with a new page.
 _ASSET_VERSION = __version__
-_SECURITY_HEADERS = {
+SECURITY_HEADERS = {
     # No inline script or style anywhere: the one script and stylesheet come from our own origin.
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'",
     "X-Content-Type-Options": "nosniff",
@@ -36,19 +36,18 @@ def _environment() -> Environment:
     )
 
 
+def render_html(template: str, session: Session | None, *, path: str, locale: str = "en", **context: Any) -> str:
+    """The HTML of ``template`` inside the layout; ``session`` None means not logged in (the login page)."""
+    return (
+        _environment()
+        .get_template(template)
+        .render(path=path, session=session, locale=locale, asset_version=_ASSET_VERSION, **context)
+    )
+
+
 def page(
     request: Request, template: str, session: Session | None, *, status: int = 200, locale: str = "en", **context: Any
 ) -> HTMLResponse:
-    """Render ``template`` inside the layout; ``session`` None means not logged in (the login page)."""
-    html = (
-        _environment()
-        .get_template(template)
-        .render(
-            path=request.url.path,
-            session=session,
-            locale=locale,
-            asset_version=_ASSET_VERSION,
-            **context,
-        )
-    )
-    return HTMLResponse(html, status_code=status, headers=_SECURITY_HEADERS)
+    """``template`` rendered for ``request`` as a response, with the pages' security headers."""
+    html = render_html(template, session, path=request.url.path, locale=locale, **context)
+    return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)

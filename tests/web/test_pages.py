@@ -122,3 +122,28 @@ async def test_the_static_files_are_served_from_the_package(client: httpx.AsyncC
     assert css.status_code == 200
     assert "text/css" in css.headers["content-type"]
     assert (await client.get("/static/alertd.js")).status_code == 200
+
+
+async def test_the_board_for_a_hundred_events_weighs_under_150_kb_with_its_css_and_script(
+    start_web: WebDaemon,
+) -> None:
+    from bench.dashboard import calendar_text
+
+    daemon = await start_web(calendar=calendar_text(100))
+    async with client_for(daemon) as http:
+        html = (await http.get("/?tz=Europe/Paris")).content
+        assert html.count(b"<article") == 100
+        assets = [(await http.get(f"/static/alertd.{ext}")).content for ext in ("css", "js")]
+    assert len(html) + sum(len(a) for a in assets) <= 150 * 1024
+
+
+async def test_the_board_is_served_again_from_its_cache_until_something_changes(
+    daemon: Daemon, client: httpx.AsyncClient
+) -> None:
+    await log_in(client, WRITE_TOKEN)
+    first = (await client.get("/")).text
+    assert (await client.get("/")).text == first
+    bearer = {"Authorization": f"Bearer {WRITE_TOKEN}"}
+    body = {"id": "extra", "title": "Extra talks", "start": "2025-12-01T10:00", "timezone": "America/New_York"}
+    assert (await client.post("/api/v1/events", json=body, headers=bearer)).status_code == 201
+    assert "Extra talks" in (await client.get("/")).text
