@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import io
+import os
 import tempfile
 import time
 from collections.abc import Callable
@@ -53,16 +54,22 @@ def calendar_text(n_events: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+CPU: list[float] = []
+
+
 async def _timed(
     http: httpx.AsyncClient, path: str, samples: int, before: Callable[[], None] = lambda: None
 ) -> tuple[list[float], int]:
+    """Wall-clock ms per request; the process's CPU ms per request (all threads) go to ``CPU``."""
     times: list[float] = []
+    CPU.clear()
     size = 0
     for _ in range(samples):
         before()
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         answer = await http.get(path)
         times.append((time.perf_counter() - started) * 1000)
+        CPU.append((time.process_time() - cpu) * 1000)
         answer.raise_for_status()
         size = len(answer.content)
     return times, size
@@ -94,8 +101,10 @@ async def _measure(folder: Path, n_events: int, samples: int) -> Result:
             # Each sample renders anew, as after every delivery or change; a repeated view is served from the
             # page cache (measured too, for information).
             board, board_bytes = await _timed(http, board_path, samples, forget)
+            board_cpu = median(CPU)
             cached, _ = await _timed(http, board_path, samples)
             api, api_bytes = await _timed(http, "/api/v1/events", samples)
+            api_cpu = median(CPU)
     finally:
         await daemon.shutdown()
     figure, baseline = median(board), median(api)
@@ -111,6 +120,10 @@ async def _measure(folder: Path, n_events: int, samples: int) -> Result:
             "samples": samples,
             "board_p90_ms": sorted(board)[int(0.9 * samples)],
             "board_cached_ms": median(cached),
+            # CPU time of the whole process per request: less swayed than wall time by other work on the machine.
+            "board_cpu_ms": board_cpu,
+            "api_cpu_ms": api_cpu,
+            "load_average_1m": os.getloadavg()[0],
             "board_bytes": board_bytes,
             "api_bytes": api_bytes,
         },
@@ -132,6 +145,9 @@ def main() -> None:
         f"{result.details['board_bytes']} bytes"
     )
     print(f"GET / again (page cache hit):  {result.details['board_cached_ms']:.1f} ms median")
+    d = result.details
+    print(f"CPU per request: board {d['board_cpu_ms']:.1f} ms, API {d['api_cpu_ms']:.1f} ms")
+    print(f"load average (1 min) during the run: {d['load_average_1m']:.1f} on {os.cpu_count()} CPUs")
     print(f"ratio: {result.ratio:.2f}; target {result.target}: {'PASS' if result.passed else 'FAIL'}")
 
 
