@@ -44,7 +44,9 @@ async def start_web(tmp_path: Path) -> AsyncIterator[WebDaemon]:
     """Start a daemon on ``calendar`` (the seed by default) with the given clock and settings."""
     started: list[Daemon] = []
 
-    async def start(clock: Clock | None = None, calendar: str | None = None, **overrides: Any) -> Daemon:
+    async def start(
+        clock: Clock | None = None, calendar: str | None = None, db_url: str | None = None, **overrides: Any
+    ) -> Daemon:
         folder = tmp_path / f"d{len(started)}"
         folder.mkdir()
         path = folder / "calendar.yaml"
@@ -53,7 +55,7 @@ async def start_web(tmp_path: Path) -> AsyncIterator[WebDaemon]:
             web_settings(**overrides),
             clock=clock or FixedClock(NOW),
             calendar_path=path,
-            db_url=f"sqlite:///{folder / 'alertd.db'}",
+            db_url=db_url or f"sqlite:///{folder / 'alertd.db'}",
             out=io.StringIO(),
         )
         started.append(daemon)
