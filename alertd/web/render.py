@@ -11,6 +11,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from alertd import __version__
 from alertd.web.session import Session
+from alertd.web.words import words
 
 __all__ = ["SECURITY_HEADERS", "page", "render_html"]
 
@@ -41,7 +42,7 @@ def render_html(template: str, session: Session | None, *, path: str, locale: st
     return (
         _environment()
         .get_template(template)
-        .render(path=path, session=session, locale=locale, asset_version=_ASSET_VERSION, **context)
+        .render(path=path, session=session, locale=locale, t=words(locale), asset_version=_ASSET_VERSION, **context)
     )
 
 

@@ -61,4 +61,4 @@ async def test_a_form_larger_than_the_body_bound_is_refused_before_it_is_read(cl
 async def test_a_garbled_tz_cookie_falls_back_to_the_events_zone(client: httpx.AsyncClient) -> None:
     await log_in(client, WRITE_TOKEN)
     client.cookies.set("alertd_tz", "%00%ff../../")
-    assert "each event's own zone" in (await client.get("/")).text
+    assert "each event&#39;s own zone" in (await client.get("/")).text
