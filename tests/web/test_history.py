@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 import sqlalchemy as sa
 
 from alertd.api.notifications import decode_cursor
@@ -40,12 +41,24 @@ async def test_paging_by_keyset_visits_every_row_once_newest_first(daemon: Daemo
     assert seen == _all_ids(daemon)
 
 
-async def test_the_unfiltered_page_reads_the_due_index_without_sorting_the_outbox(daemon: Daemon) -> None:
+@pytest.mark.parametrize(
+    ("column", "index"),
+    [
+        (None, "ix_notification_due_id"),
+        ("channel", "ix_notification_channel_due_id"),
+        ("event_id", "ix_notification_event_due_id"),
+    ],
+)
+async def test_a_page_reads_an_index_in_due_order_without_sorting_the_outbox(
+    daemon: Daemon, column: str | None, index: str
+) -> None:
     query = sa.select(_N.id).order_by(_N.due_at.desc(), _N.id.desc()).limit(51)
+    if column is not None:
+        query = query.where(_N[column] == "x")
     with daemon.read_engine.connect() as conn:
         compiled = query.compile(conn, compile_kwargs={"literal_binds": True})
         plan = " ".join(str(r[-1]) for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}"))
-    assert "ix_notification_due_id" in plan
+    assert index in plan
     assert "TEMP B-TREE" not in plan
 
 

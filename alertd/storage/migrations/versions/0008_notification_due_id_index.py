@@ -1,4 +1,5 @@
-"""notification (due_at, id) index: the dashboard's history pages through the outbox newest first, by keyset
+"""notification (due_at, id) indexes: the dashboard's history pages through the outbox newest first, by keyset,
+also within one channel or one event
 
 Revision ID: 0008
 Revises: 0003
@@ -17,7 +18,11 @@ depends_on = None
 
 def upgrade() -> None:
     op.create_index("ix_notification_due_id", "notification", ["due_at", "id"])
+    op.create_index("ix_notification_channel_due_id", "notification", ["channel", "due_at", "id"])
+    op.create_index("ix_notification_event_due_id", "notification", ["event_id", "due_at", "id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_notification_event_due_id", table_name="notification")
+    op.drop_index("ix_notification_channel_due_id", table_name="notification")
     op.drop_index("ix_notification_due_id", table_name="notification")
