@@ -9,7 +9,7 @@ import httpx
 from alertd.daemon import Daemon
 from alertd.delivery.health import mark_failing
 
-from .conftest import READ_TOKEN, log_in
+from .conftest import READ_TOKEN, WebDaemon, client_for, log_in
 
 BEARER = {"Authorization": "Bearer " + READ_TOKEN}
 
@@ -41,3 +41,24 @@ async def test_a_failing_channel_is_marked_on_its_lane(daemon: Daemon, client: h
 async def test_a_window_beyond_ninety_days_is_refused(client: httpx.AsyncClient) -> None:
     await log_in(client, READ_TOKEN)
     assert (await client.get("/plan", params={"days": 400})).status_code == 422
+
+
+QUIET = """\
+version: 1
+timezone: America/New_York
+defaults: {reminders: [2h], notify: [desk], countdown: false}
+channels:
+  desk: {type: console, timezone: America/New_York, quiet_hours: {from: "22:00", to: "07:00"}}
+events:
+  - {id: early-call, title: Early call, at: "2025-11-05T06:00"}
+"""
+
+
+async def test_a_reminder_inside_quiet_hours_is_marked_held_until_they_end(start_web: WebDaemon) -> None:
+    daemon = await start_web(calendar=QUIET, api_read_token=READ_TOKEN)
+    async with client_for(daemon) as http:
+        await log_in(http, READ_TOKEN)
+        html = (await http.get("/plan")).text
+    # 04:00 EST is inside 22:00–07:00, so the reminder waits until 07:00 EST (12:00 UTC).
+    assert "2025-11-05 04:00 EST" in html
+    assert "held</span> until 2025-11-05 12:00 UTC (quiet hours)" in html
