@@ -6,9 +6,11 @@ Every page reads the database, not this process's memory, so any replica serves 
 from __future__ import annotations
 
 import hashlib
+import json
 
 import sqlalchemy as sa
 
+from alertd.domain import Calendar
 from alertd.storage import ACTIVE_STATES, ATTEMPT, EVENT, NOTIFICATION, Meta
 from alertd.web.board import NextSend
 
@@ -33,13 +35,21 @@ def next_sends(engine: sa.Engine) -> dict[str, NextSend]:
     return found
 
 
-def live_revision(engine: sa.Engine, calendar_marker: object) -> str:
+def _channels_mark(calendar: Calendar) -> str:
+    # What a reload can change that the event rows do not show: the channels. Not id() or hash(): both differ
+    # between replicas, and a browser polling through a load balancer would then refresh on every poll.
+    specs = sorted((c.id, c.type, c.timezone, c.locale) for c in calendar.channels.values())
+    return json.dumps([calendar.timezone, specs])
+
+
+def live_revision(engine: sa.Engine, calendar: Calendar) -> str:
     """A short value that changes when a delivery is recorded, an event or a channel's health changes, or the
-    calendar is reloaded: the pages poll it and refresh only when it moves. Each part is an indexed lookup."""
+    calendar is reloaded, and is the same on every replica: the pages poll it and refresh only when it moves.
+    Each part is an indexed lookup."""
     with engine.connect() as conn:
         attempts = conn.execute(sa.select(sa.func.max(ATTEMPT.c.id))).scalar()
         events = conn.execute(sa.select(sa.func.count(), sa.func.sum(EVENT.c.revision))).one()
         queued = conn.execute(sa.select(sa.func.count()).where(_N.state.in_(ACTIVE_STATES))).scalar()
         health = conn.execute(sa.select(_META.c.value).where(_META.c.key == "health_rev")).scalar()
-    raw = f"{attempts}|{tuple(events)}|{queued}|{health}|{id(calendar_marker)}"
+    raw = f"{attempts}|{tuple(events)}|{queued}|{health}|{_channels_mark(calendar)}"
     return hashlib.sha256(raw.encode()).hexdigest()[:16]

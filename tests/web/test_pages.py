@@ -154,3 +154,14 @@ async def test_the_boards_labels_follow_the_language_too(client: httpx.AsyncClie
     html = (await client.get("/?tz=Europe/Berlin", headers={"Accept-Language": "de"})).text
     assert "Zeiten in Ihrer Zone gezählt, Europe/Berlin." in html
     assert ">Abmelden<" in html
+
+
+async def test_the_live_revision_is_the_same_on_every_replica_of_one_database(daemon: Daemon) -> None:
+    from dataclasses import replace
+
+    from alertd.web.queries import live_revision
+
+    # Another replica holds an equal calendar in another object.
+    copy = replace(daemon.calendar)
+    assert copy is not daemon.calendar
+    assert live_revision(daemon.read_engine, copy) == live_revision(daemon.read_engine, daemon.calendar)

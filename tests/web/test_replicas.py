@@ -46,6 +46,8 @@ async def test_a_session_from_one_replica_reads_and_writes_on_another(start_web:
         board = await b.get("/")
         assert board.status_code == 200
         assert "Signed in: can edit" in board.text
+        # A browser polling through a load balancer sees one revision, whichever replica answers.
+        assert (await a.get("/live")).json() == (await b.get("/live")).json()
         # The CSRF value of a page served by the first replica is accepted by the second.
         html = (await a.get("/history", params={"state": "pending"})).text
         target = html.split('action="/history/', 1)[1].split("/cancel", 1)[0]
