@@ -141,6 +141,8 @@ async def history(
         first_page=cursor is None,
         error=error,
         notice=request.query_params.get("done", "")[:200],
+        # Where an action returns to: this very page, filters and position kept (less the previous notice).
+        back=f"/history?{urlencode({**filters, **({'after': after} if after else {})})}",
     )
 
 

@@ -125,3 +125,14 @@ async def test_retrying_a_pending_notification_shows_the_apis_reason(daemon: Dae
     done = await client.post(f"/history/{target}/retry", data={"csrf": csrf})
     landing = await client.get(done.headers["location"])
     assert "only dead or missed ones can be retried" in landing.text
+
+
+async def test_an_action_returns_to_the_same_filtered_page(daemon: Daemon, client: httpx.AsyncClient) -> None:
+    await log_in(client, WRITE_TOKEN)
+    page = (await client.get("/history", params={"state": "pending", "event": "truce-expiry"})).text
+    target = page.split('action="/history/', 1)[1].split("/cancel", 1)[0]
+    done = await client.post(
+        f"/history/{target}/cancel", data={"csrf": csrf_of(page), "back": "/history?state=pending&event=truce-expiry"}
+    )
+    assert done.headers["location"].startswith("/history?state=pending&event=truce-expiry&done=")
+    assert 'name="back" value="/history?state=pending&amp;event=truce-expiry"' in page
