@@ -165,3 +165,22 @@ async def test_the_live_revision_is_the_same_on_every_replica_of_one_database(da
     copy = replace(daemon.calendar)
     assert copy is not daemon.calendar
     assert live_revision(daemon.read_engine, copy) == live_revision(daemon.read_engine, daemon.calendar)
+
+
+async def test_a_calendar_file_reload_moves_the_live_revision_and_shows_on_the_board(
+    daemon: Daemon, client: httpx.AsyncClient
+) -> None:
+    import asyncio
+
+    await log_in(client, READ_TOKEN)
+    before = (await client.get("/live")).json()["rev"]
+    text = daemon.calendar_path.read_text(encoding="utf-8")
+    daemon.calendar_path.write_text(text.replace("US–China tariff truce expires", "Truce expiry, renamed"), "utf-8")
+    daemon.request_reload()
+    for _ in range(100):
+        await asyncio.sleep(0.05)
+        if (await client.get("/live")).json()["rev"] != before:
+            break
+    else:
+        raise AssertionError("the live revision did not move within 5 s of the reload")
+    assert "Truce expiry, renamed" in (await client.get("/")).text
