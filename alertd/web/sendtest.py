@@ -41,7 +41,10 @@ def _remember(conn: sa.Connection, id: str, channel: str, now: datetime, outcome
 async def send_test(daemon: Backend, channel_id: str) -> TestResult:
     """Send a test message to ``channel_id`` (a channel of the loaded calendar) and record the outcome."""
     spec = daemon.calendar.channels[channel_id]
-    channel = daemon.dispatcher.channels[channel_id]
+    channel = daemon.dispatcher.channels.get(channel_id)
+    if channel is None:
+        # The calendar was reloaded between the page and the click, and the dispatcher has not caught up yet.
+        return TestResult(False, f"channel {channel_id!r} is being reloaded; try again in a few seconds")
     now = daemon.clock.now()
     message = render(id=f"test:{spec.id}:{now:%Y%m%dT%H%M%S%fZ}", kind="test", channel=spec, due_at=now, now=now)
     try:
