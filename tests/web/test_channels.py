@@ -84,3 +84,14 @@ async def test_the_pacing_column_shows_the_types_documented_rate(client: httpx.A
     html = (await client.get("/channels")).text
     assert '<th scope="row">console</th>' in html
     assert "unpaced" in html
+
+
+async def test_send_test_during_a_reload_says_to_try_again(start_web: WebDaemon, receiver: Receiver) -> None:
+    daemon = await start_web(calendar=_calendar(receiver), api_token=WRITE_TOKEN, allow_private_targets=True)
+    del daemon.dispatcher.channels["hook"]  # as between a reload's calendar and its channels
+    async with client_for(daemon) as http:
+        await log_in(http, WRITE_TOKEN)
+        result = await _send_test(http)
+    assert result["outcome"] == ["failed"]
+    assert "being reloaded; try again" in result["answer"][0]
+    assert receiver.requests == []
