@@ -245,9 +245,11 @@ class Daemon:
 
     def _bind_http(self, host: str, port: int) -> None:
         # Imported here: a daemon without ALERTD_HTTP_PORT never loads the web stack.
-        from alertd.api import HttpServer, create_app
+        from alertd.api import HttpServer
+        from alertd.web import create_dashboard_app
 
-        self._web = HttpServer(create_app(self), host=host, port=port, access_log=self.settings.http_access_log)
+        app = create_dashboard_app(self)
+        self._web = HttpServer(app, host=host, port=port, access_log=self.settings.http_access_log)
         self._web.bind()
 
     @property

@@ -273,8 +273,11 @@ def test_the_demo_replays_the_seed_calendar(home: Path) -> None:
     expanded = expanded.replace('"${ALERTD_DEMO_SPEED:-20000}"', "20000").replace('"$@"', "")
     args = shlex.split(expanded)
     assert args[:4] == [".venv/bin/alertd", "run", "--calendar", "seeds/us-china-truce-2025.yaml"]
-    running = _Running([str(home / args[0]), *args[1:]], home, _environ(home))
+    # The script's own default: the dashboard on a free loopback port, its URL in the log.
+    assert 'export ALERTD_HTTP_PORT="${ALERTD_HTTP_PORT:-0}"' in script
+    running = _Running([str(home / args[0]), *args[1:]], home, {**_environ(home), "ALERTD_HTTP_PORT": "0"})
     try:
+        running.wait_for("(dashboard: http://127.0.0.1:")
         running.wait_for("US–China framework deal announced in Kuala Lumpur")
     finally:
         code = running.stop()

@@ -35,6 +35,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("alertd.storage",),
     ("alertd.delivery",),
     ("alertd.api",),
+    ("alertd.web",),
     ("alertd.daemon",),
     ("alertd.cli",),
     ("alertd.__main__",),

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from alertd import __version__
-from alertd.api.guard import RequestGuard
+from alertd.api.guard import PageWrites, RequestGuard
 from alertd.errors import CalendarError, ConflictError, NotFoundError, StorageError, UsageError
 
 if TYPE_CHECKING:
@@ -65,8 +65,10 @@ async def _on_storage(request: Request, exc: Exception) -> JSONResponse:
     return _error(503, "the database is unavailable; see the daemon's log", headers={"Retry-After": "5"})
 
 
-def create_app(daemon: Backend) -> FastAPI:
-    """The application serving ``daemon`` (built before the daemon starts, served once it has)."""
+def create_app(daemon: Backend, *, page_writes: PageWrites | None = None) -> FastAPI:
+    """The application serving ``daemon`` (built before the daemon starts, served once it has).
+
+    ``page_writes`` decides form posts outside /api/ (the dashboard's); without it they need the bearer token."""
     from alertd.api import events, health, ics, notifications, plan, status
     from alertd.api.deps import Readers
 
@@ -80,7 +82,7 @@ def create_app(daemon: Backend) -> FastAPI:
     app.state.daemon = daemon
     app.state.readers = Readers(daemon.settings.api_readers)
     # Outermost: Host, probes-only, token and body size are checked before any route reads the request.
-    app.add_middleware(RequestGuard, settings=daemon.settings)
+    app.add_middleware(RequestGuard, settings=daemon.settings, page_writes=page_writes)
     app.add_exception_handler(StarletteHTTPException, _on_http)
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(ValidationError, _on_validation)

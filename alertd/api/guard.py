@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import ipaddress
 import json
+from collections.abc import Callable, Mapping
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from alertd.api.auth import Refusal, write_refusal
 from alertd.settings import Settings
 
-__all__ = ["PROBES", "RequestGuard", "allowed_hosts", "is_loopback"]
+__all__ = ["PROBES", "PageWrites", "RequestGuard", "allowed_hosts", "is_loopback"]
 
 # Served to anyone even when the API itself is not: orchestrators probe and scrape without a token.
 PROBES = frozenset({"/healthz", "/readyz", "/metrics"})
@@ -64,6 +65,11 @@ def _bearer(value: str | None) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
+# Decides a write to a page outside /api/ (a dashboard form) from its path and headers: the session cookie
+# stands in for the bearer token there, and it too is checked before the body is read.
+PageWrites = Callable[[str, Mapping[str, str]], Refusal | None]
+
+
 class _TooLargeError(Exception):
     pass
 
@@ -71,9 +77,10 @@ class _TooLargeError(Exception):
 class RequestGuard:
     """Refuses, with the API's one-line JSON error, requests that must not reach the application."""
 
-    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+    def __init__(self, app: ASGIApp, settings: Settings, page_writes: PageWrites | None = None) -> None:
         self.app = app
         self.settings = settings
+        self.page_writes = page_writes
         self.max_body = settings.api_max_body
         self.hosts = allowed_hosts(settings)
         # Beyond loopback with no token, the read routes would be open to the network: only probes are served.
@@ -113,7 +120,11 @@ class RequestGuard:
                 "set ALERTD_API_TOKEN (or ALERTD_API_READ_TOKEN), or bind ALERTD_HTTP_HOST to 127.0.0.1",
             )
         if scope["method"] in _BODY_METHODS:
-            refusal = write_refusal(self.settings, _bearer(headers.get("authorization")))
+            path: str = scope["path"]
+            if self.page_writes is not None and not path.startswith("/api/"):
+                refusal = self.page_writes(path, headers)
+            else:
+                refusal = write_refusal(self.settings, _bearer(headers.get("authorization")))
             if refusal is not None:
                 return refusal
         length = headers.get("content-length", "0").strip()

@@ -88,7 +88,8 @@ class HttpServer:
                 raise ConfigError(f"the HTTP server on {self.host}:{self.port} stopped while starting")
             await asyncio.sleep(0.01)
         host, port = sock.getsockname()[:2]
-        log.info("HTTP API listening on http://%s:%d", f"[{host}]" if ":" in host else host, port)
+        shown = f"[{host}]" if ":" in host else host
+        log.info("HTTP API listening on http://%s:%d (dashboard: http://%s:%d/)", shown, port, shown, port)
         return str(host), int(port)
 
     async def stop(self) -> None:

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from alertd.calendar.load import load_calendar, parse_calendar
     from alertd.calendar.routes import matches, resolve_notify
     from alertd.calendar.schema import suggest
+    from alertd.calendar.yamlsrc import load_yaml
 else:
     from alertd._exports import exports
 
@@ -55,6 +56,7 @@ else:
             "resolve_draft",
         ),
         schema=("suggest",),
+        yamlsrc=("load_yaml",),
         routes=("matches", "resolve_notify"),
     )
 
@@ -73,6 +75,7 @@ __all__ = [
     "Title",
     "draft_from_mapping",
     "load_calendar",
+    "load_yaml",
     "matches",
     "parse_calendar",
     "resolve_draft",

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from alertd.delivery.dispatcher import Dispatcher, DispatchSettings
     from alertd.delivery.health import ChannelHealth, clear_failing, failing_channels, prune_failing, waiting
     from alertd.delivery.metrics import Metrics
+    from alertd.delivery.quiet import quiet_until
+    from alertd.delivery.ratelimit import channel_limit
     from alertd.delivery.retry import RetryPolicy
     from alertd.delivery.wakeup import DueListener
 else:
@@ -31,6 +33,8 @@ else:
         health=("ChannelHealth", "clear_failing", "failing_channels", "prune_failing", "waiting"),
         admin=("calendar_rejected", "channel_recovered"),
         metrics=("Metrics",),
+        ratelimit=("channel_limit",),
+        quiet=("quiet_until",),
     )
 
 __all__ = [
@@ -41,9 +45,11 @@ __all__ = [
     "Metrics",
     "RetryPolicy",
     "calendar_rejected",
+    "channel_limit",
     "channel_recovered",
     "clear_failing",
     "failing_channels",
     "prune_failing",
+    "quiet_until",
     "waiting",
 ]

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
         set_status,
         update_event,
     )
+    from alertd.storage.keys import purpose_key, server_key
     from alertd.storage.models import ACTIVE_STATES, Meta, Notification
     from alertd.storage.outbox import (
         ATTEMPT,
@@ -110,6 +111,7 @@ else:
         ),
         sync=("SyncReport", "events_revision", "sync_calendar"),
         channel_state=("MetaState",),
+        keys=("purpose_key", "server_key"),
     )
 
 __all__ = [
@@ -150,10 +152,12 @@ __all__ = [
     "next_due",
     "notify_due",
     "planned_calendar",
+    "purpose_key",
     "reclaim",
     "record",
     "requeue",
     "schema_is_current",
+    "server_key",
     "set_status",
     "sqlite_path",
     "supersede_countdowns",

@@ -86,6 +86,10 @@ class Notification(SQLModel, table=True):
             postgresql_where=sa.text("state IN ('pending', 'retrying')"),
         ),
         sa.Index("ix_notification_state_due", "state", "due_at"),
+        # The dashboard's history: keyset pages in due order without sorting the outbox (or a channel's, an event's).
+        sa.Index("ix_notification_due_id", "due_at", "id"),
+        sa.Index("ix_notification_channel_due_id", "channel", "due_at", "id"),
+        sa.Index("ix_notification_event_due_id", "event_id", "due_at", "id"),
     )
 
     id: str = Field(primary_key=True, max_length=300)

@@ -1,0 +1,116 @@
+"""The login form and the board (``/``), plus ``/live``, the revision the pages poll for live updates."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from alertd.storage import list_events
+from alertd.web.access import form_fields, safe_next, sessions_of, viewer_of
+from alertd.web.board import STATUSES, build_board
+from alertd.web.cache import PageCache
+from alertd.web.queries import live_revision, next_sends
+from alertd.web.render import SECURITY_HEADERS, page, render_html
+from alertd.web.session import COOKIE, role_for_token
+from alertd.web.viewer import pick_locale
+
+__all__ = ["router"]
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/login")
+async def login_form(request: Request, next: str | None = None) -> Response:
+    locale = pick_locale(request.headers.get("accept-language"))
+    if sessions_of(request).open:
+        return RedirectResponse(safe_next(next), status_code=303)
+    return page(request, "login.html", None, locale=locale, next=safe_next(next), error="")
+
+
+@router.post("/login")
+async def login(request: Request) -> Response:
+    sessions = sessions_of(request)
+    fields = await form_fields(request)
+    target = safe_next(fields.get("next"))
+    if sessions.open:
+        return RedirectResponse(target, status_code=303)
+    role = role_for_token(request.app.state.daemon.settings, fields.get("token", "").strip())
+    if role is None:
+        locale = pick_locale(request.headers.get("accept-language"))
+        error = "that is neither ALERTD_API_TOKEN nor ALERTD_API_READ_TOKEN; paste one of the daemon's tokens"
+        return page(request, "login.html", None, status=401, locale=locale, next=target, error=error)
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(
+        COOKIE,
+        sessions.issue(role),
+        max_age=sessions.max_age,
+        httponly=True,
+        samesite="strict",
+        # uvicorn reports https for a request a trusted proxy (FORWARDED_ALLOW_IPS) says came over HTTPS.
+        secure=request.url.scheme == "https",
+    )
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(COOKIE, httponly=True, samesite="strict")
+    return response
+
+
+@router.get("/")
+async def board(
+    request: Request,
+    tag: Annotated[str | None, Query(max_length=100)] = None,
+    status: Annotated[str | None, Query(max_length=20)] = None,
+) -> Response:
+    viewer = viewer_of(request)
+    if isinstance(viewer, Response):
+        return viewer
+    daemon, readers = viewer.daemon, viewer.readers
+    now = daemon.clock.now()
+    chosen_status = status if status in STATUSES else None
+    rev = await readers.run(daemon, live_revision, daemon.read_engine, daemon.calendar)
+    # Countdowns are worded to the minute, so a page is good for the minute it was rendered in.
+    minute = now.replace(second=0, microsecond=0)
+    key = (rev, viewer.zone, viewer.locale, minute, tag, chosen_status, viewer.session.role)
+    cache: PageCache = request.app.state.board_cache
+    html = cache.get(key)
+    if html is None:
+        events = await readers.run(daemon, list_events, daemon.read_engine)
+        sends = await readers.run(daemon, next_sends, daemon.read_engine)
+        result = build_board(
+            events,
+            now=now,
+            zone=viewer.zone,
+            locale=viewer.locale,
+            next_sends=sends,
+            tag=tag or None,
+            status=chosen_status,
+        )
+        html = render_html(
+            "board.html",
+            viewer.session,
+            path=request.url.path,
+            locale=viewer.locale,
+            board=result,
+            zone=viewer.zone,
+            tag=tag or "",
+            status_filter=chosen_status or "",
+            statuses=STATUSES,
+        )
+        cache.put(key, html)
+    return HTMLResponse(html, headers=SECURITY_HEADERS)
+
+
+@router.get("/live")
+async def live(request: Request) -> Response:
+    viewer = viewer_of(request)
+    if isinstance(viewer, Response):
+        return JSONResponse({"error": "not logged in", "detail": None}, status_code=401)
+    daemon = viewer.daemon
+    rev = await viewer.readers.run(daemon, live_revision, daemon.read_engine, daemon.calendar)
+    return JSONResponse({"rev": rev}, headers={"Cache-Control": "no-store"})

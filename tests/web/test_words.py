@@ -1,0 +1,24 @@
+"""The dashboard's labels: every language has every key, with the same placeholders as English."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from alertd.messages import LOCALES
+from alertd.web.words import words
+
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_each_label_keeps_the_english_placeholders(locale: str) -> None:
+    english, table = words("en"), words(locale)
+    assert set(table) == set(english)
+    for key, text in table.items():
+        assert set(_PLACEHOLDER.findall(text)) == set(_PLACEHOLDER.findall(english[key])), (locale, key)
+
+
+def test_an_unknown_locale_reads_in_english() -> None:
+    assert words("xx")["board"] == "Board"
