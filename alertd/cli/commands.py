@@ -108,7 +108,7 @@ def plan(args: argparse.Namespace, settings: Settings | Basics) -> int:
     from alertd.calendar import load_calendar
     from alertd.clock import SystemClock
     from alertd.environ import calendar_environ
-    from alertd.planning import preview
+    from alertd.planning import preview, with_occurrences
 
     # Sends nothing, so it needs none of the channels' secrets.
     calendar, warnings = load_calendar(
@@ -121,6 +121,8 @@ def plan(args: argparse.Namespace, settings: Settings | Basics) -> int:
     until = args.until or start + timedelta(days=30)
     if until < start:
         raise UsageError("--until is before the start of the window")
+    # The occurrences of recurring events whose notifications fall in the window, as the daemon will plan them.
+    calendar = with_occurrences(calendar, start=start, end=until, by_due=True)
     calendar = _with_database(calendar, args.db or settings.database_url)
     items = preview(calendar, start=start, end=until)
     if args.format == "json":
