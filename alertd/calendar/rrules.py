@@ -37,6 +37,7 @@ _PARTS = (
 _FREQS = ("DAILY", "WEEKLY", "MONTHLY", "YEARLY")
 _TOO_OFTEN = ("SECONDLY", "MINUTELY", "HOURLY")
 _TIMES = ("BYHOUR", "BYMINUTE", "BYSECOND")
+_ODD = re.compile(r"[^A-Z0-9=;,+-]")
 _UNTIL = re.compile(r"^(\d{8})(?:T(\d{6})(Z?))?$")
 _EXAMPLE = "e.g. FREQ=MONTHLY;BYDAY=-1FR or FREQ=YEARLY;BYMONTH=3;BYMONTHDAY=31;COUNT=5"
 # How long the search for a rule's first occurrence may take; a rule that matches nothing costs dateutil seconds.
@@ -69,6 +70,9 @@ def build_rule(text: str, dtstart: datetime, tz: ZoneInfo) -> rrule:
     if not isinstance(text, str) or not text.strip():
         raise RuleError(f"must be an RRULE, {_EXAMPLE}")
     body = text.strip().upper().removeprefix("RRULE:")
+    odd = _ODD.search(body)
+    if odd is not None:
+        raise RuleError(f"bad character {odd.group()!r} in the rule: write NAME=VALUE pairs joined by ';', {_EXAMPLE}")
     parts: dict[str, str] = {}
     for piece in body.split(";"):
         name, sep, value = piece.partition("=")
