@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     )
     from alertd.calendar.load import load_calendar, parse_calendar
     from alertd.calendar.routes import matches, resolve_notify
-    from alertd.calendar.rrules import RuleError, build_rule
+    from alertd.calendar.rrules import RuleError, build_rule, rule_until
     from alertd.calendar.schema import suggest
 else:
     from alertd._exports import exports
@@ -58,7 +58,7 @@ else:
         ),
         schema=("suggest",),
         routes=("matches", "resolve_notify"),
-        rrules=("RuleError", "build_rule"),
+        rrules=("RuleError", "build_rule", "rule_until"),
     )
 
 __all__ = [
@@ -82,5 +82,6 @@ __all__ = [
     "parse_calendar",
     "resolve_draft",
     "resolve_notify",
+    "rule_until",
     "suggest",
 ]

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrule, rrulestr
 
-__all__ = ["MAX_COUNT", "MAX_INTERVAL", "RuleError", "build_rule", "first_occurrence"]
+__all__ = ["MAX_COUNT", "MAX_INTERVAL", "RuleError", "build_rule", "first_occurrence", "rule_until"]
 
 MAX_COUNT = 100_000
 MAX_INTERVAL = 1000
@@ -109,6 +109,15 @@ def build_rule(text: str, dtstart: datetime, tz: ZoneInfo) -> rrule:
             raise RuleError(f"UNTIL {until:%Y-%m-%d %H:%M} is before 'at': nothing would happen")
         rule = rule.replace(until=until)
     return rule
+
+
+def rule_until(text: str, tz: ZoneInfo) -> datetime | None:
+    """The naive local wall time a valid rule's UNTIL means (the end of the day for a date), or None."""
+    for piece in text.strip().upper().removeprefix("RRULE:").split(";"):
+        name, _, value = piece.partition("=")
+        if name == "UNTIL":
+            return _until(value, tz)
+    return None
 
 
 def first_occurrence(rule: rrule) -> datetime | None:

@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 
 from alertd.domain import ChannelSpec, CountdownSpec, EventSpec, Planned, event_snapshot
 from alertd.messages import all_day_end, reader_day
-from alertd.timeexpr import Offset, apply_offset, localize, shift, zone
+from alertd.timeexpr import Offset, apply_offset, is_nonexistent, localize, shift, zone
 
 __all__ = [
     "countdown_listed",
@@ -67,6 +67,10 @@ def _reminder_due(event: EventSpec, offset: Offset) -> datetime:
     and ``0m`` both mean the day itself, ``36h`` two days before).
     """
     tz = zone(event.timezone)
+    if not event.all_day and is_nonexistent(event.local_start, tz):
+        # An occurrence of a recurring event at a wall time the clocks skip: nominal days count from that wall
+        # time, as RFC 5545 clients count an alarm's days from DTSTART's.
+        return apply_offset(event.local_start, tz, offset)
     if not event.all_day:
         return shift(event.starts_at, tz, offset)
     landed = apply_offset(datetime.combine(event.local_start.date(), event.all_day_at), tz, offset)

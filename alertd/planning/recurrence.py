@@ -22,6 +22,7 @@ __all__ = [
     "DEFAULT_HORIZON_DAYS",
     "SERIES_MARK",
     "expand",
+    "occurrence",
     "occurrence_id",
     "series_id",
     "series_lag",
@@ -60,7 +61,9 @@ def series_lead(series: Series, countdown_days: int = 0) -> timedelta:
     return _SLACK + max([*before, timedelta(days=countdown_days)])
 
 
-def _occurrence(series: Series, local: datetime) -> EventSpec | None:
+def occurrence(series: Series, local: datetime) -> EventSpec | None:
+    """The occurrence the rule places at the wall time ``local``, with its override applied; None when the zone
+    skipped that day."""
     event, day = series.event, local.date()
     tz = zone(event.timezone)
     try:
@@ -96,12 +99,12 @@ def expand(series: Series, *, start: datetime, end: datetime) -> Iterator[EventS
             return
         if local.date() in series.exdates:
             continue
-        occurrence = _occurrence(series, local)
-        if occurrence is None:
+        found = occurrence(series, local)
+        if found is None:
             continue
         original = day_start(local.date(), tz) if event.all_day else localize(local, tz)
         if start <= original <= end:
-            yield occurrence
+            yield found
 
 
 def with_occurrences(calendar: Calendar, *, start: datetime, end: datetime, by_due: bool = False) -> Calendar:
