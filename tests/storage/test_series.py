@@ -13,6 +13,9 @@ from sqlalchemy.engine import Engine
 from support.factories import from_file
 
 from alertd.domain import Calendar
+from alertd.calendar import EventDraft
+from alertd.errors import ConflictError
+from alertd.storage import events as eventsdb
 from alertd.storage.eventrows import EVENT
 from alertd.storage.outbox import NOTIFICATION
 from alertd.storage.sync import SyncReport, sync_calendar
@@ -179,3 +182,26 @@ def test_a_shorter_horizon_lets_the_far_occurrences_go_quietly(engine: Engine, t
     assert report.removed == []
     assert notices(engine) == []
     assert reminders(engine, "month-end@20260424") == Counter({"cancelled": 1})
+
+
+def test_current_events_list_the_stored_occurrences(engine: Engine, tmp_path: Path) -> None:
+    """``alertd events list`` and the API's calendar read the occurrences the daemon stored, beside one-off events."""
+    calendar = cal(tmp_path, MONTH_END)
+    sync(engine, calendar, horizon=60)
+    ids = [e.id for e in eventsdb.current_events(engine, calendar)]
+    assert ids == ["month-end@20260130", "month-end@20260227", "once"]
+
+
+def test_a_database_event_cannot_take_a_series_id(engine: Engine, tmp_path: Path) -> None:
+    calendar = cal(tmp_path, MONTH_END)
+    sync(engine, calendar)
+    draft = EventDraft(id="month-end", title="Clash", start="2026-02-01T10:00")
+    with pytest.raises(ConflictError, match="defined in calendar.yaml"):
+        eventsdb.add_event(engine, calendar, draft, now=NOW)
+
+
+def test_an_occurrence_is_edited_in_the_file_not_through_the_api(engine: Engine, tmp_path: Path) -> None:
+    calendar = cal(tmp_path, MONTH_END)
+    sync(engine, calendar)
+    with pytest.raises(ConflictError, match="edit the file instead"):
+        eventsdb.set_status(engine, calendar, "month-end@20260227", "cancelled", now=NOW)
