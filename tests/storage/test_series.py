@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from support.factories import from_file
 
-from alertd.domain import Calendar
 from alertd.calendar import EventDraft
+from alertd.domain import Calendar
 from alertd.errors import ConflictError
 from alertd.storage import events as eventsdb
 from alertd.storage.eventrows import EVENT
@@ -196,7 +196,7 @@ def test_a_database_event_cannot_take_a_series_id(engine: Engine, tmp_path: Path
     calendar = cal(tmp_path, MONTH_END)
     sync(engine, calendar)
     draft = EventDraft(id="month-end", title="Clash", start="2026-02-01T10:00")
-    with pytest.raises(ConflictError, match="defined in calendar.yaml"):
+    with pytest.raises(ConflictError, match=r"defined in calendar\.yaml"):
         eventsdb.add_event(engine, calendar, draft, now=NOW)
 
 
