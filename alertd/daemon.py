@@ -434,7 +434,7 @@ class Daemon:
 
         def apply() -> SyncReport:
             with self.engine.begin() as conn:
-                return sync_calendar(conn, calendar, now=now, horizon_days=horizon)
+                return sync_calendar(conn, calendar, now=now, horizon_days=horizon, occurrences_only=True)
 
         try:
             report = await self.dispatcher.db(apply)

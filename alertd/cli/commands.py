@@ -36,10 +36,9 @@ def check(args: argparse.Namespace, settings: Settings | Basics) -> int:
         print(issue, file=sys.stderr)
     for problem in _setup_problems(calendar, settings):
         print(f"{path}: warning: {problem}", file=sys.stderr)
+    events = len(calendar.events) + len(calendar.series)
     recurring = f" ({len(calendar.series)} recurring)" if calendar.series else ""
-    print(
-        f"{path}: OK — {len(calendar.events) + len(calendar.series)} events{recurring}, {len(calendar.channels)} channels"
-    )
+    print(f"{path}: OK — {events} events{recurring}, {len(calendar.channels)} channels")
     return 0
 
 

@@ -205,3 +205,19 @@ def test_an_occurrence_is_edited_in_the_file_not_through_the_api(engine: Engine,
     sync(engine, calendar)
     with pytest.raises(ConflictError, match="edit the file instead"):
         eventsdb.set_status(engine, calendar, "month-end@20260227", "cancelled", now=NOW)
+
+
+def test_an_occurrences_only_sync_moves_the_window_and_compares_nothing_else(engine: Engine, tmp_path: Path) -> None:
+    """The daemon's hourly move: occurrences roll forward; the other events are taken as last applied (a change
+    to one of them waits for the reload that brings it)."""
+    daily = "  - id: daily\n    title: D\n    at: 2026-01-01T09:00\n    repeat: FREQ=DAILY\n"
+    sync(engine, cal(tmp_path, daily), horizon=30)
+    edited = from_file(tmp_path, HEAD.replace("title: One-off", "title: Renamed") + daily)
+    with engine.begin() as conn:
+        report = sync_calendar(conn, edited, now=NOW + timedelta(days=1), horizon_days=30, occurrences_only=True)
+    assert report.added == ["daily@20260204"]
+    assert report.changed == []
+    assert report.removed == []
+    assert stored(engine, "daily")[0] == "daily@20260105"
+    with engine.begin() as conn:
+        assert conn.execute(sa.select(EVENT.c.title).where(EVENT.c.id == "once")).scalar_one() == "One-off"
