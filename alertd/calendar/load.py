@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from alertd.calendar.channels import check_channels
-from alertd.calendar.repeat import SERIES_KEYS, check_series
+from alertd.calendar.repeat import SERIES_KEYS, check_budget, check_series
 from alertd.calendar.routes import check_routes, resolve_notify
 from alertd.calendar.schema import Checker, interpolate, suggest
 from alertd.calendar.yamlsrc import KeyPath, load_yaml
@@ -186,7 +186,7 @@ def _events(
         return (), ()
     seen: dict[str, int] = {}
     events: list[EventSpec] = []
-    series: list[Series] = []
+    series: list[tuple[KeyPath, Series]] = []
     for i, item in enumerate(raw):
         eid = item.get("id") if isinstance(item, dict) else None
         if isinstance(eid, str) and eid in seen:
@@ -198,10 +198,11 @@ def _events(
         if event is not None and repeating:
             found = check_series(ck, ("events", i), item, event, _start)
             if found is not None:
-                series.append(found)
+                series.append((("events", i), found))
         elif event is not None:
             events.append(event)
-    return tuple(events), tuple(series)
+    check_budget(ck, series)
+    return tuple(events), tuple(s for _, s in series)
 
 
 def check_event(

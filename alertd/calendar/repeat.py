@@ -8,7 +8,7 @@ its own key's line, like every other key of the file.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from alertd.calendar.rrules import RuleError, build_rule, first_occurrence
@@ -17,10 +17,14 @@ from alertd.calendar.yamlsrc import KeyPath
 from alertd.domain import EVENT_STATUSES, EventSpec, Occurrence, Series
 from alertd.timeexpr import zone
 
-__all__ = ["SERIES_KEYS", "check_series"]
+__all__ = ["MAX_OCCURRENCES", "SERIES_KEYS", "check_budget", "check_series"]
 
 SERIES_KEYS = ("repeat", "except", "occurrences")
 _OCCURRENCE_KEYS = ("at", "status", "title", "notes")
+# Every occurrence within the planning window is an event row with its reminders: the file's rules together may
+# make at most this many in any 400 days (the default horizon), so a runaway file cannot fill the database.
+MAX_OCCURRENCES = 200_000
+_BUDGET_DAYS = 400
 _OCCURRENCE_EXAMPLE = "{2026-03-27: {at: 2026-03-30T17:00, status: confirmed}}"
 # Dates named by except:/occurrences: are checked against the rule's own dates; scanning further than this many
 # occurrences to reach one would mean a date decades past the start of a daily rule.
@@ -137,3 +141,21 @@ def _overrides(
         )
         keys[day] = key
     return found, keys
+
+
+def check_budget(ck: Checker, found: list[tuple[KeyPath, Series]]) -> None:
+    """Refuse, at the rule that crosses it, recurring events that together make more than MAX_OCCURRENCES
+    occurrences in their first 400 days."""
+    total = 0
+    for path, series in found:
+        event = series.event
+        rule = build_rule(series.rule, event.local_start, zone(event.timezone))
+        start = event.local_start.replace(fold=0)
+        total += len(rule.between(start, start + timedelta(days=_BUDGET_DAYS), inc=True))
+        if total > MAX_OCCURRENCES:
+            ck.error(
+                (*path, "repeat"),
+                f"the recurring events up to here make more than {MAX_OCCURRENCES} occurrences in 400 days, each "
+                "planned as an event: use fewer or sparser rules",
+            )
+            return

@@ -148,3 +148,14 @@ def test_except_without_repeat_is_refused() -> None:
 def test_a_date_in_both_except_and_occurrences_is_refused() -> None:
     (issue,) = refused(MONTH_END + "  except: [2026-02-27]\n  occurrences:\n    2026-02-27: {status: cancelled}\n")
     assert issue.path == "events[0].occurrences.2026-02-27"
+
+
+def test_rules_that_together_make_too_many_occurrences_are_refused_at_the_one_crossing_the_bound() -> None:
+    """Every occurrence is an event row: 499 daily rules (401 occurrences each in 400 days, 200,099 in all) are
+    one too many."""
+    body = "".join(f"- {{id: d{i}, title: D, at: '2026-01-01T09:00', repeat: FREQ=DAILY}}\n" for i in range(499))
+    started = timer.monotonic()
+    found = refused(body)
+    assert [(i.path, i.line) for i in found] == [("events[498].repeat", 502)]
+    assert "more than 200000 occurrences in 400 days" in found[0].message
+    assert timer.monotonic() - started < 20
