@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 
 from alertd.domain import ChannelSpec, CountdownSpec, EventSpec, Planned, event_snapshot
 from alertd.messages import all_day_end, reader_day
+from alertd.planning.recurrence import series_id
 from alertd.timeexpr import Offset, apply_offset, is_nonexistent, localize, shift, zone
 
 __all__ = [
@@ -233,6 +234,13 @@ def renames(appeared: Iterable[EventSpec], gone: Iterable[EventSpec]) -> dict[st
 def digest_events(
     events: Iterable[EventSpec], channel: ChannelSpec, spec: CountdownSpec, due_at: datetime
 ) -> list[EventSpec]:
-    """The events the countdown digest of ``channel`` due at ``due_at`` lists."""
+    """The events the countdown digest of ``channel`` due at ``due_at`` lists: of a recurring event's occurrences,
+    only the next one (a daily stand-up is one line, not one per day of the window)."""
     day = due_at.astimezone(zone(channel.timezone)).date()
-    return [e for e in events if channel.id in e.notify and countdown_listed(e, day, due_at, spec, channel.timezone)]
+    listed = [e for e in events if channel.id in e.notify and countdown_listed(e, day, due_at, spec, channel.timezone)]
+    first: dict[str, EventSpec] = {}
+    for event in listed:
+        series = series_id(event.id)
+        if series is not None and (series not in first or event.starts_at < first[series].starts_at):
+            first[series] = event
+    return [e for e in listed if series_id(e.id) is None or first[series_id(e.id) or ""] is e]
