@@ -13,9 +13,11 @@ from __future__ import annotations
 import re
 import threading
 from datetime import UTC, datetime, time
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from dateutil.rrule import rrule, rrulestr
+if TYPE_CHECKING:
+    from dateutil.rrule import rrule
 
 __all__ = ["MAX_COUNT", "MAX_INTERVAL", "RuleError", "build_rule", "first_occurrence", "rule_until"]
 
@@ -98,6 +100,9 @@ def build_rule(text: str, dtstart: datetime, tz: ZoneInfo) -> rrule:
         if name in parts and not (parts[name].isdigit() and 1 <= int(parts[name][:9]) <= cap):
             raise RuleError(f"bad {name} {parts[name]!r}: write a whole number from 1 to {cap}")
     until = _until(parts.pop("UNTIL"), tz) if "UNTIL" in parts else None
+    # Imported here: a calendar without recurring events never needs it (alertd check stays light).
+    from dateutil.rrule import rrule, rrulestr
+
     try:
         rule = rrulestr(";".join(f"{k}={v}" for k, v in parts.items()), dtstart=dtstart.replace(fold=0))
     except (ValueError, TypeError, IndexError, OverflowError) as exc:
