@@ -191,7 +191,7 @@ def sync_calendar(
         for event_id in chunk:
             _refresh_db_event(conn, batch, calendar, rows[event_id], report)
     absent = [row for row in known.values() if row.owner == "file" and row.id not in seen]
-    _drop_outside(conn, window, absent, report)
+    dropped = _drop_outside(conn, window, absent, report)
     gone = {
         row.id: (row, event_from_row(conn.execute(sa.select(EVENT).where(EVENT.c.id == row.id)).one()))
         for row in absent
@@ -232,12 +232,15 @@ def sync_calendar(
             )
         )
     batch.flush()
+    if occurrences_only and not (report.added or report.changed or report.removed or dropped):
+        # Nothing the digests list has changed: reading every event back to make sure would cost most of the move.
+        return report
     _sync_countdowns(conn, batch, calendar, report)
     batch.flush()
     return report
 
 
-def _drop_outside(conn: sa.Connection, window: Window, absent: list[Any], report: SyncReport) -> None:
+def _drop_outside(conn: sa.Connection, window: Window, absent: list[Any], report: SyncReport) -> int:
     """Delete the stored occurrences that left the window, quietly: into the past (their sent notifications stay in
     history; any follow-up is over) or past its end (the horizon shrank; they come back as it reaches them)."""
     past = [row.id for row in absent if window.retired(row.id, row.starts_at)]
@@ -249,6 +252,7 @@ def _drop_outside(conn: sa.Connection, window: Window, absent: list[Any], report
     dropped = past + ahead
     for start in range(0, len(dropped), 500):
         conn.execute(EVENT.delete().where(EVENT.c.id.in_(dropped[start : start + 500])))
+    return len(dropped)
 
 
 def _queued_channels(conn: sa.Connection) -> list[str]:

@@ -221,3 +221,20 @@ def test_an_occurrences_only_sync_moves_the_window_and_compares_nothing_else(eng
     assert stored(engine, "daily")[0] == "daily@20260105"
     with engine.begin() as conn:
         assert conn.execute(sa.select(EVENT.c.title).where(EVENT.c.id == "once")).scalar_one() == "One-off"
+
+
+def test_moving_the_window_plans_the_countdown_digests_of_the_new_occurrences(engine: Engine, tmp_path: Path) -> None:
+    text = HEAD.replace("countdown: false", 'countdown: {within: 2d, at: "08:00"}')
+    calendar = from_file(
+        tmp_path, text + "  - id: daily\n    title: D\n    at: 2026-01-01T09:00\n    repeat: FREQ=DAILY\n"
+    )
+    sync(engine, calendar, horizon=10)
+    query = sa.select(NOTIFICATION.c.id).where(NOTIFICATION.c.kind == "countdown")
+    with engine.begin() as conn:
+        before = set(conn.execute(query).scalars())
+        sync_calendar(conn, calendar, now=NOW + timedelta(hours=1), horizon_days=10, occurrences_only=True)
+        unchanged = set(conn.execute(query).scalars())
+        sync_calendar(conn, calendar, now=NOW + timedelta(days=1), horizon_days=10, occurrences_only=True)
+        after = set(conn.execute(query).scalars())
+    assert unchanged == before
+    assert after - before == {"cd:hooks:20260115"}
