@@ -224,7 +224,9 @@ def history(args: argparse.Namespace, settings: Settings) -> int:
     elif not args.event:
         query = query.where(shown)
     if args.event:
-        query = query.where(n.event_id == args.event)
+        # A recurring event's id stands for all its occurrences (month-end → month-end@20260327, …).
+        every = n.event_id.startswith(args.event + "@", autoescape=True)
+        query = query.where(sa.or_(n.event_id == args.event, every))
     if args.since:
         query = query.where(n.due_at >= args.since)
     try:
