@@ -46,6 +46,11 @@ _EXAMPLE = "e.g. FREQ=MONTHLY;BYDAY=-1FR or FREQ=YEARLY;BYMONTH=3;BYMONTHDAY=31;
 _SEARCH_SECONDS = 2.0
 
 
+def _shown(text: str) -> str:
+    """A part of the rule quoted in a message, cut short: a message stays one readable line."""
+    return repr(text if len(text) <= 40 else text[:40] + "…")
+
+
 class RuleError(ValueError):
     """A ``repeat:`` value alertd does not accept; the message says why and how to write it."""
 
@@ -54,14 +59,16 @@ def _until(text: str, tz: ZoneInfo) -> datetime:
     """UNTIL as a naive local wall time: a date includes that whole local day; a UTC time is converted."""
     match = _UNTIL.match(text)
     if match is None:
-        raise RuleError(f"bad UNTIL {text!r}: write a date (UNTIL=20261231) or a UTC time (UNTIL=20261231T170000Z)")
+        raise RuleError(
+            f"bad UNTIL {_shown(text)}: write a date (UNTIL=20261231) or a UTC time (UNTIL=20261231T170000Z)"
+        )
     try:
         day = datetime.strptime(match.group(1), "%Y%m%d")
         if match.group(2) is None:
             return datetime.combine(day.date(), time(23, 59, 59))
         moment = datetime.strptime(match.group(1) + match.group(2), "%Y%m%d%H%M%S")
     except ValueError:
-        raise RuleError(f"bad UNTIL {text!r}: not a real date or time") from None
+        raise RuleError(f"bad UNTIL {_shown(text)}: not a real date or time") from None
     if match.group(3):
         return moment.replace(tzinfo=UTC).astimezone(tz).replace(tzinfo=None)
     return moment
@@ -79,13 +86,13 @@ def build_rule(text: str, dtstart: datetime, tz: ZoneInfo) -> rrule:
     for piece in body.split(";"):
         name, sep, value = piece.partition("=")
         if not sep or not value:
-            raise RuleError(f"bad rule part {piece!r}: write NAME=VALUE pairs joined by ';', {_EXAMPLE}")
+            raise RuleError(f"bad rule part {_shown(piece)}: write NAME=VALUE pairs joined by ';', {_EXAMPLE}")
         if name in parts:
             raise RuleError(f"{name} is given twice; give it once")
         if name in _TIMES:
             raise RuleError(f"{name} is not supported: the time of day comes from 'at' (one occurrence a day)")
         if name not in _PARTS:
-            raise RuleError(f"unknown rule part {name!r}: use {', '.join(_PARTS)}")
+            raise RuleError(f"unknown rule part {_shown(name)}: use {', '.join(_PARTS)}")
         parts[name] = value
     freq = parts.get("FREQ")
     if freq is None:
@@ -93,12 +100,12 @@ def build_rule(text: str, dtstart: datetime, tz: ZoneInfo) -> rrule:
     if freq in _TOO_OFTEN:
         raise RuleError(f"FREQ={freq} is more often than daily: alertd names each occurrence by its date")
     if freq not in _FREQS:
-        raise RuleError(f"unknown FREQ {freq!r}: use one of {', '.join(_FREQS)}")
+        raise RuleError(f"unknown FREQ {_shown(freq)}: use one of {', '.join(_FREQS)}")
     if "COUNT" in parts and "UNTIL" in parts:
         raise RuleError("COUNT and UNTIL cannot both be given (RFC 5545): keep one")
     for name, cap in (("COUNT", MAX_COUNT), ("INTERVAL", MAX_INTERVAL)):
         if name in parts and not (parts[name].isdigit() and 1 <= int(parts[name][:9]) <= cap):
-            raise RuleError(f"bad {name} {parts[name]!r}: write a whole number from 1 to {cap}")
+            raise RuleError(f"bad {name} {_shown(parts[name])}: write a whole number from 1 to {cap}")
     until = _until(parts.pop("UNTIL"), tz) if "UNTIL" in parts else None
     # Imported here: a calendar without recurring events never needs it (alertd check stays light).
     from dateutil.rrule import rrule, rrulestr
@@ -106,7 +113,7 @@ def build_rule(text: str, dtstart: datetime, tz: ZoneInfo) -> rrule:
     try:
         rule = rrulestr(";".join(f"{k}={v}" for k, v in parts.items()), dtstart=dtstart.replace(fold=0))
     except (ValueError, TypeError, IndexError, OverflowError) as exc:
-        raise RuleError(f"bad rule {text.strip()!r}: {exc}; {_EXAMPLE}") from None
+        raise RuleError(f"bad rule {_shown(text.strip())}: {exc}; {_EXAMPLE}") from None
     if not isinstance(rule, rrule):
         raise RuleError(f"must be one RRULE, {_EXAMPLE}")
     if until is not None:

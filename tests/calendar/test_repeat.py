@@ -79,15 +79,21 @@ def test_except_and_occurrences_are_keyed_by_the_original_date() -> None:
         ("FREQ=DAILY;DTSTART=20260101", "unknown rule part"),
         ("FREQ=DAILY;COUNT=3 # for now", "bad character ' '"),
         ("FREQ=DAILY;;COUNT=3", "bad rule part"),
+        ("FREQ=DAILY;UNTIL=20260230", "not a real date"),
+        ("FREQ=DAILY;UNTIL=tomorrow", "bad UNTIL"),
+        (5, "must be an RRULE"),
+        (["FREQ=DAILY"], "must be an RRULE"),
+        ("x" * 100_000, "bad rule part"),
     ],
 )
-def test_a_bad_or_absurd_rule_is_one_line_at_the_repeat_key(rule: str, words: str) -> None:
+def test_a_bad_or_absurd_rule_is_one_line_at_the_repeat_key(rule: object, words: str) -> None:
     """Each refused rule is one error at ``repeat:``'s line, saying why."""
     found = refused(f"- id: daily\n  title: Daily\n  at: 2026-01-30T09:00\n  repeat: {rule!r}\n")
     (issue,) = found
     assert (issue.line, issue.path) == (7, "events[0].repeat")
     assert words in issue.message
     assert "\n" not in issue.message
+    assert len(issue.message) < 300
 
 
 def test_a_rule_that_never_matches_is_refused_within_bounded_time() -> None:
@@ -159,3 +165,9 @@ def test_rules_that_together_make_too_many_occurrences_are_refused_at_the_one_cr
     assert [(i.path, i.line) for i in found] == [("events[498].repeat", 502)]
     assert "more than 200000 occurrences in 400 days" in found[0].message
     assert timer.monotonic() - started < 20
+
+
+def test_an_occurrence_named_by_something_other_than_a_date_is_refused() -> None:
+    (issue,) = refused(MONTH_END + "  occurrences:\n    march: {status: cancelled}\n")
+    assert (issue.line, issue.path) == (9, "events[0].occurrences.march")
+    assert "bad date 'march'" in issue.message
