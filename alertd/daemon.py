@@ -73,6 +73,8 @@ log = logging.getLogger("alertd.daemon")
 # wake-up and database round trip (milliseconds, tens under load) are over when it comes due, and the delivery
 # itself waits for its exact instant on the event loop (alertd.delivery.dispatcher.DispatchSettings.lead).
 _LEAD = 0.05
+# How often the occurrence window of recurring events is moved forward when the file does not change.
+_ROLL_EVERY = timedelta(hours=1)
 
 
 def preload(calendar_path: Path) -> None:
@@ -124,6 +126,8 @@ class Daemon:
         self._reload_wanted = False
         self._file_stamp: tuple[int, int] | None = None
         self._events_rev: str | None = None
+        # When the calendar was last synced: recurring events' window rolls forward from there (_roll_window).
+        self._synced_at: datetime | None = None
         self._lock: InstanceLock | None = None
         self._pump: asyncio.Task[None] | None = None
         # PostgreSQL only: hears other replicas (and CLI/API writers) queue work sooner than our next wake-up.
@@ -169,9 +173,10 @@ class Daemon:
             with self.engine.begin() as conn:
                 # With SQLite the file lock proves no other daemon is sending, so every row in flight is orphaned.
                 orphans = reclaim(conn, now=now, everything=is_sqlite(self.engine))
-                report = sync_calendar(conn, calendar, now=now)
+                report = sync_calendar(conn, calendar, now=now, horizon_days=self.settings.recurrence_horizon)
                 gone = prune_failing(conn, calendar.channels)
                 upcoming = next_due(conn)
+            self._synced_at = now
         except DBAPIError as exc:
             raise StorageError(describe_db_error(self.db_url, exc)) from None
         if orphans:
@@ -421,6 +426,29 @@ class Daemon:
         for issue in issues:
             log.error("  %s", issue)
 
+    async def _roll_window(self) -> None:
+        """Sync the unchanged calendar again once the window of its recurring events is due to move forward: the
+        occurrences that came within the horizon are planned (quietly), those long past are let go."""
+        now = self.clock.now()
+        if not self.calendar.series or (self._synced_at is not None and now - self._synced_at < _ROLL_EVERY):
+            return
+        calendar, horizon = self.calendar, self.settings.recurrence_horizon
+
+        def apply() -> SyncReport:
+            with self.engine.begin() as conn:
+                return sync_calendar(conn, calendar, now=now, horizon_days=horizon, occurrences_only=True)
+
+        try:
+            report = await self.dispatcher.db(apply)
+        except DBAPIError as exc:
+            log.error("moving the recurrence window postponed: %s", describe_db_error(self.db_url, exc))
+            return
+        self._synced_at = now
+        if report.added or report.removed or report.changed:
+            log.info("recurring events: window moved to %s: %s", now + timedelta(days=horizon), report)
+        self.metrics.cancelled(report.cancelled_by)
+        self.dispatcher.kick.set()
+
     async def _check_reload(self) -> None:
         await self._check_events()
         with contextlib.suppress(DBAPIError):
@@ -428,6 +456,7 @@ class Daemon:
             await self.dispatcher.poll_health()
         stamp = self._stamp()
         if stamp == self._file_stamp and not self._reload_wanted:
+            await self._roll_window()
             return
         if self._loading is not None and not self._loading.done():
             # A load that overran its time bound may still hold its thread: no second one beside it.
@@ -453,7 +482,7 @@ class Daemon:
 
         def apply() -> tuple[SyncReport, list[str]]:
             with self.engine.begin() as conn:
-                report = sync_calendar(conn, calendar, now=now)
+                report = sync_calendar(conn, calendar, now=now, horizon_days=self.settings.recurrence_horizon)
                 gone = prune_failing(conn, calendar.channels)
             return report, gone
 
@@ -474,6 +503,7 @@ class Daemon:
             )
         self.dispatcher.use(calendar, channels, limits)
         self.calendar = calendar
+        self._synced_at = now
         forgot = f"; forgot the failing mark of {', '.join(gone)} (removed)" if gone else ""
         log.info("calendar reloaded: %s%s", report, forgot)
         self.metrics.cancelled(report.cancelled_by)

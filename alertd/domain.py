@@ -21,10 +21,12 @@ __all__ = [
     "EventSpec",
     "Kind",
     "Message",
+    "Occurrence",
     "Planned",
     "QuietHours",
     "RateLimit",
     "Route",
+    "Series",
     "event_snapshot",
     "start_text",
 ]
@@ -130,6 +132,29 @@ class EventSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class Occurrence:
+    """An ``occurrences:`` entry: what one occurrence of a series does differently (None = as the series says)."""
+
+    local_start: datetime | None = None
+    all_day: bool | None = None
+    starts_at: datetime | None = None
+    status: str | None = None
+    title: str | None = None
+    notes: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    """A recurring file event: ``event`` is its first occurrence as written (``at``), ``rule`` a validated RFC 5545
+    RRULE value, ``exdates`` and ``overrides`` keyed by the local date of an occurrence as the rule places it."""
+
+    event: EventSpec
+    rule: str
+    exdates: frozenset[date] = frozenset()
+    overrides: Mapping[date, Occurrence] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class Calendar:
     """A validated calendar file."""
 
@@ -140,6 +165,9 @@ class Calendar:
     events: tuple[EventSpec, ...]
     # The channel that hears about alertd's own trouble (a rejected calendar edit, a failing channel), if any.
     admin: str | None = None
+    # Recurring events: not in ``events``, whose occurrences (``id@YYYYMMDD``) depend on ``now``
+    # (alertd.planning.recurrence expands them).
+    series: tuple[Series, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

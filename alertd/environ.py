@@ -66,6 +66,7 @@ FIELDS = (
     "reload_interval",
     "drain_timeout",
     "late_after",
+    "recurrence_horizon",
     "smtp_host",
     "smtp_port",
     "smtp_username",

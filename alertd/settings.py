@@ -125,6 +125,8 @@ class Settings(BaseSettings):
     reload_interval: float = Field(default=2.0, gt=0, le=_DAY, allow_inf_nan=False)
     drain_timeout: float = Field(default=10.0, ge=0, le=_HOUR, allow_inf_nan=False)
     late_after: timedelta = timedelta(seconds=60)
+    # How many days ahead the occurrences of recurring events are planned; the window rolls forward with time.
+    recurrence_horizon: int = Field(default=400, ge=1, le=3660)
     smtp_host: str | None = None
     smtp_port: int = Field(default=587, ge=1, le=65535)
     smtp_username: str | None = None

@@ -19,10 +19,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import dashboard, dispatch, lateness, memory, planning, startup, templates
+from bench import dashboard, dispatch, lateness, memory, planning, recurrence, startup, templates
 from bench.common import Result, SinkProcess, Workspace, median
 
-NAMES = ("startup", "planning", "dispatch", "lateness", "burst", "memory", "templates", "dashboard", "idle")
+NAMES = (
+    "startup",
+    "planning",
+    "recurrence",
+    "dispatch",
+    "lateness",
+    "burst",
+    "memory",
+    "templates",
+    "dashboard",
+    "idle",
+)
 RESULTS = Path(__file__).with_name("results")
 
 
@@ -54,6 +65,7 @@ def _one_run(names: Sequence[str], *, quick: bool, repeat: int, keep: bool) -> l
         steps: dict[str, Callable[[], Result | list[Result]]] = {
             "startup": lambda: startup.run(ws, quick=quick),
             "planning": lambda: planning.run(ws, quick=quick, repeat=repeat),
+            "recurrence": lambda: recurrence.run(ws, quick=quick),
             "dispatch": lambda: dispatch.run(ws, sink, quick=quick, repeat=repeat),
             "lateness": lambda: lateness.run_lateness(ws, sink, quick=quick),
             "burst": lambda: lateness.run_burst(ws, sink, quick=quick),

@@ -93,3 +93,16 @@ def test_startup_measures_each_childs_own_peak_memory_and_cpu(tmp_path: Path) ->
     assert (bare.status, big.status) == (0, 0)
     assert bare.peak_mib < 40 < 64 < big.peak_mib
     assert 0 < bare.cpu < big.cpu
+
+
+def test_recurrence_bench_keeps_an_unending_rule_to_its_horizon() -> None:
+    """``bench.recurrence`` in its quick mode: three simulated years of a daily rule never exceed the bound."""
+    from bench import recurrence
+
+    ws = Workspace()
+    try:
+        rows = recurrence.run_rows(ws, quick=True)
+    finally:
+        ws.close()
+    assert rows.passed, rows.details
+    assert rows.figure <= recurrence.HORIZON + 2

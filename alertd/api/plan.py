@@ -11,7 +11,7 @@ from alertd.api.auth import ReadAccess
 from alertd.api.deps import Backend, DaemonDep, ReadersDep
 from alertd.api.schemas import PlanItem, PlanOut, error_responses, iso
 from alertd.clock import utc
-from alertd.planning import preview
+from alertd.planning import preview, with_occurrences
 from alertd.storage import planned_calendar
 
 __all__ = ["router"]
@@ -47,5 +47,6 @@ async def plan(
 def _plan(daemon: Backend, lo: datetime, hi: datetime) -> PlanOut:
     # Reading and rendering both off the event loop: a year of messages takes a while, and a channel template
     # renders in its worker process (up to seconds for a bad one).
-    items = preview(planned_calendar(daemon.read_engine, daemon.calendar), start=lo, end=hi)
+    calendar = with_occurrences(daemon.calendar, start=lo, end=hi, by_due=True)
+    items = preview(planned_calendar(daemon.read_engine, calendar), start=lo, end=hi)
     return PlanOut(start=iso(lo), until=iso(hi), items=[PlanItem(**i.as_json()) for i in items])

@@ -1,8 +1,9 @@
 """The calendar file: YAML in, validated :class:`~alertd.domain.Calendar` out, every problem at ``file:line``.
 
 Reads YAML with line numbers (``yamlsrc``), interpolates ``${VAR}`` and ``*_file`` secrets and checks every key
-(``schema``), the ``channels:`` section with each type's own options (``channels``, ``options``), tag ``routes``, and
-event drafts from the CLI and API (``drafts``). Nothing here touches the database or the network.
+(``schema``), recurring events' ``repeat:`` rules and their exceptions (``repeat``, ``rrules``), the ``channels:``
+section with each type's own options (``channels``, ``options``), tag ``routes``, and event drafts from the CLI and
+API (``drafts``). Nothing here touches the database or the network.
 
 May import: alertd's shared modules, :mod:`alertd.messages` (locales, template checks) and :mod:`alertd.channels`
 (each channel type's option model).
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     )
     from alertd.calendar.load import load_calendar, parse_calendar
     from alertd.calendar.routes import matches, resolve_notify
+    from alertd.calendar.rrules import RuleError, build_rule, rule_until
     from alertd.calendar.schema import suggest
     from alertd.calendar.yamlsrc import load_yaml
 else:
@@ -58,6 +60,7 @@ else:
         schema=("suggest",),
         yamlsrc=("load_yaml",),
         routes=("matches", "resolve_notify"),
+        rrules=("RuleError", "build_rule", "rule_until"),
     )
 
 __all__ = [
@@ -69,10 +72,12 @@ __all__ = [
     "EventIssue",
     "Notes",
     "Offset",
+    "RuleError",
     "Short",
     "Source",
     "Tag",
     "Title",
+    "build_rule",
     "draft_from_mapping",
     "load_calendar",
     "load_yaml",
@@ -80,5 +85,6 @@ __all__ = [
     "parse_calendar",
     "resolve_draft",
     "resolve_notify",
+    "rule_until",
     "suggest",
 ]

@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from alertd.calendar.channels import check_channels
+from alertd.calendar.repeat import SERIES_KEYS, check_budget, check_series
 from alertd.calendar.routes import check_routes, resolve_notify
 from alertd.calendar.schema import Checker, interpolate, suggest
 from alertd.calendar.workdays import check_default_rule, check_if_closed, check_workdays, settle_event
 from alertd.calendar.yamlsrc import KeyPath, load_yaml
-from alertd.domain import EVENT_STATUSES, Calendar, CountdownSpec, Defaults, EventSpec
+from alertd.domain import EVENT_STATUSES, Calendar, CountdownSpec, Defaults, EventSpec, Series
 from alertd.environ import CALENDAR_MAX_BYTES
 from alertd.errors import CalendarError, CalendarIssue, FileReadError
 from alertd.files import read_text
@@ -42,7 +43,7 @@ __all__ = ["check_event", "load_calendar", "parse_calendar"]
 
 _TOP = ("version", "timezone", "admin", "defaults", "channels", "routes", "events", "workdays")
 _DEFAULTS = ("reminders", "all_day_at", "countdown", "notify", "if_closed")
-_EVENT = ("id", "title", "at", "timezone", "status", "tags", "source", "notes", "workdays", *_DEFAULTS)
+_EVENT = ("id", "title", "at", "timezone", "status", "tags", "source", "notes", "workdays", *_DEFAULTS, *SERIES_KEYS)
 _EVENT_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _AT = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?(?:Z|[+-]\d{2}:\d{2})?)?$")
 _AT_HELP = "write 2025-11-10 (all day), 2025-11-10T00:01 (local time) or 2025-11-10T00:01-05:00"
@@ -107,9 +108,11 @@ def parse_calendar(
     if data.get("workdays") is not None:
         defaults = replace(defaults, workdays=check_workdays(ck, data["workdays"], ("workdays",)))
     check_default_rule(ck, defaults, data.get("workdays") is not None)
-    events = _events(ck, data.get("events"), tz, defaults, declared)
+    events, series = _events(ck, data.get("events"), tz, defaults, declared)
     admin = _admin(ck, data.get("admin"), declared)
-    calendar = Calendar(path=name, timezone=tz, defaults=defaults, channels=channels, events=events, admin=admin)
+    calendar = Calendar(
+        path=name, timezone=tz, defaults=defaults, channels=channels, events=events, admin=admin, series=series
+    )
     issues = ck.redacted()
     if ck.error_count:
         raise CalendarError(issues)
@@ -179,14 +182,18 @@ def _notify(ck: Checker, raw: Any, path: KeyPath, declared: tuple[str, ...]) -> 
     return tuple(dict.fromkeys(ids))
 
 
-def _events(ck: Checker, raw: Any, tz: str, defaults: Defaults, declared: tuple[str, ...]) -> tuple[EventSpec, ...]:
+def _events(
+    ck: Checker, raw: Any, tz: str, defaults: Defaults, declared: tuple[str, ...]
+) -> tuple[tuple[EventSpec, ...], tuple[Series, ...]]:
+    """The one-off events and the recurring ones (``repeat:``)."""
     if raw is None:
-        return ()
+        return (), ()
     if not isinstance(raw, list):
         ck.error(("events",), "must be a list of events, each starting with '- id: ...'")
-        return ()
+        return (), ()
     seen: dict[str, int] = {}
     events: list[EventSpec] = []
+    series: list[tuple[KeyPath, Series]] = []
     for i, item in enumerate(raw):
         eid = item.get("id") if isinstance(item, dict) else None
         if isinstance(eid, str) and eid in seen:
@@ -194,9 +201,15 @@ def _events(ck: Checker, raw: Any, tz: str, defaults: Defaults, declared: tuple[
         elif isinstance(eid, str):
             seen[eid] = ck.line(("events", i, "id"))
         event = check_event(ck, ("events", i), item, tz, defaults, declared)
-        if event is not None:
+        repeating = isinstance(item, dict) and any(k in item for k in SERIES_KEYS)
+        if event is not None and repeating:
+            found = check_series(ck, ("events", i), item, event, _start)
+            if found is not None:
+                series.append((("events", i), found))
+        elif event is not None:
             events.append(event)
-    return tuple(events)
+    check_budget(ck, series)
+    return tuple(events), tuple(s for _, s in series)
 
 
 def check_event(

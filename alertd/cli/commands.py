@@ -36,7 +36,9 @@ def check(args: argparse.Namespace, settings: Settings | Basics) -> int:
         print(issue, file=sys.stderr)
     for problem in _setup_problems(calendar, settings):
         print(f"{path}: warning: {problem}", file=sys.stderr)
-    print(f"{path}: OK — {len(calendar.events)} events, {len(calendar.channels)} channels")
+    events = len(calendar.events) + len(calendar.series)
+    recurring = f" ({len(calendar.series)} recurring)" if calendar.series else ""
+    print(f"{path}: OK — {events} events{recurring}, {len(calendar.channels)} channels")
     return 0
 
 
@@ -108,7 +110,7 @@ def plan(args: argparse.Namespace, settings: Settings | Basics) -> int:
     from alertd.calendar import load_calendar
     from alertd.clock import SystemClock
     from alertd.environ import calendar_environ
-    from alertd.planning import preview
+    from alertd.planning import preview, with_occurrences
 
     # Sends nothing, so it needs none of the channels' secrets.
     calendar, warnings = load_calendar(
@@ -121,6 +123,8 @@ def plan(args: argparse.Namespace, settings: Settings | Basics) -> int:
     until = args.until or start + timedelta(days=30)
     if until < start:
         raise UsageError("--until is before the start of the window")
+    # The occurrences of recurring events whose notifications fall in the window, as the daemon will plan them.
+    calendar = with_occurrences(calendar, start=start, end=until, by_due=True)
     calendar = _with_database(calendar, args.db or settings.database_url)
     items = preview(calendar, start=start, end=until)
     if args.format == "json":
@@ -220,7 +224,9 @@ def history(args: argparse.Namespace, settings: Settings) -> int:
     elif not args.event:
         query = query.where(shown)
     if args.event:
-        query = query.where(n.event_id == args.event)
+        # A recurring event's id stands for all its occurrences (month-end → month-end@20260327, …).
+        every = n.event_id.startswith(args.event + "@", autoescape=True)
+        query = query.where(sa.or_(n.event_id == args.event, every))
     if args.since:
         query = query.where(n.due_at >= args.since)
     try:

@@ -77,7 +77,9 @@ def _parser() -> argparse.ArgumentParser:
 
     hist = cmd("history", "show what was sent, retried, failed, missed or cancelled, newest first")
     hist.add_argument("--db")
-    hist.add_argument("--event", help="only this event id (its pending notifications too)")
+    hist.add_argument(
+        "--event", help="only this event id (its pending notifications too); a recurring event's: all its occurrences"
+    )
     hist.add_argument("--state", help="only this state: pending, sending, retrying, sent, dead, cancelled or missed")
     hist.add_argument("--since", type=instant, metavar="ISO", help="only notifications due at or after ISO")
     hist.add_argument("--limit", type=count, default=200, help="at most this many, newest first (default 200)")

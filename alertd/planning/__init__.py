@@ -1,7 +1,8 @@
 """Planning: which notifications a calendar wants and when, as pure functions of the calendar and ``now``.
 
 Reminders, countdown digests and change notices with stable ids (``planner``), what a window would send, rendered
-(``previews``), and the calendar as iCalendar with one alarm per reminder (``ics``). No clock, no database.
+(``previews``), occurrences of recurring events in a window (``recurrence``), and the calendar as iCalendar with
+one alarm per reminder (``ics``). No clock, no database.
 
 May import: alertd's shared modules, :mod:`alertd.messages`, :mod:`alertd.channels` and :mod:`alertd.calendar`.
 """
@@ -23,6 +24,16 @@ if TYPE_CHECKING:
         renames,
     )
     from alertd.planning.previews import PreviewItem, preview
+    from alertd.planning.recurrence import (
+        DEFAULT_HORIZON_DAYS,
+        SERIES_MARK,
+        expand,
+        occurrence_id,
+        series_id,
+        series_lag,
+        series_lead,
+        with_occurrences,
+    )
 else:
     from alertd._exports import exports
 
@@ -32,6 +43,8 @@ else:
             "countdown_listed",
             "digest_events",
             "event_fingerprint",
+            "expand",
+            "occurrence_id",
             "plan_changes",
             "plan_countdowns",
             "plan_reminders",
@@ -40,13 +53,27 @@ else:
         ),
         previews=("PreviewItem", "preview"),
         ics=("render_calendar",),
+        recurrence=(
+            "DEFAULT_HORIZON_DAYS",
+            "SERIES_MARK",
+            "expand",
+            "occurrence_id",
+            "series_id",
+            "series_lag",
+            "series_lead",
+            "with_occurrences",
+        ),
     )
 
 __all__ = [
+    "DEFAULT_HORIZON_DAYS",
+    "SERIES_MARK",
     "PreviewItem",
     "countdown_listed",
     "digest_events",
     "event_fingerprint",
+    "expand",
+    "occurrence_id",
     "plan_changes",
     "plan_countdowns",
     "plan_reminders",
@@ -54,4 +81,8 @@ __all__ = [
     "reminder_id",
     "renames",
     "render_calendar",
+    "series_id",
+    "series_lag",
+    "series_lead",
+    "with_occurrences",
 ]

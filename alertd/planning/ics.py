@@ -1,125 +1,45 @@
 """The calendar as iCalendar (RFC 5545) with one VALARM per reminder: ``alertd export-ics`` and ``/calendar.ics``.
 
-Written by hand rather than with a library: the output is small and fixed, and we need exact control over the
-parts that decide whether clients agree with alertd — VTIMEZONE rules generated from the same zoneinfo data the
-planner uses, nominal-day versus exact-time alarm triggers, escaping, 75-octet folding and CRLF.
+Written with the ``icalendar`` library (escaping, folding, VTIMEZONEs built from the same zoneinfo data the planner
+uses), which also reads calendar feeds: one implementation writes and reads. What stays ours is what decides
+whether clients agree with alertd:
 
-Alarms mean what alertd's reminders mean (SPEC §3): for a timed event ``7d`` becomes ``TRIGGER:-P7D`` (RFC 5545
-days are nominal, like ours) and ``2h`` becomes ``TRIGGER:-PT2H`` (exact). An all-day event has no start time,
-so its reminders fire at ``all_day_at``; a relative trigger would count from a floating midnight that each client
-places in its own zone, so those alarms carry the planned UTC instant instead (``TRIGGER;VALUE=DATE-TIME``).
+- Alarms mean what alertd's reminders mean (SPEC §3): for a timed event ``7d`` becomes ``TRIGGER:-P7D`` (RFC 5545
+  days are nominal, like ours) and ``2h`` becomes ``TRIGGER:-PT2H`` (exact), written as given (a library would
+  normalise ``336h`` to 14 nominal days). An all-day event has no start time, so its reminders fire at
+  ``all_day_at``; a relative trigger would count from a floating midnight that each client places in its own zone,
+  so those alarms carry the planned UTC instant instead (``TRIGGER;VALUE=DATE-TIME``).
+- A recurring event is one master VEVENT with its RRULE and EXDATEs (UNTIL rewritten in UTC, as RFC 5545 wants
+  beside a TZID start), and each overridden occurrence a VEVENT with the master's UID and a RECURRENCE-ID.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, date, datetime, timedelta
+
+from icalendar import Alarm, Event
+from icalendar import Calendar as ICalendar
+from icalendar.prop import vInline, vRecur
 
 from alertd import __version__
-from alertd.domain import Calendar, EventSpec
+from alertd.calendar import rule_until
+from alertd.domain import Calendar, EventSpec, Series
 from alertd.planning.planner import plan_reminders
+from alertd.planning.recurrence import SERIES_MARK, occurrence
 from alertd.timeexpr import Offset, localize, zone
 
-__all__ = ["fold", "render_calendar"]
+__all__ = ["render_calendar"]
 
 _STATUS = {"tentative": "TENTATIVE", "confirmed": "CONFIRMED", "cancelled": "CANCELLED", "postponed": "TENTATIVE"}
-_MAX_OCTETS = 75
 # A URI value is written unescaped, so only a single-token http(s) URL may become URL (else it stays in DESCRIPTION).
 _URL = re.compile(r"https?://[!-~]+")
 # Zone rules are written for these many years either side of the events' own, so alarms weeks before a
 # 1 January event and clients that expand a little around each event still find a rule.
 _MARGIN_YEARS = 1
-
-
-def _text(value: str) -> str:
-    """Escape a TEXT value (RFC 5545 §3.3.11)."""
-    return (
-        value.replace("\\", "\\\\")
-        .replace(";", "\\;")
-        .replace(",", "\\,")
-        .replace("\r\n", "\n")
-        .replace("\r", "\n")
-        .replace("\n", "\\n")
-    )
-
-
-def fold(line: str) -> str:
-    """Fold one content line into pieces of at most 75 octets (RFC 5545 §3.1), never splitting a character."""
-    pieces: list[bytes] = []
-    current = b""
-    for char in line:
-        octets = char.encode("utf-8")
-        if len(current) + len(octets) > _MAX_OCTETS:
-            pieces.append(current)
-            current = b" "  # the continuation marker counts toward the next piece's 75 octets
-        current += octets
-    pieces.append(current)
-    return "\r\n".join(p.decode("utf-8") for p in pieces)
-
-
-def _utc_stamp(instant: datetime) -> str:
-    return instant.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-
-
-def _offset(delta: timedelta) -> str:
-    seconds = int(delta.total_seconds())
-    sign = "-" if seconds < 0 else "+"
-    hours, rest = divmod(abs(seconds), 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{sign}{hours:02d}{minutes:02d}" + (f"{secs:02d}" if secs else "")
-
-
-def _state(tz: ZoneInfo, instant: datetime) -> tuple[timedelta, timedelta, str]:
-    local = instant.astimezone(tz)
-    return local.utcoffset() or timedelta(0), local.dst() or timedelta(0), local.tzname() or ""
-
-
-def _transitions(tz: ZoneInfo, start: datetime, end: datetime) -> list[datetime]:
-    """UTC instants in ``[start, end)`` at which ``tz`` changes its offset, DST flag or abbreviation."""
-    found: list[datetime] = []
-    step = timedelta(hours=12)  # no zone changes its rules twice within half a day
-    at = start
-    while at < end:
-        nxt = at + step
-        if _state(tz, at) != _state(tz, nxt):
-            lo, hi = at, nxt
-            while hi - lo > timedelta(seconds=1):
-                mid = lo + (hi - lo) / 2
-                lo, hi = (mid, hi) if _state(tz, mid) == _state(tz, lo) else (lo, mid)
-            found.append(hi.replace(microsecond=0))
-        at = nxt
-    return found
-
-
-def _vtimezone(name: str, first_year: int, last_year: int) -> list[str]:
-    """A VTIMEZONE with one observance per transition in the years given, plus the rule in force at their start."""
-    tz = zone(name)
-    start = datetime(first_year, 1, 1, tzinfo=UTC)
-    end = datetime(last_year + 1, 1, 1, tzinfo=UTC)
-    lines = ["BEGIN:VTIMEZONE", f"TZID:{name}"]
-
-    def observance(at: datetime, before: timedelta) -> None:
-        after, dst, abbr = _state(tz, at)
-        kind = "DAYLIGHT" if dst else "STANDARD"
-        lines.extend(
-            [
-                f"BEGIN:{kind}",
-                # DTSTART is the wall-clock time of the change as read before it (RFC 5545 §3.6.5).
-                f"DTSTART:{(at + before).replace(tzinfo=None):%Y%m%dT%H%M%S}",
-                f"TZOFFSETFROM:{_offset(before)}",
-                f"TZOFFSETTO:{_offset(after)}",
-                *([f"TZNAME:{_text(abbr)}"] if abbr else []),
-                f"END:{kind}",
-            ]
-        )
-
-    observance(start, _state(tz, start)[0])
-    for at in _transitions(tz, start, end):
-        observance(at, _state(tz, at - timedelta(seconds=1))[0])
-    lines.append("END:VTIMEZONE")
-    return lines
+# How far ahead zone rules go for a rule without an end: clients expand recurring events years ahead.
+_SERIES_YEARS = 5
 
 
 def _duration(offset: Offset) -> str:
@@ -140,66 +60,115 @@ def _utc_start(event: EventSpec) -> bool:
     return not event.all_day and localize(event.local_start, zone(event.timezone)) != event.starts_at
 
 
-def _alarms(event: EventSpec) -> list[str]:
+def _when(event: EventSpec) -> date | datetime:
+    """DTSTART's value: a DATE, the wall clock in the event's zone (TZID), or the UTC instant."""
+    if event.all_day:
+        return event.local_start.date()
+    if _utc_start(event):
+        return event.starts_at
+    return event.local_start.replace(tzinfo=zone(event.timezone), fold=0)
+
+
+def _alarms(event: EventSpec, *, recurring: bool = False) -> list[Alarm]:
     # plan_reminders gives exactly the instants alertd will notify at (nothing for cancelled/postponed events).
     due = {p.offset: p.due_at for p in plan_reminders(event, ["ics"])}
     # Against a UTC start a client counts nominal days in UTC, not in the event's zone: those alarms, like an
-    # all-day event's, carry the planned instant.
-    fixed = event.all_day or _utc_start(event)
-    lines: list[str] = []
+    # all-day event's, carry the planned instant. A series' alarms recur with it, so they stay relative.
+    fixed = not recurring and (event.all_day or _utc_start(event))
+    alarms: list[Alarm] = []
     for offset in event.reminders:
         if offset.text not in due:
             continue
+        alarm = Alarm()
+        alarm.add("ACTION", "DISPLAY")
         when = "at the start" if offset.is_zero else f"{offset.text} {'after' if offset.after else 'before'}"
-        trigger = (
-            f"TRIGGER;VALUE=DATE-TIME:{_utc_stamp(due[offset.text])}"
-            if fixed and (event.all_day or offset.days)
-            else f"TRIGGER:{_duration(offset)}"
-        )
-        lines.extend(
-            [
-                "BEGIN:VALARM",
-                "ACTION:DISPLAY",
-                f"DESCRIPTION:{_text(f'{event.title} ({when})')}",
-                trigger,
-                "END:VALARM",
-            ]
-        )
-    return lines
+        alarm.add("DESCRIPTION", f"{event.title} ({when})")
+        if fixed and (event.all_day or offset.days):
+            alarm.add("TRIGGER", due[offset.text].astimezone(UTC), parameters={"VALUE": "DATE-TIME"})
+        elif recurring and event.all_day:
+            alarm.add("TRIGGER", vInline(_all_day_duration(event, offset)), encode=False)
+        else:
+            alarm.add("TRIGGER", vInline(_duration(offset)), encode=False)
+        alarms.append(alarm)
+    return alarms
 
 
-def _start_lines(event: EventSpec) -> list[str]:
+def _all_day_duration(event: EventSpec, offset: Offset) -> str:
+    """A recurring all-day event's alarm, relative to each day's start: ``all_day_at`` on the day the offset picks
+    (exact hours from midnight, so an hour off on the few days a clock change falls between)."""
+    sign = 1 if offset.after else -1
+    days = sign * (offset.days + (offset.seconds // 86400 if offset.seconds else 0))
+    seconds = days * 86400 + event.all_day_at.hour * 3600 + event.all_day_at.minute * 60
+    text = f"PT{abs(seconds)}S" if seconds else "PT0S"
+    return text if seconds >= 0 else "-" + text
+
+
+def _vevent(event: EventSpec, *, uid: str, now: datetime, sequence: int, recurring: bool = False) -> Event:
+    vevent = Event()
+    vevent.add("UID", f"{uid}@alertd")
+    vevent.add("DTSTAMP", now.astimezone(UTC))
+    vevent.add("DTSTART", _when(event))
     if event.all_day:
-        day = event.local_start.date()
-        return [f"DTSTART;VALUE=DATE:{day:%Y%m%d}", f"DTEND;VALUE=DATE:{day + timedelta(days=1):%Y%m%d}"]
-    if _utc_start(event):
-        return [f"DTSTART:{_utc_stamp(event.starts_at)}"]
-    return [f"DTSTART;TZID={event.timezone}:{event.local_start:%Y%m%dT%H%M%S}"]
-
-
-def _vevent(event: EventSpec, *, now: datetime, sequence: int) -> list[str]:
-    description = "\n\n".join(p for p in (event.notes, f"Source: {event.source}" if event.source else None) if p)
-    lines = [
-        "BEGIN:VEVENT",
-        f"UID:{_text(event.id)}@alertd",
-        f"DTSTAMP:{_utc_stamp(now)}",
-        *_start_lines(event),
-        f"SUMMARY:{_text(event.title)}",
-        f"STATUS:{_STATUS.get(event.status, 'CONFIRMED')}",
-        f"SEQUENCE:{sequence}",
-    ]
+        vevent.add("DTEND", event.local_start.date() + timedelta(days=1))
+    vevent.add("SUMMARY", event.title)
+    vevent.add("STATUS", _STATUS.get(event.status, "CONFIRMED"))
+    vevent.add("SEQUENCE", sequence)
     if event.status == "postponed":
         # iCalendar has no "postponed": TENTATIVE is the nearest; this keeps the exact status for tools that care.
-        lines.append("X-ALERTD-STATUS:POSTPONED")
+        vevent.add("X-ALERTD-STATUS", "POSTPONED")
+    description = "\n\n".join(p for p in (event.notes, f"Source: {event.source}" if event.source else None) if p)
     if description:
-        lines.append(f"DESCRIPTION:{_text(description)}")
+        vevent.add("DESCRIPTION", description)
     if event.source and _URL.fullmatch(event.source):
-        lines.append(f"URL:{event.source}")
+        vevent.add("URL", event.source)
     if event.tags:
-        lines.append("CATEGORIES:" + ",".join(_text(t) for t in event.tags))
-    lines.extend(_alarms(event))
-    lines.append("END:VEVENT")
-    return lines
+        vevent.add("CATEGORIES", list(event.tags))
+    for alarm in _alarms(event, recurring=recurring):
+        vevent.add_component(alarm)
+    return vevent
+
+
+def _rule(series: Series) -> vRecur:
+    """The RRULE as exported: UNTIL (a local date or time in the file) as RFC 5545 wants it beside DTSTART."""
+    rule: vRecur = vRecur.from_ical(series.rule.upper().removeprefix("RRULE:"))
+    tz = zone(series.event.timezone)
+    until = rule_until(series.rule, tz)
+    if until is not None:
+        rule["UNTIL"] = [until.date() if series.event.all_day else localize(until, tz)]
+    return rule
+
+
+def _series(series: Series, *, now: datetime, revisions: Mapping[str, int]) -> list[Event]:
+    """The master VEVENT (RRULE, EXDATE) and one VEVENT per overridden occurrence (RECURRENCE-ID)."""
+    event = series.event
+    tz = zone(event.timezone)
+    prefix = event.id + SERIES_MARK
+    sequence = max((r for k, r in revisions.items() if k.startswith(prefix)), default=1) - 1
+    master = _vevent(event, uid=event.id, now=now, sequence=sequence, recurring=True)
+    master.add("RRULE", _rule(series))
+
+    def original(day: date) -> date | datetime:
+        return day if event.all_day else datetime.combine(day, event.local_start.time(), tz)
+
+    if series.exdates:
+        master.add("EXDATE", [original(day) for day in sorted(series.exdates)])
+    found = [master]
+    for day in sorted(series.overrides):
+        moved = occurrence(series, datetime.combine(day, event.local_start.time()))
+        if moved is None:
+            continue
+        instance = _vevent(moved, uid=event.id, now=now, sequence=revisions.get(moved.id, 1) - 1)
+        instance.add("RECURRENCE-ID", original(day))
+        found.append(instance)
+    return found
+
+
+def _years(events: list[EventSpec], series: Iterable[Series], now: datetime) -> tuple[int, int] | None:
+    timed = [e.local_start.year for e in events if not e.all_day]
+    for s in series:
+        if not s.event.all_day:
+            timed += [s.event.local_start.year, max(now.year, s.event.local_start.year) + _SERIES_YEARS]
+    return (min(timed), max(timed)) if timed else None
 
 
 def render_calendar(
@@ -209,28 +178,31 @@ def render_calendar(
     *,
     revisions: Mapping[str, int] | None = None,
 ) -> str:
-    """The iCalendar text of ``events`` (CRLF lines, folded). ``revisions`` gives each event's SEQUENCE."""
-    chosen = sorted(events, key=lambda e: (e.starts_at, e.id))
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        f"PRODID:-//alertd//alertd {__version__}//EN",
-        "CALSCALE:GREGORIAN",
-        "METHOD:PUBLISH",
-        "X-WR-CALNAME:alertd",
-        f"X-WR-TIMEZONE:{calendar.timezone}",
-    ]
-    years: dict[str, tuple[int, int]] = {}
+    """The iCalendar text of ``events`` and the calendar's recurring events (CRLF lines, folded).
+
+    ``revisions`` gives each event's SEQUENCE. Occurrences among ``events`` are left out: their series says them.
+    """
+    chosen = sorted((e for e in events if SERIES_MARK not in e.id), key=lambda e: (e.starts_at, e.id))
+    revisions = revisions or {}
+    cal = ICalendar()
+    cal.add("VERSION", "2.0")
+    cal.add("PRODID", f"-//alertd//alertd {__version__}//EN")
+    cal.add("CALSCALE", "GREGORIAN")
+    cal.add("METHOD", "PUBLISH")
+    cal.add("X-WR-CALNAME", "alertd")
+    cal.add("X-WR-TIMEZONE", calendar.timezone)
     for event in chosen:
-        if event.all_day:
-            continue  # DATE values are floating: they need no zone rules
-        year = event.local_start.year
-        low, high = years.get(event.timezone, (year, year))
-        years[event.timezone] = (min(low, year), max(high, year))
-    for name in sorted(years):
-        low, high = years[name]
-        lines.extend(_vtimezone(name, low - _MARGIN_YEARS, high + _MARGIN_YEARS))
-    for event in chosen:
-        lines.extend(_vevent(event, now=now, sequence=(revisions or {}).get(event.id, 1) - 1))
-    lines.append("END:VCALENDAR")
-    return "".join(fold(line) + "\r\n" for line in lines)
+        cal.add_component(_vevent(event, uid=event.id, now=now, sequence=revisions.get(event.id, 1) - 1))
+    for series in sorted(calendar.series, key=lambda s: (s.event.starts_at, s.event.id)):
+        for component in _series(series, now=now, revisions=revisions):
+            cal.add_component(component)
+    years = _years(chosen, calendar.series, now)
+    if years is not None:
+        # DATE values are floating: only timed events need zone rules.
+        cal.add_missing_timezones(
+            first_date=date(years[0] - _MARGIN_YEARS, 1, 1), last_date=date(years[1] + _MARGIN_YEARS, 12, 31)
+        )
+    # VTIMEZONEs first, as clients that read in one pass expect.
+    cal.subcomponents.sort(key=lambda c: c.name != "VTIMEZONE")
+    text: str = cal.to_ical().decode("utf-8")
+    return text

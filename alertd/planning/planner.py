@@ -13,7 +13,8 @@ from datetime import date, datetime, timedelta
 
 from alertd.domain import ChannelSpec, CountdownSpec, EventSpec, Planned, event_snapshot
 from alertd.messages import all_day_end, reader_day
-from alertd.timeexpr import Offset, apply_offset, localize, shift, zone
+from alertd.planning.recurrence import series_id
+from alertd.timeexpr import Offset, apply_offset, is_nonexistent, localize, shift, zone
 
 __all__ = [
     "countdown_listed",
@@ -68,6 +69,10 @@ def _reminder_due(event: EventSpec, offset: Offset) -> datetime:
     and ``0m`` both mean the day itself, ``36h`` two days before).
     """
     tz = zone(event.timezone)
+    if not event.all_day and is_nonexistent(event.local_start, tz):
+        # An occurrence of a recurring event at a wall time the clocks skip: nominal days count from that wall
+        # time, as RFC 5545 clients count an alarm's days from DTSTART's.
+        return apply_offset(event.local_start, tz, offset)
     if not event.all_day:
         return shift(event.starts_at, tz, offset)
     landed = apply_offset(datetime.combine(event.local_start.date(), event.all_day_at), tz, offset)
@@ -230,6 +235,13 @@ def renames(appeared: Iterable[EventSpec], gone: Iterable[EventSpec]) -> dict[st
 def digest_events(
     events: Iterable[EventSpec], channel: ChannelSpec, spec: CountdownSpec, due_at: datetime
 ) -> list[EventSpec]:
-    """The events the countdown digest of ``channel`` due at ``due_at`` lists."""
+    """The events the countdown digest of ``channel`` due at ``due_at`` lists: of a recurring event's occurrences,
+    only the next one (a daily stand-up is one line, not one per day of the window)."""
     day = due_at.astimezone(zone(channel.timezone)).date()
-    return [e for e in events if channel.id in e.notify and countdown_listed(e, day, due_at, spec, channel.timezone)]
+    listed = [e for e in events if channel.id in e.notify and countdown_listed(e, day, due_at, spec, channel.timezone)]
+    first: dict[str, EventSpec] = {}
+    for event in listed:
+        series = series_id(event.id)
+        if series is not None and (series not in first or event.starts_at < first[series].starts_at):
+            first[series] = event
+    return [e for e in listed if series_id(e.id) is None or first[series_id(e.id) or ""] is e]

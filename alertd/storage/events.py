@@ -20,7 +20,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from alertd.calendar import EventDraft, EventIssue, draft_from_mapping, resolve_draft
 from alertd.domain import EVENT_STATUSES, Calendar, EventSpec, start_text
 from alertd.errors import CalendarError, ConflictError, NotFoundError, StorageError
-from alertd.planning import event_fingerprint
+from alertd.planning import event_fingerprint, series_id
 from alertd.storage.db import describe_db_error
 from alertd.storage.eventrows import EVENT, event_from_row, load_events
 from alertd.storage.pglocks import PLANNING, lock_for_transaction
@@ -62,6 +62,12 @@ def _file_name(calendar: Calendar) -> str:
     return Path(calendar.path).name or calendar.path
 
 
+def _in_file(calendar: Calendar, event_id: str) -> bool:
+    """Whether the calendar file defines ``event_id``: an event, a recurring event or one of its occurrences."""
+    series = {s.event.id for s in calendar.series}
+    return any(e.id == event_id for e in calendar.events) or event_id in series or series_id(event_id) in series
+
+
 def _not_found(event_id: str) -> NotFoundError:
     return NotFoundError(f"no event {event_id!r}; see the ids with 'alertd events list'")
 
@@ -87,7 +93,10 @@ def current_events(engine: sa.Engine, calendar: Calendar) -> list[EventSpec]:
     applied the file) and database-owned events as stored, by start time."""
     with _transaction(engine) as conn:
         stored = load_events(conn)
-    events = {e.id: e for e in calendar.events}
+    # The occurrences of the file's recurring events as the daemon stored them (the file's own, if given, win).
+    series = {s.event.id for s in calendar.series}
+    events = {e.id: e for e in stored.values() if e.owner == "file" and series_id(e.id) in series}
+    events |= {e.id: e for e in calendar.events}
     # An id the database owns wins: a reload skips a file event that clashes with it (see sync_calendar).
     events |= {e.id: e for e in stored.values() if e.owner == "db"}
     return sorted(events.values(), key=lambda e: (e.starts_at, e.id))
@@ -115,7 +124,7 @@ def add_event(
     """Create a database-owned event; ConflictError if the id is taken (also by the file), CalendarError if invalid.
 
     ``report``, when given, is added to: what was queued and cancelled (the caller's metrics)."""
-    if any(e.id == draft.id for e in calendar.events):
+    if _in_file(calendar, draft.id):
         raise ConflictError(f"event {draft.id!r} is defined in {_file_name(calendar)}; choose another id")
     event, _ = resolve_draft(draft, calendar)
     try:
@@ -158,7 +167,7 @@ def update_event(
         row = conn.execute(sa.select(EVENT).where(EVENT.c.id == event_id).with_for_update()).one_or_none()
         owned = row is not None and not row.removed and row.owner == "db" and row.draft is not None
         # The file may define the event before a running daemon has stored it: it is still the file's.
-        if not owned and (any(e.id == event_id for e in calendar.events) or (row is not None and not row.removed)):
+        if not owned and (_in_file(calendar, event_id) or (row is not None and not row.removed)):
             raise ConflictError(f"event {event_id!r} is defined in {_file_name(calendar)}; edit the file instead")
         if row is None or not owned:
             raise _not_found(event_id)

@@ -16,11 +16,20 @@ import sqlalchemy as sa
 from alertd.calendar import EventDraft, resolve_draft
 from alertd.domain import Calendar, EventSpec, Planned
 from alertd.errors import CalendarError
-from alertd.planning import event_fingerprint, plan_changes, plan_countdowns, plan_reminders, renames
+from alertd.planning import (
+    DEFAULT_HORIZON_DAYS,
+    SERIES_MARK,
+    event_fingerprint,
+    plan_changes,
+    plan_countdowns,
+    plan_reminders,
+    renames,
+)
 from alertd.storage.eventrows import EVENT, event_from_row, event_values, load_events
 from alertd.storage.models import Meta
 from alertd.storage.outbox import NOTIFICATION, cancel, enqueue
 from alertd.storage.pglocks import PLANNING, lock_for_transaction
+from alertd.storage.series import SeriesNotices, Window, read_window_end, window_calendar, write_window_end
 
 __all__ = ["EVENTS_REV", "SyncReport", "apply_event", "events_revision", "sync_calendar"]
 
@@ -97,12 +106,28 @@ def _replan(conn: sa.Connection, batch: _Batch, event: EventSpec, report: SyncRe
     batch.add(wanted)
 
 
-def sync_calendar(conn: sa.Connection, calendar: Calendar, *, now: datetime) -> SyncReport:
-    """Apply ``calendar`` to the database inside the caller's transaction."""
+def sync_calendar(
+    conn: sa.Connection,
+    calendar: Calendar,
+    *,
+    now: datetime,
+    horizon_days: int = DEFAULT_HORIZON_DAYS,
+    occurrences_only: bool = False,
+) -> SyncReport:
+    """Apply ``calendar`` to the database inside the caller's transaction.
+
+    Recurring events are stored as their occurrences from about ``now`` to ``horizon_days`` ahead
+    (alertd.storage.series); syncing the same calendar again later moves that window forward. With
+    ``occurrences_only`` (the calendar is the one last applied, only time has passed) the other events are not
+    compared again: what a 100k-event calendar costs to compare is spent once per edit, not once per move.
+    """
     # Replicas reload the same file at about the same moment: the second waits, then finds nothing to change.
     lock_for_transaction(conn, PLANNING)
     report = SyncReport()
     batch = _Batch(conn, now, report)
+    window = Window(calendar, now=now, horizon_days=horizon_days, previous_end=read_window_end(conn))
+    calendar = window_calendar(calendar, now=now, horizon_days=horizon_days)
+    notices = SeriesNotices(now)
     known = {
         row.id: row
         for row in conn.execute(
@@ -112,8 +137,9 @@ def sync_calendar(conn: sa.Connection, calendar: Calendar, *, now: datetime) -> 
                 EVENT.c.revision,
                 EVENT.c.owner,
                 EVENT.c.removed,
+                EVENT.c.starts_at,
                 EVENT.c.draft.is_not(None).label("drafted"),
-            )
+            ).where(EVENT.c.id.contains(SERIES_MARK) if occurrences_only else sa.true())
         )
     }
     # The very first load of a calendar announces nothing: every event would otherwise be "added".
@@ -124,6 +150,8 @@ def sync_calendar(conn: sa.Connection, calendar: Calendar, *, now: datetime) -> 
     appeared: list[tuple[EventSpec, int]] = []
     seen: set[str] = set()
     for event in calendar.events:
+        if occurrences_only and SERIES_MARK not in event.id:
+            continue
         seen.add(event.id)
         row = known.get(event.id)
         if row is None:
@@ -149,7 +177,7 @@ def sync_calendar(conn: sa.Connection, calendar: Calendar, *, now: datetime) -> 
         if before is None:
             appeared.append((event, revision))
         else:
-            batch.add(plan_changes(before, event, revision=revision, now=now))
+            batch.add(notices.offer(event, plan_changes(before, event, revision=revision, now=now)))
         _replan(conn, batch, event, report)
         (report.added if before is None else report.changed).append(event.id)
     for start in range(0, len(new_rows), 5000):
@@ -162,10 +190,12 @@ def sync_calendar(conn: sa.Connection, calendar: Calendar, *, now: datetime) -> 
         rows = {r.id: r for r in conn.execute(sa.select(EVENT).where(EVENT.c.id.in_(chunk))).all()}
         for event_id in chunk:
             _refresh_db_event(conn, batch, calendar, rows[event_id], report)
+    absent = [row for row in known.values() if row.owner == "file" and row.id not in seen]
+    dropped = _drop_outside(conn, window, absent, report)
     gone = {
         row.id: (row, event_from_row(conn.execute(sa.select(EVENT).where(EVENT.c.id == row.id)).one()))
-        for row in known.values()
-        if row.owner == "file" and not row.removed and row.id not in seen
+        for row in absent
+        if not row.removed and not window.retired(row.id, row.starts_at) and not window.beyond(row.id, row.starts_at)
     }
     renamed = renames([event for event, _ in appeared], [before for _, before in gone.values()])
     renamed_to = {old.id: new_id for new_id, old in renamed.items()}
@@ -177,7 +207,7 @@ def sync_calendar(conn: sa.Connection, calendar: Calendar, *, now: datetime) -> 
         reason = f"event renamed to {new_id!r}" if new_id else "event removed from the calendar"
         report.count_cancelled(cancel(conn, NOTIFICATION.c.event_id == row.id, reason=reason, now=now))
         if new_id is None:
-            batch.add(plan_changes(before, None, revision=row.revision + 1, now=now))
+            batch.add(notices.offer(before, plan_changes(before, None, revision=row.revision + 1, now=now)))
         report.removed.append(row.id)
     if not bootstrap:
         # After any "removed" notice: a reader who sees an event go and another come reads them in that order.
@@ -185,9 +215,12 @@ def sync_calendar(conn: sa.Connection, calendar: Calendar, *, now: datetime) -> 
         for event, revision in appeared:
             old = renamed.get(event.id)
             if old is not None:
-                batch.add(plan_changes(old, event, revision=revision, now=now, renamed=True))
-            else:
-                batch.add(plan_changes(None, event, revision=revision, now=added_at))
+                batch.add(notices.offer(event, plan_changes(old, event, revision=revision, now=now, renamed=True)))
+            elif not window.quiet_arrival(event):
+                batch.add(notices.offer(event, plan_changes(None, event, revision=revision, now=added_at)))
+    batch.add(notices.release())
+    if calendar.series or window.previous_end is not None:
+        write_window_end(conn, window.end)
     removed_channels = [c for c in _queued_channels(conn) if c not in calendar.channels]
     if removed_channels:
         report.count_cancelled(
@@ -199,9 +232,27 @@ def sync_calendar(conn: sa.Connection, calendar: Calendar, *, now: datetime) -> 
             )
         )
     batch.flush()
+    if occurrences_only and not (report.added or report.changed or report.removed or dropped):
+        # Nothing the digests list has changed: reading every event back to make sure would cost most of the move.
+        return report
     _sync_countdowns(conn, batch, calendar, report)
     batch.flush()
     return report
+
+
+def _drop_outside(conn: sa.Connection, window: Window, absent: list[Any], report: SyncReport) -> int:
+    """Delete the stored occurrences that left the window, quietly: into the past (their sent notifications stay in
+    history; any follow-up is over) or past its end (the horizon shrank; they come back as it reaches them)."""
+    past = [row.id for row in absent if window.retired(row.id, row.starts_at)]
+    ahead = [row.id for row in absent if window.beyond(row.id, row.starts_at)]
+    for start in range(0, len(ahead), 500):
+        chunk = ahead[start : start + 500]
+        reason = "occurrence beyond the recurrence horizon (ALERTD_RECURRENCE_HORIZON)"
+        report.count_cancelled(cancel(conn, NOTIFICATION.c.event_id.in_(chunk), reason=reason, now=window.now))
+    dropped = past + ahead
+    for start in range(0, len(dropped), 500):
+        conn.execute(EVENT.delete().where(EVENT.c.id.in_(dropped[start : start + 500])))
+    return len(dropped)
 
 
 def _queued_channels(conn: sa.Connection) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 
 import httpx
 from icalendar import Calendar as ICalendar
@@ -61,3 +62,53 @@ async def test_feed_url_without_a_feed_token_configured_is_404(start_daemon: Dae
     daemon = await start_daemon()
     async with client_for(daemon) as http:
         assert (await http.get(f"/calendar/{FEED}.ics")).status_code == 404
+
+
+RECURRING = """\
+    version: 1
+    timezone: America/New_York
+    defaults: {reminders: [1d], countdown: false, notify: [console]}
+    channels:
+      console: {type: console}
+    events:
+      - id: weekly-sync
+        title: Weekly trade sync
+        at: 2025-10-21T10:00
+        repeat: FREQ=WEEKLY;COUNT=6
+        except: [2025-11-04]
+        occurrences:
+          2025-10-28: {at: 2025-10-29T10:00}
+"""
+
+
+async def test_a_recurring_event_is_served_as_one_series_and_listed_by_occurrence(
+    start_daemon: DaemonFactory,
+) -> None:
+    """/calendar.ics has the master (RRULE, EXDATE) and the moved occurrence (RECURRENCE-ID); the events API and
+    the plan speak of occurrences by their ids."""
+    daemon = await start_daemon(calendar=RECURRING, api_token="write-token-for-tests", api_read_token=None)
+    async with client_for(daemon) as http:
+        auth = {"Authorization": "Bearer write-token-for-tests"}
+        ics = await http.get("/calendar.ics", headers=auth)
+        listed = await http.get("/api/v1/events", headers=auth)
+        plan = await http.get("/api/v1/plan", params={"until": "2025-11-20T00:00:00Z"}, headers=auth)
+    # Typed loosely: icalendar types each property as a union of every value type.
+    found: list[Any] = ICalendar.from_ical(ics.content).walk("VEVENT")
+    assert [str(e["UID"]) for e in found] == ["weekly-sync@alertd", "weekly-sync@alertd"]
+    master, moved = found
+    assert master["RRULE"].to_ical() == b"FREQ=WEEKLY;COUNT=6"
+    assert [d.dt.date() for d in master["EXDATE"].dts] == [date(2025, 11, 4)]
+    assert moved.decoded("RECURRENCE-ID").date() == date(2025, 10, 28)
+    assert [e["id"] for e in listed.json()] == [
+        "weekly-sync@20251021",
+        "weekly-sync@20251028",
+        "weekly-sync@20251111",
+        "weekly-sync@20251118",
+        "weekly-sync@20251125",
+    ]
+    assert {i["event_id"] for i in plan.json()["items"]} == {
+        "weekly-sync@20251021",
+        "weekly-sync@20251028",
+        "weekly-sync@20251111",
+        "weekly-sync@20251118",
+    }

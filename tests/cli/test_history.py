@@ -145,3 +145,20 @@ def test_plan_needs_no_channel_secrets(home: Path, capsys: pytest.CaptureFixture
 def test_send_test_still_needs_the_channels_secret(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["send-test", "desk"]) == 1
     assert "environment variable ALERTD_TEST_SLACK_URL is not set" in capsys.readouterr().err
+
+
+def test_history_of_a_recurring_event_shows_every_occurrence(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``--event weekly`` stands for its occurrences (``weekly@…``), not for another event whose id starts alike."""
+    text = textwrap.dedent(CALENDAR) + (
+        "  - {id: weekly, title: Weekly, at: '2025-11-03T09:00', repeat: 'FREQ=WEEKLY;COUNT=2', reminders: [1h]}\n"
+        "  - {id: weekly-extra, title: Extra, at: '2025-11-05T09:00', reminders: [1h]}\n"
+    )
+    calendar, _ = parse_calendar(text, name="calendar.yaml", environ={"ALERTD_TEST_SLACK_URL": "https://x.test/h"})
+    engine = create_engine(f"sqlite:///{home / 'alertd.db'}")
+    migrate(engine)
+    with engine.begin() as conn:
+        sync_calendar(conn, calendar, now=T0)
+    engine.dispose()
+    assert main(["history", "--event", "weekly", "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert sorted(r["event_id"] for r in rows) == ["weekly@20251103", "weekly@20251110"]

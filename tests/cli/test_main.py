@@ -384,3 +384,36 @@ def test_check_reads_the_calendar_named_in_the_env_file(tmp_path: Path) -> None:
     done = alertd("check", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(f"{SEED}: OK")
+
+
+def test_plan_speaks_of_the_occurrences_of_a_recurring_event(
+    clean_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``alertd plan`` lists each occurrence's reminders under its id, the moved one at its new time, the dropped
+    one not at all."""
+    (clean_env / "calendar.yaml").write_text(
+        textwrap.dedent(
+            """\
+            version: 1
+            timezone: America/New_York
+            defaults: {reminders: [1h], countdown: false}
+            events:
+              - id: weekly
+                title: Weekly sync
+                at: 2025-10-21T10:00
+                repeat: FREQ=WEEKLY
+                except: [2025-11-04]
+                occurrences:
+                  2025-10-28: {at: 2025-10-29T11:00}
+            """
+        ),
+        encoding="utf-8",
+    )
+    window = ("--now", "2025-10-20T00:00Z", "--until", "2025-11-12T00:00Z", "--format", "json")
+    done = run_main(capsys, "plan", "--calendar", "calendar.yaml", *window)
+    assert done.returncode == 0, done.stderr
+    assert [(i["event_id"], i["due_at"]) for i in json.loads(done.stdout)] == [
+        ("weekly@20251021", "2025-10-21T13:00:00Z"),
+        ("weekly@20251028", "2025-10-29T14:00:00Z"),
+        ("weekly@20251111", "2025-11-11T14:00:00Z"),  # 10:00 EST after the clocks went back on 2 Nov
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -14,7 +15,7 @@ from support.factories import from_file, make_calendar, make_event, offsets
 
 from alertd.calendar.load import load_calendar
 from alertd.domain import Calendar, EventSpec
-from alertd.planning.ics import fold, render_calendar
+from alertd.planning.ics import render_calendar
 from alertd.planning.planner import plan_reminders
 from alertd.timeexpr import zone
 
@@ -107,12 +108,14 @@ def test_every_line_ends_with_crlf_and_fits_75_octets() -> None:
 
 
 def test_folding_never_splits_a_character() -> None:
-    line = "SUMMARY:" + "€" * 60
+    """A line of three-octet characters is folded within 75 octets per piece, between whole characters."""
+    text = render_calendar([make_event(title="€" * 60)], make_calendar(), NOW).encode("utf-8")
 
-    pieces = fold(line).split("\r\n ")
-
-    assert "".join(pieces) == line
-    assert all(len(p.encode("utf-8")) <= 75 - (i > 0) for i, p in enumerate(pieces))
+    first, *rest = text[text.index(b"SUMMARY:") :].split(b"\r\n")
+    pieces = [first, *(p[1:] for p in itertools.takewhile(lambda p: p.startswith(b" "), rest))]
+    assert all(p.decode("utf-8") for p in pieces)  # each piece decodes on its own: no character was split
+    assert b"".join(pieces).decode("utf-8") == "SUMMARY:" + "€" * 60
+    assert all(len(p) + (i > 0) <= 75 for i, p in enumerate(pieces))
 
 
 def test_text_with_separators_round_trips() -> None:

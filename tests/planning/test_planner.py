@@ -468,3 +468,14 @@ def test_fingerprint_is_deterministic() -> None:
     assert event_fingerprint(make_event(reminders=offsets("1d"))) == event_fingerprint(
         make_event(reminders=offsets("1d"))
     )
+
+
+def test_a_digest_lists_only_the_next_occurrence_of_a_recurring_event() -> None:
+    """Three daily occurrences within the window are one line: the next one."""
+    days = [
+        make_event(f"standup@202511{d:02d}", local_start=datetime(2025, 11, d, 9), notify=("hooks",)) for d in (3, 1, 2)
+    ]
+    once = make_event("near", notify=("hooks",))
+    due = datetime(2025, 10, 31, 9, 0, tzinfo=UTC)
+    listed = digest_events([*days, once], make_channel(), DIGEST, due)
+    assert [e.id for e in listed] == ["standup@20251101", "near"]

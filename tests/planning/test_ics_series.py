@@ -1,0 +1,151 @@
+"""Recurring events in the iCalendar export: one master with RRULE and EXDATE, overrides by RECURRENCE-ID, and a
+round trip (export → icalendar → dateutil's expansion) that gives back alertd's own occurrences and alarms."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import icalendar
+from dateutil.rrule import rrulestr
+from support.factories import from_file
+
+from alertd.domain import Calendar
+from alertd.planning import plan_reminders, with_occurrences
+from alertd.planning.ics import render_calendar
+
+NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
+CALENDAR = """\
+version: 1
+timezone: America/New_York
+defaults: {reminders: [7d, 1d, 2h], countdown: false}
+channels:
+  hooks: {type: console}
+events:
+  - id: month-end
+    title: Month-end report
+    at: 2026-01-30T17:00
+    repeat: FREQ=MONTHLY;BYDAY=-1FR
+    except: [2026-04-24]
+    occurrences:
+      2026-03-27: {at: 2026-03-30T10:00, title: Q1 close}
+      2026-06-26: {status: cancelled}
+  - id: backup
+    title: Nightly backup check
+    at: 2026-03-01T02:30
+    repeat: FREQ=DAILY;UNTIL=20260315
+  - id: filing
+    title: Annual filing
+    at: 2026-03-31
+    repeat: FREQ=YEARLY;COUNT=3
+"""
+
+
+def calendar(tmp_path: Path) -> Calendar:
+    return from_file(tmp_path, CALENDAR)
+
+
+def components(text: str, uid: str) -> list[Any]:
+    """The VEVENTs of one UID (typed loosely: icalendar types each property as a union of every value type)."""
+    return [e for e in icalendar.Calendar.from_ical(text).events if str(e["UID"]) == f"{uid}@alertd"]
+
+
+def test_a_series_is_one_master_with_rrule_and_exdate(tmp_path: Path) -> None:
+    text = render_calendar([], calendar(tmp_path), NOW)
+    master, *instances = components(text, "month-end")
+    assert master["RRULE"].to_ical() == b"FREQ=MONTHLY;BYDAY=-1FR"
+    assert master.decoded("DTSTART") == datetime(2026, 1, 30, 17, 0, tzinfo=master.decoded("DTSTART").tzinfo)
+    assert str(master["DTSTART"].params["TZID"]) == "America/New_York"
+    assert [d.dt.replace(tzinfo=None) for d in master["EXDATE"].dts] == [datetime(2026, 4, 24, 17, 0)]
+    assert len(instances) == 2
+
+
+def test_overridden_occurrences_carry_a_recurrence_id(tmp_path: Path) -> None:
+    text = render_calendar([], calendar(tmp_path), NOW)
+    _, moved, cancelled = components(text, "month-end")
+    assert moved.decoded("RECURRENCE-ID").replace(tzinfo=None) == datetime(2026, 3, 27, 17, 0)
+    assert moved.decoded("DTSTART").replace(tzinfo=None) == datetime(2026, 3, 30, 10, 0)
+    assert str(moved["SUMMARY"]) == "Q1 close"
+    assert str(cancelled["STATUS"]) == "CANCELLED"
+    assert cancelled.walk("VALARM") == []
+
+
+def test_until_is_written_in_utc_beside_a_zoned_start(tmp_path: Path) -> None:
+    """RFC 5545: with a TZID start, UNTIL is a UTC time; the file's UNTIL=20260315 means the end of that local day."""
+    (master,) = components(render_calendar([], calendar(tmp_path), NOW), "backup")
+    assert master["RRULE"]["UNTIL"] == [datetime(2026, 3, 16, 3, 59, 59, tzinfo=UTC)]
+
+
+def test_stored_occurrences_are_not_exported_twice(tmp_path: Path) -> None:
+    cal = calendar(tmp_path)
+    expanded = with_occurrences(cal, start=NOW, end=NOW + timedelta(days=60))
+    text = render_calendar(expanded.events, cal, NOW)
+    assert (
+        len(icalendar.Calendar.from_ical(text).events) == len(render_calendar([], cal, NOW).split("BEGIN:VEVENT")) - 1
+    )
+
+
+def _read_back(text: str, until: datetime) -> dict[tuple[str, date], dict[str, Any]]:
+    """Each occurrence the exported text describes up to ``until``, expanded by dateutil from the parsed RRULE,
+    EXDATE and RECURRENCE-ID (RFC 5545 §3.8.5), keyed by series and original local date."""
+    found: dict[tuple[str, date], dict[str, Any]] = {}
+    events: list[Any] = icalendar.Calendar.from_ical(text).events
+    for master in (e for e in events if "RRULE" in e):
+        uid = str(master["UID"]).removesuffix("@alertd")
+        start = master.decoded("DTSTART")
+        timed = isinstance(start, datetime)
+        first = start if timed else datetime.combine(start, datetime.min.time())
+        rule = rrulestr(master["RRULE"].to_ical().decode(), dtstart=first)
+        skipped = {d.dt for d in master["EXDATE"].dts} if "EXDATE" in master else set()
+        for moment in rule:
+            if (moment if timed else moment.date()) > (until if timed else until.date()):
+                break
+            if (moment if timed else moment.date()) in skipped:
+                continue
+            found[(uid, moment.date())] = {"start": moment if timed else moment.date(), "vevent": master}
+    for instance in (e for e in events if "RECURRENCE-ID" in e):
+        uid = str(instance["UID"]).removesuffix("@alertd")
+        original = instance.decoded("RECURRENCE-ID")
+        day = original.date() if isinstance(original, datetime) else original
+        found[(uid, day)] = {"start": instance.decoded("DTSTART"), "vevent": instance}
+    return found
+
+
+def _fired(start: datetime, vevent: icalendar.Event) -> list[datetime]:
+    fired = []
+    for alarm in vevent.walk("VALARM"):
+        trigger = alarm.decoded("TRIGGER")
+        # A relative TRIGGER's nominal days move the wall clock (aware + timedelta), its time part is exact.
+        sign = -1 if trigger < timedelta() else 1
+        days = timedelta(days=abs(trigger).days)
+        fired.append((start + sign * days).astimezone(UTC) + sign * (abs(trigger) - days))
+    return sorted(fired)
+
+
+def test_export_reads_back_as_the_same_occurrences_and_alarms(tmp_path: Path) -> None:
+    """Round trip over a year: every occurrence alertd plans is in the export at the same instant, with the same
+    status and title, and its alarms fire when alertd's reminders do (across both 2026 DST changes and the
+    02:30 that the spring-forward night skips)."""
+    cal = calendar(tmp_path)
+    until = datetime(2027, 1, 1, tzinfo=UTC)
+    ours = with_occurrences(cal, start=datetime(2026, 1, 1, tzinfo=UTC), end=until).events
+    theirs = _read_back(render_calendar([], cal, NOW), until)
+    named = {(e.id.split("@")[0], datetime.strptime(e.id.split("@")[1], "%Y%m%d").date()) for e in ours}
+    assert named == set(theirs)
+    checked = 0
+    for event in ours:
+        uid, stamp = event.id.split("@")
+        read = theirs[(uid, datetime.strptime(stamp, "%Y%m%d").date())]
+        vevent = read["vevent"]
+        if event.all_day:
+            assert read["start"] == event.local_start.date()
+            continue
+        assert read["start"].astimezone(UTC) == event.starts_at, event.id
+        assert str(vevent["SUMMARY"]) == event.title
+        assert str(vevent["STATUS"]) == {"confirmed": "CONFIRMED", "cancelled": "CANCELLED"}[event.status]
+        assert _fired(read["start"], vevent) == sorted(p.due_at for p in plan_reminders(event, ["x"])), event.id
+        checked += 1
+    assert checked > 20
+    gap = next(e for e in ours if e.id == "backup@20260308")
+    assert gap.starts_at == datetime(2026, 3, 8, 7, 30, tzinfo=UTC)
