@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any, Literal, NamedTuple
 
 from alertd.timeexpr import Offset, localize, zone
@@ -24,6 +24,7 @@ __all__ = [
     "QuietHours",
     "RateLimit",
     "Route",
+    "SourceSpec",
     "event_snapshot",
     "start_text",
 ]
@@ -101,7 +102,8 @@ class EventSpec:
     """One key date, with defaults already applied.
 
     ``local_start`` is the wall-clock start in ``timezone`` (midnight for all-day events); ``starts_at`` is the
-    same instant in UTC. ``owner`` is ``file`` for provisioned events and ``db`` for events made by the CLI/API.
+    same instant in UTC. ``owner`` is ``file`` for provisioned events, ``db`` for events made by the CLI/API and
+    ``feed`` for events read from an iCalendar source (their id starts with ``<source-id>:``).
     """
 
     id: str
@@ -126,6 +128,33 @@ class EventSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class SourceSpec:
+    """An iCalendar feed from the calendar's ``sources:``: where to read it (``url``, or ``path`` resolved beside the
+    calendar file) and what its events get, as an event in the file would (``notify`` before routes are applied)."""
+
+    id: str
+    url: str | None
+    path: str | None
+    refresh: timedelta
+    timezone: str
+    reminders: tuple[Offset, ...]
+    notify: tuple[str, ...]
+    tags: tuple[str, ...] = ()
+    all_day_at: time = time(9, 0)
+    countdown: bool = True
+
+    @property
+    def where(self) -> str:
+        """The feed's location as messages may show it: a path, or a URL cut to ``scheme://host/…`` (secret
+        addresses carry their token in the path)."""
+        if self.url is None:
+            return self.path or ""
+        head, _, rest = self.url.partition("://")
+        host = rest.split("/", 1)[0].rsplit("@", 1)[-1]
+        return f"{head}://{host}/…" if rest.strip("/") != host else f"{head}://{host}/"
+
+
+@dataclass(frozen=True, slots=True)
 class Calendar:
     """A validated calendar file."""
 
@@ -136,6 +165,8 @@ class Calendar:
     events: tuple[EventSpec, ...]
     # The channel that hears about alertd's own trouble (a rejected calendar edit, a failing channel), if any.
     admin: str | None = None
+    # iCalendar feeds whose events the database holds (owner "feed"), refreshed by the daemon.
+    sources: tuple[SourceSpec, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

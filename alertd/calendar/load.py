@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from alertd.calendar.channels import check_channels
 from alertd.calendar.routes import check_routes, resolve_notify
 from alertd.calendar.schema import Checker, interpolate, suggest
+from alertd.calendar.sources import check_sources
 from alertd.calendar.yamlsrc import KeyPath, load_yaml
 from alertd.domain import EVENT_STATUSES, Calendar, CountdownSpec, Defaults, EventSpec
 from alertd.environ import CALENDAR_MAX_BYTES
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
 
 __all__ = ["check_event", "load_calendar", "parse_calendar"]
 
-_TOP = ("version", "timezone", "admin", "defaults", "channels", "routes", "events")
+_TOP = ("version", "timezone", "admin", "defaults", "channels", "routes", "events", "sources")
 _DEFAULTS = ("reminders", "all_day_at", "countdown", "notify")
 _EVENT = ("id", "title", "at", "timezone", "status", "tags", "source", "notes", *_DEFAULTS)
 _EVENT_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -105,7 +106,10 @@ def parse_calendar(
     defaults = replace(defaults, routes=check_routes(ck, data.get("routes"), declared))
     events = _events(ck, data.get("events"), tz, defaults, declared)
     admin = _admin(ck, data.get("admin"), declared)
-    calendar = Calendar(path=name, timezone=tz, defaults=defaults, channels=channels, events=events, admin=admin)
+    sources = check_sources(ck, data.get("sources"), tz, defaults, declared, base_dir or Path())
+    calendar = Calendar(
+        path=name, timezone=tz, defaults=defaults, channels=channels, events=events, admin=admin, sources=sources
+    )
     issues = ck.redacted()
     if ck.error_count:
         raise CalendarError(issues)

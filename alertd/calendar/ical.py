@@ -1,0 +1,243 @@
+"""An iCalendar feed's text in, the events alertd plans out: a pure function of the bytes, the source and ``now``.
+
+Kept libraries do the reading: ``icalendar`` parses (and maps Windows zone names that come without a VTIMEZONE),
+``x-wr-timezone`` turns Google's calendar-wide ``X-WR-TIMEZONE`` into per-time zones, and ``recurring-ical-events``
+expands RRULE/RDATE/EXDATE and RECURRENCE-ID overrides within a bounded window.
+
+Ids are stable across fetches: ``<source>:<UID>`` for a single event and ``<source>:<UID>@YYYYMMDD`` for an
+occurrence of a series, the date being the occurrence's original local date (its RECURRENCE-ID), so moving one
+occurrence keeps its id and a change notice says "moved". A UID that is long or carries characters unfit for ids
+(Outlook's are 100+ hex digits) is replaced by a digest of itself, the same every time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import icalendar
+import recurring_ical_events
+import x_wr_timezone
+from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
+
+from alertd.calendar.routes import resolve_notify
+from alertd.domain import Defaults, EventSpec, SourceSpec
+from alertd.errors import FeedError
+from alertd.timeexpr import ZoneError, day_start, localize, wall_clock, zone
+
+__all__ = ["LOOKBACK", "MAX_OCCURRENCES", "FeedRead", "feed_events", "feed_event_id", "source_of"]
+
+# How far back occurrences are read: an event that has just started is still current (its follow-ups, today's
+# all-day events); older ones are history and are left as stored.
+LOOKBACK = timedelta(days=1)
+# More occurrences than this within the horizon is a runaway rule (FREQ=MINUTELY) or not a calendar people read.
+MAX_OCCURRENCES = 100_000
+_UID_KEEP = re.compile(r"^[A-Za-z0-9._@+=-]{1,64}$")
+_STATUS = {"TENTATIVE": "tentative", "CONFIRMED": "confirmed", "CANCELLED": "cancelled"}
+_TITLE_MAX = 500
+_NOTES_MAX = 4000
+
+
+@dataclass(slots=True)
+class FeedRead:
+    """The events of one feed within the window, and what was left out, each as a one-line reason."""
+
+    events: list[EventSpec] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    window_end: datetime | None = None
+
+
+def source_of(event_id: str) -> str | None:
+    """The source id of a feed event's id (``holidays:abc@20251110`` → ``holidays``), None for other ids."""
+    head, sep, _ = event_id.partition(":")
+    return head if sep else None
+
+
+def feed_event_id(source_id: str, uid: str, original: date | None) -> str:
+    """``<source>:<UID>`` (``@YYYYMMDD`` for an occurrence of a series), the UID digested when unfit for an id."""
+    key = uid if _UID_KEEP.match(uid) else "h" + hashlib.sha256(uid.encode("utf-8", "replace")).hexdigest()[:32]
+    return f"{source_id}:{key}" + (f"@{original:%Y%m%d}" if original is not None else "")
+
+
+def feed_events(
+    body: bytes,
+    source: SourceSpec,
+    defaults: Defaults,
+    *,
+    now: datetime,
+    horizon: timedelta,
+    max_occurrences: int = MAX_OCCURRENCES,
+) -> FeedRead:
+    """Every occurrence starting from ``now - LOOKBACK`` up to ``now + horizon``; FeedError when ``body`` is not an
+    iCalendar calendar or holds more than ``max_occurrences`` occurrences in that window."""
+    calendar = _parse(body, source)
+    start, end = now - LOOKBACK, now + horizon
+    series = _series_uids(calendar)
+    read = FeedRead(window_end=end)
+    seen: set[str] = set()
+    try:
+        query = recurring_ical_events.of(calendar, skip_bad_series=True)
+        for component in query.after(start.replace(tzinfo=None)):
+            begins = _instant(component.get("DTSTART"), source.timezone)
+            if begins is None:
+                read.skipped.append(f"an event without a usable DTSTART ({_uid(component)!r})")
+                continue
+            if begins >= end:
+                break  # ``after`` yields in start order
+            if len(read.events) >= max_occurrences:
+                raise FeedError(
+                    f"feed {source.id!r} has more than {max_occurrences} occurrences within the planning horizon; "
+                    "check its recurrence rules or shorten ALERTD_RECURRENCE_HORIZON"
+                )
+            event = _event(component, source, defaults, series)
+            if event is None:
+                continue
+            if event.id in seen:
+                read.skipped.append(f"a second event with the id {event.id!r} (a duplicate UID)")
+                continue
+            seen.add(event.id)
+            read.events.append(event)
+    except FeedError:
+        raise
+    except Exception as exc:
+        # The libraries raise many types on broken input (bad rules, bad dates); none of them is a bug of ours.
+        raise FeedError(f"feed {source.id!r} could not be read: {_cause(exc)}") from None
+    return read
+
+
+def _parse(body: bytes, source: SourceSpec) -> icalendar.Calendar:
+    if not body.lstrip(b"\xef\xbb\xbf \t\r\n").upper().startswith(b"BEGIN:VCALENDAR"):
+        raise FeedError(f"feed {source.id!r} is not an iCalendar file (it does not start with BEGIN:VCALENDAR)")
+    try:
+        calendar = icalendar.Calendar.from_ical(body)
+    except Exception as exc:
+        raise FeedError(f"feed {source.id!r} is not valid iCalendar: {_cause(exc)}") from None
+    if isinstance(calendar, list):  # several VCALENDARs in one file: read the first, as calendar apps do
+        calendar = calendar[0]
+    if not isinstance(calendar, icalendar.Calendar):
+        raise FeedError(f"feed {source.id!r} is not an iCalendar calendar")
+    try:
+        # Google writes floating times and names the calendar's zone once in X-WR-TIMEZONE.
+        converted: icalendar.Calendar = x_wr_timezone.to_standard(calendar)
+    except Exception as exc:
+        raise FeedError(f"feed {source.id!r} has an unusable X-WR-TIMEZONE: {_cause(exc)}") from None
+    return converted
+
+
+def _series_uids(calendar: icalendar.Calendar) -> set[str]:
+    """UIDs of recurring series (a rule, extra dates, or an overridden occurrence): their ids carry the date."""
+    return {
+        _uid(c)
+        for c in calendar.walk("VEVENT")
+        if c.get("RRULE") is not None or c.get("RDATE") is not None or c.get("RECURRENCE-ID") is not None
+    }
+
+
+def _uid(component: Any) -> str:
+    uid = component.get("UID")
+    if uid is not None and str(uid).strip():
+        return str(uid).strip()
+    # RFC 5545 requires a UID; without one the title and start are the best stable key there is.
+    key = f"{component.get('SUMMARY', '')}|{component.get('DTSTART').to_ical() if component.get('DTSTART') else ''}"
+    return "n" + hashlib.sha256(key.encode("utf-8", "replace")).hexdigest()[:32]
+
+
+def _zone_name(value: Any, fallback: str) -> str:
+    """The IANA zone of a DTSTART: its zone's key or TZID (a Windows name mapped by icalendar's table), else
+    ``fallback``. UTC counts as no zone: a feed writing every time in UTC still shows them in the source's zone."""
+    tz = getattr(getattr(value, "dt", None), "tzinfo", None)
+    params = getattr(value, "params", None) or {}
+    for candidate in (getattr(tz, "key", None), params.get("TZID"), getattr(tz, "_tzid", None)):
+        if not isinstance(candidate, str) or not candidate.strip():
+            continue
+        name = WINDOWS_TO_OLSON.get(candidate.strip(), candidate.strip())
+        if name in ("UTC", "Etc/UTC", "GMT", "Z"):
+            return fallback
+        try:
+            zone(name)
+        except ZoneError:
+            continue
+        return name
+    return fallback
+
+
+def _instant(value: Any, fallback_zone: str) -> datetime | None:
+    """The exact UTC start; a date starts at midnight in the feed's zone, a floating time is read in it."""
+    dt = getattr(value, "dt", None)
+    if isinstance(dt, datetime):
+        if dt.tzinfo is None:
+            return localize(dt, zone(fallback_zone))
+        return dt.astimezone(UTC)
+    if isinstance(dt, date):
+        return day_start(dt, zone(fallback_zone))
+    return None
+
+
+def _original_date(component: Any) -> date | None:
+    """The occurrence's own date as the series first placed it (its RECURRENCE-ID, in its own zone)."""
+    rid = component.get("RECURRENCE-ID")
+    dt = getattr(rid, "dt", None)
+    if isinstance(dt, datetime):
+        return dt.date()
+    return dt if isinstance(dt, date) else None
+
+
+def _event(component: Any, source: SourceSpec, defaults: Defaults, series: set[str]) -> EventSpec | None:
+    uid = _uid(component)
+    value = component.get("DTSTART")
+    dt = value.dt
+    original = _original_date(component) if uid in series else None
+    event_id = feed_event_id(source.id, uid, original or (_local_date(dt) if uid in series else None))
+    status = _STATUS.get(str(component.get("STATUS", "CONFIRMED")).upper(), "confirmed")
+    title = " ".join(str(component.get("SUMMARY", "")).split())[:_TITLE_MAX] or "(untitled)"
+    notes = str(component.get("DESCRIPTION", "")).strip()[:_NOTES_MAX] or None
+    link = component.get("URL")
+    tags = tuple(dict.fromkeys([*source.tags, *_categories(component)]))
+    if isinstance(dt, datetime):
+        name = _zone_name(value, source.timezone)
+        instant = localize(dt, zone(name)) if dt.tzinfo is None else dt.astimezone(UTC)
+        local, all_day = wall_clock(instant, zone(name)), False
+    else:
+        name = source.timezone
+        local, all_day = datetime(dt.year, dt.month, dt.day), True
+        instant = day_start(dt, zone(name))
+    return EventSpec(
+        id=event_id,
+        title=title,
+        local_start=local,
+        all_day=all_day,
+        timezone=name,
+        starts_at=instant,
+        status=status,
+        tags=tags,
+        source=str(link) if link is not None and str(link).startswith(("https://", "http://")) else None,
+        notes=notes,
+        reminders=source.reminders,
+        notify=resolve_notify(source.notify, defaults.routes, tags, status),
+        all_day_at=source.all_day_at,
+        countdown=source.countdown,
+        owner="feed",
+    )
+
+
+def _local_date(dt: date) -> date:
+    return dt.date() if isinstance(dt, datetime) else dt
+
+
+def _categories(component: Any) -> Iterator[str]:
+    """CATEGORIES as tags (lower case, spaces as '-'), so routes can match them like tags in the file."""
+    found = component.get("CATEGORIES")
+    for group in found if isinstance(found, list) else [found] if found is not None else []:
+        for item in getattr(group, "cats", []):
+            tag = "-".join(str(item).lower().split())
+            if tag:
+                yield tag[:64]
+
+
+def _cause(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())[:160]
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
