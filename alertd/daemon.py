@@ -65,6 +65,7 @@ from alertd.timeexpr import tzdata
 if TYPE_CHECKING:
     from alertd.api import HttpServer
     from alertd.channels import HttpClient
+    from alertd.feeds import FeedRefresher
 
 __all__ = ["Daemon", "build_channels", "preload"]
 
@@ -73,6 +74,8 @@ log = logging.getLogger("alertd.daemon")
 # wake-up and database round trip (milliseconds, tens under load) are over when it comes due, and the delivery
 # itself waits for its exact instant on the event loop (alertd.delivery.dispatcher.DispatchSettings.lead).
 _LEAD = 0.05
+# How often the timer asks which calendar feeds are due (each has its own ``refresh``, at least a minute).
+_FEED_TICK = 10.0
 
 
 def preload(calendar_path: Path) -> None:
@@ -132,6 +135,8 @@ class Daemon:
         self._next_wake: datetime | None = None
         self.metrics = Metrics()
         self._web: HttpServer | None = None
+        # Built when a calendar first names a feed: a calendar without ``sources:`` never loads the iCalendar stack.
+        self.feeds: FeedRefresher | None = None
         # Where the HTTP API listens once started (port 0 in the settings picks a free one).
         self.http_address: tuple[str, int] | None = None
         # Set at the end of start(): a daemon that never started logs its error, not "stopped".
@@ -218,6 +223,8 @@ class Daemon:
         # At least four checks per lease: a dead replica's rows wait at most about 1.25 leases to be resent.
         self.scheduler.add_job(self._reclaim, "interval", seconds=min(30.0, max(1.0, s.lease / 4)), id="reclaim")
         self._pump = asyncio.create_task(self._run_pump())
+        await self._feeds_changed(calendar)
+        self.scheduler.add_job(self._refresh_feeds, "interval", seconds=_FEED_TICK, id="feeds")
         if not is_sqlite(self.engine):
             self._start_listener()
         if self._web is not None:
@@ -472,7 +479,54 @@ class Daemon:
             )
         self.dispatcher.use(calendar, channels, limits)
         self.calendar = calendar
+        await self._feeds_changed(calendar)
         forgot = f"; forgot the failing mark of {', '.join(gone)} (removed)" if gone else ""
         log.info("calendar reloaded: %s%s", report, forgot)
         self.metrics.cancelled(report.cancelled_by)
         self.dispatcher.kick.set()
+
+    async def _feeds_changed(self, calendar: Calendar) -> None:
+        """After a (re)load: drop the events of feeds gone from the calendar, re-read the stored copies with the new
+        defaults, and fetch every feed now rather than at its next interval."""
+        if not calendar.sources:
+            from alertd.storage import drop_feed_events, forget_feeds
+
+            def drop() -> None:
+                with self.engine.begin() as conn:
+                    report = drop_feed_events(conn, calendar, now=self.clock.now())
+                    forget_feeds(conn, set())
+                if report.removed:
+                    log.info("calendar feeds removed: %d of their events dropped", len(report.removed))
+
+            with contextlib.suppress(DBAPIError):
+                await self.dispatcher.db(drop)
+            return
+        if self.feeds is None:
+            from alertd.feeds import FeedRefresher
+
+            self.feeds = FeedRefresher(
+                engine=self.engine,
+                clock=self.clock,
+                settings=self.settings,
+                run_db=self.dispatcher.db,
+                http=self.ctx.client,
+                metrics=self.metrics,
+                on_change=lambda _report: self.dispatcher.kick.set(),
+            )
+        try:
+            await self.feeds.apply_stored(calendar)
+        except DBAPIError as exc:
+            log.error("calendar feeds not re-applied: %s", describe_db_error(self.db_url, exc))
+        self.feeds.forget_schedule()
+        self.scheduler.add_job(self._refresh_feeds, id="feeds-now", replace_existing=True)
+
+    async def _refresh_feeds(self) -> None:
+        if self.feeds is None or not self.calendar.sources:
+            return
+        try:
+            await self.feeds.tick(self.calendar)
+        except DBAPIError as exc:
+            log.error("calendar feeds not refreshed: %s", describe_db_error(self.db_url, exc))
+        except Exception:
+            # A bug must not stop the refreshes for good: report it, and the next tick tries again.
+            log.exception("calendar feed refresh failed unexpectedly")

@@ -33,6 +33,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("alertd.planning",),
     ("alertd.storage",),
     ("alertd.delivery",),
+    ("alertd.feeds",),
     ("alertd.api",),
     ("alertd.daemon",),
     ("alertd.cli",),

@@ -29,9 +29,11 @@ if TYPE_CHECKING:
         draft_from_mapping,
         resolve_draft,
     )
+    from alertd.calendar.ical import FeedRead, feed_events
     from alertd.calendar.load import load_calendar, parse_calendar
     from alertd.calendar.routes import matches, resolve_notify
     from alertd.calendar.schema import suggest
+    from alertd.calendar.sources import LOOKBACK, source_of
 else:
     from alertd._exports import exports
 
@@ -55,16 +57,20 @@ else:
             "resolve_draft",
         ),
         schema=("suggest",),
+        ical=("FeedRead", "feed_events"),
+        sources=("LOOKBACK", "source_of"),
         routes=("matches", "resolve_notify"),
     )
 
 __all__ = [
     "DRAFT_FIELDS",
+    "LOOKBACK",
     "MAX_LIST",
     "ChannelId",
     "EventDraft",
     "EventId",
     "EventIssue",
+    "FeedRead",
     "Notes",
     "Offset",
     "Short",
@@ -72,10 +78,12 @@ __all__ = [
     "Tag",
     "Title",
     "draft_from_mapping",
+    "feed_events",
     "load_calendar",
     "matches",
     "parse_calendar",
     "resolve_draft",
     "resolve_notify",
+    "source_of",
     "suggest",
 ]

@@ -25,15 +25,13 @@ import x_wr_timezone
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
 from alertd.calendar.routes import resolve_notify
+from alertd.calendar.sources import LOOKBACK
 from alertd.domain import Defaults, EventSpec, SourceSpec
 from alertd.errors import FeedError
 from alertd.timeexpr import ZoneError, day_start, localize, wall_clock, zone
 
-__all__ = ["LOOKBACK", "MAX_OCCURRENCES", "FeedRead", "feed_events", "feed_event_id", "source_of"]
+__all__ = ["MAX_OCCURRENCES", "FeedRead", "feed_event_id", "feed_events"]
 
-# How far back occurrences are read: an event that has just started is still current (its follow-ups, today's
-# all-day events); older ones are history and are left as stored.
-LOOKBACK = timedelta(days=1)
 # More occurrences than this within the horizon is a runaway rule (FREQ=MINUTELY) or not a calendar people read.
 MAX_OCCURRENCES = 100_000
 _UID_KEEP = re.compile(r"^[A-Za-z0-9._@+=-]{1,64}$")
@@ -49,12 +47,6 @@ class FeedRead:
     events: list[EventSpec] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     window_end: datetime | None = None
-
-
-def source_of(event_id: str) -> str | None:
-    """The source id of a feed event's id (``holidays:abc@20251110`` → ``holidays``), None for other ids."""
-    head, sep, _ = event_id.partition(":")
-    return head if sep else None
 
 
 def feed_event_id(source_id: str, uid: str, original: date | None) -> str:

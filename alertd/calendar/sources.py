@@ -16,7 +16,7 @@ from alertd.calendar.schema import Checker, suggest
 from alertd.calendar.yamlsrc import KeyPath
 from alertd.domain import Defaults, SourceSpec
 
-__all__ = ["DEFAULT_REFRESH", "MAX_SOURCE_ID", "SOURCE_KEYS", "check_sources"]
+__all__ = ["DEFAULT_REFRESH", "LOOKBACK", "MAX_SOURCE_ID", "SOURCE_KEYS", "check_sources", "source_of"]
 
 SOURCE_KEYS = (
     "id",
@@ -33,10 +33,19 @@ SOURCE_KEYS = (
 DEFAULT_REFRESH = timedelta(minutes=15)
 # Feed event ids are ``<source>:<uid>@YYYYMMDD``; a short source id leaves the UID room in the 200-character column.
 MAX_SOURCE_ID = 40
+# How far back a feed's occurrences are read: an event that has just started is still current (its follow-ups,
+# today's all-day events); older ones are history and are left as stored.
+LOOKBACK = timedelta(days=1)
 _MIN_REFRESH = timedelta(minutes=1)
 _MAX_REFRESH = timedelta(days=7)
 _SOURCE_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _EXAMPLE = "[{id: holidays, url: https://example.com/holidays.ics, refresh: 1h}]"
+
+
+def source_of(event_id: str) -> str | None:
+    """The source id of a feed event's id (``holidays:abc@20251110`` → ``holidays``), None for other ids."""
+    head, sep, _ = event_id.partition(":")
+    return head if sep else None
 
 
 def check_sources(

@@ -46,7 +46,7 @@ __all__ = [
     "classify",
     "classify_for",
     "excerpt",
-    "get",
+    "http_get",
     "is_private_address",
     "json_bytes",
     "json_object",
@@ -217,7 +217,7 @@ async def post(
         raise DeliveryError(message, permanent=permanent) from None
 
 
-async def get(
+async def http_get(
     client: HttpClient, url: str, *, headers: Mapping[str, str] | None = None, limit: int, timeout: float
 ) -> httpx.Response:
     """GET once (redirects followed) and return the answer unclassified, its body read up to ``limit + 1`` bytes; a

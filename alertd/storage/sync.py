@@ -22,7 +22,17 @@ from alertd.storage.models import Meta
 from alertd.storage.outbox import NOTIFICATION, cancel, enqueue
 from alertd.storage.pglocks import PLANNING, lock_for_transaction
 
-__all__ = ["EVENTS_REV", "SyncReport", "apply_event", "events_revision", "sync_calendar"]
+__all__ = [
+    "EVENTS_REV",
+    "PlanBatch",
+    "SyncReport",
+    "apply_event",
+    "bump_events_revision",
+    "events_revision",
+    "replan",
+    "sync_calendar",
+    "sync_countdowns",
+]
 
 META = Meta.__table__  # type: ignore[attr-defined]
 _FLUSH = 20_000
@@ -318,3 +328,15 @@ def _sync_countdowns(conn: sa.Connection, batch: _Batch, calendar: Calendar, rep
             moved,
         )
     _set_meta(conn, "countdown_fingerprint", digest.hexdigest())
+
+
+def bump_events_revision(conn: sa.Connection) -> None:
+    """Change ``events_rev``, so other processes notice events were written (as a database-owned edit does)."""
+    _set_meta(conn, EVENTS_REV, str(int(_meta(conn, EVENTS_REV) or 0) + 1))
+
+
+# The planning steps a file sync is made of, shared with the feed sync (alertd.storage.feedsync), which plans feed
+# events exactly as file events are planned.
+PlanBatch = _Batch
+replan = _replan
+sync_countdowns = _sync_countdowns
