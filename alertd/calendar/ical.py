@@ -37,6 +37,8 @@ MAX_OCCURRENCES = 100_000
 _UID_KEEP = re.compile(r"^[A-Za-z0-9._@+=-]{1,64}$")
 _STATUS = {"TENTATIVE": "tentative", "CONFIRMED": "confirmed", "CANCELLED": "cancelled"}
 _TITLE_MAX = 500
+_CHUNK = timedelta(days=7)
+_TOO_FREQUENT = frozenset({"SECONDLY", "MINUTELY"})
 _NOTES_MAX = 4000
 
 
@@ -50,9 +52,13 @@ class FeedRead:
 
 
 def feed_event_id(source_id: str, uid: str, original: date | None) -> str:
-    """``<source>:<UID>`` (``@YYYYMMDD`` for an occurrence of a series), the UID digested when unfit for an id."""
+    """``<source>:<UID>`` (``@YYYYMMDD`` for an occurrence of a series, ``@YYYYMMDDTHHMM`` when ``original`` is a
+    local date and time: a series repeating within a day), the UID digested when unfit for an id."""
     key = uid if _UID_KEEP.match(uid) else "h" + hashlib.sha256(uid.encode("utf-8", "replace")).hexdigest()[:32]
-    return f"{source_id}:{key}" + (f"@{original:%Y%m%d}" if original is not None else "")
+    if original is None:
+        return f"{source_id}:{key}"
+    stamp = f"{original:%Y%m%dT%H%M}" if isinstance(original, datetime) else f"{original:%Y%m%d}"
+    return f"{source_id}:{key}@{stamp}"
 
 
 def feed_events(
@@ -68,26 +74,25 @@ def feed_events(
     iCalendar calendar or holds more than ``max_occurrences`` occurrences in that window."""
     calendar = _parse(body, source)
     start, end = now - LOOKBACK, now + horizon
-    series = _series_uids(calendar)
     read = FeedRead(window_end=end)
+    _drop_too_frequent(calendar, read)
+    series = _series_uids(calendar)
     seen: set[str] = set()
     try:
         query = recurring_ical_events.of(calendar, skip_bad_series=True)
-        for component in query.after(start.replace(tzinfo=None)):
+        for component in _occurrences(query, start, end):
             begins = _instant(component.get("DTSTART"), source.timezone)
             if begins is None:
                 read.skipped.append(f"an event without a usable DTSTART ({_uid(component)!r})")
                 continue
-            if begins >= end:
-                break  # ``after`` yields in start order
+            if not start <= begins < end:
+                continue
             if len(read.events) >= max_occurrences:
                 raise FeedError(
                     f"feed {source.id!r} has more than {max_occurrences} occurrences within the planning horizon; "
                     "check its recurrence rules or shorten ALERTD_RECURRENCE_HORIZON"
                 )
             event = _event(component, source, defaults, series)
-            if event is None:
-                continue
             if event.id in seen:
                 read.skipped.append(f"a second event with the id {event.id!r} (a duplicate UID)")
                 continue
@@ -99,6 +104,38 @@ def feed_events(
         # The libraries raise many types on broken input (bad rules, bad dates); none of them is a bug of ours.
         raise FeedError(f"feed {source.id!r} could not be read: {_cause(exc)}") from None
     return read
+
+
+def _occurrences(query: Any, start: datetime, end: datetime) -> Iterator[Any]:
+    """Occurrences week by week, each once (by the week its start falls in), so a dense rule meets the occurrence
+    bound after a week's worth rather than after the whole horizon is expanded."""
+    low = start
+    while low < end:
+        high = min(low + _CHUNK, end)
+        for component in query.between(low, high):
+            begins = _instant(component.get("DTSTART"), "UTC")
+            # Each occurrence belongs to the chunk its start falls in (between() also yields those overlapping it).
+            if begins is None or low <= begins < high or (begins < low and low == start):
+                yield component
+        low = high
+
+
+def _drop_too_frequent(calendar: icalendar.Calendar, read: FeedRead) -> None:
+    """Series repeating every minute or second are no calendar people read; expanding them would cost minutes."""
+    dense = {
+        _uid(c)
+        for c in calendar.walk("VEVENT")
+        if any(str(f).upper() in _TOO_FREQUENT for r in _rules(c) for f in r.get("FREQ", []))
+    }
+    if not dense:
+        return
+    calendar.subcomponents = [c for c in calendar.subcomponents if not (c.name == "VEVENT" and _uid(c) in dense)]
+    read.skipped += [f"the series {uid!r}: it repeats more often than hourly" for uid in sorted(dense)]
+
+
+def _rules(component: Any) -> list[Any]:
+    rule = component.get("RRULE")
+    return rule if isinstance(rule, list) else [rule] if rule is not None else []
 
 
 def _parse(body: bytes, source: SourceSpec) -> icalendar.Calendar:
@@ -120,13 +157,21 @@ def _parse(body: bytes, source: SourceSpec) -> icalendar.Calendar:
     return converted
 
 
-def _series_uids(calendar: icalendar.Calendar) -> set[str]:
-    """UIDs of recurring series (a rule, extra dates, or an overridden occurrence): their ids carry the date."""
-    return {
-        _uid(c)
-        for c in calendar.walk("VEVENT")
-        if c.get("RRULE") is not None or c.get("RDATE") is not None or c.get("RECURRENCE-ID") is not None
-    }
+def _series_uids(calendar: icalendar.Calendar) -> dict[str, bool]:
+    """UIDs of recurring series (a rule, extra dates, or an overridden occurrence), each with whether it repeats
+    within a day (then ids carry the original time as well as the date)."""
+    found: dict[str, bool] = {}
+    for c in calendar.walk("VEVENT"):
+        if c.get("RRULE") is None and c.get("RDATE") is None and c.get("RECURRENCE-ID") is None:
+            continue
+        uid = _uid(c)
+        found[uid] = found.get(uid, False) or any(_within_a_day(rule) for rule in _rules(c))
+    return found
+
+
+def _within_a_day(rule: Any) -> bool:
+    freq = {str(f).upper() for f in rule.get("FREQ", [])}
+    return "HOURLY" in freq or len(rule.get("BYHOUR", [])) > 1 or len(rule.get("BYMINUTE", [])) > 1
 
 
 def _uid(component: Any) -> str:
@@ -169,21 +214,21 @@ def _instant(value: Any, fallback_zone: str) -> datetime | None:
     return None
 
 
-def _original_date(component: Any) -> date | None:
-    """The occurrence's own date as the series first placed it (its RECURRENCE-ID, in its own zone)."""
-    rid = component.get("RECURRENCE-ID")
-    dt = getattr(rid, "dt", None)
+def _original(component: Any, with_time: bool) -> date | None:
+    """The occurrence's own date (and wall-clock time, ``with_time``) as the series first placed it: its
+    RECURRENCE-ID in its own zone, else its start."""
+    rid = getattr(component.get("RECURRENCE-ID"), "dt", None)
+    dt = rid if isinstance(rid, date) else getattr(component.get("DTSTART"), "dt", None)
     if isinstance(dt, datetime):
-        return dt.date()
+        return dt.replace(tzinfo=None, second=0, microsecond=0) if with_time else dt.date()
     return dt if isinstance(dt, date) else None
 
 
-def _event(component: Any, source: SourceSpec, defaults: Defaults, series: set[str]) -> EventSpec | None:
+def _event(component: Any, source: SourceSpec, defaults: Defaults, series: dict[str, bool]) -> EventSpec:
     uid = _uid(component)
     value = component.get("DTSTART")
     dt = value.dt
-    original = _original_date(component) if uid in series else None
-    event_id = feed_event_id(source.id, uid, original or (_local_date(dt) if uid in series else None))
+    event_id = feed_event_id(source.id, uid, _original(component, series[uid]) if uid in series else None)
     status = _STATUS.get(str(component.get("STATUS", "CONFIRMED")).upper(), "confirmed")
     title = " ".join(str(component.get("SUMMARY", "")).split())[:_TITLE_MAX] or "(untitled)"
     notes = str(component.get("DESCRIPTION", "")).strip()[:_NOTES_MAX] or None
@@ -214,10 +259,6 @@ def _event(component: Any, source: SourceSpec, defaults: Defaults, series: set[s
         countdown=source.countdown,
         owner="feed",
     )
-
-
-def _local_date(dt: date) -> date:
-    return dt.date() if isinstance(dt, datetime) else dt
 
 
 def _categories(component: Any) -> Iterator[str]:
