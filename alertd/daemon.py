@@ -185,7 +185,7 @@ class Daemon:
         self.metrics.cancelled(report.cancelled_by)
         if gone:
             log.info("forgot the failing mark of %s: no longer in the calendar", ", ".join(gone))
-        if upcoming is None:
+        if upcoming is None and not calendar.sources:
             # A new user's first run with last year's example calendar: say so rather than sit silently.
             what = f"every event of {self.calendar_path} ({len(calendar.events)}) is in the past or has no reminders"
             if not calendar.events:
