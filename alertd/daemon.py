@@ -479,11 +479,11 @@ class Daemon:
             )
         self.dispatcher.use(calendar, channels, limits)
         self.calendar = calendar
-        await self._feeds_changed(calendar)
         forgot = f"; forgot the failing mark of {', '.join(gone)} (removed)" if gone else ""
         log.info("calendar reloaded: %s%s", report, forgot)
         self.metrics.cancelled(report.cancelled_by)
         self.dispatcher.kick.set()
+        await self._feeds_changed(calendar)
 
     async def _feeds_changed(self, calendar: Calendar) -> None:
         """After a (re)load: drop the events of feeds gone from the calendar, re-read the stored copies with the new

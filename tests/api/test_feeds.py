@@ -4,6 +4,7 @@ restart plans from the stored copy while the feed is down."""
 from __future__ import annotations
 
 import asyncio
+import textwrap
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -120,3 +121,23 @@ async def test_a_restart_while_the_feed_is_down_keeps_its_events(
         assert len(feed_ids(again)) == 8
     finally:
         await again.shutdown()
+
+
+async def test_a_reload_with_new_source_defaults_reapplies_them_to_feed_events(
+    start_daemon: DaemonFactory, feed: FeedServer
+) -> None:
+    daemon = await started(start_daemon, feed)
+    text = calendar_with_feed(feed.url()).replace("refresh: 15m}", "refresh: 15m, reminders: [3d, 1d]}")
+    daemon.calendar_path.write_text(textwrap.dedent(text), encoding="utf-8")
+    daemon.request_reload()
+    await until(lambda: all(len(e.reminders) == 2 for e in list_events(daemon.engine) if e.owner == "feed"))
+
+
+async def test_a_source_removed_from_the_calendar_takes_its_events_along(
+    start_daemon: DaemonFactory, feed: FeedServer
+) -> None:
+    daemon = await started(start_daemon, feed)
+    text = calendar_with_feed(feed.url()).split("    sources:")[0] + "    events: []\n"
+    daemon.calendar_path.write_text(textwrap.dedent(text), encoding="utf-8")
+    daemon.request_reload()
+    await until(lambda: not feed_ids(daemon))
