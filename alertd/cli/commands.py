@@ -36,7 +36,9 @@ def check(args: argparse.Namespace, settings: Settings | Basics) -> int:
         print(issue, file=sys.stderr)
     for problem in _setup_problems(calendar, settings):
         print(f"{path}: warning: {problem}", file=sys.stderr)
-    print(f"{path}: OK — {len(calendar.events)} events, {len(calendar.channels)} channels")
+    n = len(calendar.sources)
+    feeds = f", {n} feed{'s' if n != 1 else ''} (not fetched by check)" if n else ""
+    print(f"{path}: OK — {len(calendar.events)} events, {len(calendar.channels)} channels{feeds}")
     return 0
 
 
