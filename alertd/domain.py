@@ -145,10 +145,11 @@ class SourceSpec:
 
     @property
     def where(self) -> str:
-        """The feed's location as messages may show it: a path, or a URL cut to ``scheme://host/…`` (secret
+        """The feed's location as messages may show it: a file's name, or a URL cut to ``scheme://host/…`` (secret
         addresses carry their token in the path)."""
         if self.url is None:
-            return self.path or ""
+            # The file's name only: API answers must not reveal the server's folders.
+            return (self.path or "").replace("\\", "/").rsplit("/", 1)[-1]
         head, _, rest = self.url.partition("://")
         host = rest.split("/", 1)[0].rsplit("@", 1)[-1]
         return f"{head}://{host}/…" if rest.strip("/") != host else f"{head}://{host}/"

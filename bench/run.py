@@ -19,10 +19,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import dispatch, lateness, memory, planning, startup, templates
+from bench import dispatch, feeds, lateness, memory, planning, startup, templates
 from bench.common import Result, SinkProcess, Workspace, median
 
-NAMES = ("startup", "planning", "dispatch", "lateness", "burst", "memory", "templates", "idle")
+NAMES = ("startup", "planning", "dispatch", "lateness", "burst", "memory", "templates", "feeds", "idle")
 RESULTS = Path(__file__).with_name("results")
 
 
@@ -59,6 +59,7 @@ def _one_run(names: Sequence[str], *, quick: bool, repeat: int, keep: bool) -> l
             "burst": lambda: lateness.run_burst(ws, sink, quick=quick),
             "memory": lambda: memory.run_memory(ws, sink, quick=quick),
             "templates": lambda: templates.run(quick=quick),
+            "feeds": lambda: feeds.run(ws, quick=quick),
         }
         for name in NAMES:
             if name in names and name in steps:
