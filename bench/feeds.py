@@ -13,7 +13,7 @@ import asyncio
 import hashlib
 import socket
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from datetime import time as dtime
@@ -151,7 +151,7 @@ async def _measure(ws: Workspace, n_events: int) -> dict[str, Any]:
 
 def run(ws: Workspace, *, quick: bool) -> list[Result]:
     n_events = 1000 if quick else 5000
-    found = asyncio.run(_run(ws, n_events))
+    found = asyncio.run(_measure(ws, n_events))
     sync = Result(
         "feed sync",
         found["sync_s"],
@@ -171,7 +171,3 @@ def run(ws: Workspace, *, quick: bool) -> list[Result]:
         details={"runs": _304_RUNS},
     )
     return [sync, unchanged]
-
-
-def _run(ws: Workspace, n_events: int) -> Awaitable[dict[str, Any]]:
-    return _measure(ws, n_events)
