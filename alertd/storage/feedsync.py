@@ -18,16 +18,20 @@ import sqlalchemy as sa
 
 from alertd.calendar import LOOKBACK, source_of
 from alertd.domain import Calendar, EventSpec
+from alertd.errors import FeedError
 from alertd.planning import event_fingerprint, plan_changes, plan_reminders
 from alertd.storage.eventrows import EVENT, event_from_row, event_values
 from alertd.storage.outbox import NOTIFICATION, cancel
 from alertd.storage.pglocks import PLANNING, lock_for_transaction
 from alertd.storage.sync import PlanBatch, SyncReport, bump_events_revision, replan, sync_countdowns
 
-__all__ = ["drop_feed_events", "sync_feed"]
+__all__ = ["EMPTIED", "drop_feed_events", "sync_feed"]
 
 # As in a file sync: "added" notices come a second after "removed" ones, so they read in that order.
 _AFTER_REMOVALS = timedelta(seconds=1)
+# A feed that comes back empty while this many of its upcoming events are stored is taken for a glitch (a sign-in
+# page that parses, a calendar whose sharing was turned off), not as that many cancellations.
+EMPTIED = 10
 _CHUNK = 5000
 
 
@@ -90,6 +94,11 @@ def sync_feed(
         for row in known.values()
         if row.owner == "feed" and not row.removed and row.id not in seen and row.starts_at >= since
     ]
+    if not seen and len(gone) >= EMPTIED:
+        raise FeedError(
+            f"feed {source_id!r} came back with no events while {len(gone)} of its upcoming events are stored; "
+            "kept the last good copy (remove the source from the calendar if it is really empty)"
+        )
     for row in gone:
         before = event_from_row(conn.execute(sa.select(EVENT).where(e.id == row.id)).one())
         revision = row.revision + 1

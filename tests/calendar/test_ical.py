@@ -154,6 +154,16 @@ def test_a_floating_time_is_read_in_the_sources_zone() -> None:
     assert (event.timezone, event.starts_at) == ("Europe/Berlin", datetime(2025, 11, 1, 8, 0, tzinfo=UTC))
 
 
+def test_a_floating_time_in_a_dst_gap_takes_the_offset_from_before_the_gap() -> None:
+    (event,) = feed_events(ics(vevent("gap", ":20260308T023000")), source(), DEFAULTS, now=NOW, horizon=HORIZON).events
+    assert event.starts_at == datetime(2026, 3, 8, 7, 30, tzinfo=UTC)
+
+
+def test_a_floating_time_in_a_dst_fold_is_its_first_occurrence() -> None:
+    (event,) = feed_events(ics(vevent("fold", ":20251102T013000")), source(), DEFAULTS, now=NOW, horizon=HORIZON).events
+    assert event.starts_at == datetime(2025, 11, 2, 5, 30, tzinfo=UTC)
+
+
 def test_an_endless_rule_stops_at_the_horizon() -> None:
     body = ics(vevent("daily", ":20250101T090000Z", "RRULE:FREQ=DAILY"))
     events = feed_events(body, source(), DEFAULTS, now=NOW, horizon=timedelta(days=30)).events

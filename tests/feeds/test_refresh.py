@@ -4,6 +4,7 @@ copy, and a feed edit that moves one occurrence."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -244,3 +245,38 @@ async def test_a_local_file_source_is_read_and_an_unchanged_file_is_not_replanne
         h = Harness(engine, http)
         assert len((await h.refresh(cal, advance=timedelta(0))).added) == 8
         assert await h.refresh(cal) is None
+
+
+async def test_a_read_over_the_time_bound_fails_and_no_second_read_starts_beside_it(
+    engine: Engine, server: FeedServer, client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import alertd.feeds.refresh as refresh_module
+
+    real = refresh_module.feed_events
+
+    def slow(*args: Any, **kwargs: Any) -> Any:
+        time.sleep(1.0)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(refresh_module, "feed_events", slow)
+    h = Harness(engine, client, feed_timeout=0.3)
+    cal = calendar(server.url())
+    assert "reading it took longer than 0.3s" in await _error_after_refresh(h, cal, engine, timedelta(0))
+    assert "still running" in await _error_after_refresh(h, cal, engine, EVERY)
+    assert events(engine) == {}
+    await asyncio.sleep(1.0)  # let the abandoned read finish before the database goes away
+
+
+async def _error_after_refresh(h: Harness, cal: Calendar, engine: Engine, advance: timedelta) -> str:
+    await h.refresh(cal, advance=advance)
+    with engine.begin() as conn:
+        return feed_statuses(conn)["desk"].last_error or ""
+
+
+async def test_the_private_target_guard_refuses_a_feed_on_a_loopback_address(engine: Engine) -> None:
+    async with make_client(5.0, trust_env=False, allow_private=False) as guarded:
+        h = Harness(engine, guarded, allow_private_targets=False)
+        await h.refresh(calendar("https://127.0.0.1:9/calendar.ics"), advance=timedelta(0))
+    with engine.begin() as conn:
+        error = feed_statuses(conn)["desk"].last_error or ""
+    assert "private, loopback or reserved address" in error

@@ -7,12 +7,15 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from support.factories import make_calendar, make_channel, make_event, offsets
 
 from alertd.domain import Calendar, EventSpec, SourceSpec
+from alertd.errors import FeedError
 from alertd.storage import EVENT, NOTIFICATION, SyncReport, drop_feed_events, load_events, sync_calendar, sync_feed
+from alertd.storage.feedsync import EMPTIED
 
 NOW = datetime(2025, 10, 20, 12, 0, tzinfo=UTC)
 END = NOW + timedelta(days=400)
@@ -171,3 +174,18 @@ def test_a_feed_removed_from_the_calendar_takes_its_events_without_notices(engin
     assert sorted(report.removed) == sorted(removed) == sorted(e.id for e in SERIES)
     assert changes(engine) == []
     assert reminder_states(engine, "desk:call@20251103") == Counter({"cancelled": 1})
+
+
+def test_a_feed_that_comes_back_empty_is_refused_and_nothing_changes(engine: Engine) -> None:
+    many = [feed_event(f"e{i}", 3 + i) for i in range(EMPTIED)]
+    sync(engine, many, previous_end=None)
+    with pytest.raises(FeedError, match="came back with no events"):
+        sync(engine, [], now=NOW + timedelta(minutes=15))
+    with engine.begin() as conn:
+        assert len(load_events(conn)) == EMPTIED
+    assert changes(engine) == []
+
+
+def test_a_small_feed_may_lose_its_last_events(engine: Engine) -> None:
+    sync(engine, SERIES, previous_end=None)
+    assert len(sync(engine, [], now=NOW + timedelta(minutes=15)).removed) == 4
