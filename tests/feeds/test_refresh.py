@@ -251,8 +251,7 @@ async def test_a_read_over_the_time_bound_fails_and_no_second_read_starts_beside
     engine: Engine, server: FeedServer, client: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import alertd.feeds.refresh as refresh_module
-
-    real = refresh_module.feed_events
+    from alertd.calendar import feed_events as real
 
     def slow(*args: Any, **kwargs: Any) -> Any:
         time.sleep(1.0)
