@@ -162,6 +162,13 @@ class Settings(BaseSettings):
     def _duration(cls, value: Any) -> timedelta:
         return parse_duration(value)
 
+    @field_validator("recurrence_horizon")
+    @classmethod
+    def _horizon(cls, value: timedelta) -> timedelta:
+        if value < timedelta(days=1):
+            raise ValueError("the recurrence horizon must be at least 1d, e.g. 400d")
+        return value
+
     @field_validator("feed_token")
     @classmethod
     def _feed_token(cls, value: SecretStr | None) -> SecretStr | None:

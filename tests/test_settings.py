@@ -6,6 +6,7 @@ import os
 import re
 import secrets
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -164,3 +165,11 @@ def test_the_log_level_is_read_without_case(monkeypatch: pytest.MonkeyPatch) -> 
     """ALERTD_LOG_LEVEL=debug means DEBUG."""
     monkeypatch.setenv("ALERTD_LOG_LEVEL", " debug ")
     assert load_settings().log_level == "DEBUG"
+
+
+def test_the_recurrence_horizon_is_a_duration_of_at_least_a_day(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ALERTD_RECURRENCE_HORIZON", "90d")
+    assert load_settings().recurrence_horizon == timedelta(days=90)
+    monkeypatch.setenv("ALERTD_RECURRENCE_HORIZON", "1h")
+    with pytest.raises(ConfigError, match="ALERTD_RECURRENCE_HORIZON"):
+        load_settings()
