@@ -114,7 +114,8 @@ class CalendarStatus(BaseModel):
 
 
 class EventOut(BaseModel):
-    """An event as stored. ``read_only`` events are provisioned by the calendar ``file`` and edited there."""
+    """An event as stored. ``read_only`` events are provisioned by the calendar ``file`` or come from a calendar
+    ``feed`` (a source id), and are edited there."""
 
     id: str
     title: str
@@ -135,6 +136,7 @@ class EventOut(BaseModel):
     owner: str
     read_only: bool
     file: str | None
+    feed: str | None = None
 
     @classmethod
     def of(cls, event: EventSpec, *, calendar_file: str) -> EventOut:
@@ -156,6 +158,7 @@ class EventOut(BaseModel):
             countdown=event.countdown,
             owner=event.owner,
             read_only=read_only,
+            feed=event.id.partition(":")[0] if event.owner == "feed" else None,
             file=calendar_file if provisioned else None,
         )
 

@@ -100,7 +100,7 @@ async def test_a_feed_event_cannot_be_edited_and_the_answer_names_the_feed(
     assert answer.status_code == 409
     assert "calendar feed 'desk'" in answer.text
     assert "edit it in that calendar" in answer.text
-    assert (shown["owner"], shown["read_only"]) == ("feed", True)
+    assert (shown["owner"], shown["read_only"], shown["feed"]) == ("feed", True, "desk")
 
 
 async def test_a_restart_while_the_feed_is_down_keeps_its_events(
