@@ -120,7 +120,13 @@ def _where(ck: Checker, path: KeyPath, m: dict[str, Any], base_dir: Path) -> tup
         return None, None
     if "path" in m:
         text = ck.text(m["path"], (*path, "path"), nonempty=True)
-        return None, None if text is None else str(base_dir / text)
+        if text is None:
+            return None, None
+        file = base_dir / text
+        if not file.is_file():
+            # Not an error: the file may be written later (a sync job); until then the feed counts as failing.
+            ck.warn((*path, "path"), f"{text} is not a file here yet; the feed fails until it is")
+        return None, str(file)
     text = ck.text(m["url"], (*path, "url"), nonempty=True)
     if text is None:
         return None, None

@@ -66,6 +66,8 @@ def test_a_source_sets_its_own_event_defaults(tmp_path: Path) -> None:
 
 
 def test_a_path_is_read_beside_the_calendar_file(tmp_path: Path) -> None:
+    (tmp_path / "feeds").mkdir()
+    (tmp_path / "feeds" / "team.ics").write_bytes(b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n")
     (source,) = load(tmp_path, "- {id: local, path: feeds/team.ics}").sources
     assert source.path == str(tmp_path / "feeds" / "team.ics")
 
@@ -118,3 +120,10 @@ def test_a_duplicate_source_id_names_the_first_line(tmp_path: Path) -> None:
 def test_a_feed_event_id_names_its_source() -> None:
     assert source_of("holidays:abc@google.com@20251110") == "holidays"
     assert source_of("truce-expiry") is None
+
+
+def test_a_path_that_is_not_a_file_yet_is_a_warning(tmp_path: Path) -> None:
+    calendar, warnings = load_calendar(write(tmp_path, "- {id: local, path: missing.ics}"), environ={})
+    assert [w.path for w in warnings] == ["sources[0].path"]
+    assert "not a file here yet" in warnings[0].message
+    assert calendar.sources[0].path == str(tmp_path / "missing.ics")
