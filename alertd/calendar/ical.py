@@ -1,8 +1,9 @@
 """An iCalendar feed's text in, the events alertd plans out: a pure function of the bytes, the source and ``now``.
 
 Kept libraries do the reading: ``icalendar`` parses (and maps Windows zone names that come without a VTIMEZONE),
-``x-wr-timezone`` turns Google's calendar-wide ``X-WR-TIMEZONE`` into per-time zones, and ``recurring-ical-events``
-expands RRULE/RDATE/EXDATE and RECURRENCE-ID overrides within a bounded window.
+``x-wr-timezone`` turns Google's calendar-wide ``X-WR-TIMEZONE`` into per-time zones, and python-dateutil's
+``rruleset`` expands RRULE/RDATE/EXDATE within a bounded window, RECURRENCE-ID overrides put in place
+(:mod:`alertd.calendar.occurrences`).
 
 Ids are stable across fetches: ``<source>:<UID>`` for a single event and ``<source>:<UID>@YYYYMMDD`` for an
 occurrence of a series, the date being the occurrence's original local date (its RECURRENCE-ID), so moving one
@@ -20,10 +21,10 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import icalendar
-import recurring_ical_events
 import x_wr_timezone
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
+from alertd.calendar.occurrences import Occurrence, occurrences, rules_of
 from alertd.calendar.routes import resolve_notify
 from alertd.calendar.sources import LOOKBACK
 from alertd.domain import Defaults, EventSpec, SourceSpec
@@ -37,7 +38,6 @@ MAX_OCCURRENCES = 100_000
 _UID_KEEP = re.compile(r"^[A-Za-z0-9._@+=-]{1,64}$")
 _STATUS = {"TENTATIVE": "tentative", "CONFIRMED": "confirmed", "CANCELLED": "cancelled"}
 _TITLE_MAX = 500
-_FIRST_CHUNK = timedelta(days=30)
 _TOO_FREQUENT = frozenset({"SECONDLY", "MINUTELY"})
 _NOTES_MAX = 4000
 
@@ -79,13 +79,10 @@ def feed_events(
     series = _series_uids(calendar)
     seen: set[str] = set()
     try:
-        query = recurring_ical_events.of(calendar, skip_bad_series=True)
-        # Windows only pay off for series repeating within a day; any other feed is read in one pass.
-        dense = any(series.values())
-        for component in _occurrences(query, start, end) if dense else query.between(start, end):
-            begins = _instant(component.get("DTSTART"), source.timezone)
+        for occurrence in occurrences(calendar, start, end, read.skipped):
+            begins = _instant(occurrence.start, source.timezone)
             if begins is None:
-                read.skipped.append(f"an event without a usable DTSTART ({_uid(component)!r})")
+                read.skipped.append(f"an event without a usable DTSTART ({_uid(occurrence.component)!r})")
                 continue
             if not start <= begins < end:
                 continue
@@ -94,7 +91,7 @@ def feed_events(
                     f"feed {source.id!r} has more than {max_occurrences} occurrences within the planning horizon; "
                     "check its recurrence rules or shorten ALERTD_RECURRENCE_HORIZON"
                 )
-            event = _event(component, source, defaults, series)
+            event = _event(occurrence, source, defaults, series)
             if event.id in seen:
                 read.skipped.append(f"a second event with the id {event.id!r} (a duplicate UID)")
                 continue
@@ -108,38 +105,17 @@ def feed_events(
     return read
 
 
-def _occurrences(query: Any, start: datetime, end: datetime) -> Iterator[Any]:
-    """Occurrences in windows of 30 days, then doubling, each once (by the window its start falls in): a rule
-    repeating within a day meets the occurrence bound after a month's worth rather than after the whole horizon is
-    expanded, and a 400-day horizon costs four passes over the feed's series, not one per week."""
-    low, span = start, _FIRST_CHUNK
-    while low < end:
-        high = min(low + span, end)
-        span *= 2
-        for component in query.between(low, high):
-            begins = _instant(component.get("DTSTART"), "UTC")
-            # Each occurrence belongs to the chunk its start falls in (between() also yields those overlapping it).
-            if begins is None or low <= begins < high or (begins < low and low == start):
-                yield component
-        low = high
-
-
 def _drop_too_frequent(calendar: icalendar.Calendar, read: FeedRead) -> None:
     """Series repeating every minute or second are no calendar people read; expanding them would cost minutes."""
     dense = {
         _uid(c)
         for c in calendar.walk("VEVENT")
-        if any(str(f).upper() in _TOO_FREQUENT for r in _rules(c) for f in r.get("FREQ", []))
+        if any(str(f).upper() in _TOO_FREQUENT for r in rules_of(c) for f in r.get("FREQ", []))
     }
     if not dense:
         return
     calendar.subcomponents = [c for c in calendar.subcomponents if not (c.name == "VEVENT" and _uid(c) in dense)]
     read.skipped += [f"the series {uid!r}: it repeats more often than hourly" for uid in sorted(dense)]
-
-
-def _rules(component: Any) -> list[Any]:
-    rule = component.get("RRULE")
-    return rule if isinstance(rule, list) else [rule] if rule is not None else []
 
 
 def _parse(body: bytes, source: SourceSpec) -> icalendar.Calendar:
@@ -169,7 +145,7 @@ def _series_uids(calendar: icalendar.Calendar) -> dict[str, bool]:
         if c.get("RRULE") is None and c.get("RDATE") is None and c.get("RECURRENCE-ID") is None:
             continue
         uid = _uid(c)
-        found[uid] = found.get(uid, False) or any(_within_a_day(rule) for rule in _rules(c))
+        found[uid] = found.get(uid, False) or any(_within_a_day(rule) for rule in rules_of(c))
     return found
 
 
@@ -206,9 +182,8 @@ def _zone_name(value: Any, fallback: str) -> str:
     return fallback
 
 
-def _instant(value: Any, fallback_zone: str) -> datetime | None:
+def _instant(dt: Any, fallback_zone: str) -> datetime | None:
     """The exact UTC start; a date starts at midnight in the feed's zone, a floating time is read in it."""
-    dt = getattr(value, "dt", None)
     if isinstance(dt, datetime):
         if dt.tzinfo is None:
             return localize(dt, zone(fallback_zone))
@@ -218,21 +193,18 @@ def _instant(value: Any, fallback_zone: str) -> datetime | None:
     return None
 
 
-def _original(component: Any, with_time: bool) -> date | None:
-    """The occurrence's own date (and wall-clock time, ``with_time``) as the series first placed it: its
-    RECURRENCE-ID in its own zone, else its start."""
-    rid = getattr(component.get("RECURRENCE-ID"), "dt", None)
-    dt = rid if isinstance(rid, date) else getattr(component.get("DTSTART"), "dt", None)
-    if isinstance(dt, datetime):
-        return dt.replace(tzinfo=None, second=0, microsecond=0) if with_time else dt.date()
-    return dt if isinstance(dt, date) else None
+def _stamp(original: date, with_time: bool) -> date:
+    """The part of an occurrence's original start its id carries: the date, or the wall-clock minute too."""
+    if isinstance(original, datetime):
+        return original.replace(tzinfo=None, second=0, microsecond=0) if with_time else original.date()
+    return original
 
 
-def _event(component: Any, source: SourceSpec, defaults: Defaults, series: dict[str, bool]) -> EventSpec:
+def _event(occurrence: Occurrence, source: SourceSpec, defaults: Defaults, series: dict[str, bool]) -> EventSpec:
+    component, value, dt = occurrence.component, occurrence.value, occurrence.start
     uid = _uid(component)
-    value = component.get("DTSTART")
-    dt = value.dt
-    event_id = feed_event_id(source.id, uid, _original(component, series[uid]) if uid in series else None)
+    original = occurrence.original if uid in series else None
+    event_id = feed_event_id(source.id, uid, None if original is None else _stamp(original, series[uid]))
     status = _STATUS.get(str(component.get("STATUS", "CONFIRMED")).upper(), "confirmed")
     title = " ".join(str(component.get("SUMMARY", "")).split())[:_TITLE_MAX] or "(untitled)"
     notes = str(component.get("DESCRIPTION", "")).strip()[:_NOTES_MAX] or None
