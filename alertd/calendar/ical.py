@@ -110,7 +110,7 @@ def _drop_too_frequent(calendar: icalendar.Calendar, read: FeedRead) -> None:
     dense = {
         _uid(c)
         for c in calendar.walk("VEVENT")
-        if any(str(f).upper() in _TOO_FREQUENT for r in rules_of(c) for f in r.get("FREQ", []))
+        if any(str(f).upper() in _TOO_FREQUENT for r in _valid_rules(c) for f in r.get("FREQ", []))
     }
     if not dense:
         return
@@ -137,6 +137,14 @@ def _parse(body: bytes, source: SourceSpec) -> icalendar.Calendar:
     return converted
 
 
+def _valid_rules(component: Any) -> list[Any]:
+    """The component's rules, or none when one is broken (the expansion then skips that series, saying why)."""
+    try:
+        return rules_of(component)
+    except ValueError:
+        return []
+
+
 def _series_uids(calendar: icalendar.Calendar) -> dict[str, bool]:
     """UIDs of recurring series (a rule, extra dates, or an overridden occurrence), each with whether it repeats
     within a day (then ids carry the original time as well as the date)."""
@@ -145,7 +153,7 @@ def _series_uids(calendar: icalendar.Calendar) -> dict[str, bool]:
         if c.get("RRULE") is None and c.get("RDATE") is None and c.get("RECURRENCE-ID") is None:
             continue
         uid = _uid(c)
-        found[uid] = found.get(uid, False) or any(_within_a_day(rule) for rule in rules_of(c))
+        found[uid] = found.get(uid, False) or any(_within_a_day(rule) for rule in _valid_rules(c))
     return found
 
 

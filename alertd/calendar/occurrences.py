@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from dateutil.rrule import rruleset, rrulestr
+from icalendar import vRecur
 
 __all__ = ["Occurrence", "occurrences", "rules_of"]
 
@@ -36,8 +37,12 @@ class Occurrence:
 
 
 def rules_of(component: Any) -> list[Any]:
+    """The RRULEs of a component; one icalendar could not parse raises ValueError (its series is then skipped)."""
     rule = component.get("RRULE")
-    return rule if isinstance(rule, list) else [rule] if rule is not None else []
+    found = rule if isinstance(rule, list) else [rule] if rule is not None else []
+    if not all(isinstance(r, vRecur) for r in found):
+        raise ValueError("an RRULE that is not a valid rule")
+    return found
 
 
 def occurrences(calendar: Any, start: datetime, end: datetime, skipped: list[str]) -> Iterator[Occurrence]:
@@ -54,13 +59,14 @@ def occurrences(calendar: Any, start: datetime, end: datetime, skipped: list[str
     low, high = start.replace(tzinfo=None) - _SLACK, end.replace(tzinfo=None) + _SLACK
     for uid, master in masters.items():
         moved = overrides.pop(uid, [])
-        if not rules_of(master) and master.get("RDATE") is None:
-            yield Occurrence(master, master.get("DTSTART").dt, master.get("DTSTART"), None)
-            yield from _lone_overrides(moved)
-            continue
         try:
+            if not rules_of(master) and master.get("RDATE") is None:
+                yield Occurrence(master, master.get("DTSTART").dt, master.get("DTSTART"), None)
+                yield from _lone_overrides(moved)
+                continue
             yield from _series(master, moved, low, high)
-        except (ValueError, TypeError, OverflowError, AttributeError) as exc:
+        except Exception as exc:
+            # icalendar and dateutil raise many types on a broken rule or date; one bad series costs only itself.
             skipped.append(f"the series {uid!r}: its recurrence cannot be read ({type(exc).__name__})")
     for moved in overrides.values():
         yield from _lone_overrides(moved)
