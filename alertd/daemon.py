@@ -137,6 +137,10 @@ class Daemon:
         self._web: HttpServer | None = None
         # Built when a calendar first names a feed: a calendar without ``sources:`` never loads the iCalendar stack.
         self.feeds: FeedRefresher | None = None
+        # A (re)loaded calendar whose feeds' stored copies are still to be re-read with its defaults.
+        self._feeds_pending: Calendar | None = None
+        # Feed work runs one piece at a time: a re-read of stored copies never overlaps a fetch of newer ones.
+        self._feeds_lock = asyncio.Lock()
         # Where the HTTP API listens once started (port 0 in the settings picks a free one).
         self.http_address: tuple[str, int] | None = None
         # Set at the end of start(): a daemon that never started logs its error, not "stopped".
@@ -513,18 +517,23 @@ class Daemon:
                 metrics=self.metrics,
                 on_change=lambda _report: self.dispatcher.kick.set(),
             )
-        try:
-            await self.feeds.apply_stored(calendar)
-        except DBAPIError as exc:
-            log.error("calendar feeds not re-applied: %s", describe_db_error(self.db_url, exc))
+        # In the background: reading big feeds must delay neither the start nor the reload's own outcome.
+        self._feeds_pending = calendar
         self.feeds.forget_schedule()
         self.scheduler.add_job(self._refresh_feeds, id="feeds-now", replace_existing=True)
 
     async def _refresh_feeds(self) -> None:
         if self.feeds is None or not self.calendar.sources:
             return
+        async with self._feeds_lock:
+            await self._refresh_feeds_now(self.feeds)
+
+    async def _refresh_feeds_now(self, feeds: FeedRefresher) -> None:
         try:
-            await self.feeds.tick(self.calendar)
+            pending, self._feeds_pending = self._feeds_pending, None
+            if pending is not None:
+                await feeds.apply_stored(pending)
+            await feeds.tick(self.calendar)
         except DBAPIError as exc:
             log.error("calendar feeds not refreshed: %s", describe_db_error(self.db_url, exc))
         except Exception:
