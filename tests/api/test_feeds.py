@@ -4,6 +4,7 @@ restart plans from the stored copy while the feed is down."""
 from __future__ import annotations
 
 import asyncio
+import io
 import textwrap
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -141,3 +142,22 @@ async def test_a_source_removed_from_the_calendar_takes_its_events_along(
     daemon.calendar_path.write_text(textwrap.dedent(text), encoding="utf-8")
     daemon.request_reload()
     await until(lambda: not feed_ids(daemon))
+
+
+async def test_a_feed_edit_moving_one_occurrence_is_delivered_as_exactly_one_change_notice(
+    start_daemon: DaemonFactory, feed: FeedServer
+) -> None:
+    daemon = await started(start_daemon, feed)
+    out = daemon.out
+    assert isinstance(out, io.StringIO)
+    before = out.getvalue()
+    feed.body = GOOGLE.replace(b"20251118T15", b"20251119T15")
+    assert isinstance(daemon.clock, FixedClock)
+    daemon.clock.advance(15 * 60)
+    assert daemon.feeds is not None
+    await daemon.feeds.tick(daemon.calendar)
+    await until(lambda: "Weekly tariff call" in out.getvalue()[len(before) :])
+    await asyncio.sleep(0.5)  # anything more would have been sent by now
+    sent = out.getvalue()[len(before) :]
+    assert sent.count("change → console") == 1, sent
+    assert "moved from Tue 18 Nov 2025 10:00 to Wed 19 Nov 2025 10:00" in sent
