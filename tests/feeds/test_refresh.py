@@ -279,3 +279,34 @@ async def test_the_private_target_guard_refuses_a_feed_on_a_loopback_address(eng
     with engine.begin() as conn:
         error = feed_statuses(conn)["desk"].last_error or ""
     assert "private, loopback or reserved address" in error
+
+
+async def test_a_server_without_etags_is_asked_with_if_modified_since(
+    engine: Engine, server: FeedServer, client: Client
+) -> None:
+    server.etags = False
+    h = Harness(engine, client)
+    cal = calendar(server.url())
+    await h.refresh(cal, advance=timedelta(0))
+    assert await h.refresh(cal) is None
+    assert server.seen[-1].headers["if-modified-since"] == server.last_modified
+    assert "if-none-match" not in server.seen[-1].headers
+
+
+async def test_a_redirect_is_followed(engine: Engine, server: FeedServer, client: Client) -> None:
+    h = Harness(engine, client)
+    report = await h.refresh(calendar(server.url("/moved")), advance=timedelta(0))
+    assert len(report.added) == 8
+    assert [s.path for s in server.seen] == ["/moved", "/calendar.ics"]
+
+
+async def test_replicas_refreshing_at_the_same_moment_fetch_once(
+    engine: Engine, server: FeedServer, client: Client
+) -> None:
+    first, second = Harness(engine, client), Harness(engine, client)
+    cal = calendar(server.url())
+    (source,) = cal.sources
+    reports = await asyncio.gather(first.refresher.refresh(cal, source), second.refresher.refresh(cal, source))
+    assert len(server.seen) == 1
+    assert sorted(r is None for r in reports) == [False, True]
+    assert len(events(engine)) == 8

@@ -29,6 +29,9 @@ class FeedServer:
     status: int = 500
     stall: float = 5.0
     huge_bytes: int = 50 * 1024 * 1024
+    # False: validators by Last-Modified only (no ETag), as some servers do.
+    etags: bool = True
+    last_modified: str = "Mon, 20 Oct 2025 10:00:00 GMT"
     seen: list[Seen] = field(default_factory=list)
     _runner: web.AppRunner | None = None
     port: int = 0
@@ -56,6 +59,8 @@ class FeedServer:
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         self.seen.append(Seen(request.path, {k.lower(): v for k, v in request.headers.items()}))
+        if request.path == "/moved":
+            raise web.HTTPFound("/calendar.ics")
         if self.mode == "status":
             return web.Response(status=self.status, text="upstream trouble")
         if self.mode == "stall":
@@ -76,6 +81,11 @@ class FeedServer:
                 return response  # the client stopped reading, as it should
             await response.write_eof()
             return response
+        if not self.etags:
+            if request.headers.get("If-Modified-Since") == self.last_modified:
+                return web.Response(status=304)
+            headers = {"Last-Modified": self.last_modified, "Content-Type": "text/calendar"}
+            return web.Response(body=self.body, headers=headers)
         if request.headers.get("If-None-Match") == self.etag:
             return web.Response(status=304, headers={"ETag": self.etag})
         return web.Response(body=self.body, headers={"ETag": self.etag, "Content-Type": "text/calendar"})
