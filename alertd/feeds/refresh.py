@@ -39,6 +39,7 @@ from alertd.storage import (
     last_body,
     record_failure,
     record_fetched,
+    set_window_end,
     sync_feed,
 )
 
@@ -203,7 +204,9 @@ class FeedRefresher:
                 conn: sa.Connection, s: SourceSpec = source, r: FeedRead = read, prev: datetime | None = previous_end
             ) -> SyncReport:
                 end = now + self.settings.recurrence_horizon
-                return sync_feed(conn, calendar, s.id, r.events, now=now, window_end=end, previous_end=prev)
+                report = sync_feed(conn, calendar, s.id, r.events, now=now, window_end=end, previous_end=prev)
+                set_window_end(conn, s.id, end)
+                return report
 
             report = await self._db(resync)
             if (report.added or report.changed or report.removed) and self._on_change is not None:

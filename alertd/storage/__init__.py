@@ -49,6 +49,7 @@ if TYPE_CHECKING:
         last_body,
         record_failure,
         record_fetched,
+        set_window_end,
     )
     from alertd.storage.feedsync import drop_feed_events, sync_feed
     from alertd.storage.models import ACTIVE_STATES, Meta, Notification
@@ -116,6 +117,7 @@ else:
             "last_body",
             "record_failure",
             "record_fetched",
+            "set_window_end",
         ),
         feedsync=("drop_feed_events", "sync_feed"),
         events=(
@@ -186,6 +188,7 @@ __all__ = [
     "requeue",
     "schema_is_current",
     "set_status",
+    "set_window_end",
     "sqlite_path",
     "supersede_countdowns",
     "sync_calendar",

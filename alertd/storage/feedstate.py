@@ -26,6 +26,7 @@ __all__ = [
     "location_key",
     "record_failure",
     "record_fetched",
+    "set_window_end",
 ]
 
 FEED_STATE = FeedState.__table__  # type: ignore[attr-defined]
@@ -124,6 +125,11 @@ def record_failure(conn: sa.Connection, source_id: str, error: str, *, now: date
         .where(c.source_id == source_id)
         .values(last_error=error[:_ERROR_MAX], failing_since=sa.func.coalesce(c.failing_since, now))
     )
+
+
+def set_window_end(conn: sa.Connection, source_id: str, end: datetime) -> None:
+    """The planning window's end after a re-read of the stored copy (occurrences up to it are known)."""
+    conn.execute(FEED_STATE.update().where(FEED_STATE.c.source_id == source_id).values(window_end=end))
 
 
 def last_body(conn: sa.Connection, source_id: str) -> tuple[bytes | None, datetime | None]:
