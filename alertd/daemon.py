@@ -65,6 +65,7 @@ from alertd.timeexpr import tzdata
 if TYPE_CHECKING:
     from alertd.api import HttpServer
     from alertd.channels import HttpClient
+    from alertd.feeds import FeedRefresher
 
 __all__ = ["Daemon", "build_channels", "preload"]
 
@@ -75,6 +76,8 @@ log = logging.getLogger("alertd.daemon")
 _LEAD = 0.05
 # How often the occurrence window of recurring events is moved forward when the file does not change.
 _ROLL_EVERY = timedelta(hours=1)
+# How often the timer asks which calendar feeds are due (each has its own ``refresh``, at least a minute).
+_FEED_TICK = 10.0
 
 
 def preload(calendar_path: Path) -> None:
@@ -136,6 +139,12 @@ class Daemon:
         self._next_wake: datetime | None = None
         self.metrics = Metrics()
         self._web: HttpServer | None = None
+        # Built when a calendar first names a feed: a calendar without ``sources:`` never loads the iCalendar stack.
+        self.feeds: FeedRefresher | None = None
+        # A (re)loaded calendar whose feeds' stored copies are still to be re-read with its defaults.
+        self._feeds_pending: Calendar | None = None
+        # Feed work runs one piece at a time: a re-read of stored copies never overlaps a fetch of newer ones.
+        self._feeds_lock = asyncio.Lock()
         # Where the HTTP API listens once started (port 0 in the settings picks a free one).
         self.http_address: tuple[str, int] | None = None
         # Set at the end of start(): a daemon that never started logs its error, not "stopped".
@@ -185,7 +194,7 @@ class Daemon:
         self.metrics.cancelled(report.cancelled_by)
         if gone:
             log.info("forgot the failing mark of %s: no longer in the calendar", ", ".join(gone))
-        if upcoming is None:
+        if upcoming is None and not calendar.sources:
             # A new user's first run with last year's example calendar: say so rather than sit silently.
             what = f"every event of {self.calendar_path} ({len(calendar.events)}) is in the past or has no reminders"
             if not calendar.events:
@@ -223,6 +232,8 @@ class Daemon:
         # At least four checks per lease: a dead replica's rows wait at most about 1.25 leases to be resent.
         self.scheduler.add_job(self._reclaim, "interval", seconds=min(30.0, max(1.0, s.lease / 4)), id="reclaim")
         self._pump = asyncio.create_task(self._run_pump())
+        await self._feeds_changed(calendar)
+        self.scheduler.add_job(self._refresh_feeds, "interval", seconds=_FEED_TICK, id="feeds")
         if not is_sqlite(self.engine):
             self._start_listener()
         if self._web is not None:
@@ -508,3 +519,55 @@ class Daemon:
         log.info("calendar reloaded: %s%s", report, forgot)
         self.metrics.cancelled(report.cancelled_by)
         self.dispatcher.kick.set()
+        await self._feeds_changed(calendar)
+
+    async def _feeds_changed(self, calendar: Calendar) -> None:
+        """After a (re)load: drop the events of feeds gone from the calendar, re-read the stored copies with the new
+        defaults, and fetch every feed now rather than at its next interval."""
+        if not calendar.sources:
+            from alertd.storage import drop_feed_events, forget_feeds
+
+            def drop() -> None:
+                with self.engine.begin() as conn:
+                    report = drop_feed_events(conn, calendar, now=self.clock.now())
+                    forget_feeds(conn, set())
+                if report.removed:
+                    log.info("calendar feeds removed: %d of their events dropped", len(report.removed))
+
+            with contextlib.suppress(DBAPIError):
+                await self.dispatcher.db(drop)
+            return
+        if self.feeds is None:
+            from alertd.feeds import FeedRefresher
+
+            self.feeds = FeedRefresher(
+                engine=self.engine,
+                clock=self.clock,
+                settings=self.settings,
+                run_db=self.dispatcher.db,
+                http=self.ctx.client,
+                metrics=self.metrics,
+                on_change=lambda _report: self.dispatcher.kick.set(),
+            )
+        # In the background: reading big feeds must delay neither the start nor the reload's own outcome.
+        self._feeds_pending = calendar
+        self.feeds.forget_schedule()
+        self.scheduler.add_job(self._refresh_feeds, id="feeds-now", replace_existing=True)
+
+    async def _refresh_feeds(self) -> None:
+        if self.feeds is None or not self.calendar.sources:
+            return
+        async with self._feeds_lock:
+            await self._refresh_feeds_now(self.feeds)
+
+    async def _refresh_feeds_now(self, feeds: FeedRefresher) -> None:
+        try:
+            pending, self._feeds_pending = self._feeds_pending, None
+            if pending is not None:
+                await feeds.apply_stored(pending)
+            await feeds.tick(self.calendar)
+        except DBAPIError as exc:
+            log.error("calendar feeds not refreshed: %s", describe_db_error(self.db_url, exc))
+        except Exception:
+            # A bug must not stop the refreshes for good: report it, and the next tick tries again.
+            log.exception("calendar feed refresh failed unexpectedly")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any, Literal, NamedTuple
 
 from alertd.timeexpr import Offset, localize, zone
@@ -27,6 +27,7 @@ __all__ = [
     "RateLimit",
     "Route",
     "Series",
+    "SourceSpec",
     "event_snapshot",
     "start_text",
 ]
@@ -107,7 +108,8 @@ class EventSpec:
     """One key date, with defaults already applied.
 
     ``local_start`` is the wall-clock start in ``timezone`` (midnight for all-day events); ``starts_at`` is the
-    same instant in UTC. ``owner`` is ``file`` for provisioned events and ``db`` for events made by the CLI/API.
+    same instant in UTC. ``owner`` is ``file`` for provisioned events, ``db`` for events made by the CLI/API and
+    ``feed`` for events read from an iCalendar source (their id starts with ``<source-id>:``).
     """
 
     id: str
@@ -155,6 +157,34 @@ class Series:
 
 
 @dataclass(frozen=True, slots=True)
+class SourceSpec:
+    """An iCalendar feed from the calendar's ``sources:``: where to read it (``url``, or ``path`` resolved beside the
+    calendar file) and what its events get, as an event in the file would (``notify`` before routes are applied)."""
+
+    id: str
+    url: str | None
+    path: str | None
+    refresh: timedelta
+    timezone: str
+    reminders: tuple[Offset, ...]
+    notify: tuple[str, ...]
+    tags: tuple[str, ...] = ()
+    all_day_at: time = time(9, 0)
+    countdown: bool = True
+
+    @property
+    def where(self) -> str:
+        """The feed's location as messages may show it: a file's name, or a URL cut to ``scheme://host/…`` (secret
+        addresses carry their token in the path)."""
+        if self.url is None:
+            # The file's name only: API answers must not reveal the server's folders.
+            return (self.path or "").replace("\\", "/").rsplit("/", 1)[-1]
+        head, _, rest = self.url.partition("://")
+        host = rest.split("/", 1)[0].rsplit("@", 1)[-1]
+        return f"{head}://{host}/…" if rest.strip("/") != host else f"{head}://{host}/"
+
+
+@dataclass(frozen=True, slots=True)
 class Calendar:
     """A validated calendar file."""
 
@@ -168,6 +198,8 @@ class Calendar:
     # Recurring events: not in ``events``, whose occurrences (``id@YYYYMMDD``) depend on ``now``
     # (alertd.planning.recurrence expands them).
     series: tuple[Series, ...] = ()
+    # iCalendar feeds whose events the database holds (owner "feed"), refreshed by the daemon.
+    sources: tuple[SourceSpec, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -89,6 +89,8 @@ FIELDS = (
     "api_max_body",
     "api_readers",
     "http_allowed_hosts",
+    "feed_max_bytes",
+    "feed_timeout",
 )
 
 

@@ -9,6 +9,8 @@
     │                                regular file, too big, outside ALERTD_SECRETS_DIR); str() says why
     ├── TemplateError                a channel template failed; .overrun says it went over its time, output or
     │                                memory budget (the notification fails) rather than failing on its data
+    ├── FeedError                    an iCalendar feed could not be fetched or read (HTTP status, too big, too slow,
+    │                                not iCalendar); its last good copy stays in use
     ├── StorageError                 the database is unreachable, unwritable, locked by another daemon or too old
     ├── UsageError                   a command was asked for something that cannot be done (unknown channel, id)
     │   ├── NotFoundError            the event or notification named does not exist
@@ -30,6 +32,7 @@ __all__ = [
     "ConfigError",
     "ConflictError",
     "DeliveryError",
+    "FeedError",
     "FileReadError",
     "NotFoundError",
     "StorageError",
@@ -56,6 +59,10 @@ class TemplateError(AlertdError):
     def __init__(self, message: str, *, overrun: bool = True) -> None:
         super().__init__(message)
         self.overrun = overrun
+
+
+class FeedError(AlertdError):
+    """An iCalendar feed could not be fetched or read; the message names the feed and never quotes a secret URL."""
 
 
 class StorageError(AlertdError):

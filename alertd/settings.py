@@ -157,6 +157,10 @@ class Settings(BaseSettings):
     # connection and thread; more wait for a slot, then get 503.
     api_readers: int = Field(default=2, ge=1, le=32)
     http_allowed_hosts: Annotated[tuple[str, ...], NoDecode] = ()
+    # Calendar feeds (``sources:``): the largest body read, and how long one fetch may take; past either, the
+    # feed counts as failing and its last good copy stays in use.
+    feed_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, le=512 * 1024 * 1024)
+    feed_timeout: float = Field(default=30.0, gt=0, le=_HOUR, allow_inf_nan=False)
 
     @field_validator("catch_up", "late_after", mode="before")
     @classmethod

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import dashboard, dispatch, lateness, memory, planning, recurrence, startup, templates
+from bench import dashboard, dispatch, feeds, lateness, memory, planning, recurrence, startup, templates
 from bench.common import Result, SinkProcess, Workspace, median
 
 NAMES = (
@@ -31,6 +31,7 @@ NAMES = (
     "burst",
     "memory",
     "templates",
+    "feeds",
     "dashboard",
     "idle",
 )
@@ -72,6 +73,7 @@ def _one_run(names: Sequence[str], *, quick: bool, repeat: int, keep: bool) -> l
             "memory": lambda: memory.run_memory(ws, sink, quick=quick),
             "templates": lambda: templates.run(quick=quick),
             "dashboard": lambda: dashboard.run(quick=quick),
+            "feeds": lambda: feeds.run(ws, quick=quick),
         }
         for name in NAMES:
             if name in names and name in steps:

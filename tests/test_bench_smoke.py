@@ -106,3 +106,18 @@ def test_recurrence_bench_keeps_an_unending_rule_to_its_horizon() -> None:
         ws.close()
     assert rows.passed, rows.details
     assert rows.figure <= recurrence.HORIZON + 2
+
+
+def test_the_feed_benchmark_syncs_every_occurrence_and_answers_the_unchanged_feed_from_a_304() -> None:
+    """``bench.feeds`` in quick mode: both rows come back, the sync stored every occurrence (1,000 events, 100 weekly
+    series of 10), and the unchanged feed cost a 304 (no second sync)."""
+    from bench import feeds
+
+    ws = Workspace()
+    try:
+        sync, unchanged = feeds.run(ws, quick=True)
+    finally:
+        ws.close()
+    assert (sync.name, unchanged.name) == ("feed sync", "feed 304")
+    assert sync.details["occurrences"] == 1000 - 100 + 100 * 10
+    assert unchanged.figure > 0

@@ -34,6 +34,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("alertd.planning",),
     ("alertd.storage",),
     ("alertd.delivery",),
+    ("alertd.feeds",),
     ("alertd.api",),
     ("alertd.web",),
     ("alertd.daemon",),

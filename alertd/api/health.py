@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from alertd.api.deps import Backend, DaemonDep
+from alertd.api.feedhealth import feed_health
 from alertd.api.schemas import Health, Readiness, ReadinessCheck
 from alertd.timeexpr import tzdata
 
@@ -75,6 +76,7 @@ async def readyz(daemon: DaemonDep) -> JSONResponse:
         last_reload_error=daemon.reload_error,
         tzdata=tzdata().version,
         tzdata_source=tzdata().source,
+        feeds=await feed_health(daemon) if loaded and daemon.calendar.sources and not failed else {},
     )
     return JSONResponse(body.model_dump(), status_code=503 if failed else 200)
 

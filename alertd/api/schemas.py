@@ -60,6 +60,16 @@ class ReadinessCheck(BaseModel):
     error: str | None = None
 
 
+class FeedHealth(BaseModel):
+    """One calendar feed as last refreshed (by any replica); a failing feed's last good copy stays in use."""
+
+    ok: bool
+    error: str | None = None
+    failing_since: str | None = None
+    last_success: str | None = None
+    has_copy: bool = False
+
+
 class Readiness(BaseModel):
     """``ready`` is true when every check passed; a rejected calendar reload does not make the daemon unready."""
 
@@ -73,6 +83,11 @@ class Readiness(BaseModel):
     )
     tzdata: str = Field(description="IANA version of the time-zone database in use, e.g. 2026f (ALERTD_TZDATA).")
     tzdata_source: str = Field(description="Where the zone database comes from: package (pinned) or system.")
+    feeds: dict[str, FeedHealth] = Field(
+        default_factory=dict,
+        description="Calendar feeds by source id. A failing feed does not make the daemon unready: its last good "
+        "copy stays in use.",
+    )
 
 
 class IssueOut(BaseModel):
@@ -99,7 +114,8 @@ class CalendarStatus(BaseModel):
 
 
 class EventOut(BaseModel):
-    """An event as stored. ``read_only`` events are provisioned by the calendar ``file`` and edited there."""
+    """An event as stored. ``read_only`` events are provisioned by the calendar ``file`` or come from a calendar
+    ``feed`` (a source id), and are edited there."""
 
     id: str
     title: str
@@ -120,10 +136,12 @@ class EventOut(BaseModel):
     owner: str
     read_only: bool
     file: str | None
+    feed: str | None = None
 
     @classmethod
     def of(cls, event: EventSpec, *, calendar_file: str) -> EventOut:
         provisioned = event.owner == "file"
+        read_only = event.owner in ("file", "feed")
         return cls(
             id=event.id,
             title=event.title,
@@ -139,7 +157,8 @@ class EventOut(BaseModel):
             notify=list(event.notify),
             countdown=event.countdown,
             owner=event.owner,
-            read_only=provisioned,
+            read_only=read_only,
+            feed=event.id.partition(":")[0] if event.owner == "feed" else None,
             file=calendar_file if provisioned else None,
         )
 

@@ -30,10 +30,12 @@ if TYPE_CHECKING:
         draft_from_mapping,
         resolve_draft,
     )
+    from alertd.calendar.ical import FeedRead, feed_events
     from alertd.calendar.load import load_calendar, parse_calendar
     from alertd.calendar.routes import matches, resolve_notify
     from alertd.calendar.rrules import RuleError, build_rule, rule_until
     from alertd.calendar.schema import suggest
+    from alertd.calendar.sources import LOOKBACK, source_of
     from alertd.calendar.yamlsrc import load_yaml
 else:
     from alertd._exports import exports
@@ -59,17 +61,21 @@ else:
         ),
         schema=("suggest",),
         yamlsrc=("load_yaml",),
+        ical=("FeedRead", "feed_events"),
+        sources=("LOOKBACK", "source_of"),
         routes=("matches", "resolve_notify"),
         rrules=("RuleError", "build_rule", "rule_until"),
     )
 
 __all__ = [
     "DRAFT_FIELDS",
+    "LOOKBACK",
     "MAX_LIST",
     "ChannelId",
     "EventDraft",
     "EventId",
     "EventIssue",
+    "FeedRead",
     "Notes",
     "Offset",
     "RuleError",
@@ -79,6 +85,7 @@ __all__ = [
     "Title",
     "build_rule",
     "draft_from_mapping",
+    "feed_events",
     "load_calendar",
     "load_yaml",
     "matches",
@@ -86,5 +93,6 @@ __all__ = [
     "resolve_draft",
     "resolve_notify",
     "rule_until",
+    "source_of",
     "suggest",
 ]

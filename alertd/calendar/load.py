@@ -18,6 +18,7 @@ from alertd.calendar.channels import check_channels
 from alertd.calendar.repeat import SERIES_KEYS, check_budget, check_series
 from alertd.calendar.routes import check_routes, resolve_notify
 from alertd.calendar.schema import Checker, interpolate, suggest
+from alertd.calendar.sources import check_sources
 from alertd.calendar.workdays import check_default_rule, check_if_closed, check_workdays, settle_event
 from alertd.calendar.yamlsrc import KeyPath, load_yaml
 from alertd.domain import EVENT_STATUSES, Calendar, CountdownSpec, Defaults, EventSpec, Series
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
 
 __all__ = ["check_event", "load_calendar", "parse_calendar"]
 
-_TOP = ("version", "timezone", "admin", "defaults", "channels", "routes", "events", "workdays")
+_TOP = ("version", "timezone", "admin", "defaults", "channels", "routes", "events", "workdays", "sources")
 _DEFAULTS = ("reminders", "all_day_at", "countdown", "notify", "if_closed")
 _EVENT = ("id", "title", "at", "timezone", "status", "tags", "source", "notes", "workdays", *_DEFAULTS, *SERIES_KEYS)
 _EVENT_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -110,8 +111,16 @@ def parse_calendar(
     check_default_rule(ck, defaults, data.get("workdays") is not None)
     events, series = _events(ck, data.get("events"), tz, defaults, declared)
     admin = _admin(ck, data.get("admin"), declared)
+    sources = check_sources(ck, data.get("sources"), tz, defaults, declared, base_dir or Path())
     calendar = Calendar(
-        path=name, timezone=tz, defaults=defaults, channels=channels, events=events, admin=admin, series=series
+        path=name,
+        timezone=tz,
+        defaults=defaults,
+        channels=channels,
+        events=events,
+        admin=admin,
+        series=series,
+        sources=sources,
     )
     issues = ck.redacted()
     if ck.error_count:

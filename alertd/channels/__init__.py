@@ -19,7 +19,7 @@ from alertd.channels.catalog import CATALOG, installed, load, usable
 if TYPE_CHECKING:
     from alertd.channels.catalog import REGISTRY, registry
     from alertd.channels.client import HttpClient
-    from alertd.channels.http import make_client
+    from alertd.channels.http import http_get, make_client
     from alertd.channels.optionbase import Options
     from alertd.channels.scrub import ScrubbedChannel, channel_secrets
     from alertd.channels.state import MemoryState, state_key
@@ -30,7 +30,7 @@ else:
         __name__,
         catalog=("REGISTRY", "registry"),
         client=("HttpClient",),
-        http=("make_client",),
+        http=("http_get", "make_client"),
         optionbase=("Options",),
         scrub=("ScrubbedChannel", "channel_secrets"),
         state=("MemoryState", "state_key"),
@@ -49,6 +49,7 @@ __all__ = [
     "ScrubbedChannel",
     "channel_secrets",
     "channel_type",
+    "http_get",
     "installed",
     "make_client",
     "registry",

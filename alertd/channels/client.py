@@ -39,6 +39,7 @@ __all__ = [
     "MAX_CONNECTIONS",
     "MAX_HEADERS",
     "MAX_LINE",
+    "MAX_REDIRECTS",
     "USER_AGENT",
     "BadTargetError",
     "Client",
@@ -49,6 +50,8 @@ __all__ = [
 MAX_LINE = 8190
 MAX_HEADERS = 64
 MAX_CONNECTIONS = 100
+# Published calendars often sit behind one or two redirects (http to https, a short link, a CDN).
+MAX_REDIRECTS = 5
 KEEPALIVE = 30.0
 
 
@@ -198,6 +201,45 @@ class Client:
                         raise
                 attempt = _Attempt()
                 return await self._send(session, url, target, content, sent, proxy, proxy_auth, attempt)
+        except TimeoutError:
+            if not attempt.connected:
+                raise ConnectTimeoutError from None
+            raise
+        finally:
+            PROXIED.reset(token)
+
+    async def get(
+        self, url: str, *, headers: Mapping[str, str] | None = None, limit: int, timeout: float | None = None
+    ) -> httpx.Response:
+        """GET once within ``timeout`` (default: the client's), following up to :data:`MAX_REDIRECTS` redirects, each
+        hop dialled through the same guard; at most ``limit + 1`` body bytes are read, so a caller can tell an answer
+        past its bound from one exactly at it."""
+        if self.is_closed:
+            raise RuntimeError("the HTTP client is closed")
+        sent = dict(headers or {})
+        target = _check(url, sent)
+        session = self._session or self._open()
+        proxy, proxy_auth = self._proxy_for(target)
+        token = PROXIED.set(proxy is not None)
+        attempt = _Attempt()
+        try:
+            async with asyncio.timeout(self.timeout if timeout is None else timeout):
+                async with session.get(
+                    target,
+                    headers=sent,
+                    proxy=proxy,
+                    proxy_auth=proxy_auth,
+                    max_redirects=MAX_REDIRECTS,
+                    trace_request_ctx=attempt,
+                ) as response:
+                    body = await read_bounded(response, limit + 1)
+                    return Answer(
+                        url,
+                        response.status,
+                        [(name.decode("latin-1"), value.decode("latin-1")) for name, value in response.raw_headers],
+                        body,
+                        reason=response.reason or "",
+                    )
         except TimeoutError:
             if not attempt.connected:
                 raise ConnectTimeoutError from None

@@ -26,6 +26,7 @@ from alertd.channels.answer import Answer
 from alertd.channels.client import (
     MAX_HEADERS,
     MAX_LINE,
+    MAX_REDIRECTS,
     USER_AGENT,
     BadTargetError,
     Client,
@@ -45,6 +46,7 @@ __all__ = [
     "classify",
     "classify_for",
     "excerpt",
+    "http_get",
     "is_private_address",
     "json_bytes",
     "json_object",
@@ -212,6 +214,22 @@ async def post(
     except (httpx.RequestError, httpx.InvalidURL, aiohttp.ClientError, OSError, ValueError) as exc:
         # TimeoutError is an OSError, so the overall deadline lands here too.
         message, permanent = _describe(exc, url)
+        raise DeliveryError(message, permanent=permanent) from None
+
+
+async def http_get(
+    client: HttpClient, url: str, *, headers: Mapping[str, str] | None = None, limit: int, timeout: float
+) -> httpx.Response:
+    """GET once (redirects followed) and return the answer unclassified, its body read up to ``limit + 1`` bytes; a
+    failure to get one raises DeliveryError with a one-line cause that never quotes more of the URL than its host."""
+    if not isinstance(client, Client):
+        raise DeliveryError("fetching needs alertd's HTTP client", permanent=True)
+    try:
+        return await client.get(url, headers=headers, limit=limit, timeout=timeout)
+    except (httpx.RequestError, httpx.InvalidURL, aiohttp.ClientError, OSError, ValueError) as exc:
+        message, permanent = _describe(exc, url)
+        if isinstance(exc, aiohttp.TooManyRedirects):
+            message = f"{_host(url)} redirected more than {MAX_REDIRECTS} times"
         raise DeliveryError(message, permanent=permanent) from None
 
 

@@ -38,7 +38,9 @@ def check(args: argparse.Namespace, settings: Settings | Basics) -> int:
         print(f"{path}: warning: {problem}", file=sys.stderr)
     events = len(calendar.events) + len(calendar.series)
     recurring = f" ({len(calendar.series)} recurring)" if calendar.series else ""
-    print(f"{path}: OK — {events} events{recurring}, {len(calendar.channels)} channels")
+    n = len(calendar.sources)
+    feeds = f", {n} feed{'s' if n != 1 else ''} (not fetched by check)" if n else ""
+    print(f"{path}: OK — {events} events{recurring}, {len(calendar.channels)} channels{feeds}")
     return 0
 
 

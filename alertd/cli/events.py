@@ -91,6 +91,9 @@ def add_parsers(sub: Any) -> None:
     ics.add_argument("--now", type=instant, metavar="ISO", help="DTSTAMP instant (default: now)")
 
 
+_OWNERS = {"file": "calendar file", "db": "database", "feed": "calendar feed (read-only; edit it at its source)"}
+
+
 def _when(event: EventSpec) -> str:
     if event.all_day:
         return f"{event.local_start:%a %d %b %Y} (all day)"
@@ -106,7 +109,7 @@ def _describe(event: EventSpec) -> list[str]:
         f"title:     {event.title}",
         f"start:     {_when(event)} ({event.timezone}); {event.starts_at:%Y-%m-%d %H:%M}Z",
         f"status:    {event.status}",
-        f"owner:     {'calendar file' if event.owner == 'file' else 'database'}",
+        f"owner:     {_OWNERS.get(event.owner, event.owner)}",
         f"tags:      {', '.join(event.tags) or '-'}",
         f"reminders: {reminders}",
         f"notify:    {', '.join(event.notify) or '-'}",

@@ -173,6 +173,24 @@ class Metrics:
             ["action"],
             registry=self.registry,
         )
+        self.feed_up = Gauge(
+            "alertd_feed_up",
+            "1 when the calendar feed's last fetch succeeded, 0 while it fails (its last good copy stays in use).",
+            ["source"],
+            registry=self.registry,
+        )
+        self.feed_success = Gauge(
+            "alertd_feed_last_success_timestamp_seconds",
+            "When the calendar feed was last fetched successfully (a 304 counts), as a Unix time.",
+            ["source"],
+            registry=self.registry,
+        )
+        self.feed_errors = Counter(
+            "alertd_feed_fetch_errors",
+            "Failed fetches or reads of a calendar feed, by source.",
+            ["source"],
+            registry=self.registry,
+        )
         zones = tzdata()
         Info(
             "alertd_build",
@@ -208,6 +226,14 @@ class Metrics:
         if not ok:
             self.reload_errors.inc()
         self.reload_ok.set(1 if ok else 0)
+
+    def feed_fetched(self, source: str, *, ok: bool, at: datetime) -> None:
+        """Record one refresh of a calendar feed."""
+        self.feed_up.labels(source).set(1 if ok else 0)
+        if ok:
+            self.feed_success.labels(source).set(at.timestamp())
+        else:
+            self.feed_errors.labels(source).inc()
 
     def render(self, accept: str | None) -> tuple[bytes, str]:
         """The exposition (Prometheus text, or OpenMetrics when the scraper asks for it) and its content type."""

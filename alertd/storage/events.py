@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from alertd.calendar import EventDraft, EventIssue, draft_from_mapping, resolve_draft
+from alertd.calendar import EventDraft, EventIssue, draft_from_mapping, resolve_draft, source_of
 from alertd.domain import EVENT_STATUSES, Calendar, EventSpec, start_text
 from alertd.errors import CalendarError, ConflictError, NotFoundError, StorageError
 from alertd.planning import event_fingerprint, series_id
@@ -34,6 +34,7 @@ __all__ = [
     "current_events",
     "event_as_json",
     "event_revisions",
+    "feed_owned",
     "get_event",
     "list_events",
     "move_event",
@@ -68,6 +69,14 @@ def _in_file(calendar: Calendar, event_id: str) -> bool:
     return any(e.id == event_id for e in calendar.events) or event_id in series or series_id(event_id) in series
 
 
+def feed_owned(event_id: str, calendar: Calendar) -> str:
+    """Why a feed event cannot be edited here, naming the feed to edit instead (its URL cut to the host)."""
+    sid = source_of(event_id)
+    source = next((s for s in calendar.sources if s.id == sid), None)
+    where = f" ({source.where})" if source is not None else ""
+    return f"event {event_id!r} comes from the calendar feed {sid!r}{where}; edit it in that calendar"
+
+
 def _not_found(event_id: str) -> NotFoundError:
     return NotFoundError(f"no event {event_id!r}; see the ids with 'alertd events list'")
 
@@ -97,8 +106,9 @@ def current_events(engine: sa.Engine, calendar: Calendar) -> list[EventSpec]:
     series = {s.event.id for s in calendar.series}
     events = {e.id: e for e in stored.values() if e.owner == "file" and series_id(e.id) in series}
     events |= {e.id: e for e in calendar.events}
-    # An id the database owns wins: a reload skips a file event that clashes with it (see sync_calendar).
-    events |= {e.id: e for e in stored.values() if e.owner == "db"}
+    # An id the database owns wins: a reload skips a file event that clashes with it (see sync_calendar). Feed
+    # events are only ever in the database, as the last refresh stored them.
+    events |= {e.id: e for e in stored.values() if e.owner in ("db", "feed")}
     return sorted(events.values(), key=lambda e: (e.starts_at, e.id))
 
 
@@ -166,6 +176,8 @@ def update_event(
     with _transaction(engine) as conn:
         row = conn.execute(sa.select(EVENT).where(EVENT.c.id == event_id).with_for_update()).one_or_none()
         owned = row is not None and not row.removed and row.owner == "db" and row.draft is not None
+        if row is not None and not row.removed and row.owner == "feed":
+            raise ConflictError(feed_owned(event_id, calendar))
         # The file may define the event before a running daemon has stored it: it is still the file's.
         if not owned and (_in_file(calendar, event_id) or (row is not None and not row.removed)):
             raise ConflictError(f"event {event_id!r} is defined in {_file_name(calendar)}; edit the file instead")

@@ -14,6 +14,7 @@ __all__ = [
     "FINAL_STATES",
     "Attempt",
     "EventRow",
+    "FeedState",
     "Meta",
     "Notification",
     "UTCDateTime",
@@ -136,3 +137,27 @@ class Meta(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=100)
     value: str
+
+
+class FeedState(SQLModel, table=True):
+    """An iCalendar source as last fetched: its last good body (so a restart or another replica plans from it while
+    the feed fails), the validators for a conditional request, and its failure, if any."""
+
+    __tablename__ = "feed_state"
+
+    source_id: str = Field(primary_key=True, max_length=100)
+    # SHA-256 of the URL or path: a feed pointed elsewhere starts afresh, and the database never holds a secret URL.
+    location: str = Field(max_length=64)
+    etag: str | None = None
+    last_modified: str | None = None
+    body: bytes | None = Field(default=None, sa_type=sa.LargeBinary)
+    body_sha256: str | None = Field(default=None, max_length=64)
+    fetched_at: datetime | None = _utc_column(nullable=True)
+    checked_at: datetime | None = _utc_column(nullable=True)
+    # Claimed by one replica at a time: the fetch is due again at ``next_at``.
+    next_at: datetime | None = _utc_column(nullable=True)
+    last_error: str | None = None
+    failing_since: datetime | None = _utc_column(nullable=True)
+    # The end of the planning window of the last sync: occurrences later than it that appear are the window
+    # rolling forward, not additions to announce.
+    window_end: datetime | None = _utc_column(nullable=True)

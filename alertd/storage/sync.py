@@ -31,7 +31,17 @@ from alertd.storage.outbox import NOTIFICATION, cancel, enqueue
 from alertd.storage.pglocks import PLANNING, lock_for_transaction
 from alertd.storage.series import SeriesNotices, Window, read_window_end, window_calendar, write_window_end
 
-__all__ = ["EVENTS_REV", "SyncReport", "apply_event", "events_revision", "sync_calendar"]
+__all__ = [
+    "EVENTS_REV",
+    "PlanBatch",
+    "SyncReport",
+    "apply_event",
+    "bump_events_revision",
+    "events_revision",
+    "replan",
+    "sync_calendar",
+    "sync_countdowns",
+]
 
 META = Meta.__table__  # type: ignore[attr-defined]
 _FLUSH = 20_000
@@ -369,3 +379,15 @@ def _sync_countdowns(conn: sa.Connection, batch: _Batch, calendar: Calendar, rep
             moved,
         )
     _set_meta(conn, "countdown_fingerprint", digest.hexdigest())
+
+
+def bump_events_revision(conn: sa.Connection) -> None:
+    """Change ``events_rev``, so other processes notice events were written (as a database-owned edit does)."""
+    _set_meta(conn, EVENTS_REV, str(int(_meta(conn, EVENTS_REV) or 0) + 1))
+
+
+# The planning steps a file sync is made of, shared with the feed sync (alertd.storage.feedsync), which plans feed
+# events exactly as file events are planned.
+PlanBatch = _Batch
+replan = _replan
+sync_countdowns = _sync_countdowns

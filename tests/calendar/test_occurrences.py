@@ -1,0 +1,92 @@
+"""Recurrence expansion of feed events (RRULE, RDATE, EXDATE, RECURRENCE-ID) on the series' wall clock."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+
+from support.factories import offsets
+
+from alertd.calendar.ical import feed_events
+from alertd.domain import Defaults, EventSpec, SourceSpec
+
+NOW = datetime(2025, 10, 20, 12, 0, tzinfo=UTC)
+DEFAULTS = Defaults(reminders=(), all_day_at=time(9, 0), countdown=None, notify=())
+SOURCE = SourceSpec(
+    id="s",
+    url="https://example.com/x.ics",
+    path=None,
+    refresh=timedelta(minutes=15),
+    timezone="America/New_York",
+    reminders=offsets("1d"),
+    notify=(),
+)
+NY = "America/New_York"
+
+
+def read(*lines: str) -> dict[str, EventSpec]:
+    text = "\r\n".join(["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//t//EN", *lines, "END:VCALENDAR"]) + "\r\n"
+    return {e.id: e for e in feed_events(text.encode(), SOURCE, DEFAULTS, now=NOW, horizon=timedelta(days=400)).events}
+
+
+def event(uid: str, *lines: str) -> list[str]:
+    return ["BEGIN:VEVENT", f"UID:{uid}", "SUMMARY:Thing", *lines, "END:VEVENT"]
+
+
+def test_until_in_utc_ends_a_zoned_series_on_its_last_wall_clock_occurrence() -> None:
+    found = read(*event("u", f"DTSTART;TZID={NY}:20251101T090000", "RRULE:FREQ=DAILY;UNTIL=20251103T140000Z"))
+    assert sorted(found) == ["s:u@20251101", "s:u@20251102", "s:u@20251103"]
+    assert found["s:u@20251103"].starts_at == datetime(2025, 11, 3, 14, 0, tzinfo=UTC)
+
+
+def test_rdate_adds_occurrences_to_a_rule() -> None:
+    found = read(
+        *event(
+            "r", f"DTSTART;TZID={NY}:20251101T090000", "RRULE:FREQ=WEEKLY;COUNT=2", f"RDATE;TZID={NY}:20251104T100000"
+        )
+    )
+    assert sorted(found) == ["s:r@20251101", "s:r@20251104", "s:r@20251108"]
+    assert found["s:r@20251104"].local_start == datetime(2025, 11, 4, 10, 0)
+
+
+def test_rdate_alone_makes_a_series_with_its_start() -> None:
+    found = read(*event("only", "DTSTART;VALUE=DATE:20251101", "RDATE;VALUE=DATE:20251115,20251129"))
+    assert sorted(found) == ["s:only@20251101", "s:only@20251115", "s:only@20251129"]
+    assert all(e.all_day for e in found.values())
+
+
+def test_an_all_day_series_excludes_a_date() -> None:
+    found = read(*event("a", "DTSTART;VALUE=DATE:20251101", "RRULE:FREQ=DAILY;COUNT=3", "EXDATE;VALUE=DATE:20251102"))
+    assert sorted(found) == ["s:a@20251101", "s:a@20251103"]
+
+
+def test_a_feed_with_only_an_overridden_occurrence_still_has_it() -> None:
+    found = read(
+        *event(
+            "lone", f"RECURRENCE-ID;TZID={NY}:20251110T090000", f"DTSTART;TZID={NY}:20251111T090000", "STATUS:TENTATIVE"
+        )
+    )
+    (only,) = found.values()
+    assert (only.id, only.status, only.local_start) == ("s:lone@20251110", "tentative", datetime(2025, 11, 11, 9, 0))
+
+
+def test_a_series_with_an_unreadable_rule_is_skipped_and_the_rest_is_read() -> None:
+    text = "\r\n".join(
+        [
+            "BEGIN:VCALENDAR",
+            "VERSION:2.0",
+            "PRODID:-//t//EN",
+            *event("bad", "DTSTART:20251101T090000Z", "RRULE:FREQ=WEEKLY;BYDAY=XX"),
+            *event("good", "DTSTART:20251101T090000Z"),
+            "END:VCALENDAR",
+        ]
+    )
+    read_ = feed_events(text.encode(), SOURCE, DEFAULTS, now=NOW, horizon=timedelta(days=400))
+    assert [e.id for e in read_.events] == ["s:good"]
+    assert read_.skipped == ["the series 'bad': its recurrence cannot be read (ValueError)"]
+
+
+def test_a_series_started_years_ago_yields_only_what_is_in_the_window() -> None:
+    found = read(*event("old", f"DTSTART;TZID={NY}:20100104T090000", "RRULE:FREQ=WEEKLY;BYDAY=MO"))
+    starts = sorted(e.starts_at for e in found.values())
+    assert starts[0] >= NOW - timedelta(days=1)
+    assert 55 <= len(starts) <= 59
