@@ -10,6 +10,7 @@ from typing import Any, Literal, NamedTuple
 from alertd.timeexpr import Offset, localize, zone
 
 __all__ = [
+    "AFTER_ACK",
     "EVENT_STATUSES",
     "KINDS",
     "Calendar",
@@ -17,6 +18,7 @@ __all__ = [
     "CountdownLine",
     "CountdownSpec",
     "Defaults",
+    "Escalation",
     "EventSpec",
     "Kind",
     "Message",
@@ -28,8 +30,10 @@ __all__ = [
     "start_text",
 ]
 
-Kind = Literal["reminder", "countdown", "change", "test", "admin"]
-KINDS: tuple[Kind, ...] = ("reminder", "countdown", "change", "test", "admin")
+Kind = Literal["reminder", "countdown", "change", "test", "admin", "ack", "escalation"]
+KINDS: tuple[Kind, ...] = ("reminder", "countdown", "change", "test", "admin", "ack", "escalation")
+# What an acknowledgement does to an event's remaining reminders and countdown lines.
+AFTER_ACK = ("stop", "keep")
 EVENT_STATUSES = ("tentative", "confirmed", "postponed", "cancelled")
 # Events in these states are still going to happen, so they get reminders and countdown lines.
 ACTIVE_STATUSES = frozenset({"tentative", "confirmed"})
@@ -53,6 +57,16 @@ class Route:
 
 
 @dataclass(frozen=True, slots=True)
+class Escalation:
+    """One ``escalate`` step: at ``at`` before (or after) the start, unless acknowledged, notify ``notify``; with
+    ``repeat``, again every ``repeat`` until the event starts (or is acknowledged)."""
+
+    at: Offset
+    notify: tuple[str, ...]
+    repeat: Offset | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Defaults:
     reminders: tuple[Offset, ...]
     all_day_at: time
@@ -61,6 +75,8 @@ class Defaults:
     # Routes live with the defaults because they are applied wherever defaults are: to file events at load time
     # and to database-owned events when their draft is resolved, so ``EventSpec.notify`` is always the full set.
     routes: tuple[Route, ...] = ()
+    after_ack: str = "stop"
+    escalate: tuple[Escalation, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,10 +135,19 @@ class EventSpec:
     all_day_at: time = time(9, 0)
     countdown: bool = True
     owner: str = "file"
+    after_ack: str = "stop"
+    escalate: tuple[Escalation, ...] = ()
+    # Read from the database (alertd.storage.acks keeps it): a file or draft never sets it.
+    acknowledged: bool = False
 
     @property
     def active(self) -> bool:
         return self.status in ACTIVE_STATUSES
+
+    @property
+    def quiet(self) -> bool:
+        """Acknowledged with ``after_ack: stop``: no more reminders or countdown lines."""
+        return self.acknowledged and self.after_ack == "stop"
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,7 +32,7 @@ __all__ = [
 
 NotificationState = Literal["pending", "sending", "retrying", "sent", "dead", "cancelled", "missed"]
 NOTIFICATION_STATES: tuple[str, ...] = ("pending", "sending", "retrying", "sent", "dead", "cancelled", "missed")
-NotificationKind = Literal["reminder", "countdown", "change", "test", "admin"]
+NotificationKind = Literal["reminder", "countdown", "change", "test", "admin", "ack", "escalation"]
 
 
 def iso(value: datetime) -> str:

@@ -41,6 +41,8 @@ COLOURS: dict[Kind, int] = {
     "change": 0xE67E22,
     "test": 0x95A5A6,
     "admin": 0xE74C3C,
+    "ack": 0x2ECC71,
+    "escalation": 0xE74C3C,
 }
 # Markdown and mention syntax; a backslash makes Discord show the character as it is.
 _SPECIAL = re.compile(r"([\\*_~`|>#\[\]<])")

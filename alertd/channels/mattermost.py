@@ -34,6 +34,8 @@ _COLOURS: dict[Kind, str] = {
     "change": "#E67E22",
     "test": "#95A5A6",
     "admin": "#E74C3C",
+    "ack": "#2ECC71",
+    "escalation": "#E74C3C",
 }
 _SPECIAL = re.compile(r"([\\*_~`|>#\[\]<])")
 # @channel, @here, @all and @username notify people; a zero-width space after @ keeps event text from pinging.

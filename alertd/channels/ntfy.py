@@ -40,7 +40,15 @@ REFILL_SECONDS = 5.0
 _TOPIC = re.compile(r"^[-_A-Za-z0-9]{1,64}$")
 _PRIORITY_NAMES = {"min": 1, "low": 2, "default": 3, "high": 4, "max": 5, "urgent": 5}
 # A reminder or change must be noticed; a daily digest should not buzz.
-DEFAULT_PRIORITY: dict[Kind, int] = {"reminder": 4, "countdown": 3, "change": 4, "test": 3, "admin": 4}
+DEFAULT_PRIORITY: dict[Kind, int] = {
+    "reminder": 4,
+    "countdown": 3,
+    "change": 4,
+    "test": 3,
+    "admin": 4,
+    "ack": 3,
+    "escalation": 5,
+}
 # ntfy turns emoji short codes in tags into emojis in front of the title.
 _KIND_TAG: dict[Kind, str] = {
     "reminder": "alarm_clock",
@@ -48,6 +56,8 @@ _KIND_TAG: dict[Kind, str] = {
     "change": "warning",
     "test": "white_check_mark",
     "admin": "rotating_light",
+    "ack": "white_check_mark",
+    "escalation": "rotating_light",
 }
 
 _BUG = "ntfy rejected the request format; this is an alertd bug, please report it"

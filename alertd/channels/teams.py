@@ -42,6 +42,8 @@ _COLOURS: dict[Kind, str] = {
     "change": "Warning",
     "test": "Good",
     "admin": "Attention",
+    "ack": "Good",
+    "escalation": "Attention",
 }
 # A combining grapheme joiner before a Markdown character stops Teams from reading it as markup, invisibly.
 # An underscore inside a word (America/New_York) is not markup, so it is left alone.

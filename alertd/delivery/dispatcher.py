@@ -43,6 +43,7 @@ from alertd.storage import (
     Outcome,
     claim,
     describe_db_error,
+    drop_acknowledged,
     event_from_row,
     hold,
     load_events,
@@ -282,6 +283,8 @@ class Dispatcher:
                 skip |= self._hold_quiet(conn, now, skip)
                 due_by = now + timedelta(seconds=self.settings.lead * self.clock.speed)
                 claimed = self._claim(conn, due_by, room, skip)
+                # Still unacknowledged? Asked here, in the claim's transaction, so a late ack wins.
+                claimed = drop_acknowledged(conn, claimed, now=now)
             work = self._load_context(conn, claimed) if claimed else []
             due = None
             if not claimed and want_due:
@@ -431,7 +434,7 @@ class Dispatcher:
         if channel is None or spec is None:
             self._finish(item, "dead", f"channel {item.channel!r} is no longer in the calendar", attempted=False)
             return
-        if item.kind in ("reminder", "change") and work.event is None:
+        if item.kind in ("reminder", "change", "ack", "escalation") and work.event is None:
             self._finish(item, "dead", f"event {item.event_id!r} no longer exists", attempted=False)
             return
         if item.kind == "countdown" and not work.digest:

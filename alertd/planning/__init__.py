@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from alertd.planning.escalation import plan_escalations
     from alertd.planning.ics import render_calendar
     from alertd.planning.planner import (
         countdown_listed,
@@ -39,6 +40,7 @@ else:
             "renames",
         ),
         previews=("PreviewItem", "preview"),
+        escalation=("plan_escalations",),
         ics=("render_calendar",),
     )
 
@@ -49,6 +51,7 @@ __all__ = [
     "event_fingerprint",
     "plan_changes",
     "plan_countdowns",
+    "plan_escalations",
     "plan_reminders",
     "preview",
     "reminder_id",

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from alertd.storage.acks import acknowledge, drop_acknowledged, unacknowledge
     from alertd.storage.bulk import fetch, insert_ignoring_duplicates
     from alertd.storage.channel_state import MetaState
     from alertd.storage.db import (
@@ -77,6 +78,7 @@ else:
             "sqlite_path",
         ),
         models=("ACTIVE_STATES", "Meta", "Notification"),
+        acks=("acknowledge", "drop_acknowledged", "unacknowledge"),
         bulk=("fetch", "insert_ignoring_duplicates"),
         outbox=(
             "ATTEMPT",
@@ -125,6 +127,7 @@ __all__ = [
     "Notification",
     "Outcome",
     "SyncReport",
+    "acknowledge",
     "add_event",
     "cancel_one",
     "claim",
@@ -132,6 +135,7 @@ __all__ = [
     "create_reader_engine",
     "current_events",
     "describe_db_error",
+    "drop_acknowledged",
     "enqueue",
     "event_as_json",
     "event_from_row",
@@ -158,5 +162,6 @@ __all__ = [
     "sqlite_path",
     "supersede_countdowns",
     "sync_calendar",
+    "unacknowledge",
     "update_event",
 ]

@@ -39,7 +39,7 @@ __all__ = [
 _MIGRATIONS = Path(__file__).with_name("migrations")
 # The newest migration's revision (tests/storage/test_db.py keeps it equal to alembic's head). A database already
 # there is not migrated, so a start or a command that finds the schema current never imports alembic.
-HEAD_REVISION = "0003"
+HEAD_REVISION = "0007"
 
 
 def is_sqlite(engine: Engine) -> bool:
