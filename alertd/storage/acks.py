@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
@@ -30,11 +30,14 @@ __all__ = [
     "ACK_CANCEL",
     "VIAS",
     "AckRecord",
+    "ack_event",
     "ack_json",
     "acknowledge",
     "acknowledgements",
     "active_acks",
     "drop_acknowledged",
+    "occurrence_id",
+    "unack_event",
     "unacknowledge",
 ]
 
@@ -252,3 +255,31 @@ def drop_acknowledged(conn: sa.Connection, claimed: Sequence[Claimed], *, now: d
         )
     gone = set(dropped)
     return [c for c in claimed if c.id not in gone]
+
+
+def ack_event(
+    engine: sa.Engine,
+    calendar: Calendar,
+    *,
+    event_id: str,
+    by: str,
+    via: str,
+    now: datetime,
+    note: str | None = None,
+) -> tuple[AckRecord, bool, SyncReport]:
+    """:func:`acknowledge` in a transaction of its own."""
+    with engine.begin() as conn:
+        return acknowledge(conn, calendar, event_id=event_id, by=by, via=via, now=now, note=note)
+
+
+def unack_event(
+    engine: sa.Engine, calendar: Calendar, *, event_id: str, by: str, now: datetime
+) -> tuple[AckRecord, SyncReport]:
+    """:func:`unacknowledge` in a transaction of its own."""
+    with engine.begin() as conn:
+        return unacknowledge(conn, calendar, event_id=event_id, by=by, now=now)
+
+
+def occurrence_id(event_id: str, occurrence: date | None) -> str:
+    """The id of one occurrence of a recurring event (``x@20260331``), or the event's own id."""
+    return event_id if occurrence is None else f"{event_id}@{occurrence:%Y%m%d}"
