@@ -67,7 +67,7 @@ async def _on_storage(request: Request, exc: Exception) -> JSONResponse:
 
 def create_app(daemon: Backend) -> FastAPI:
     """The application serving ``daemon`` (built before the daemon starts, served once it has)."""
-    from alertd.api import events, health, ics, notifications, plan, status
+    from alertd.api import acks, events, health, ics, notifications, plan, status
     from alertd.api.deps import Readers
 
     app = FastAPI(
@@ -89,6 +89,7 @@ def create_app(daemon: Backend) -> FastAPI:
     app.add_exception_handler(StorageError, _on_storage)
     app.include_router(health.router)
     app.include_router(events.router, prefix="/api/v1")
+    app.include_router(acks.router, prefix="/api/v1")
     app.include_router(notifications.router, prefix="/api/v1")
     app.include_router(plan.router, prefix="/api/v1")
     app.include_router(status.router, prefix="/api/v1")

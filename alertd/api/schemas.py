@@ -120,6 +120,7 @@ class EventOut(BaseModel):
     owner: str
     read_only: bool
     file: str | None
+    acknowledged: bool = Field(default=False, description="Someone acknowledged it (see /events/{id}/ack).")
 
     @classmethod
     def of(cls, event: EventSpec, *, calendar_file: str) -> EventOut:
@@ -141,6 +142,7 @@ class EventOut(BaseModel):
             owner=event.owner,
             read_only=provisioned,
             file=calendar_file if provisioned else None,
+            acknowledged=event.acknowledged,
         )
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections import Counter
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -49,7 +50,7 @@ def _run(args: argparse.Namespace, settings: Settings, revoke: bool) -> int:
     from alertd.cli.common import migrated_engine
     from alertd.clock import SystemClock
     from alertd.settings import calendar_environ
-    from alertd.storage.acks import ack_event, ack_json, occurrence_id, unack_event
+    from alertd.storage import ack_event, ack_json, occurrence_id, unack_event
 
     calendar, _ = load_calendar(
         args.calendar or settings.calendar, environ=calendar_environ(), settings=settings, secrets=False
@@ -67,7 +68,7 @@ def _run(args: argparse.Namespace, settings: Settings, revoke: bool) -> int:
                 engine, calendar, event_id=event_id, by=args.by, via="cli", now=now, note=args.note
             )
             text = (
-                f"acknowledged {event_id} by {record.by} ({report.cancelled} pending notifications cancelled)"
+                f"acknowledged {event_id} by {record.by}; cancelled: {_kinds(report.cancelled_by)}"
                 if new
                 else f"{event_id} was already acknowledged by {record.by} at {record.at:%Y-%m-%d %H:%M}Z; nothing done"
             )
@@ -78,6 +79,14 @@ def _run(args: argparse.Namespace, settings: Settings, revoke: bool) -> int:
     else:
         print(text)
     return 0
+
+
+def _kinds(cancelled: Counter[tuple[str, str]]) -> str:
+    """``2 reminder, 8 countdown`` (notifications cancelled, by kind), or ``nothing``."""
+    by_kind: Counter[str] = Counter()
+    for (kind, _), n in cancelled.items():
+        by_kind[kind] += n
+    return ", ".join(f"{n} {kind}" for kind, n in sorted(by_kind.items())) or "nothing"
 
 
 def ack(args: argparse.Namespace, settings: Settings) -> int:

@@ -191,6 +191,9 @@ def _vevent(event: EventSpec, *, now: datetime, sequence: int) -> list[str]:
     if event.status == "postponed":
         # iCalendar has no "postponed": TENTATIVE is the nearest; this keeps the exact status for tools that care.
         lines.append("X-ALERTD-STATUS:POSTPONED")
+    if event.acknowledged:
+        # Someone said it is handled (alertd ack); with after_ack: stop it also has no alarms left.
+        lines.append("X-ALERTD-ACK:TRUE")
     if description:
         lines.append(f"DESCRIPTION:{_text(description)}")
     if event.source and _URL.fullmatch(event.source):

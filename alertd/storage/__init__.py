@@ -14,7 +14,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from alertd.storage.acks import acknowledge, drop_acknowledged, unacknowledge
+    from alertd.storage.acks import (
+        AckRecord,
+        ack_event,
+        ack_json,
+        acknowledge,
+        acknowledgements,
+        drop_acknowledged,
+        occurrence_id,
+        unack_event,
+        unacknowledge,
+    )
     from alertd.storage.bulk import fetch, insert_ignoring_duplicates
     from alertd.storage.channel_state import MetaState
     from alertd.storage.db import (
@@ -78,7 +88,17 @@ else:
             "sqlite_path",
         ),
         models=("ACTIVE_STATES", "Meta", "Notification"),
-        acks=("acknowledge", "drop_acknowledged", "unacknowledge"),
+        acks=(
+            "AckRecord",
+            "ack_event",
+            "ack_json",
+            "acknowledge",
+            "acknowledgements",
+            "drop_acknowledged",
+            "occurrence_id",
+            "unack_event",
+            "unacknowledge",
+        ),
         bulk=("fetch", "insert_ignoring_duplicates"),
         outbox=(
             "ATTEMPT",
@@ -120,6 +140,7 @@ __all__ = [
     "DUE_CHANNEL",
     "EVENT",
     "NOTIFICATION",
+    "AckRecord",
     "Claimed",
     "InstanceLock",
     "Meta",
@@ -127,7 +148,10 @@ __all__ = [
     "Notification",
     "Outcome",
     "SyncReport",
+    "ack_event",
+    "ack_json",
     "acknowledge",
+    "acknowledgements",
     "add_event",
     "cancel_one",
     "claim",
@@ -153,6 +177,7 @@ __all__ = [
     "move_event",
     "next_due",
     "notify_due",
+    "occurrence_id",
     "planned_calendar",
     "reclaim",
     "record",
@@ -162,6 +187,7 @@ __all__ = [
     "sqlite_path",
     "supersede_countdowns",
     "sync_calendar",
+    "unack_event",
     "unacknowledge",
     "update_event",
 ]

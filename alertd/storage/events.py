@@ -87,7 +87,9 @@ def current_events(engine: sa.Engine, calendar: Calendar) -> list[EventSpec]:
     applied the file) and database-owned events as stored, by start time."""
     with _transaction(engine) as conn:
         stored = load_events(conn)
-    events = {e.id: e for e in calendar.events}
+    # The file knows nothing of acknowledgements: the stored row does.
+    acked = {i for i, e in stored.items() if e.acknowledged}
+    events = {e.id: replace(e, acknowledged=True) if e.id in acked else e for e in calendar.events}
     # An id the database owns wins: a reload skips a file event that clashes with it (see sync_calendar).
     events |= {e.id: e for e in stored.values() if e.owner == "db"}
     return sorted(events.values(), key=lambda e: (e.starts_at, e.id))
