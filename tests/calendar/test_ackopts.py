@@ -74,6 +74,6 @@ def test_each_mistake_is_named_with_its_line_and_key(body: str, expected: str) -
 
 
 def test_too_many_steps_are_refused() -> None:
-    steps = ", ".join("{at: %dh, notify: [pager]}" % i for i in range(21))
+    steps = ", ".join(f"{{at: {i}h, notify: [pager]}}" for i in range(21))
     found = errors(f"events:\n  - {{id: a, title: A, at: 2025-11-10, escalate: [{steps}]}}\n")
     assert any("21 escalation steps; keep it to 20" in e for e in found)

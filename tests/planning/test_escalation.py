@@ -14,7 +14,7 @@ START = datetime(2025, 11, 10, 5, 0, tzinfo=UTC)  # 00:00 New York
 
 
 def step(at: str, *notify: str, repeat: str | None = None) -> Escalation:
-    return Escalation(at=parse_offset(at), notify=notify or ("pager",), repeat=repeat and parse_offset(repeat))
+    return Escalation(at=parse_offset(at), notify=notify or ("pager",), repeat=parse_offset(repeat) if repeat else None)
 
 
 def test_a_step_fires_its_offset_before_the_start() -> None:
