@@ -212,6 +212,8 @@ class Message(NamedTuple):
     channel_timezone: str = "UTC"
     # The channel's locale, for channels that word their own labels around these fields.
     locale: str = "en"
+    # A signed one-click acknowledgement link (alertd.delivery.links), when ALERTD_PUBLIC_URL is set.
+    ack_url: str | None = None
 
 
 def event_snapshot(event: EventSpec) -> dict[str, Any]:

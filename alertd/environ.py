@@ -88,6 +88,8 @@ FIELDS = (
     "api_max_body",
     "api_readers",
     "http_allowed_hosts",
+    "public_url",
+    "ack_link_ttl",
 )
 
 

@@ -67,7 +67,7 @@ async def _on_storage(request: Request, exc: Exception) -> JSONResponse:
 
 def create_app(daemon: Backend) -> FastAPI:
     """The application serving ``daemon`` (built before the daemon starts, served once it has)."""
-    from alertd.api import acks, events, health, ics, notifications, plan, status
+    from alertd.api import ackpages, acks, events, health, ics, notifications, plan, status
     from alertd.api.deps import Readers
 
     app = FastAPI(
@@ -94,4 +94,5 @@ def create_app(daemon: Backend) -> FastAPI:
     app.include_router(plan.router, prefix="/api/v1")
     app.include_router(status.router, prefix="/api/v1")
     app.include_router(ics.router)
+    app.include_router(ackpages.router)
     return app

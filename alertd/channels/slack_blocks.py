@@ -24,6 +24,7 @@ __all__ = [
     "SECTION_MAX",
     "STATUS_EMOJI",
     "TEXT_MAX",
+    "ack_link_actions",
     "card",
     "date_token",
     "escape",
@@ -255,6 +256,7 @@ def payload(message: Message, *, channel_timezone: str | None = None) -> dict[st
             countdown = None if _removed(message) else _line(message, event, tz).text
             blocks.append(_fields(event, tz, message.locale, countdown=countdown, removed=_removed(message)))
             blocks += _notes(event, message.locale)
+    blocks += ack_link_actions(message)
     blocks.append(_context(_note(message, tz)))
     # The fallback is the whole plain text (notifications, screen readers); Slack still parses it for <…>
     # mentions and links, hence the escaping.
@@ -298,5 +300,19 @@ def reply(message: Message, *, channel_timezone: str | None = None) -> dict[str,
     if sentence:
         blocks.append(_section(sentence))
     blocks += _change_section(message.change, message.locale)
+    blocks += ack_link_actions(message)
     blocks.append(_context(_note(message, tz)))
     return {"text": _fit(message.text or message.title, TEXT_MAX), "blocks": blocks}
+
+
+# Slack refuses a button URL longer than this; a signed link is a few hundred characters.
+_BUTTON_URL_MAX = 3000
+
+
+def ack_link_actions(message: Message) -> list[dict[str, Any]]:
+    """An "Acknowledge" link button opening the signed link's confirm page (none without a link)."""
+    if message.ack_url is None or len(message.ack_url) > _BUTTON_URL_MAX:
+        return []
+    label = {"type": "plain_text", "text": phrases(message.locale).ack_action}
+    button = {"type": "button", "text": label, "url": message.ack_url, "action_id": "alertd_ack_link"}
+    return [{"type": "actions", "elements": [button]}]

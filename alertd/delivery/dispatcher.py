@@ -126,6 +126,8 @@ class Dispatcher:
         self._marks: list[tuple[str, str, datetime]] = []
         self.kick = asyncio.Event()
         self.sent_total = 0
+        # Adds what only the daemon knows to each message before it is sent (the signed ack link).
+        self.decorate: Callable[[Message], Message] | None = None
         # Told of every outcome as it is produced (the daemon's metrics); must be quick and must not raise.
         self.observer = observer
         self.use(calendar, channels, concurrency)
@@ -460,6 +462,8 @@ class Dispatcher:
             self._finish(item, "dead", str(exc), attempted=False)
             log.error("dead %s → %s: %s", item.id, item.channel, exc)
             return
+        if self.decorate is not None:
+            message = self.decorate(message)
         await self._send(item, channel, message, late)
 
     async def _send(self, item: Claimed, channel: Channel, message: Message, late: bool) -> None:

@@ -15,12 +15,14 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from alertd.storage.acks import (
+        LINK_USED,
         AckRecord,
         ack_event,
         ack_json,
         acknowledge,
         acknowledgements,
         drop_acknowledged,
+        link_target,
         occurrence_id,
         unack_event,
         unacknowledge,
@@ -51,6 +53,7 @@ if TYPE_CHECKING:
         set_status,
         update_event,
     )
+    from alertd.storage.keys import purpose_key, server_key
     from alertd.storage.models import ACTIVE_STATES, Meta, Notification
     from alertd.storage.outbox import (
         ATTEMPT,
@@ -88,13 +91,16 @@ else:
             "sqlite_path",
         ),
         models=("ACTIVE_STATES", "Meta", "Notification"),
+        keys=("purpose_key", "server_key"),
         acks=(
+            "LINK_USED",
             "AckRecord",
             "ack_event",
             "ack_json",
             "acknowledge",
             "acknowledgements",
             "drop_acknowledged",
+            "link_target",
             "occurrence_id",
             "unack_event",
             "unacknowledge",
@@ -139,6 +145,7 @@ __all__ = [
     "ATTEMPT",
     "DUE_CHANNEL",
     "EVENT",
+    "LINK_USED",
     "NOTIFICATION",
     "AckRecord",
     "Claimed",
@@ -170,6 +177,7 @@ __all__ = [
     "hold",
     "insert_ignoring_duplicates",
     "is_sqlite",
+    "link_target",
     "list_events",
     "load_events",
     "load_migrations",
@@ -179,10 +187,12 @@ __all__ = [
     "notify_due",
     "occurrence_id",
     "planned_calendar",
+    "purpose_key",
     "reclaim",
     "record",
     "requeue",
     "schema_is_current",
+    "server_key",
     "set_status",
     "sqlite_path",
     "supersede_countdowns",

@@ -28,6 +28,7 @@ from alertd.storage.sync import SyncReport, bump_events_revision, planned_for, r
 __all__ = [
     "ACK",
     "ACK_CANCEL",
+    "LINK_USED",
     "VIAS",
     "AckRecord",
     "ack_event",
@@ -36,6 +37,7 @@ __all__ = [
     "acknowledgements",
     "active_acks",
     "drop_acknowledged",
+    "link_target",
     "occurrence_id",
     "unack_event",
     "unacknowledge",
@@ -48,6 +50,7 @@ VIAS = ("cli", "api", "link", "slack", "dashboard")
 # and revoking the acknowledgement revives exactly these.
 ACK_CANCEL = f"{OPERATOR_CANCEL}: acknowledged"
 _MAX_BY, _MAX_NOTE = 200, 2000
+LINK_USED = "this acknowledgement link was already used; links work once"
 
 
 class AckRecord(NamedTuple):
@@ -152,9 +155,13 @@ def acknowledge(
     via: str,
     now: datetime,
     note: str | None = None,
+    link_nonce: str | None = None,
 ) -> tuple[AckRecord, bool, SyncReport]:
     """Record that ``by`` acknowledged ``event_id``; returns the acknowledgement, whether it is new, and what it
-    cancelled. Acknowledging an acknowledged event changes nothing and returns the existing row."""
+    cancelled. Acknowledging an acknowledged event changes nothing and returns the existing row.
+
+    ``link_nonce`` is the nonce of the one-click link used: a link already used is refused (ConflictError).
+    """
     if via not in VIAS:
         raise UsageError(f"unknown acknowledgement path {via!r}: one of {', '.join(VIAS)}")
     who = _clean(by, "the name given with --by", _MAX_BY)
@@ -164,12 +171,13 @@ def acknowledge(
     lock_for_transaction(conn, PLANNING)
     report = SyncReport()
     event = _event(conn, event_id)
+    if link_nonce is not None and conn.execute(sa.select(ACK.c.id).where(ACK.c.link_nonce == link_nonce)).first():
+        raise ConflictError(LINK_USED)
     existing = active_acks(conn, [event_id]).get(event_id)
     if existing is not None:
         return existing, False, report
-    new_id = conn.execute(
-        ACK.insert().values(event_id=event_id, by=who, at=now, via=via, note=note).returning(ACK.c.id)
-    ).scalar_one()
+    values = {"event_id": event_id, "by": who, "at": now, "via": via, "note": note, "link_nonce": link_nonce}
+    new_id = conn.execute(ACK.insert().values(**values).returning(ACK.c.id)).scalar_one()
     record = AckRecord(id=new_id, event_id=event_id, by=who, at=now, via=via, note=note)
     conn.execute(EVENT.update().where(EVENT.c.id == event_id).values(acknowledged=True))
     kinds = ("reminder", "escalation") if event.after_ack == "stop" else ("escalation",)
@@ -266,10 +274,11 @@ def ack_event(
     via: str,
     now: datetime,
     note: str | None = None,
+    link_nonce: str | None = None,
 ) -> tuple[AckRecord, bool, SyncReport]:
     """:func:`acknowledge` in a transaction of its own."""
     with engine.begin() as conn:
-        return acknowledge(conn, calendar, event_id=event_id, by=by, via=via, now=now, note=note)
+        return acknowledge(conn, calendar, event_id=event_id, by=by, via=via, now=now, note=note, link_nonce=link_nonce)
 
 
 def unack_event(
@@ -283,3 +292,10 @@ def unack_event(
 def occurrence_id(event_id: str, occurrence: date | None) -> str:
     """The id of one occurrence of a recurring event (``x@20260331``), or the event's own id."""
     return event_id if occurrence is None else f"{event_id}@{occurrence:%Y%m%d}"
+
+
+def link_target(conn: sa.Connection, event_id: str, nonce: str) -> tuple[EventSpec, AckRecord | None, bool]:
+    """What a link's page shows: the event, its current acknowledgement, and whether this link was used."""
+    event = _event(conn, event_id)
+    used = conn.execute(sa.select(ACK.c.id).where(ACK.c.link_nonce == nonce)).first() is not None
+    return event, active_acks(conn, [event_id]).get(event_id), used

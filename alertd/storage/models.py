@@ -165,3 +165,5 @@ class Acknowledgement(SQLModel, table=True):
     note: str | None = None
     revoked_at: datetime | None = _utc_column(nullable=True)
     revoked_by: str | None = Field(default=None, max_length=200)
+    # The nonce of the one-click link that made it (alertd.delivery.links): a link works once.
+    link_nonce: str | None = Field(default=None, max_length=64, unique=True)

@@ -29,7 +29,9 @@ def upgrade() -> None:
         sa.Column("note", sa.String(), nullable=True),
         sa.Column("revoked_at", UTCDateTime(), nullable=True),
         sa.Column("revoked_by", sa.String(length=200), nullable=True),
+        sa.Column("link_nonce", sa.String(length=64), nullable=True),
         sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("link_nonce"),
     )
     op.create_index("ix_acknowledgement_event_id", "acknowledgement", ["event_id"])
     op.create_index(
