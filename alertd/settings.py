@@ -151,6 +151,9 @@ class Settings(BaseSettings):
     # one-click acknowledgement links to it, valid for ack_link_ttl. Unset: no links.
     public_url: str | None = None
     ack_link_ttl: timedelta = timedelta(days=14)
+    # The Slack app's signing secret: with it, bot-token cards get an "Acknowledge" button and /slack/interactions
+    # accepts the clicks Slack signs with it (v0 HMAC, 5-minute window).
+    slack_signing_secret: SecretStr | None = None
     # uvicorn's access log, one line per request (feed tokens redacted).
     http_access_log: bool = False
     # Request bodies larger than this are refused with 413 before they are read whole.

@@ -67,7 +67,7 @@ async def _on_storage(request: Request, exc: Exception) -> JSONResponse:
 
 def create_app(daemon: Backend) -> FastAPI:
     """The application serving ``daemon`` (built before the daemon starts, served once it has)."""
-    from alertd.api import ackpages, acks, events, health, ics, notifications, plan, status
+    from alertd.api import ackpages, acks, events, health, ics, notifications, plan, slack, status
     from alertd.api.deps import Readers
 
     app = FastAPI(
@@ -95,4 +95,5 @@ def create_app(daemon: Backend) -> FastAPI:
     app.include_router(status.router, prefix="/api/v1")
     app.include_router(ics.router)
     app.include_router(ackpages.router)
+    app.include_router(slack.router)
     return app
