@@ -14,7 +14,9 @@ from alertd.storage import AckRecord, SyncReport, ack_event, ack_json, acknowled
 
 __all__ = ["AckBody", "AckOut", "UnackBody", "router"]
 
-router = APIRouter(prefix="/events", tags=["acknowledgements"], responses=error_responses(400, 401, 403, 404, 409, 422))
+router = APIRouter(
+    prefix="/events", tags=["acknowledgements"], responses=error_responses(400, 401, 403, 404, 409, 422, 503)
+)
 EventId = Annotated[
     str, Path(description="The event's id, or one occurrence's (truce-expiry@20251110).", max_length=300)
 ]
