@@ -59,9 +59,10 @@ def _run(args: argparse.Namespace, settings: Settings, revoke: bool) -> int:
     event_id = occurrence_id(args.event, args.occurrence)
     now = args.now or SystemClock().now()
     try:
+        _known(engine, calendar, event_id, now)
         if revoke:
             record, report = unack_event(engine, calendar, event_id=event_id, by=args.by, now=now)
-            text = f"{event_id} is no longer acknowledged ({report.queued} notifications queued again or told)"
+            text = f"{event_id} is no longer acknowledged; {report.queued} notifications still ahead are queued again"
             new = True
         else:
             record, new, report = ack_event(
@@ -79,6 +80,21 @@ def _run(args: argparse.Namespace, settings: Settings, revoke: bool) -> int:
     else:
         print(text)
     return 0
+
+
+def _known(engine: Any, calendar: Any, event_id: str, now: Any) -> None:
+    """Store the calendar file's events first when the daemon has not yet (a fresh database): a file event can then
+    be acknowledged before the first ``alertd run``, as the daemon would plan it."""
+    import sqlalchemy as sa
+
+    from alertd.storage import EVENT, sync_calendar
+
+    base = event_id.split("@", 1)[0]
+    if not any(e.id == base for e in calendar.events):
+        return
+    with engine.begin() as conn:
+        if conn.execute(sa.select(EVENT.c.id).where(EVENT.c.id == base)).first() is None:
+            sync_calendar(conn, calendar, now=now)
 
 
 def _kinds(cancelled: Counter[tuple[str, str]]) -> str:

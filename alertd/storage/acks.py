@@ -210,23 +210,27 @@ def unacknowledge(
         wanted = [p for p in planned_for(_unacked(event)) if p.due_at > now]
         ids = [p.id for p in wanted]
         for start in range(0, len(ids), 500):
-            conn.execute(
-                NOTIFICATION.update()
-                .where(n.id.in_(ids[start : start + 500]), n.state == "cancelled", n.last_error.startswith(ACK_CANCEL))
-                .values(state="pending", next_at=n.due_at, attempts=0, last_error=None, updated_at=now)
-            )
+            report.queued += _revive(conn, n.id.in_(ids[start : start + 500]), now=now)
         report.queued += enqueue(conn, wanted, now=now)
         report.count_cancelled(refresh_countdowns(conn, calendar, now=now).cancelled_by)
     else:
         # An occurrence has no row of its own here: bring back what the acknowledgement cancelled, if still ahead.
-        conn.execute(
-            NOTIFICATION.update()
-            .where(n.event_id == event_id, n.state == "cancelled", n.last_error.startswith(ACK_CANCEL), n.due_at > now)
-            .values(state="pending", next_at=n.due_at, attempts=0, last_error=None, updated_at=now)
-        )
-    report.queued += enqueue(conn, _notice(event, event_id, record, "revoked", now), now=now)
+        report.queued += _revive(conn, sa.and_(n.event_id == event_id, n.due_at > now), now=now)
+    # Not counted in ``queued``: that says how many of the event's own notifications came back.
+    enqueue(conn, _notice(event, event_id, record, "revoked", now), now=now)
     bump_events_revision(conn)
     return record, report
+
+
+def _revive(conn: sa.Connection, where: sa.ColumnElement[bool], *, now: datetime) -> int:
+    """Make pending again the rows matching ``where`` that an acknowledgement cancelled; how many."""
+    n = NOTIFICATION.c
+    result = conn.execute(
+        NOTIFICATION.update()
+        .where(where, n.state == "cancelled", n.last_error.startswith(ACK_CANCEL))
+        .values(state="pending", next_at=n.due_at, attempts=0, last_error=None, updated_at=now)
+    )
+    return result.rowcount or 0
 
 
 def _unacked(event: EventSpec) -> EventSpec:

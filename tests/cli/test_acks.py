@@ -97,3 +97,15 @@ def test_a_bad_occurrence_date_is_a_usage_error(capsys: pytest.CaptureFixture[st
     with pytest.raises(SystemExit) as exit_info:
         main(["ack", "truce-expiry", "--occurrence", "31/03", "--by", "ana", *where])
     assert exit_info.value.code == 2
+
+
+def test_a_file_event_can_be_acknowledged_before_the_daemon_ever_ran(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fresh database: the calendar file is stored and planned first, then the event is acknowledged."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "calendar.yaml").write_text(CALENDAR, encoding="utf-8")
+    where = ["--calendar", str(tmp_path / "calendar.yaml"), "--db", f"sqlite:///{tmp_path / 'fresh.db'}"]
+    assert main(["ack", "truce-expiry", "--by", "ana", "--now", NOW, *where]) == 0
+    assert "acknowledged truce-expiry by ana" in capsys.readouterr().out
+    assert states([*where, "--now", NOW]) == {"cancelled"}
