@@ -22,6 +22,7 @@ from alertd.channels.base import Channel, ChannelContext, ChannelType, Options
 from alertd.channels.words import and_more
 from alertd.domain import ChannelSpec, Kind, Message
 from alertd.errors import DeliveryError
+from alertd.messages.i18n import phrases
 
 __all__ = ["DEFAULT_PRIORITY", "TYPE", "NtfyChannel", "NtfyOptions", "classify", "payload"]
 
@@ -162,6 +163,10 @@ def payload(message: Message, options: NtfyOptions) -> dict[str, Any]:
     source = message.event.source if message.event is not None else None
     if source and source.startswith(("https://", "http://")) and len(source) <= _URL_MAX:
         body["click"] = source
+    if message.ack_url is not None:
+        # A "view" action button: ntfy opens the signed link's confirm page (alertd.delivery.links).
+        label = phrases(message.locale).ack_action
+        body["actions"] = [{"action": "view", "label": label, "url": message.ack_url, "clear": True}]
     return body
 
 
