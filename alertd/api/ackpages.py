@@ -158,7 +158,7 @@ async def acknowledge(daemon: DaemonDep, token: str, request: Request) -> HTMLRe
     except UsageError as exc:
         return _page(400, "Not acknowledged", f"<p>{html.escape(str(exc))}</p>")
     if new:
-        daemon.metrics.api_writes.labels("ack").inc()
+        daemon.metrics.acknowledgements.labels("link").inc()
         daemon.metrics.cancelled(report.cancelled_by)
         daemon.dispatcher.kick.set()
     target = await _target(daemon, claim)

@@ -64,6 +64,7 @@ async def ack(daemon: DaemonDep, event_id: EventId, body: AckBody) -> AckOut:
     )
     if new:
         _changed(daemon, "ack", report)
+        daemon.metrics.acknowledgements.labels("api").inc()
     return AckOut.of(record, changed=new)
 
 

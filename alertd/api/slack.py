@@ -122,7 +122,7 @@ async def interactions(daemon: DaemonDep, request: Request) -> Response:
         return Response(status_code=200)
     if new:
         log.info("acknowledged %s by %s (slack)", event_id, by)
-        daemon.metrics.api_writes.labels("ack").inc()
+        daemon.metrics.acknowledgements.labels("slack").inc()
         daemon.metrics.cancelled(report.cancelled_by)
         daemon.dispatcher.kick.set()
     return Response(status_code=200)

@@ -99,6 +99,8 @@ async def test_a_sent_reminder_carries_a_link_that_acknowledges_after_confirming
         "/api/v1/events/truce-expiry/ack", headers={"Authorization": "Bearer " + WRITE_TOKEN}
     )
     assert [(a["by"], a["via"], a["note"]) for a in answer.json()] == [("ana", "link", "filed")]
+    sample = served.daemon.metrics.registry.get_sample_value
+    assert sample("alertd_acknowledgements_total", {"via": "link"}) == 1.0
 
 
 async def _arrivals(receiver: Receiver, count: int) -> list[dict[str, Any]]:

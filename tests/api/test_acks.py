@@ -60,6 +60,7 @@ async def test_post_ack_records_it_and_stops_the_reminders(served: Daemon, http:
     assert event["acknowledged"] is True
     sample = served.metrics.registry.get_sample_value
     assert sample("alertd_api_writes_total", {"action": "ack"}) == 1.0
+    assert sample("alertd_acknowledgements_total", {"via": "api"}) == 1.0
 
 
 async def test_a_repeated_post_reports_nothing_changed(http: httpx.AsyncClient) -> None:

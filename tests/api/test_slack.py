@@ -128,6 +128,8 @@ async def test_a_signed_click_acknowledges_and_updates_the_card_in_place(setup: 
 
     assert answer.status_code == 200
     assert [(a.by, a.via) for a in setup.acks()] == [("@ana", "slack")]
+    sample = setup.daemon.metrics.registry.get_sample_value
+    assert sample("alertd_acknowledgements_total", {"via": "slack"}) == 1.0
     assert setup.reminder_states() == {"sent", "cancelled"}
     await setup.deliver()  # the acknowledgement notice reaches the Slack channel
     updated = setup.slack.calls("chat.update")[-1]
