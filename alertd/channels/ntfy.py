@@ -22,7 +22,7 @@ from alertd.channels.base import Channel, ChannelContext, ChannelType, Options
 from alertd.channels.words import and_more
 from alertd.domain import ChannelSpec, Kind, Message
 from alertd.errors import DeliveryError
-from alertd.messages.i18n import phrases
+from alertd.messages import phrases
 
 __all__ = ["DEFAULT_PRIORITY", "TYPE", "NtfyChannel", "NtfyOptions", "classify", "payload"]
 
