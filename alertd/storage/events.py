@@ -242,4 +242,5 @@ def event_as_json(event: EventSpec) -> dict[str, Any]:
         "reminders": [o.text for o in event.reminders],
         "notify": list(event.notify),
         "owner": event.owner,
+        "acknowledged": event.acknowledged,
     }

@@ -109,3 +109,10 @@ def test_a_file_event_can_be_acknowledged_before_the_daemon_ever_ran(
     assert main(["ack", "truce-expiry", "--by", "ana", "--now", NOW, *where]) == 0
     assert "acknowledged truce-expiry by ana" in capsys.readouterr().out
     assert states([*where, "--now", NOW]) == {"cancelled"}
+
+
+def test_events_show_says_an_event_is_acknowledged(capsys: pytest.CaptureFixture[str], where: list[str]) -> None:
+    main(["ack", "truce-expiry", "--by", "ana", *where])
+    capsys.readouterr()
+    assert main(["events", "show", "truce-expiry", "--format", "json", *where[:4]]) == 0
+    assert json.loads(capsys.readouterr().out)["acknowledged"] is True
