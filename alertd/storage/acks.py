@@ -247,9 +247,7 @@ def drop_acknowledged(conn: sa.Connection, claimed: Sequence[Claimed], *, now: d
     if not escalations:
         return list(claimed)
     acked = active_acks(conn, (c.event_id for c in escalations if c.event_id))
-    dropped = [c.id for c in escalations if c.event_id in acked]
-    if not dropped:
-        return list(claimed)
+    gone: set[str] = set()
     for item in escalations:
         record = acked.get(item.event_id or "")
         if record is None:
@@ -265,8 +263,8 @@ def drop_acknowledged(conn: sa.Connection, claimed: Sequence[Claimed], *, now: d
                 updated_at=now,
             )
         )
-    gone = set(dropped)
-    return [c for c in claimed if c.id not in gone]
+        gone.add(item.id)
+    return [c for c in claimed if c.id not in gone] if gone else list(claimed)
 
 
 def ack_event(
