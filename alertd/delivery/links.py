@@ -1,7 +1,7 @@
 """Signed one-click acknowledgement links: ``{ALERTD_PUBLIC_URL}/ack/<token>``.
 
 The token is itsdangerous's URL-safe timed serialization of ``{"e": event id, "a": "ack", "n": nonce}``, signed
-with HMAC-SHA1 (itsdangerous's default, keyed by a key derived for this purpose alone from the server key) and
+with HMAC-SHA256 (keyed by a key derived for this purpose alone from the server key) and
 stamped with its creation time on alertd's clock. It names one event or occurrence and one action, expires after
 ``ALERTD_ACK_LINK_TTL``, and works once: the nonce is stored with the acknowledgement it made, and a second use is
 refused. The nonce is derived from the message id, so a retried message carries an equivalent link.
@@ -56,7 +56,9 @@ class AckLinks:
             def get_timestamp(self) -> int:
                 return int(clock.now().timestamp())
 
-        self._serializer = URLSafeTimedSerializer(key, salt=_SALT, signer=_Signer)
+        self._serializer = URLSafeTimedSerializer(
+            key, salt=_SALT, signer=_Signer, signer_kwargs={"digest_method": hashlib.sha256}
+        )
 
     def token(self, event_id: str, nonce: str, action: str = "ack") -> str:
         token: str = self._serializer.dumps({"e": event_id, "a": action, "n": nonce})
