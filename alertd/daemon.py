@@ -33,6 +33,7 @@ from alertd.channels import (
 )
 from alertd.clock import Clock, wall_now
 from alertd.delivery import (
+    AckLinks,
     Dispatcher,
     DispatchSettings,
     DueListener,
@@ -56,7 +57,9 @@ from alertd.storage import (
     load_migrations,
     migrate,
     next_due,
+    purpose_key,
     reclaim,
+    server_key,
     sqlite_path,
     sync_calendar,
 )
@@ -121,6 +124,7 @@ class Daemon:
         self.db_url = db_url
         self.out = out
         self.worker = f"{socket.gethostname()}:{os.getpid()}"
+        self.ack_links: AckLinks | None = None
         # After a rejected reload: a one-line summary (shown without a token) and the issues (behind the read token).
         self.reload_error: str | None = None
         self.reload_issues: list[CalendarIssue] = []
@@ -225,6 +229,9 @@ class Daemon:
             ),
             observer=self.metrics.observe,
         )
+        self.ack_links = self._ack_links()
+        if self.ack_links is not None:
+            self.dispatcher.decorate = self.ack_links.decorate
         self.calendar = calendar
         self.metrics.watch_queue(self.engine, self.clock)
         self.scheduler.start()
@@ -459,6 +466,14 @@ class Daemon:
             log.info("recurring events: window moved to %s: %s", now + timedelta(days=horizon), report)
         self.metrics.cancelled(report.cancelled_by)
         self.dispatcher.kick.set()
+
+    def _ack_links(self) -> AckLinks | None:
+        """Signed acknowledgement links, when ALERTD_PUBLIC_URL says where people reach this daemon."""
+        if self.settings.public_url is None:
+            return None
+        with self.engine.begin() as conn:
+            key = purpose_key(server_key(conn, self.settings.secret_key), "ack-link")
+        return AckLinks(key, self.settings.public_url, self.settings.ack_link_ttl, self.clock)
 
     async def _check_reload(self) -> None:
         await self._check_events()

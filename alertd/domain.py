@@ -11,6 +11,7 @@ from alertd.timeexpr import Offset, localize, zone
 from alertd.workdays import IfClosed, WorkdayCalendar
 
 __all__ = [
+    "AFTER_ACK",
     "EVENT_STATUSES",
     "KINDS",
     "Calendar",
@@ -18,6 +19,7 @@ __all__ = [
     "CountdownLine",
     "CountdownSpec",
     "Defaults",
+    "Escalation",
     "EventSpec",
     "Kind",
     "Message",
@@ -32,8 +34,10 @@ __all__ = [
     "start_text",
 ]
 
-Kind = Literal["reminder", "countdown", "change", "test", "admin"]
-KINDS: tuple[Kind, ...] = ("reminder", "countdown", "change", "test", "admin")
+Kind = Literal["reminder", "countdown", "change", "test", "admin", "ack", "escalation"]
+KINDS: tuple[Kind, ...] = ("reminder", "countdown", "change", "test", "admin", "ack", "escalation")
+# What an acknowledgement does to an event's remaining reminders and countdown lines.
+AFTER_ACK = ("stop", "keep")
 EVENT_STATUSES = ("tentative", "confirmed", "postponed", "cancelled")
 # Events in these states are still going to happen, so they get reminders and countdown lines.
 ACTIVE_STATUSES = frozenset({"tentative", "confirmed"})
@@ -57,6 +61,16 @@ class Route:
 
 
 @dataclass(frozen=True, slots=True)
+class Escalation:
+    """One ``escalate`` step: at ``at`` before (or after) the start, unless acknowledged, notify ``notify``; with
+    ``repeat``, again every ``repeat`` until the event starts (or is acknowledged)."""
+
+    at: Offset
+    notify: tuple[str, ...]
+    repeat: Offset | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Defaults:
     reminders: tuple[Offset, ...]
     all_day_at: time
@@ -68,6 +82,8 @@ class Defaults:
     # The file's working-day calendar and closed-day rule (alertd.calendar.workdays), for its and the API's events.
     workdays: WorkdayCalendar | None = None
     if_closed: IfClosed = "none"
+    after_ack: str = "stop"
+    escalate: tuple[Escalation, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,10 +143,19 @@ class EventSpec:
     all_day_at: time = time(9, 0)
     countdown: bool = True
     owner: str = "file"
+    after_ack: str = "stop"
+    escalate: tuple[Escalation, ...] = ()
+    # Read from the database (alertd.storage.acks keeps it): a file or draft never sets it.
+    acknowledged: bool = False
 
     @property
     def active(self) -> bool:
         return self.status in ACTIVE_STATUSES
+
+    @property
+    def quiet(self) -> bool:
+        """Acknowledged with ``after_ack: stop``: no more reminders or countdown lines."""
+        return self.acknowledged and self.after_ack == "stop"
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,6 +276,8 @@ class Message(NamedTuple):
     channel_timezone: str = "UTC"
     # The channel's locale, for channels that word their own labels around these fields.
     locale: str = "en"
+    # A signed one-click acknowledgement link (alertd.delivery.links), when ALERTD_PUBLIC_URL is set.
+    ack_url: str | None = None
 
 
 def event_snapshot(event: EventSpec) -> dict[str, Any]:

@@ -43,7 +43,14 @@ DEFAULT_DATABASE_URL = "sqlite:///alertd.db"
 # one pointed at a log) from costing gigabytes and minutes before the first error.
 CALENDAR_MAX_BYTES = 4 * 1024 * 1024
 # Settings that are secrets: each may also come from a file named by its ``_FILE`` twin.
-SECRET_FIELDS = ("api_token", "api_read_token", "feed_token", "smtp_password", "secret_key")
+SECRET_FIELDS = (
+    "api_token",
+    "api_read_token",
+    "feed_token",
+    "smtp_password",
+    "secret_key",
+    "slack_signing_secret",
+)
 
 # Every setting name Settings defines (the test keeps this true): an ALERTD_ variable not in it is ignored by both.
 FIELDS = (
@@ -91,6 +98,9 @@ FIELDS = (
     "http_allowed_hosts",
     "feed_max_bytes",
     "feed_timeout",
+    "public_url",
+    "ack_link_ttl",
+    "slack_signing_secret",
 )
 
 

@@ -17,11 +17,14 @@ from typing import TextIO
 
 from alertd.clock import Clock
 
-__all__ = ["FEED_PATH", "RedactFeedTokens", "log_uncaught", "say", "setup_logging"]
+__all__ = ["ACK_PATH", "FEED_PATH", "RedactFeedTokens", "log_uncaught", "say", "setup_logging"]
 
 # The secret calendar feed's path: its token is a credential and must never reach a log line.
 FEED_PATH = re.compile(r"/calendar/[^/?#\s\"]+\.ics")
 _FEED_REDACTED = "/calendar/<feed-token>.ics"
+# A signed acknowledgement link works once, but until then it is a credential too.
+ACK_PATH = re.compile(r"/ack/[^/?#\s\"]+")
+_ACK_REDACTED = "/ack/<link-token>"
 
 
 class RedactFeedTokens(logging.Filter):
@@ -29,7 +32,7 @@ class RedactFeedTokens(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        redacted = FEED_PATH.sub(_FEED_REDACTED, message)
+        redacted = ACK_PATH.sub(_ACK_REDACTED, FEED_PATH.sub(_FEED_REDACTED, message))
         if redacted != message:
             record.msg, record.args = redacted, None
         return True

@@ -48,6 +48,8 @@ FEED_TOKEN_MIN = MIN_TOKEN_LENGTH
 # A shorter key could be found by search; 32 characters of token_urlsafe are 192 bits.
 SECRET_KEY_MIN = 32
 _URL_SAFE = re.compile(r"[A-Za-z0-9._~-]+")
+# An http(s) origin with an optional path prefix (a reverse proxy's sub-path), nothing a link could not extend.
+_PUBLIC_URL = re.compile(r"https?://[A-Za-z0-9.\-\[\]:]+(/[A-Za-z0-9._~\-/]*)?")
 _MAKE_TOKEN = "make one with: openssl rand -hex 32"
 # Words that example files and tutorials put where a token goes (compared without case, spaces or punctuation).
 _PLACEHOLDERS = ("changeme", "replaceme", "placeholder", "yourtoken", "yoursecret", "secret", "token", "password")
@@ -147,6 +149,13 @@ class Settings(BaseSettings):
     # Signs dashboard sessions and acknowledgement links; replicas must share it. Unset: a random key is made once
     # and kept in the database, so restarts and replicas on one database agree (alertd.storage.keys).
     secret_key: SecretStr | None = None
+    # Where people reach this daemon's HTTP server (https://alertd.example.org): messages then carry signed
+    # one-click acknowledgement links to it, valid for ack_link_ttl. Unset: no links.
+    public_url: str | None = None
+    ack_link_ttl: timedelta = timedelta(days=14)
+    # The Slack app's signing secret: with it, bot-token cards get an "Acknowledge" button and /slack/interactions
+    # accepts the clicks Slack signs with it (v0 HMAC, 5-minute window).
+    slack_signing_secret: SecretStr | None = None
     # uvicorn's access log, one line per request (feed tokens redacted).
     http_access_log: bool = False
     # Request bodies larger than this are refused with 413 before they are read whole.
@@ -162,10 +171,20 @@ class Settings(BaseSettings):
     feed_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, le=512 * 1024 * 1024)
     feed_timeout: float = Field(default=30.0, gt=0, le=_HOUR, allow_inf_nan=False)
 
-    @field_validator("catch_up", "late_after", mode="before")
+    @field_validator("catch_up", "late_after", "ack_link_ttl", mode="before")
     @classmethod
     def _duration(cls, value: Any) -> timedelta:
         return parse_duration(value)
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        text = value.strip().rstrip("/")
+        if not _PUBLIC_URL.fullmatch(text):
+            raise ValueError("write the address people open, e.g. https://alertd.example.org (no query or fragment)")
+        return text
 
     @field_validator("feed_token")
     @classmethod

@@ -69,7 +69,7 @@ def create_app(daemon: Backend, *, page_writes: PageWrites | None = None) -> Fas
     """The application serving ``daemon`` (built before the daemon starts, served once it has).
 
     ``page_writes`` decides form posts outside /api/ (the dashboard's); without it they need the bearer token."""
-    from alertd.api import events, health, ics, notifications, plan, status
+    from alertd.api import ackpages, acks, events, health, ics, notifications, plan, slack, status
     from alertd.api.deps import Readers
 
     app = FastAPI(
@@ -91,8 +91,11 @@ def create_app(daemon: Backend, *, page_writes: PageWrites | None = None) -> Fas
     app.add_exception_handler(StorageError, _on_storage)
     app.include_router(health.router)
     app.include_router(events.router, prefix="/api/v1")
+    app.include_router(acks.router, prefix="/api/v1")
     app.include_router(notifications.router, prefix="/api/v1")
     app.include_router(plan.router, prefix="/api/v1")
     app.include_router(status.router, prefix="/api/v1")
     app.include_router(ics.router)
+    app.include_router(ackpages.router)
+    app.include_router(slack.router)
     return app

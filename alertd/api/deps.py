@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
 from alertd.clock import Clock
-from alertd.delivery import Dispatcher, Metrics
+from alertd.delivery import AckLinks, Dispatcher, Metrics
 from alertd.domain import Calendar
 from alertd.errors import CalendarIssue, StorageError
 from alertd.settings import Settings
@@ -46,6 +46,8 @@ class Backend(Protocol):
     scheduler: Any
     reload_error: str | None
     reload_issues: list[CalendarIssue]
+    # Signed acknowledgement links (None without ALERTD_PUBLIC_URL).
+    ack_links: AckLinks | None
 
     @property
     def delivering(self) -> bool: ...

@@ -17,11 +17,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from alertd.api.auth import Refusal, write_refusal
 from alertd.settings import Settings
 
-__all__ = ["PROBES", "PageWrites", "RequestGuard", "allowed_hosts", "is_loopback"]
+__all__ = ["PROBES", "SELF_SIGNED", "PageWrites", "RequestGuard", "allowed_hosts", "is_loopback"]
 
 # Served to anyone even when the API itself is not: orchestrators probe and scrape without a token.
 PROBES = frozenset({"/healthz", "/readyz", "/metrics"})
 _LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1", "[::1]")
+# Paths that carry their own proof instead of a bearer token: a signed acknowledgement link, Slack's request
+# signature. They are served without the API token, also beyond loopback.
+SELF_SIGNED = ("/ack/", "/slack/")
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -113,13 +116,14 @@ class RequestGuard:
             return Refusal(
                 403, "this Host header is not served here: add the name to ALERTD_HTTP_ALLOWED_HOSTS to allow it"
             )
-        if self.probes_only and scope["path"] not in PROBES:
+        signed = str(scope["path"]).startswith(SELF_SIGNED)
+        if self.probes_only and scope["path"] not in PROBES and not signed:
             return Refusal(
                 403,
                 "only /healthz, /readyz and /metrics are served beyond loopback without a token: "
                 "set ALERTD_API_TOKEN (or ALERTD_API_READ_TOKEN), or bind ALERTD_HTTP_HOST to 127.0.0.1",
             )
-        if scope["method"] in _BODY_METHODS:
+        if scope["method"] in _BODY_METHODS and not signed:
             path: str = scope["path"]
             if self.page_writes is not None and not path.startswith("/api/"):
                 refusal = self.page_writes(path, headers)

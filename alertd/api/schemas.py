@@ -32,7 +32,7 @@ __all__ = [
 
 NotificationState = Literal["pending", "sending", "retrying", "sent", "dead", "cancelled", "missed"]
 NOTIFICATION_STATES: tuple[str, ...] = ("pending", "sending", "retrying", "sent", "dead", "cancelled", "missed")
-NotificationKind = Literal["reminder", "countdown", "change", "test", "admin"]
+NotificationKind = Literal["reminder", "countdown", "change", "test", "admin", "ack", "escalation"]
 
 
 def iso(value: datetime) -> str:
@@ -137,6 +137,7 @@ class EventOut(BaseModel):
     read_only: bool
     file: str | None
     feed: str | None = None
+    acknowledged: bool = Field(default=False, description="Someone acknowledged it (see /events/{id}/ack).")
 
     @classmethod
     def of(cls, event: EventSpec, *, calendar_file: str) -> EventOut:
@@ -160,6 +161,7 @@ class EventOut(BaseModel):
             read_only=read_only,
             feed=event.id.partition(":")[0] if event.owner == "feed" else None,
             file=calendar_file if provisioned else None,
+            acknowledged=event.acknowledged,
         )
 
 

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from alertd.calendar.ackopts import check_after_ack, check_escalate
 from alertd.calendar.channels import check_channels
 from alertd.calendar.repeat import SERIES_KEYS, check_budget, check_series
 from alertd.calendar.routes import check_routes, resolve_notify
@@ -43,7 +44,7 @@ if TYPE_CHECKING:
 __all__ = ["check_event", "load_calendar", "parse_calendar"]
 
 _TOP = ("version", "timezone", "admin", "defaults", "channels", "routes", "events", "workdays", "sources")
-_DEFAULTS = ("reminders", "all_day_at", "countdown", "notify", "if_closed")
+_DEFAULTS = ("reminders", "all_day_at", "countdown", "notify", "if_closed", "after_ack", "escalate")
 _EVENT = ("id", "title", "at", "timezone", "status", "tags", "source", "notes", "workdays", *_DEFAULTS, *SERIES_KEYS)
 _EVENT_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _AT = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?(?:Z|[+-]\d{2}:\d{2})?)?$")
@@ -156,8 +157,18 @@ def _defaults(ck: Checker, raw: Any, declared: tuple[str, ...]) -> Defaults:
     if m.get("notify") is not None:
         notify = _notify(ck, m["notify"], (*path, "notify"), declared) or ()
     if_closed = check_if_closed(ck, m["if_closed"], (*path, "if_closed")) if "if_closed" in m else None
+    after_ack = check_after_ack(ck, m["after_ack"], (*path, "after_ack")) if m.get("after_ack") is not None else None
+    escalate = None
+    if m.get("escalate") is not None:
+        escalate = check_escalate(ck, m["escalate"], (*path, "escalate"), lambda r, p: _notify(ck, r, p, declared))
     return Defaults(
-        reminders=reminders, all_day_at=at, countdown=countdown, notify=notify, if_closed=if_closed or "none"
+        reminders=reminders,
+        all_day_at=at,
+        countdown=countdown,
+        notify=notify,
+        if_closed=if_closed or "none",
+        after_ack=after_ack or "stop",
+        escalate=escalate or (),
     )
 
 
@@ -247,6 +258,8 @@ def check_event(
     notify = opt("notify", lambda raw, p: _notify(ck, raw, p, declared))
     all_day_at = opt("all_day_at", ck.clock) or defaults.all_day_at
     countdown = opt("countdown", ck.boolean)
+    after_ack = opt("after_ack", lambda raw, p: check_after_ack(ck, raw, p))
+    escalate = opt("escalate", lambda raw, p: check_escalate(ck, raw, p, lambda r, q: _notify(ck, r, q, declared)))
     start = _start(ck, (*path, "at"), m["at"], tz) if "at" in m else None
     workdays = opt("workdays", lambda raw, p: check_workdays(ck, raw, p)) or defaults.workdays
     own_rule = opt("if_closed", lambda raw, p: check_if_closed(ck, raw, p))
@@ -268,6 +281,8 @@ def check_event(
         notify=resolve_notify(defaults.notify if notify is None else notify, defaults.routes, tags, status),
         all_day_at=all_day_at,
         countdown=countdown is not False,
+        after_ack=after_ack or defaults.after_ack,
+        escalate=defaults.escalate if escalate is None else escalate,
     )
     rule = own_rule or defaults.if_closed
     return settle_event(

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from alertd.channels.http import http_get, make_client
     from alertd.channels.optionbase import Options
     from alertd.channels.scrub import ScrubbedChannel, channel_secrets
+    from alertd.channels.slack_blocks import ACK_ACTION
+    from alertd.channels.slack_verify import WINDOW_SECONDS, signature_problem
     from alertd.channels.state import MemoryState, state_key
 else:
     from alertd._exports import exports
@@ -34,11 +36,15 @@ else:
         optionbase=("Options",),
         scrub=("ScrubbedChannel", "channel_secrets"),
         state=("MemoryState", "state_key"),
+        slack_blocks=("ACK_ACTION",),
+        slack_verify=("WINDOW_SECONDS", "signature_problem"),
     )
 
 __all__ = [
+    "ACK_ACTION",
     "CATALOG",
     "REGISTRY",
+    "WINDOW_SECONDS",
     "Channel",
     "ChannelContext",
     "ChannelType",
@@ -53,6 +59,7 @@ __all__ = [
     "installed",
     "make_client",
     "registry",
+    "signature_problem",
     "state_key",
     "usable",
 ]

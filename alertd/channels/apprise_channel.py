@@ -44,6 +44,8 @@ _NOTIFY_TYPE: dict[Kind, str] = {
     "change": "warning",
     "test": "info",
     "admin": "warning",
+    "ack": "success",
+    "escalation": "warning",
 }
 
 

@@ -20,7 +20,8 @@ class ConsoleChannel:
     async def send(self, message: Message) -> str:
         late = " (late)" if message.late else ""
         stamp = message.sent_at.strftime("%Y-%m-%d %H:%M:%SZ")
-        body = message.text.replace("\n", "\n    ")
+        text = message.text if message.ack_url is None else f"{message.text}\n{message.ack_url}"
+        body = text.replace("\n", "\n    ")
         try:
             self._out.write(f"[{stamp}] {message.kind}{late} → {self.spec.id}: {message.title}\n    {body}\n")
             self._out.flush()

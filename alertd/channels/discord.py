@@ -41,6 +41,8 @@ COLOURS: dict[Kind, int] = {
     "change": 0xE67E22,
     "test": 0x95A5A6,
     "admin": 0xE74C3C,
+    "ack": 0x2ECC71,
+    "escalation": 0xE74C3C,
 }
 # Markdown and mention syntax; a backslash makes Discord show the character as it is.
 _SPECIAL = re.compile(r"([\\*_~`|>#\[\]<])")
@@ -157,6 +159,10 @@ def _footer(message: Message, channel_timezone: str) -> str:
     return _cut(note, FOOTER_MAX)
 
 
+# A field value holds at most 1,024 characters, the label and Markdown included.
+_ACK_LINK_MAX = 900
+
+
 def payload(message: Message, *, channel_timezone: str | None = None, username: str | None = None) -> dict[str, Any]:
     """The webhook body: one embed, no content, mentions disabled."""
     tz = channel_timezone or message.channel_timezone
@@ -166,6 +172,10 @@ def payload(message: Message, *, channel_timezone: str | None = None, username: 
     if event is not None and event.source and _LINK.match(event.source):
         embed["url"] = event.source
     fields = _fields(message, event, tz) if event is not None else []
+    if message.ack_url is not None and _LINK.match(message.ack_url) and len(message.ack_url) < _ACK_LINK_MAX:
+        # A webhook cannot carry link buttons (components need an application): a Markdown link in a field.
+        label = phrases(message.locale).ack_action
+        fields.append({"name": label, "value": f"[{label}]({message.ack_url})", "inline": False})
     footer = _footer(message, tz)
     # The 6000-character total covers title, description, field names and values and the footer: the
     # description is the only long part, so it gets whatever the others leave.

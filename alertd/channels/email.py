@@ -288,6 +288,9 @@ def _sections(message: Message) -> list[tuple[str, str, list[str]]]:
             lambda left: and_more(left, locale),
         )
         sections.append(("list", label, fitted.split("\n")))
+    if message.ack_url is not None:
+        # The signed one-click link (alertd.delivery.links): first, where a reader looks for what to do.
+        sections.append(("line", p.ack_action, [message.ack_url]))
     event = message.event if message.kind != "countdown" else None
     if event is not None and event.tags:
         sections.append(_fitted("line", p.label_tags, ", ".join(event.tags), TAGS_BYTES, locale))

@@ -150,6 +150,9 @@ def payload(
         widgets.append({"textParagraph": {"text": _card_text(body, body_max)}})
     if message.event is not None and message.kind != "countdown":
         widgets.extend(_event_widgets(message.event, tz, message.locale))
+    if message.ack_url is not None and len(message.ack_url) <= _URL_MAX:
+        button = {"text": phrases(message.locale).ack_action, "onClick": {"openLink": {"url": message.ack_url}}}
+        widgets.append({"buttonList": {"buttons": [button]}})
     card: dict[str, Any] = {"header": {"title": _plain(title, TITLE_MAX), "subtitle": note}}
     if widgets:
         card["sections"] = [{"widgets": widgets}]

@@ -34,6 +34,8 @@ _COLOURS: dict[Kind, str] = {
     "change": "#E67E22",
     "test": "#95A5A6",
     "admin": "#E74C3C",
+    "ack": "#2ECC71",
+    "escalation": "#E74C3C",
 }
 _SPECIAL = re.compile(r"([\\*_~`|>#\[\]<])")
 # @channel, @here, @all and @username notify people; a zero-width space after @ keeps event text from pinging.
@@ -154,6 +156,10 @@ def payload(
             "fields": _fields(message, event, tz),
             "footer": note,
         }
+        if message.ack_url is not None and message.ack_url.startswith(("https://", "http://")):
+            # Interactive buttons need an integration endpoint: a Markdown link opens the confirm page instead.
+            label = phrases(message.locale).ack_action
+            attachment["fields"].append({"title": label, "value": f"[{label}]({message.ack_url})", "short": False})
         if event.source and event.source.startswith(("https://", "http://")):
             attachment["title"] = phrases(message.locale).label_source
             attachment["title_link"] = event.source

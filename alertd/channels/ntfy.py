@@ -22,6 +22,7 @@ from alertd.channels.base import Channel, ChannelContext, ChannelType, Options
 from alertd.channels.words import and_more
 from alertd.domain import ChannelSpec, Kind, Message
 from alertd.errors import DeliveryError
+from alertd.messages import phrases
 
 __all__ = ["DEFAULT_PRIORITY", "TYPE", "NtfyChannel", "NtfyOptions", "classify", "payload"]
 
@@ -40,7 +41,15 @@ REFILL_SECONDS = 5.0
 _TOPIC = re.compile(r"^[-_A-Za-z0-9]{1,64}$")
 _PRIORITY_NAMES = {"min": 1, "low": 2, "default": 3, "high": 4, "max": 5, "urgent": 5}
 # A reminder or change must be noticed; a daily digest should not buzz.
-DEFAULT_PRIORITY: dict[Kind, int] = {"reminder": 4, "countdown": 3, "change": 4, "test": 3, "admin": 4}
+DEFAULT_PRIORITY: dict[Kind, int] = {
+    "reminder": 4,
+    "countdown": 3,
+    "change": 4,
+    "test": 3,
+    "admin": 4,
+    "ack": 3,
+    "escalation": 5,
+}
 # ntfy turns emoji short codes in tags into emojis in front of the title.
 _KIND_TAG: dict[Kind, str] = {
     "reminder": "alarm_clock",
@@ -48,6 +57,8 @@ _KIND_TAG: dict[Kind, str] = {
     "change": "warning",
     "test": "white_check_mark",
     "admin": "rotating_light",
+    "ack": "white_check_mark",
+    "escalation": "rotating_light",
 }
 
 _BUG = "ntfy rejected the request format; this is an alertd bug, please report it"
@@ -152,6 +163,10 @@ def payload(message: Message, options: NtfyOptions) -> dict[str, Any]:
     source = message.event.source if message.event is not None else None
     if source and source.startswith(("https://", "http://")) and len(source) <= _URL_MAX:
         body["click"] = source
+    if message.ack_url is not None:
+        # A "view" action button: ntfy opens the signed link's confirm page (alertd.delivery.links).
+        label = phrases(message.locale).ack_action
+        body["actions"] = [{"action": "view", "label": label, "url": message.ack_url, "clear": True}]
     return body
 
 

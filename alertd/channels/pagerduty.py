@@ -55,6 +55,8 @@ DEFAULT_SEVERITY: dict[Kind, Severity] = {
     "change": "warning",
     "test": "info",
     "admin": "error",
+    "ack": "info",
+    "escalation": "error",
 }
 
 

@@ -18,12 +18,14 @@ from alertd.messages import DEFAULT_LOCALE, change_rows, countdown_line, format_
 from alertd.timeexpr import zone
 
 __all__ = [
+    "ACK_ACTION",
     "BLOCKS_MAX",
     "FIELD_MAX",
     "HEADER_MAX",
     "SECTION_MAX",
     "STATUS_EMOJI",
     "TEXT_MAX",
+    "ack_link_actions",
     "card",
     "date_token",
     "escape",
@@ -255,6 +257,7 @@ def payload(message: Message, *, channel_timezone: str | None = None) -> dict[st
             countdown = None if _removed(message) else _line(message, event, tz).text
             blocks.append(_fields(event, tz, message.locale, countdown=countdown, removed=_removed(message)))
             blocks += _notes(event, message.locale)
+    blocks += ack_link_actions(message)
     blocks.append(_context(_note(message, tz)))
     # The fallback is the whole plain text (notifications, screen readers); Slack still parses it for <…>
     # mentions and links, hence the escaping.
@@ -270,10 +273,19 @@ def card(
     now: datetime,
     removed: bool = False,
     locale: str = DEFAULT_LOCALE,
+    ack_button: bool = False,
+    acked_text: str | None = None,
 ) -> dict[str, Any]:
-    """An event's countdown card (bot mode): posted once, then updated in place with every notification."""
+    """An event's countdown card (bot mode): posted once, then updated in place with every notification.
+
+    With ``ack_button`` (interactivity set up) an open event's card has an "Acknowledge" button; an acknowledged
+    event's card says so (``acked_text``: who, from the acknowledgement notice) instead.
+    """
     if removed:
         lead = f"~{_fit(event.title, SECTION_MAX - 100)}~ {_removed_note(locale)}"
+    elif event.acknowledged:
+        said = acked_text or phrases(locale).ack_title.format(title=event.title)
+        lead = f":white_check_mark: *{escape(_fit(said, SECTION_MAX - 100))}*"
     else:
         lead = f":hourglass_flowing_sand: *{escape(line.text)}*"
     local = now.astimezone(zone(channel_timezone))
@@ -283,6 +295,7 @@ def card(
         _section(lead),
         _fields(event, channel_timezone, locale, removed=removed),
         *_notes(event, locale),
+        *(_ack_button(event, locale) if ack_button and not removed and not event.acknowledged else []),
         _context(phrases(locale).card_updated.format(when=updated)),
     ]
     state = phrases(locale).removed_short if removed else line.text
@@ -298,5 +311,29 @@ def reply(message: Message, *, channel_timezone: str | None = None) -> dict[str,
     if sentence:
         blocks.append(_section(sentence))
     blocks += _change_section(message.change, message.locale)
+    blocks += ack_link_actions(message)
     blocks.append(_context(_note(message, tz)))
     return {"text": _fit(message.text or message.title, TEXT_MAX), "blocks": blocks}
+
+
+# The action id of the card's button: /slack/interactions acts on clicks of it (alertd.api.slack).
+ACK_ACTION = "alertd_ack"
+
+
+def _ack_button(event: EventSpec, locale: str) -> list[dict[str, Any]]:
+    label = {"type": "plain_text", "text": phrases(locale).ack_action}
+    button = {"type": "button", "text": label, "action_id": ACK_ACTION, "value": event.id, "style": "primary"}
+    return [{"type": "actions", "block_id": "alertd_ack", "elements": [button]}]
+
+
+# Slack refuses a button URL longer than this; a signed link is a few hundred characters.
+_BUTTON_URL_MAX = 3000
+
+
+def ack_link_actions(message: Message) -> list[dict[str, Any]]:
+    """An "Acknowledge" link button opening the signed link's confirm page (none without a link)."""
+    if message.ack_url is None or len(message.ack_url) > _BUTTON_URL_MAX:
+        return []
+    label = {"type": "plain_text", "text": phrases(message.locale).ack_action}
+    button = {"type": "button", "text": label, "url": message.ack_url, "action_id": "alertd_ack_link"}
+    return [{"type": "actions", "elements": [button]}]

@@ -167,6 +167,8 @@ class SlackBotChannel:
         self._channel = channel
         self._api = api_base.rstrip("/")
         self._broadcast = broadcast
+        # Cards get an "Acknowledge" button only where alertd can take the click (a signing secret is set).
+        self._interactive = getattr(ctx.settings, "slack_signing_secret", None) is not None
         # Without the daemon's database (one-shot commands) cards are remembered for this process only.
         self._state: ChannelState = ctx.state if ctx.state is not None else MemoryState()
 
@@ -180,7 +182,11 @@ class SlackBotChannel:
             return f"posted to {self._channel} (ts {data['ts']})"
         removed = message.kind == "change" and (message.change or {}).get("type") == "removed"
         line = message.countdown or countdown_line(event, message.sent_at, tz, locale=message.locale)
-        ts, how = await self._show_card(event, line, now=message.sent_at, locale=message.locale, removed=removed)
+        # An acknowledgement notice's first line says who: the card shows it in place of the countdown.
+        acked = message.text.split("\n", 1)[0] if message.kind == "ack" else None
+        ts, how = await self._show_card(
+            event, line, now=message.sent_at, locale=message.locale, removed=removed, acked_text=acked
+        )
         body: dict[str, Any] = {**reply(message, channel_timezone=tz), **self._where(), "thread_ts": ts}
         if self._broadcast:
             body["reply_broadcast"] = True
@@ -201,10 +207,26 @@ class SlackBotChannel:
         return {"channel": self._channel, "unfurl_links": False, "unfurl_media": False}
 
     async def _show_card(
-        self, event: EventSpec, line: CountdownLine, *, now: datetime, locale: str, removed: bool = False
+        self,
+        event: EventSpec,
+        line: CountdownLine,
+        *,
+        now: datetime,
+        locale: str,
+        removed: bool = False,
+        acked_text: str | None = None,
     ) -> tuple[str, str]:
         """Bring the event's card up to date (posting it if needed); return its ts and what was done."""
-        content = card(event, line, channel_timezone=self.spec.timezone, now=now, removed=removed, locale=locale)
+        content = card(
+            event,
+            line,
+            channel_timezone=self.spec.timezone,
+            now=now,
+            removed=removed,
+            locale=locale,
+            ack_button=self._interactive,
+            acked_text=acked_text,
+        )
         key = card_key(self.spec.id, self._channel, event.id)
         ts = await self._state.get(key)
         if ts is not None:

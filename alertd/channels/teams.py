@@ -42,6 +42,8 @@ _COLOURS: dict[Kind, str] = {
     "change": "Warning",
     "test": "Good",
     "admin": "Attention",
+    "ack": "Good",
+    "escalation": "Attention",
 }
 # A combining grapheme joiner before a Markdown character stops Teams from reading it as markup, invisibly.
 # An underscore inside a word (America/New_York) is not markup, so it is left alone.
@@ -169,9 +171,14 @@ def card(
         "version": "1.4",
         "body": body,
     }
+    actions: list[dict[str, Any]] = []
+    if message.ack_url is not None and _linkable(message.ack_url):
+        actions.append({"type": "Action.OpenUrl", "title": phrases(message.locale).ack_action, "url": message.ack_url})
     if event is not None and event.source and _linkable(event.source):
         title = phrases(message.locale).open_source
-        content["actions"] = [{"type": "Action.OpenUrl", "title": title, "url": event.source}]
+        actions.append({"type": "Action.OpenUrl", "title": title, "url": event.source})
+    if actions:
+        content["actions"] = actions
     return content
 
 

@@ -216,6 +216,10 @@ def payload(
     }
     if message_thread_id is not None:
         body["message_thread_id"] = message_thread_id
+    if message.ack_url is not None:
+        # An inline URL button under the message: Telegram opens the signed link's confirm page.
+        button = {"text": phrases(message.locale).ack_action, "url": message.ack_url}
+        body["reply_markup"] = {"inline_keyboard": [[button]]}
     return body
 
 

@@ -159,6 +159,9 @@ def payload(message: Message) -> dict[str, Any]:
         "text": budget.cut(message.text, TEXT_MAX),
         "change": None if message.change is None else _jsonable(message.change),
     }
+    if message.ack_url is not None:
+        # Present only when ALERTD_PUBLIC_URL is set: a signed one-click acknowledgement link.
+        body["ack_url"] = message.ack_url
     if digest:
         events = [{**_event(line.event), "countdown": _countdown(line)} for line in message.lines]
         # Measured with every event omitted (the count at its widest), then each event costs its JSON and a comma.

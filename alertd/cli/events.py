@@ -115,6 +115,7 @@ def _describe(event: EventSpec) -> list[str]:
         f"notify:    {', '.join(event.notify) or '-'}",
         *([f"source:    {event.source}"] if event.source else []),
         *([f"notes:     {event.notes}"] if event.notes else []),
+        *(["acked:     yes (see GET /api/v1/events/ID/ack; alertd unack to withdraw)"] if event.acknowledged else []),
     ]
 
 

@@ -98,9 +98,11 @@ def _parser() -> argparse.ArgumentParser:
     up = db_sub.add_parser("upgrade", help="create or upgrade the schema to the newest version")
     up.add_argument("--db")
 
+    from alertd.cli import acks as commands_acks
     from alertd.cli import events as commands_events
 
     commands_events.add_parsers(sub)
+    commands_acks.add_parsers(sub)
     return p
 
 
@@ -171,6 +173,7 @@ def _dispatch(args: argparse.Namespace, early: EarlySignals) -> int:
 
         return _run(args, load_settings(), early)
     # Each command imports what it needs when it runs: the parser above and this table cost next to nothing.
+    from alertd.cli import acks as commands_acks
     from alertd.cli import commands
     from alertd.cli import events as commands_events
 
@@ -184,6 +187,8 @@ def _dispatch(args: argparse.Namespace, early: EarlySignals) -> int:
         "db": commands.db_upgrade,
         "events": commands_events.events,
         "export-ics": commands_events.export_ics,
+        "ack": commands_acks.ack,
+        "unack": commands_acks.unack,
     }
     result: int = handlers[args.command](args, settings)
     return result

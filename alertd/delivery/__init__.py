@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from alertd.delivery.admin import calendar_rejected, channel_recovered
     from alertd.delivery.dispatcher import Dispatcher, DispatchSettings
     from alertd.delivery.health import ChannelHealth, clear_failing, failing_channels, prune_failing, waiting
+    from alertd.delivery.links import AckLinks, LinkClaim, LinkError
     from alertd.delivery.metrics import Metrics
     from alertd.delivery.quiet import quiet_until
     from alertd.delivery.ratelimit import channel_limit
@@ -35,13 +36,17 @@ else:
         metrics=("Metrics",),
         ratelimit=("channel_limit",),
         quiet=("quiet_until",),
+        links=("AckLinks", "LinkClaim", "LinkError"),
     )
 
 __all__ = [
+    "AckLinks",
     "ChannelHealth",
     "DispatchSettings",
     "Dispatcher",
     "DueListener",
+    "LinkClaim",
+    "LinkError",
     "Metrics",
     "RetryPolicy",
     "calendar_rejected",

@@ -43,6 +43,7 @@ from alertd.storage import (
     Outcome,
     claim,
     describe_db_error,
+    drop_acknowledged,
     event_from_row,
     hold,
     load_events,
@@ -125,6 +126,8 @@ class Dispatcher:
         self._marks: list[tuple[str, str, datetime]] = []
         self.kick = asyncio.Event()
         self.sent_total = 0
+        # Adds what only the daemon knows to each message before it is sent (the signed ack link).
+        self.decorate: Callable[[Message], Message] | None = None
         # Told of every outcome as it is produced (the daemon's metrics); must be quick and must not raise.
         self.observer = observer
         self.use(calendar, channels, concurrency)
@@ -282,6 +285,8 @@ class Dispatcher:
                 skip |= self._hold_quiet(conn, now, skip)
                 due_by = now + timedelta(seconds=self.settings.lead * self.clock.speed)
                 claimed = self._claim(conn, due_by, room, skip)
+                # Still unacknowledged? Asked here, in the claim's transaction, so a late ack wins.
+                claimed = drop_acknowledged(conn, claimed, now=now)
             work = self._load_context(conn, claimed) if claimed else []
             due = None
             if not claimed and want_due:
@@ -431,7 +436,7 @@ class Dispatcher:
         if channel is None or spec is None:
             self._finish(item, "dead", f"channel {item.channel!r} is no longer in the calendar", attempted=False)
             return
-        if item.kind in ("reminder", "change") and work.event is None:
+        if item.kind in ("reminder", "change", "ack", "escalation") and work.event is None:
             self._finish(item, "dead", f"event {item.event_id!r} no longer exists", attempted=False)
             return
         if item.kind == "countdown" and not work.digest:
@@ -457,6 +462,8 @@ class Dispatcher:
             self._finish(item, "dead", str(exc), attempted=False)
             log.error("dead %s → %s: %s", item.id, item.channel, exc)
             return
+        if self.decorate is not None:
+            message = self.decorate(message)
         await self._send(item, channel, message, late)
 
     async def _send(self, item: Claimed, channel: Channel, message: Message, late: bool) -> None:

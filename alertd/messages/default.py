@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from alertd.domain import ChannelSpec, EventSpec, Kind, Message
+from alertd.messages.ack import ack_words, escalation_words
 from alertd.messages.change import change_words
 from alertd.messages.countdown import countdown_lines, countdown_words
 from alertd.messages.parts import countdown_line
@@ -62,5 +63,11 @@ def render_default(
         change = dict(payload or {})
         title, text = change_words(event, change, tz_name, locale)
         return Message(**base | {"offset": None}, title=title, text=text, countdown=line, change=change)
+    if kind == "ack":
+        title, text = ack_words(event, payload or {}, tz_name, locale)
+        return Message(**base | {"offset": None}, title=title, text=text, countdown=line)
+    if kind == "escalation":
+        title, text = escalation_words(event, line, tz_name, locale)
+        return Message(**base, title=title, text=text, countdown=line)
     title, text = reminder_words(event, line, tz_name, locale)
     return Message(**base, title=title, text=text, countdown=line)

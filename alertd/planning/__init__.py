@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from alertd.planning.escalation import plan_escalations
     from alertd.planning.ics import render_calendar
     from alertd.planning.planner import (
         countdown_listed,
@@ -52,6 +53,7 @@ else:
             "renames",
         ),
         previews=("PreviewItem", "preview"),
+        escalation=("plan_escalations",),
         ics=("render_calendar",),
         recurrence=(
             "DEFAULT_HORIZON_DAYS",
@@ -76,6 +78,7 @@ __all__ = [
     "occurrence_id",
     "plan_changes",
     "plan_countdowns",
+    "plan_escalations",
     "plan_reminders",
     "preview",
     "reminder_id",

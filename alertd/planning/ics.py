@@ -116,6 +116,9 @@ def _vevent(event: EventSpec, *, uid: str, now: datetime, sequence: int, recurri
     if event.status == "postponed":
         # iCalendar has no "postponed": TENTATIVE is the nearest; this keeps the exact status for tools that care.
         vevent.add("X-ALERTD-STATUS", "POSTPONED")
+    if event.acknowledged:
+        # Someone said it is handled (alertd ack); with after_ack: stop it also has no alarms left.
+        vevent.add("X-ALERTD-ACK", "TRUE")
     description = "\n\n".join(p for p in (event.notes, f"Source: {event.source}" if event.source else None) if p)
     if description:
         vevent.add("DESCRIPTION", description)

@@ -57,6 +57,11 @@ def event_fingerprint(event: EventSpec) -> str:
         "countdown": event.countdown,
         "rules": _PLAN_RULES,
     }
+    # Only when set: an event without them keeps the digest it had before acknowledgements existed (no re-plan).
+    if event.after_ack != "stop":
+        fields["after_ack"] = event.after_ack
+    if event.escalate:
+        fields["escalate"] = [[s.at.text, list(s.notify), s.repeat and s.repeat.text] for s in event.escalate]
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:32]
 
 
@@ -96,8 +101,9 @@ def _reminders_due(event: EventSpec) -> list[tuple[Offset, datetime]]:
 
 
 def plan_reminders(event: EventSpec, channels: Iterable[str]) -> Iterator[Planned]:
-    """Every reminder of ``event`` for each of ``channels`` (nothing for postponed or cancelled events)."""
-    if not event.active:
+    """Every reminder of ``event`` for each of ``channels`` (nothing for postponed, cancelled or acknowledged
+    events)."""
+    if not event.active or event.quiet:
         return
     for offset, due in _reminders_due(event):
         # A reminder before the start is useless once the event has begun; later ones live by the catch-up rule.
@@ -121,7 +127,7 @@ def countdown_listed(
 ) -> bool:
     """Whether the digest of ``digest_day`` (sent at ``digest_at``, zone ``tz_name``) lists ``event``: it has not
     started (a timed event) or is not over (an all-day one), and the reader's date it counts to is in the window."""
-    if not (event.active and event.countdown):
+    if not (event.active and event.countdown) or event.quiet:
         return False
     if digest_at >= (all_day_end(event) if event.all_day else event.starts_at):
         return False
@@ -137,7 +143,7 @@ def plan_countdowns(
         return []
     days: dict[str, set[date]] = {c: set() for c in channels}
     for event in events:
-        if not (event.active and event.countdown):
+        if not (event.active and event.countdown) or event.quiet:
             continue
         for channel_id in event.notify:
             channel = channels.get(channel_id)

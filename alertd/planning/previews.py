@@ -9,6 +9,7 @@ from typing import Any
 from alertd.domain import Calendar, Message, Planned
 from alertd.errors import TemplateError
 from alertd.messages import render
+from alertd.planning.escalation import plan_escalations
 from alertd.planning.planner import digest_events, plan_countdowns, plan_reminders
 from alertd.timeexpr import zone
 
@@ -37,10 +38,12 @@ class PreviewItem:
 
 
 def preview(calendar: Calendar, *, start: datetime, end: datetime) -> list[PreviewItem]:
-    """Every reminder and countdown due in ``[start, end]``, in due order."""
+    """Every reminder, countdown and escalation step due in ``[start, end]``, in due order."""
     events = {e.id: e for e in calendar.events}
     planned = [p for e in calendar.events for p in plan_reminders(e, e.notify)]
     planned += plan_countdowns(calendar.events, calendar.channels, calendar.defaults.countdown)
+    # An acknowledged event's steps would be cancelled when claimed: not shown.
+    planned += [p for e in calendar.events if not e.acknowledged for p in plan_escalations(e)]
     items: list[PreviewItem] = []
     for p in sorted((p for p in planned if start <= p.due_at <= end), key=lambda p: (p.due_at, p.channel, p.id)):
         channel = calendar.channels[p.channel]

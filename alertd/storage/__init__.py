@@ -14,6 +14,19 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from alertd.storage.acks import (
+        LINK_USED,
+        AckRecord,
+        ack_event,
+        ack_json,
+        acknowledge,
+        acknowledgements,
+        drop_acknowledged,
+        link_target,
+        occurrence_id,
+        unack_event,
+        unacknowledge,
+    )
     from alertd.storage.bulk import fetch, insert_ignoring_duplicates
     from alertd.storage.channel_state import MetaState
     from alertd.storage.db import (
@@ -90,6 +103,20 @@ else:
             "sqlite_path",
         ),
         models=("ACTIVE_STATES", "Meta", "Notification"),
+        keys=("purpose_key", "server_key"),
+        acks=(
+            "LINK_USED",
+            "AckRecord",
+            "ack_event",
+            "ack_json",
+            "acknowledge",
+            "acknowledgements",
+            "drop_acknowledged",
+            "link_target",
+            "occurrence_id",
+            "unack_event",
+            "unacknowledge",
+        ),
         bulk=("fetch", "insert_ignoring_duplicates"),
         outbox=(
             "ATTEMPT",
@@ -135,7 +162,6 @@ else:
         ),
         sync=("SyncReport", "events_revision", "sync_calendar"),
         channel_state=("MetaState",),
-        keys=("purpose_key", "server_key"),
     )
 
 __all__ = [
@@ -143,7 +169,9 @@ __all__ = [
     "ATTEMPT",
     "DUE_CHANNEL",
     "EVENT",
+    "LINK_USED",
     "NOTIFICATION",
+    "AckRecord",
     "Claimed",
     "FeedStatus",
     "Fetched",
@@ -153,6 +181,10 @@ __all__ = [
     "Notification",
     "Outcome",
     "SyncReport",
+    "ack_event",
+    "ack_json",
+    "acknowledge",
+    "acknowledgements",
     "add_event",
     "cancel_one",
     "claim",
@@ -161,6 +193,7 @@ __all__ = [
     "create_reader_engine",
     "current_events",
     "describe_db_error",
+    "drop_acknowledged",
     "drop_feed_events",
     "enqueue",
     "event_as_json",
@@ -175,6 +208,7 @@ __all__ = [
     "insert_ignoring_duplicates",
     "is_sqlite",
     "last_body",
+    "link_target",
     "list_events",
     "load_events",
     "load_migrations",
@@ -182,6 +216,7 @@ __all__ = [
     "move_event",
     "next_due",
     "notify_due",
+    "occurrence_id",
     "planned_calendar",
     "purpose_key",
     "reclaim",
@@ -197,5 +232,7 @@ __all__ = [
     "supersede_countdowns",
     "sync_calendar",
     "sync_feed",
+    "unack_event",
+    "unacknowledge",
     "update_event",
 ]

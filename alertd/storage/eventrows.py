@@ -11,20 +11,20 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from alertd.domain import EventSpec
+from alertd.domain import Escalation, EventSpec
 from alertd.planning import event_fingerprint
 from alertd.storage.bulk import fetch_where_in
 from alertd.storage.models import EventRow
 from alertd.timeexpr import Offset, parse_stored_offset, zone
 
-__all__ = ["EVENT", "event_from_row", "event_values", "load_events"]
+__all__ = ["EVENT", "escalate_values", "event_from_row", "event_values", "load_events"]
 
 EVENT = EventRow.__table__  # type: ignore[attr-defined]
 # Rows repeat a handful of offset texts; parsing each once keeps reading 100k events (or a claimed batch) cheap.
 _offset = lru_cache(maxsize=1024)(parse_stored_offset)
 # The JSON list columns: SQLite gives their text, PostgreSQL lists. Texts repeat ("[]", '["desk-slack"]'), so each
 # is decoded once; decoding them per row was a third of reading a claimed batch.
-_LISTS = ("tags", "reminders", "notify")
+_LISTS = ("tags", "reminders", "notify", "escalate")
 
 
 @lru_cache(maxsize=4096)
@@ -48,6 +48,31 @@ def _time_of_day(text: str) -> time:
 @lru_cache(maxsize=1024)
 def _offsets(texts: tuple[str, ...]) -> tuple[Offset, ...]:
     return tuple(_offset(t) for t in texts)
+
+
+@lru_cache(maxsize=1024)
+def _escalation_text(text: str) -> tuple[Escalation, ...]:
+    steps = json.loads(text)
+    return tuple(
+        Escalation(
+            at=_offset(step["at"]),
+            notify=tuple(step["notify"]),
+            repeat=_offset(step["repeat"]) if step.get("repeat") else None,
+        )
+        for step in (steps or ())
+    )
+
+
+def _escalations(value: Any) -> tuple[Escalation, ...]:
+    if value is None:
+        return ()
+    return _escalation_text(value if isinstance(value, str) else json.dumps(value))
+
+
+def escalate_values(steps: Iterable[Escalation]) -> list[dict[str, Any]] | None:
+    """The ``escalate`` column of ``steps`` (None for none, as rows written before escalation existed)."""
+    found = [{"at": s.at.text, "notify": list(s.notify), "repeat": s.repeat.text if s.repeat else None} for s in steps]
+    return found or None
 
 
 def _local_start(text: str, timezone: str, starts_at: datetime, all_day: bool) -> datetime:
@@ -81,6 +106,8 @@ def event_values(event: EventSpec, *, revision: int, now: datetime) -> dict[str,
         "all_day_at": event.all_day_at.strftime("%H:%M"),
         "countdown": event.countdown,
         "owner": event.owner,
+        "after_ack": event.after_ack,
+        "escalate": escalate_values(event.escalate),
         "fingerprint": event_fingerprint(event),
         "revision": revision,
         "removed": False,
@@ -106,6 +133,9 @@ def event_from_row(row: Any) -> EventSpec:
         all_day_at=_time_of_day(row.all_day_at),
         countdown=row.countdown,
         owner=row.owner,
+        after_ack=row.after_ack,
+        escalate=_escalations(row.escalate),
+        acknowledged=bool(row.acknowledged),
     )
 
 

@@ -106,6 +106,9 @@ def current_events(engine: sa.Engine, calendar: Calendar) -> list[EventSpec]:
     series = {s.event.id for s in calendar.series}
     events = {e.id: e for e in stored.values() if e.owner == "file" and series_id(e.id) in series}
     events |= {e.id: e for e in calendar.events}
+    # The file knows nothing of acknowledgements: the stored row does.
+    acked = {i for i, e in stored.items() if e.acknowledged}
+    events = {i: replace(e, acknowledged=True) if i in acked and not e.acknowledged else e for i, e in events.items()}
     # An id the database owns wins: a reload skips a file event that clashes with it (see sync_calendar). Feed
     # events are only ever in the database, as the last refresh stored them.
     events |= {e.id: e for e in stored.values() if e.owner in ("db", "feed")}
@@ -261,4 +264,5 @@ def event_as_json(event: EventSpec) -> dict[str, Any]:
         "reminders": [o.text for o in event.reminders],
         "notify": list(event.notify),
         "owner": event.owner,
+        "acknowledged": event.acknowledged,
     }

@@ -12,6 +12,7 @@ from sqlmodel import Field, SQLModel
 __all__ = [
     "ACTIVE_STATES",
     "FINAL_STATES",
+    "Acknowledgement",
     "Attempt",
     "EventRow",
     "FeedState",
@@ -73,6 +74,11 @@ class EventRow(SQLModel, table=True):
     # A database-owned event as the user wrote it (alertd.calendar.drafts.EventDraft), so a calendar reload can
     # re-apply changed defaults and channels to it; None for provisioned events, whose source is the file.
     draft: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
+    after_ack: str = Field(default="stop", max_length=8, sa_column_kwargs={"server_default": "stop"})
+    # [{"at": "2d", "notify": ["pager"], "repeat": "30m" | null}, …]
+    escalate: list[dict[str, Any]] | None = Field(default=None, sa_type=sa.JSON)
+    # Kept by alertd.storage.acks beside the acknowledgement rows, so every reader of events sees it for free.
+    acknowledged: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
 
 
 class Notification(SQLModel, table=True):
@@ -161,3 +167,32 @@ class FeedState(SQLModel, table=True):
     # The end of the planning window of the last sync: occurrences later than it that appear are the window
     # rolling forward, not additions to announce.
     window_end: datetime | None = _utc_column(nullable=True)
+
+
+class Acknowledgement(SQLModel, table=True):
+    """Someone said an event (or one occurrence, ``x@20260331``) is handled; ``revoked_at`` undoes it.
+
+    At most one unrevoked row per event: the partial unique index makes a second, concurrent ack a no-op.
+    """
+
+    __tablename__ = "acknowledgement"
+    __table_args__ = (
+        sa.Index(
+            "ux_acknowledgement_active",
+            "event_id",
+            unique=True,
+            sqlite_where=sa.text("revoked_at IS NULL"),
+            postgresql_where=sa.text("revoked_at IS NULL"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: str = Field(index=True, max_length=300)
+    by: str = Field(max_length=200)
+    at: datetime = _utc_column()
+    via: str = Field(max_length=16)
+    note: str | None = None
+    revoked_at: datetime | None = _utc_column(nullable=True)
+    revoked_by: str | None = Field(default=None, max_length=200)
+    # The nonce of the one-click link that made it (alertd.delivery.links): a link works once.
+    link_nonce: str | None = Field(default=None, max_length=64, unique=True)

@@ -56,7 +56,7 @@ def enqueue(conn: sa.Connection, planned: Iterable[Planned], *, now: datetime) -
     operator cancelled stays cancelled, however often the event is re-planned.
     """
     # Change and admin notices are about what just happened: due now, never "in the past".
-    wanted = [p for p in planned if p.due_at > now or p.kind in ("change", "admin")]
+    wanted = [p for p in planned if p.due_at > now or p.kind in ("change", "admin", "ack")]
     rows = [
         {
             "id": p.id,

@@ -7,7 +7,7 @@ import json
 import logging
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,6 +22,7 @@ from alertd.planning import (
     event_fingerprint,
     plan_changes,
     plan_countdowns,
+    plan_escalations,
     plan_reminders,
     renames,
 )
@@ -38,6 +39,8 @@ __all__ = [
     "apply_event",
     "bump_events_revision",
     "events_revision",
+    "planned_for",
+    "refresh_countdowns",
     "replan",
     "sync_calendar",
     "sync_countdowns",
@@ -102,12 +105,21 @@ def _set_meta(conn: sa.Connection, key: str, value: str) -> None:
         conn.execute(META.insert().values(key=key, value=value))
 
 
+def planned_for(event: EventSpec) -> list[Planned]:
+    """The reminders and escalation steps ``event`` wants (no reminders once it is acknowledged with ``stop``)."""
+    return [*plan_reminders(event, event.notify), *plan_escalations(event)]
+
+
 def _replan(conn: sa.Connection, batch: _Batch, event: EventSpec, report: SyncReport) -> None:
-    wanted = list(plan_reminders(event, event.notify))
+    # The file and drafts know nothing of acknowledgements: the row does (alertd.storage.acks keeps it).
+    acked = conn.execute(sa.select(EVENT.c.acknowledged).where(EVENT.c.id == event.id)).scalar()
+    if acked:
+        event = replace(event, acknowledged=True)
+    wanted = planned_for(event)
     report.count_cancelled(
         cancel(
             conn,
-            sa.and_(NOTIFICATION.c.event_id == event.id, NOTIFICATION.c.kind == "reminder"),
+            sa.and_(NOTIFICATION.c.event_id == event.id, NOTIFICATION.c.kind.in_(("reminder", "escalation"))),
             keep=[p.id for p in wanted],
             reason="event changed; re-planned",
             now=batch.now,
@@ -166,7 +178,7 @@ def sync_calendar(
         row = known.get(event.id)
         if row is None:
             new_rows.append(event_values(event, revision=1, now=now))
-            batch.add(list(plan_reminders(event, event.notify)))
+            batch.add(planned_for(event))
             appeared.append((event, 1))
             report.added.append(event.id)
             continue
@@ -332,8 +344,23 @@ def apply_event(
     batch.flush()
     _sync_countdowns(conn, batch, calendar, report)
     batch.flush()
-    _set_meta(conn, EVENTS_REV, str(int(_meta(conn, EVENTS_REV) or 0) + 1))
+    bump_events_revision(conn)
     return report, revision
+
+
+def bump_events_revision(conn: sa.Connection) -> None:
+    """Tell daemons in other processes that database events changed (they re-read them and wake up)."""
+    _set_meta(conn, EVENTS_REV, str(int(_meta(conn, EVENTS_REV) or 0) + 1))
+
+
+def refresh_countdowns(conn: sa.Connection, calendar: Calendar, *, now: datetime) -> SyncReport:
+    """Re-plan the countdown digests now (an acknowledgement takes an event off them, or puts it back)."""
+    report = SyncReport()
+    conn.execute(META.delete().where(META.c.key == "countdown_fingerprint"))
+    batch = _Batch(conn, now, report)
+    _sync_countdowns(conn, batch, calendar, report)
+    batch.flush()
+    return report
 
 
 def events_revision(conn: sa.Connection) -> str | None:
@@ -379,11 +406,6 @@ def _sync_countdowns(conn: sa.Connection, batch: _Batch, calendar: Calendar, rep
             moved,
         )
     _set_meta(conn, "countdown_fingerprint", digest.hexdigest())
-
-
-def bump_events_revision(conn: sa.Connection) -> None:
-    """Change ``events_rev``, so other processes notice events were written (as a database-owned edit does)."""
-    _set_meta(conn, EVENTS_REV, str(int(_meta(conn, EVENTS_REV) or 0) + 1))
 
 
 # The planning steps a file sync is made of, shared with the feed sync (alertd.storage.feedsync), which plans feed

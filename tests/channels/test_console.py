@@ -52,3 +52,11 @@ async def test_a_closed_pipe_is_a_permanent_one_line_failure(http_client: httpx.
             await channel.send(make_message())
     assert str(failed.value) == "cannot print to standard output: its reader went away"
     assert failed.value.permanent
+
+
+async def test_an_ack_link_is_printed_as_the_last_line(http_client: httpx.AsyncClient) -> None:
+    out = io.StringIO()
+    channel = TYPE.build(make_channel("console", id="stdout"), ChannelContext(http=http_client, out=out, settings=None))
+    link = "https://alertd.example.org/ack/abc.def.ghi"
+    await channel.send(make_message(text="line one")._replace(ack_url=link))
+    assert out.getvalue().endswith(f"    line one\n    {link}\n")

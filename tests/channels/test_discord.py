@@ -251,3 +251,9 @@ async def test_a_huge_multiline_message_is_one_bounded_line(receiver: Receiver, 
     assert "\n" not in text
     assert "\x07" not in text
     assert len(text) < 400
+
+
+def test_an_ack_link_is_a_markdown_link_field() -> None:
+    link = "https://alertd.example.org/ack/abc.def.ghi"
+    fields = payload(make_message()._replace(ack_url=link))["embeds"][0]["fields"]
+    assert {"name": "Acknowledge", "value": f"[Acknowledge]({link})", "inline": False} in fields

@@ -646,3 +646,14 @@ async def test_the_password_is_masked_in_its_base64_forms_when_a_server_quotes_t
     assert error.status == 535
     for secret in (PASSWORD, encoded, encoded.rstrip("="), plain, plain.rstrip("=")):
         assert secret not in str(error)
+
+
+def test_an_ack_link_is_in_both_parts_and_a_real_link_in_html() -> None:
+    link = "https://alertd.example.org/ack/abc.def.ghi"
+    mail = build_message(make_message()._replace(ack_url=link), sender=parse_address(SENDER), to=TEAM)
+    plain = mail.get_body(("plain",))
+    page = mail.get_body(("html",))
+    assert plain is not None
+    assert page is not None
+    assert f"Acknowledge: {link}" in plain.get_content()
+    assert f'<a href="{link}">' in page.get_content()

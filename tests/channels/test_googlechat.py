@@ -315,3 +315,10 @@ def test_long_digest_keeps_rows_and_says_how_many_are_left() -> None:
     shown = text.count("• T")
     assert 0 < shown < 400
     assert text.endswith(f"…and {400 - shown} more")
+
+
+def test_an_ack_link_is_a_button() -> None:
+    link = "https://alertd.example.org/ack/abc.def.ghi"
+    widgets = payload(make_message()._replace(ack_url=link))["cardsV2"][0]["card"]["sections"][0]["widgets"]
+    button = {"text": "Acknowledge", "onClick": {"openLink": {"url": link}}}
+    assert {"buttonList": {"buttons": [button]}} in widgets

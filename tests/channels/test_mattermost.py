@@ -188,3 +188,9 @@ def test_german_message_has_german_field_titles_and_dates() -> None:
     assert p.sent_late.split("{", 1)[0] in attachment["footer"]
     # German shares "Countdown" and "Status" with English, so the titles list above is the check for labels.
     assert "sent late" not in attachment["footer"]
+
+
+def test_an_ack_link_is_a_markdown_link_field() -> None:
+    link = "https://alertd.example.org/ack/abc.def.ghi"
+    fields = payload(make_message()._replace(ack_url=link))["attachments"][0]["fields"]
+    assert {"title": "Acknowledge", "value": f"[Acknowledge]({link})", "short": False} in fields

@@ -224,3 +224,10 @@ def test_many_long_tags_and_a_huge_url_are_bounded() -> None:
     assert len(body["tags"]) == 11
     assert all(len(tag) <= 100 for tag in body["tags"])
     assert "click" not in body
+
+
+def test_an_ack_link_is_a_view_action() -> None:
+    link = "https://alertd.example.org/ack/abc.def.ghi"
+    body = payload(make_message()._replace(ack_url=link), NtfyOptions(topic=TOPIC))
+    assert body["actions"] == [{"action": "view", "label": "Acknowledge", "url": link, "clear": True}]
+    assert "actions" not in payload(make_message(), NtfyOptions(topic=TOPIC))

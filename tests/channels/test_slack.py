@@ -181,3 +181,23 @@ def test_rollup_error_honours_retry_after() -> None:
     with pytest.raises(DeliveryError) as info:
         classify(response, now=NOW)
     assert info.value.retry_after == 12
+
+
+def test_an_ack_link_is_a_button_opening_it() -> None:
+    link = "https://alertd.example.org/ack/abc.def.ghi"
+    blocks = payload(make_message()._replace(ack_url=link))["blocks"]
+    actions = [b for b in blocks if b["type"] == "actions"]
+    assert actions == [
+        {
+            "type": "actions",
+            "elements": [
+                {
+                    "type": "button",
+                    "text": {"type": "plain_text", "text": "Acknowledge"},
+                    "url": link,
+                    "action_id": "alertd_ack_link",
+                }
+            ],
+        }
+    ]
+    assert not [b for b in payload(make_message())["blocks"] if b["type"] == "actions"]

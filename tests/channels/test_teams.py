@@ -270,3 +270,9 @@ def test_long_tags_and_source_leave_room_for_the_sentence() -> None:
     body = payload(make_message(event=event, text="Trade truce expires tomorrow."))
     assert len(json_bytes(body)) <= MAX_BYTES
     assert "Trade truce expires tomorrow." in json.dumps(body, ensure_ascii=False)
+
+
+def test_an_ack_link_is_the_first_open_url_action() -> None:
+    link = "https://alertd.example.org/ack/abc.def.ghi"
+    content = payload(make_message()._replace(ack_url=link))["attachments"][0]["content"]
+    assert content["actions"][0] == {"type": "Action.OpenUrl", "title": "Acknowledge", "url": link}

@@ -298,3 +298,10 @@ async def test_a_huge_multiline_description_is_one_bounded_line(
     assert "\n" not in text
     assert "\x1b" not in text
     assert len(text) < 400
+
+
+def test_an_ack_link_is_an_inline_url_button() -> None:
+    link = "https://alertd.example.org/ack/abc.def.ghi"
+    body = payload(make_message()._replace(ack_url=link), chat_id=1)
+    assert body["reply_markup"] == {"inline_keyboard": [[{"text": "Acknowledge", "url": link}]]}
+    assert "reply_markup" not in payload(make_message(), chat_id=1)

@@ -288,3 +288,10 @@ async def test_digest_of_long_events_is_bounded_with_a_count(http_client: httpx.
     assert body["events_omitted"] == 700 - len(body["events"])
     assert body["events"][0]["title"].endswith("…")
     assert len(body["events"][0]["tags"]) == 50
+
+
+def test_an_ack_link_is_the_ack_url_field_and_absent_without_one() -> None:
+    """``ack_url`` appears only when the daemon made a link (ALERTD_PUBLIC_URL set)."""
+    link = "https://alertd.example.org/ack/abc.def.ghi"
+    assert payload(make_message()._replace(ack_url=link))["ack_url"] == link
+    assert "ack_url" not in payload(make_message())

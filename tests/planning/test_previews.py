@@ -103,3 +103,14 @@ def test_preview_marks_a_message_whose_template_overruns_as_not_sendable() -> No
         "[not sendable: template for reminder messages on channel hooks: the template ran longer than 2s"
     )
     assert item.message.title == "Trade truce expires — tomorrow"
+
+
+def test_preview_shows_escalation_steps_worded_as_such_unless_acknowledged() -> None:
+    from alertd.domain import Escalation
+    from alertd.timeexpr import parse_offset
+
+    step = Escalation(at=parse_offset("2d"), notify=("hooks",))
+    items = preview(calendar(reminders=(), escalate=(step,)), start=START, end=END)
+    assert [(i.planned.kind, i.planned.channel) for i in items] == [("escalation", "hooks")]
+    assert items[0].message.title.startswith("Not acknowledged:")
+    assert preview(calendar(reminders=(), escalate=(step,), acknowledged=True), start=START, end=END) == []

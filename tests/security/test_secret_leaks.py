@@ -52,6 +52,9 @@ SECRETS: dict[str, str] = {
     "PD_KEY": f"pd{MARK}pagerduty".ljust(32, "0"),  # 32 letters and digits, as the options model wants
     "ALERTD_SMTP_PASSWORD": _secret("smtp"),
     "ALERTD_API_TOKEN": _secret("apitoken"),
+    # The server key signs acknowledgement links; the signing secret checks Slack's clicks (issue 17).
+    "ALERTD_SECRET_KEY": _secret("serverkey-for-links"),
+    "ALERTD_SLACK_SIGNING_SECRET": _secret("slacksigning"),
 }
 FILE_SECRET = _secret("fromfile")  # read through `secret_file`
 NEEDLES = sorted({*SECRETS.values(), FILE_SECRET, WEBHOOK_SECRET.removeprefix("whsec_"), MARK}, key=len)
@@ -145,6 +148,7 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Outputs]:
             "ALERTD_SMTP_TIMEOUT": "2",
             "ALERTD_HTTP_PORT": "0",
             "ALERTD_LOG_LEVEL": "DEBUG",
+            "ALERTD_PUBLIC_URL": "https://alertd.example.org",
         }
         out = Outputs()
         out.channels = re.findall(r"^          ([a-z0-9-]+): \{", _calendar("", "", "", "", ""), re.M)
@@ -200,6 +204,11 @@ def _api(base: str, token: str) -> str:
         ("POST", "/api/v1/notifications/nope/retry", token),
         ("GET", "/readyz", ""),
         ("GET", "/metrics", ""),
+        ("POST", "/api/v1/events/summit/ack", token),
+        ("GET", "/api/v1/events/summit/ack", token),
+        ("GET", "/ack/not-a-real-link", ""),
+        ("POST", "/ack/not-a-real-link", ""),
+        ("POST", "/slack/interactions", ""),
     ]:
         request = urllib.request.Request(base + path, method=method, data=b"" if method == "POST" else None)
         if auth:

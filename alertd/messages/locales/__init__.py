@@ -91,6 +91,15 @@ class Phrases:
     removed_short: str
     # The context line under a Slack bot's countdown card; ``{when}`` is a date token Slack localizes itself.
     card_updated: str
+    # Acknowledgements and escalation (alertd.messages.ack): {who} is a person's name, {via} the path it came by.
+    ack_title: str
+    ack_text: str
+    unack_title: str
+    unack_text: str
+    ack_note: str
+    ack_action: str
+    escalation_title: str
+    escalation_text: str
     # An explicit CLDR date pattern replaces the skeleton (English keeps the day-month-year house style).
     date_pattern: str | None = None
     date_skeleton: str = "yMMMEd"

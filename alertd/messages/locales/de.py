@@ -75,4 +75,12 @@ PHRASES = Phrases(
     sent_late="verspätet gesendet (fällig: {when})",
     removed_short="aus dem Kalender entfernt",
     card_updated="alertd-Countdown-Karte · aktualisiert {when}",
+    ack_title="Bestätigt: {title}",
+    ack_text="{title}: bestätigt von {who} ({via}).",
+    unack_title="Nicht mehr bestätigt: {title}",
+    unack_text="{title}: {who} hat die Bestätigung zurückgezogen; die Erinnerungen laufen wieder.",
+    ack_note="Notiz: {note}",
+    ack_action="Bestätigen",
+    escalation_title="Nicht bestätigt: {title} — {distance}",
+    escalation_text="{title} {distance}, und noch niemand hat es bestätigt.",
 )

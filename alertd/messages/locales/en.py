@@ -73,5 +73,13 @@ PHRASES = Phrases(
     sent_late="sent late (was due {when})",
     removed_short="removed from the calendar",
     card_updated="alertd countdown card · updated {when}",
+    ack_title="Acknowledged: {title}",
+    ack_text="{title}: acknowledged by {who} ({via}).",
+    unack_title="No longer acknowledged: {title}",
+    unack_text="{title}: {who} withdrew the acknowledgement; its reminders resume.",
+    ack_note="Note: {note}",
+    ack_action="Acknowledge",
+    escalation_title="Not acknowledged: {title} — {distance}",
+    escalation_text="{title} {distance}, and nobody has acknowledged it yet.",
     date_pattern="EEE d MMM y",
 )

@@ -73,4 +73,12 @@ PHRASES = Phrases(
     sent_late="enviado con retraso (previsto para el {when})",
     removed_short="eliminado del calendario",
     card_updated="tarjeta de cuenta atrás de alertd · actualizada {when}",
+    ack_title="Confirmado: {title}",
+    ack_text="{title}: confirmado por {who} ({via}).",
+    unack_title="Ya no confirmado: {title}",
+    unack_text="{title}: {who} retiró la confirmación; los recordatorios se reanudan.",
+    ack_note="Nota: {note}",
+    ack_action="Confirmar recepción",
+    escalation_title="Sin confirmar: {title} — {distance}",
+    escalation_text="{title} {distance} y nadie lo ha confirmado todavía.",
 )

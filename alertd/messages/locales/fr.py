@@ -78,4 +78,12 @@ PHRASES = Phrases(
     sent_late="envoyé en retard (prévu le {when})",
     removed_short="retiré du calendrier",
     card_updated=f"fiche de compte à rebours alertd · mise à jour{_NB}: {{when}}",
+    ack_title="Pris en compte\xa0: {title}",
+    ack_text="{title}\xa0: pris en compte par {who} ({via}).",
+    unack_title="Plus pris en compte\xa0: {title}",
+    unack_text="{title}\xa0: {who} a retiré la prise en compte\xa0; les rappels reprennent.",
+    ack_note="Note\xa0: {note}",
+    ack_action="Prendre en compte",
+    escalation_title="Non pris en compte\xa0: {title} — {distance}",
+    escalation_text="{title} {distance}, et personne ne l’a encore pris en compte.",
 )

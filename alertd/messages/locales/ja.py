@@ -73,4 +73,12 @@ PHRASES = Phrases(
     sent_late="遅れて送信（予定時刻：{when}）",
     removed_short="カレンダーから削除",
     card_updated="alertd カウントダウンカード · {when}に更新",
+    ack_title="確認済み: {title}",
+    ack_text="{title}: {who} が確認しました ({via})。",
+    unack_title="確認取り消し: {title}",
+    unack_text="{title}: {who} が確認を取り消しました。リマインダーを再開します。",
+    ack_note="メモ: {note}",
+    ack_action="確認する",
+    escalation_title="未確認: {title} — {distance}",
+    escalation_text="{title} は{distance}ですが、まだ誰も確認していません。",
 )

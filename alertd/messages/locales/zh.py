@@ -73,4 +73,12 @@ PHRASES = Phrases(
     sent_late="延迟发送（原定于{when}）",
     removed_short="已从日历中删除",
     card_updated="alertd 倒计时卡片 · 更新于{when}",
+    ack_title="已确认：{title}",
+    ack_text="{title}：{who} 已确认（{via}）。",
+    unack_title="已撤销确认：{title}",
+    unack_text="{title}：{who} 撤销了确认；提醒将恢复。",
+    ack_note="备注：{note}",
+    ack_action="确认",
+    escalation_title="未确认：{title} — {distance}",
+    escalation_text="{title}{distance}，仍无人确认。",
 )
