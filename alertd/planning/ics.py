@@ -11,10 +11,15 @@ whether clients agree with alertd:
   so those alarms carry the planned UTC instant instead (``TRIGGER;VALUE=DATE-TIME``).
 - A recurring event is one master VEVENT with its RRULE and EXDATEs (UNTIL rewritten in UTC, as RFC 5545 wants
   beside a TZID start), and each overridden occurrence a VEVENT with the master's UID and a RECURRENCE-ID.
+- RRULE cannot say "or the previous business day", nor that ``3bd`` is five days before one occurrence and three
+  before another. With a working-day calendar the master's alarms are counted from its own date, and every
+  occurrence that lands elsewhere or whose alarms differ is written as a RECURRENCE-ID instance, from a year back
+  to as far ahead as the zone rules go (clients show later ones as the bare rule gives them).
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
@@ -25,9 +30,10 @@ from icalendar.prop import vInline, vRecur
 
 from alertd import __version__
 from alertd.calendar import rule_until
+from alertd.calendar.workdays import count_business_days
 from alertd.domain import Calendar, EventSpec, Series
 from alertd.planning.planner import plan_reminders
-from alertd.planning.recurrence import SERIES_MARK, occurrence
+from alertd.planning.recurrence import SERIES_MARK, expand, occurrence
 from alertd.timeexpr import Offset, localize, zone
 
 __all__ = ["render_calendar"]
@@ -40,6 +46,11 @@ _URL = re.compile(r"https?://[!-~]+")
 _MARGIN_YEARS = 1
 # How far ahead zone rules go for a rule without an end: clients expand recurring events years ahead.
 _SERIES_YEARS = 5
+# Instances written for occurrences a working-day calendar moves: five years of a daily rule fit, a minutely rule
+# cannot fill the feed.
+_MAX_SETTLED = 5_000
+
+log = logging.getLogger("alertd.ics")
 
 
 def _duration(offset: Offset) -> str:
@@ -144,7 +155,8 @@ def _series(series: Series, *, now: datetime, revisions: Mapping[str, int]) -> l
     tz = zone(event.timezone)
     prefix = event.id + SERIES_MARK
     sequence = max((r for k, r in revisions.items() if k.startswith(prefix)), default=1) - 1
-    master = _vevent(event, uid=event.id, now=now, sequence=sequence, recurring=True)
+    master_event = count_business_days(event, series.workdays) if series.workdays is not None else event
+    master = _vevent(master_event, uid=event.id, now=now, sequence=sequence, recurring=True)
     master.add("RRULE", _rule(series))
 
     def original(day: date) -> date | datetime:
@@ -153,7 +165,7 @@ def _series(series: Series, *, now: datetime, revisions: Mapping[str, int]) -> l
     if series.exdates:
         master.add("EXDATE", [original(day) for day in sorted(series.exdates)])
     found = [master]
-    for day in sorted(series.overrides):
+    for day in sorted(set(series.overrides) | _settled_days(series, master_event, now)):
         moved = occurrence(series, datetime.combine(day, event.local_start.time()))
         if moved is None:
             continue
@@ -161,6 +173,28 @@ def _series(series: Series, *, now: datetime, revisions: Mapping[str, int]) -> l
         instance.add("RECURRENCE-ID", original(day))
         found.append(instance)
     return found
+
+
+def _settled_days(series: Series, master: EventSpec, now: datetime) -> set[date]:
+    """The rule dates (from a year back to the zone rules' end) whose occurrences a working-day calendar moves or
+    gives other alarms than the master's."""
+    if series.workdays is None:
+        return set()
+    end = datetime(now.year + _SERIES_YEARS + _MARGIN_YEARS, 12, 31, tzinfo=UTC)
+    days: set[date] = set()
+    for found in expand(series, start=now - timedelta(days=366), end=end):
+        day = datetime.strptime(found.id.rpartition(SERIES_MARK)[2], "%Y%m%d").date()
+        if found.local_start.date() != day or found.reminders != master.reminders:
+            days.add(day)
+        if len(days) >= _MAX_SETTLED:
+            log.warning(
+                "%s: only the first %d occurrences moved by its working-day calendar are exported as their own "
+                "instances; later ones show on the rule's dates",
+                series.event.id,
+                _MAX_SETTLED,
+            )
+            break
+    return days
 
 
 def _years(events: list[EventSpec], series: Iterable[Series], now: datetime) -> tuple[int, int] | None:
