@@ -21,8 +21,11 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from itertools import islice
 
 from icalendar import Alarm, Event
 from icalendar import Calendar as ICalendar
@@ -35,6 +38,7 @@ from alertd.domain import Calendar, EventSpec, Series
 from alertd.planning.planner import plan_reminders
 from alertd.planning.recurrence import SERIES_MARK, expand, occurrence
 from alertd.timeexpr import Offset, localize, zone
+from alertd.workdays import WorkdayError
 
 __all__ = ["render_calendar"]
 
@@ -46,7 +50,7 @@ _URL = re.compile(r"https?://[!-~]+")
 _MARGIN_YEARS = 1
 # How far ahead zone rules go for a rule without an end: clients expand recurring events years ahead.
 _SERIES_YEARS = 5
-# Instances written for occurrences a working-day calendar moves: five years of a daily rule fit, a minutely rule
+# Occurrences checked against a working-day calendar for the export: seven years of a daily rule fit, an hourly one
 # cannot fill the feed.
 _MAX_SETTLED = 5_000
 
@@ -155,7 +159,8 @@ def _series(series: Series, *, now: datetime, revisions: Mapping[str, int]) -> l
     tz = zone(event.timezone)
     prefix = event.id + SERIES_MARK
     sequence = max((r for k, r in revisions.items() if k.startswith(prefix)), default=1) - 1
-    master_event = count_business_days(event, series.workdays) if series.workdays is not None else event
+    settled = _settled(series, now)
+    master_event = _master(series, settled)
     master = _vevent(master_event, uid=event.id, now=now, sequence=sequence, recurring=True)
     master.add("RRULE", _rule(series))
 
@@ -165,7 +170,11 @@ def _series(series: Series, *, now: datetime, revisions: Mapping[str, int]) -> l
     if series.exdates:
         master.add("EXDATE", [original(day) for day in sorted(series.exdates)])
     found = [master]
-    for day in sorted(set(series.overrides) | _settled_days(series, master_event, now)):
+    # RRULE cannot say "or the previous business day", nor give each occurrence its own Nbd: those are instances.
+    differ = {
+        _rule_day(o) for o in settled if o.local_start.date() != _rule_day(o) or o.reminders != master_event.reminders
+    }
+    for day in sorted(set(series.overrides) | differ):
         moved = occurrence(series, datetime.combine(day, event.local_start.time()))
         if moved is None:
             continue
@@ -175,26 +184,41 @@ def _series(series: Series, *, now: datetime, revisions: Mapping[str, int]) -> l
     return found
 
 
-def _settled_days(series: Series, master: EventSpec, now: datetime) -> set[date]:
-    """The rule dates (from a year back to the zone rules' end) whose occurrences a working-day calendar moves or
-    gives other alarms than the master's."""
+def _settled(series: Series, now: datetime) -> list[EventSpec]:
+    """The occurrences a working-day calendar settles, from a year back to where the zone rules end."""
     if series.workdays is None:
-        return set()
+        return []
     end = datetime(now.year + _SERIES_YEARS + _MARGIN_YEARS, 12, 31, tzinfo=UTC)
-    days: set[date] = set()
-    for found in expand(series, start=now - timedelta(days=366), end=end):
-        day = datetime.strptime(found.id.rpartition(SERIES_MARK)[2], "%Y%m%d").date()
-        if found.local_start.date() != day or found.reminders != master.reminders:
-            days.add(day)
-        if len(days) >= _MAX_SETTLED:
-            log.warning(
-                "%s: only the first %d occurrences moved by its working-day calendar are exported as their own "
-                "instances; later ones show on the rule's dates",
-                series.event.id,
-                _MAX_SETTLED,
-            )
-            break
-    return days
+    found = list(islice(expand(series, start=now - timedelta(days=366), end=end), _MAX_SETTLED + 1))
+    if len(found) > _MAX_SETTLED:
+        log.warning(
+            "%s: only its first %d occurrences are checked against its working-day calendar for the export; "
+            "later ones show on the rule's dates with the master's alarms",
+            series.event.id,
+            _MAX_SETTLED,
+        )
+    return found[:_MAX_SETTLED]
+
+
+def _rule_day(found: EventSpec) -> date:
+    return datetime.strptime(found.id.rpartition(SERIES_MARK)[2], "%Y%m%d").date()
+
+
+def _master(series: Series, settled: list[EventSpec]) -> EventSpec:
+    """The series' event with the alarms most of its unmoved occurrences have, so the fewest need an instance."""
+    event, workdays = series.event, series.workdays
+    if workdays is None:
+        return event
+    usual = Counter(
+        o.reminders for o in settled if o.local_start.date() == _rule_day(o) and _rule_day(o) not in series.overrides
+    )
+    if usual:
+        return replace(event, reminders=usual.most_common(1)[0][0])
+    try:
+        return count_business_days(event, workdays)
+    except (WorkdayError, ValueError):
+        # Its own date has no business day in reach: no occurrence can be planned, so the master has no Nbd alarm.
+        return replace(event, reminders=tuple(o for o in event.reminders if not o.unresolved))
 
 
 def _years(events: list[EventSpec], series: Iterable[Series], now: datetime) -> tuple[int, int] | None:
