@@ -18,12 +18,12 @@ import logging
 import math
 from datetime import date, datetime, time, timedelta
 
-from alertd.calendar.workdays import count_business_days, move_off_closed
+from alertd.calendar import count_business_days, move_off_closed
 from alertd.domain import EventSpec, Series
 from alertd.timeexpr import Offset
 from alertd.workdays import MAX_SCAN_DAYS, WorkdayError, adjust, business_days_from
 
-__all__ = ["landing_day", "offset_reach", "scan_bounds", "settle_occurrence"]
+__all__ = ["landing_day", "offset_reach", "scan_bounds", "settle_occurrence", "settles"]
 
 log = logging.getLogger("alertd.recurrence")
 
@@ -34,11 +34,18 @@ _HOLIDAY_RUN_DAYS = 21
 _MIN_OPEN_DAYS = 4
 
 
+def settles(series: Series) -> bool:
+    """Whether business days change any occurrence of ``series`` (a file-wide ``workdays`` alone does not)."""
+    if series.workdays is None:
+        return False
+    return series.if_closed != "none" or any(o.business_days for o in series.event.reminders)
+
+
 def settle_occurrence(series: Series, found: EventSpec, *, moved_by_hand: bool) -> EventSpec | None:
     """``found`` (one occurrence) moved off a closed day unless an override placed it, with its ``Nbd`` counted;
     None (logged) when no business day is within reach or the holidays of its year cannot be computed."""
     workdays = series.workdays
-    if workdays is None:
+    if workdays is None or not settles(series):
         return found
     try:
         moved = found if moved_by_hand else move_off_closed(found, workdays, series.if_closed)

@@ -32,9 +32,9 @@ from icalendar import Calendar as ICalendar
 from icalendar.prop import vInline, vRecur
 
 from alertd import __version__
-from alertd.calendar import rule_until
-from alertd.calendar.workdays import count_business_days
+from alertd.calendar import count_business_days, rule_until
 from alertd.domain import Calendar, EventSpec, Series
+from alertd.planning.closedays import settles
 from alertd.planning.planner import plan_reminders
 from alertd.planning.recurrence import SERIES_MARK, expand, occurrence
 from alertd.timeexpr import Offset, localize, zone
@@ -186,7 +186,7 @@ def _series(series: Series, *, now: datetime, revisions: Mapping[str, int]) -> l
 
 def _settled(series: Series, now: datetime) -> list[EventSpec]:
     """The occurrences a working-day calendar settles, from a year back to where the zone rules end."""
-    if series.workdays is None:
+    if not settles(series):
         return []
     end = datetime(now.year + _SERIES_YEARS + _MARGIN_YEARS, 12, 31, tzinfo=UTC)
     found = list(islice(expand(series, start=now - timedelta(days=366), end=end), _MAX_SETTLED + 1))
@@ -207,7 +207,7 @@ def _rule_day(found: EventSpec) -> date:
 def _master(series: Series, settled: list[EventSpec]) -> EventSpec:
     """The series' event with the alarms most of its unmoved occurrences have, so the fewest need an instance."""
     event, workdays = series.event, series.workdays
-    if workdays is None:
+    if workdays is None or not settles(series):
         return event
     usual = Counter(
         o.reminders for o in settled if o.local_start.date() == _rule_day(o) and _rule_day(o) not in series.overrides

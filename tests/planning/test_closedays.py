@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import textwrap
+import time
 from calendar import monthrange
 from datetime import UTC, date, datetime, timedelta
 
@@ -195,3 +196,32 @@ def test_an_occurrence_with_no_business_day_in_reach_is_skipped_with_a_warning(
     assert any(
         "no business day within" in r.getMessage() and "month-end@20260131" in r.getMessage() for r in caplog.records
     )
+
+
+def test_an_occurrence_moved_onto_the_spring_forward_night_takes_the_offset_from_before_the_gap() -> None:
+    """With a Friday-Saturday weekend, Sat 2026-03-07 02:30 moves to Sun 03-08 02:30, which New York skips: it is
+    read as RFC 5545 reads a time in a gap, 02:30 EST = 07:30 UTC (03:30 EDT)."""
+    head = HEAD.replace("{country: US}", "{country: US, weekend: [fri, sat]}")
+    series = one("- id: job\n  title: J\n  at: 2026-02-28T02:30\n  if_closed: next\n  repeat: FREQ=WEEKLY\n", head)
+    found = {e.id: e for e in between(series, date(2026, 3, 1), date(2026, 3, 10))}
+    moved = found["job@20260307"]
+    assert moved.local_start == datetime(2026, 3, 8, 2, 30)
+    assert moved.starts_at == datetime(2026, 3, 8, 7, 30, tzinfo=UTC)
+
+
+def test_a_year_of_a_daily_rule_with_if_closed_and_3bd_expands_quickly() -> None:
+    """Every occurrence is settled on its own: 400 days of a daily rule stay well inside a sync's time budget."""
+    series = one(
+        "- id: d\n  title: D\n  at: 2026-01-01T09:00\n  if_closed: next\n  reminders: [3bd, 1d]\n  repeat: FREQ=DAILY\n"
+    )
+    began = time.perf_counter()
+    found = between(series, date(2026, 1, 1), date(2027, 2, 4))
+    elapsed = time.perf_counter() - began
+    assert len(found) == 400
+    assert elapsed < 1.0
+
+
+def test_a_file_wide_workdays_alone_leaves_a_series_on_the_rule_dates() -> None:
+    """Without if_closed or a bd offset, Sat 2025-05-31 stays Saturday and has no "Moved" note."""
+    (may,) = between(one(MONTH_END.replace("  if_closed: previous\n", "")), date(2025, 5, 25), date(2025, 6, 5))
+    assert (may.local_start, may.notes) == (datetime(2025, 5, 31, 17, 0), None)
