@@ -12,9 +12,9 @@ whether clients agree with alertd:
 - A recurring event is one master VEVENT with its RRULE and EXDATEs (UNTIL rewritten in UTC, as RFC 5545 wants
   beside a TZID start), and each overridden occurrence a VEVENT with the master's UID and a RECURRENCE-ID.
 - RRULE cannot say "or the previous business day", nor that ``3bd`` is five days before one occurrence and three
-  before another. With a working-day calendar the master's alarms are counted from its own date, and every
+  before another. With a working-day calendar the master carries the alarms most occurrences have, and every
   occurrence that lands elsewhere or whose alarms differ is written as a RECURRENCE-ID instance, from a year back
-  to as far ahead as the zone rules go (clients show later ones as the bare rule gives them).
+  to as far ahead as the zone rules go (clients show later ones as the bare rule gives them), at most 500 of them.
 """
 
 from __future__ import annotations
@@ -50,9 +50,10 @@ _URL = re.compile(r"https?://[!-~]+")
 _MARGIN_YEARS = 1
 # How far ahead zone rules go for a rule without an end: clients expand recurring events years ahead.
 _SERIES_YEARS = 5
-# Occurrences checked against a working-day calendar for the export: seven years of a daily rule fit, an hourly one
-# cannot fill the feed.
+# Occurrences checked against a working-day calendar for the export (seven years of a daily rule fit), and how many
+# of them may become instances: decades of a monthly rule, about two years of a daily rule with a 3bd alarm.
 _MAX_SETTLED = 5_000
+_MAX_INSTANCES = 500
 
 log = logging.getLogger("alertd.ics")
 
@@ -171,10 +172,10 @@ def _series(series: Series, *, now: datetime, revisions: Mapping[str, int]) -> l
         master.add("EXDATE", [original(day) for day in sorted(series.exdates)])
     found = [master]
     # RRULE cannot say "or the previous business day", nor give each occurrence its own Nbd: those are instances.
-    differ = {
+    differ = [
         _rule_day(o) for o in settled if o.local_start.date() != _rule_day(o) or o.reminders != master_event.reminders
-    }
-    for day in sorted(set(series.overrides) | differ):
+    ]
+    for day in sorted(set(series.overrides) | set(_bounded(series, differ, now))):
         moved = occurrence(series, datetime.combine(day, event.local_start.time()))
         if moved is None:
             continue
@@ -198,6 +199,24 @@ def _settled(series: Series, now: datetime) -> list[EventSpec]:
             _MAX_SETTLED,
         )
     return found[:_MAX_SETTLED]
+
+
+def _bounded(series: Series, days: list[date], now: datetime) -> list[date]:
+    """At most _MAX_INSTANCES of ``days``, upcoming ones first: each instance costs the export (and every client
+    polling it) about as much as an event of its own."""
+    if len(days) <= _MAX_INSTANCES:
+        return days
+    today = now.date()
+    kept = sorted(days, key=lambda d: (d < today, d))[:_MAX_INSTANCES]
+    log.warning(
+        "%s: %d occurrences moved or with their own business-day alarms; the export writes the %d from today on as "
+        "instances (up to %s), clients show the others on the rule's dates with the master's alarms",
+        series.event.id,
+        len(days),
+        _MAX_INSTANCES,
+        max(kept).isoformat(),
+    )
+    return kept
 
 
 def _rule_day(found: EventSpec) -> date:

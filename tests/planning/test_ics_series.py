@@ -3,11 +3,13 @@ round trip (export → icalendar → dateutil's expansion) that gives back alert
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import icalendar
+import pytest
 from dateutil.rrule import rrulestr
 from support.factories import from_file
 
@@ -225,3 +227,19 @@ def test_a_business_day_export_reads_back_as_alertds_occurrences_and_alarms(tmp_
         assert read["start"].astimezone(UTC) == event.starts_at, event.id
         assert _fired(read["start"], read["vevent"]) == sorted(p.due_at for p in plan_reminders(event, ["x"])), event.id
     assert len(ours) == 12 + 52
+
+
+def test_a_daily_business_day_rule_exports_a_bounded_number_of_instances_upcoming_first(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A daily rule with if_closed and 3bd gives most occurrences their own dates or alarms: the export writes at
+    most 500 of them, from the export's day on, and says in the log that later ones follow the bare rule."""
+    daily = BUSINESS_DAYS.replace("FREQ=WEEKLY;BYDAY=TU", "FREQ=DAILY")
+    text = daily.replace("    reminders: [3bd]\n", "    if_closed: next\n    reminders: [3bd]\n", 1)
+    with caplog.at_level(logging.WARNING, logger="alertd.ics"):
+        exported = render_calendar([], from_file(tmp_path, text), NOW)
+    _, *instances = components(exported, "report")
+    days = sorted(i.decoded("RECURRENCE-ID").date() for i in instances)
+    assert len(days) == 500
+    assert days[0] >= NOW.date()
+    assert any("report:" in r.getMessage() and "clients show the others" in r.getMessage() for r in caplog.records)
