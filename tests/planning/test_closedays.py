@@ -15,7 +15,7 @@ import pytest
 from alertd.calendar.load import parse_calendar
 from alertd.domain import Calendar, EventSpec, Series
 from alertd.planning import plan_reminders, with_occurrences
-from alertd.planning.recurrence import expand
+from alertd.planning.recurrence import expand, series_lag, series_lead
 from alertd.timeexpr import localize, zone
 
 NEW_YORK = zone("America/New_York")
@@ -225,3 +225,14 @@ def test_a_file_wide_workdays_alone_leaves_a_series_on_the_rule_dates() -> None:
     """Without if_closed or a bd offset, Sat 2025-05-31 stays Saturday and has no "Moved" note."""
     (may,) = between(one(MONTH_END.replace("  if_closed: previous\n", "")), date(2025, 5, 25), date(2025, 6, 5))
     assert (may.local_start, may.notes) == (datetime(2025, 5, 31, 17, 0), None)
+
+
+def test_the_window_bounds_cover_every_occurrences_business_day_reminders() -> None:
+    """series_lead/series_lag bound an uncounted 3bd/+2bd without a date: over three years of a last-business-day
+    rule, no occurrence's reminder falls further from its start than the window allows."""
+    series = one(MONTH_END + "  reminders: [3bd, +2bd]\n")
+    found = between(series, date(2025, 1, 1), date(2027, 12, 31))
+    before = max(e.starts_at - p.due_at for e in found for p in plan_reminders(e, ["c"]) if p.due_at < e.starts_at)
+    after = max(p.due_at - e.starts_at for e in found for p in plan_reminders(e, ["c"]) if p.due_at > e.starts_at)
+    assert timedelta(days=5) <= before <= series_lead(series)
+    assert timedelta(days=4) <= after <= series_lag(series)
