@@ -179,6 +179,9 @@ class Series:
     rule: str
     exdates: frozenset[date] = frozenset()
     overrides: Mapping[date, Occurrence] = field(default_factory=dict)
+    # Applied per occurrence (alertd.planning.recurrence): ``event`` keeps its written date and uncounted ``Nbd``.
+    workdays: WorkdayCalendar | None = None
+    if_closed: IfClosed = "none"
 
 
 @dataclass(frozen=True, slots=True)

@@ -319,3 +319,42 @@ async def test_a_business_day_reminder_is_sent_when_it_falls_due(start_daemon: S
         datetime(2025, 11, 28, 22, 0, tzinfo=UTC),
         "sent",
     )
+
+
+MONTH_CLOSE = """
+    version: 1
+    timezone: America/New_York
+    workdays: {country: US}
+    defaults: {countdown: false}
+    channels:
+      out: {type: console}
+    events:
+      - id: close
+        title: Month-end close
+        at: 2025-11-30T17:00
+        if_closed: previous
+        reminders: [3bd]
+        notify: [out]
+        repeat: FREQ=MONTHLY;BYMONTHDAY=-1
+"""
+
+
+async def test_a_closed_date_added_to_the_file_moves_one_occurrence_with_one_change_notice(
+    start_daemon: Starter, tmp_path: Path
+) -> None:
+    """Closing Wed 2025-12-31 moves that occurrence of a last-business-day rule to Tuesday: the running daemon
+    delivers exactly one change notice, and the occurrence keeps its id and its 3bd is counted from Tuesday."""
+    running = await start_daemon(MONTH_CLOSE, FixedClock(T0))
+    before = running.out.getvalue()
+    write(tmp_path / "calendar.yaml", MONTH_CLOSE.replace("{country: US}", "{country: US, closed: [2025-12-31]}"))
+    running.daemon.request_reload()
+    await until(lambda: "Month-end close" in running.out.getvalue()[len(before) :])
+    await asyncio.sleep(0.5)  # anything more would have been sent by now
+    sent = running.out.getvalue()[len(before) :]
+    assert sent.count("change → out") == 1, sent
+    assert "moved from Wed 31 Dec 2025 17:00 to Tue 30 Dec 2025 17:00" in sent
+    n = NOTIFICATION.c
+    query = sa.select(n.due_at).where(n.event_id == "close@20251231", n.kind == "reminder", n.state == "pending")
+    with running.daemon.engine.connect() as conn:
+        # Mon 29, Fri 26, (Christmas Thu 25 closed), Wed 24: 17:00 EST.
+        assert conn.execute(query).scalar() == datetime(2025, 12, 24, 22, 0, tzinfo=UTC)

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from alertd.calendar.rrules import RuleError, build_rule, rule_until
     from alertd.calendar.schema import suggest
     from alertd.calendar.sources import LOOKBACK, source_of
+    from alertd.calendar.workdays import count_business_days, move_off_closed
     from alertd.calendar.yamlsrc import load_yaml
 else:
     from alertd._exports import exports
@@ -65,6 +66,7 @@ else:
         sources=("LOOKBACK", "source_of"),
         routes=("matches", "resolve_notify"),
         rrules=("RuleError", "build_rule", "rule_until"),
+        workdays=("count_business_days", "move_off_closed"),
     )
 
 __all__ = [
@@ -84,11 +86,13 @@ __all__ = [
     "Tag",
     "Title",
     "build_rule",
+    "count_business_days",
     "draft_from_mapping",
     "feed_events",
     "load_calendar",
     "load_yaml",
     "matches",
+    "move_off_closed",
     "parse_calendar",
     "resolve_draft",
     "resolve_notify",

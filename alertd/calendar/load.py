@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from alertd.calendar.ackopts import check_after_ack, check_escalate
 from alertd.calendar.channels import check_channels
@@ -36,6 +36,7 @@ from alertd.timeexpr import (
     wall_clock,
     zone,
 )
+from alertd.workdays import IfClosed, WorkdayCalendar
 
 if TYPE_CHECKING:
     from alertd.environ import Basics
@@ -220,10 +221,13 @@ def _events(
             ck.error(("events", i, "id"), f"duplicate event id {eid!r} (first on line {seen[eid]}); rename one")
         elif isinstance(eid, str):
             seen[eid] = ck.line(("events", i, "id"))
-        event = check_event(ck, ("events", i), item, tz, defaults, declared)
+        checked = _check_event(ck, ("events", i), item, tz, defaults, declared)
+        event = _settled(ck, ("events", i), checked)
         repeating = isinstance(item, dict) and any(k in item for k in SERIES_KEYS)
-        if event is not None and repeating:
-            found = check_series(ck, ("events", i), item, event, _start)
+        if checked is not None and event is not None and repeating:
+            # The series keeps the date as written and its Nbd uncounted: each occurrence is settled on its own.
+            days = checked.workdays
+            found = check_series(ck, ("events", i), item, checked.event, _start, workdays=days, if_closed=checked.rule)
             if found is not None:
                 series.append((("events", i), found))
         elif event is not None:
@@ -232,9 +236,32 @@ def _events(
     return tuple(events), tuple(s for _, s in series)
 
 
+class _Checked(NamedTuple):
+    """An event before its working-day calendar is applied, and what applying it takes."""
+
+    event: EventSpec
+    workdays: WorkdayCalendar | None
+    rule: IfClosed
+    own_reminders: bool
+    own_rule: bool
+
+
 def check_event(
     ck: Checker, path: KeyPath, raw: Any, cal_tz: str, defaults: Defaults, declared: tuple[str, ...]
 ) -> EventSpec | None:
+    return _settled(ck, path, _check_event(ck, path, raw, cal_tz, defaults, declared))
+
+
+def _settled(ck: Checker, path: KeyPath, checked: _Checked | None) -> EventSpec | None:
+    if checked is None:
+        return None
+    event, workdays, rule, own_reminders, own_rule = checked
+    return settle_event(ck, path, event, workdays, rule, own_reminders=own_reminders, own_rule=own_rule)
+
+
+def _check_event(
+    ck: Checker, path: KeyPath, raw: Any, cal_tz: str, defaults: Defaults, declared: tuple[str, ...]
+) -> _Checked | None:
     m = ck.mapping(raw, path, "{id: truce-expiry, title: ..., at: 2025-11-10}")
     if m is None:
         return None
@@ -285,9 +312,7 @@ def check_event(
         escalate=defaults.escalate if escalate is None else escalate,
     )
     rule = own_rule or defaults.if_closed
-    return settle_event(
-        ck, path, event, workdays, rule, own_reminders=reminders is not None, own_rule=own_rule is not None
-    )
+    return _Checked(event, workdays, rule, reminders is not None, own_rule is not None)
 
 
 def _start(ck: Checker, path: KeyPath, raw: Any, tz_name: str) -> tuple[datetime, bool, datetime] | None:

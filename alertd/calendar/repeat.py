@@ -16,6 +16,7 @@ from alertd.calendar.schema import Checker, suggest
 from alertd.calendar.yamlsrc import KeyPath
 from alertd.domain import EVENT_STATUSES, EventSpec, Occurrence, Series
 from alertd.timeexpr import zone
+from alertd.workdays import IfClosed, WorkdayCalendar
 
 __all__ = ["MAX_OCCURRENCES", "SERIES_KEYS", "check_budget", "check_series"]
 
@@ -59,9 +60,17 @@ def _rule_days(series_rule: Any, wanted: set[date]) -> set[date]:
 
 
 def check_series(
-    ck: Checker, path: KeyPath, m: dict[str, Any], event: EventSpec, parse_start: StartParser
+    ck: Checker,
+    path: KeyPath,
+    m: dict[str, Any],
+    event: EventSpec,
+    parse_start: StartParser,
+    *,
+    workdays: WorkdayCalendar | None = None,
+    if_closed: IfClosed = "none",
 ) -> Series | None:
-    """The recurring event ``m`` (already checked as one event, ``event``), or None after recording its issues."""
+    """The recurring event ``m`` (already checked as one event, ``event``, its date as written and its business-day
+    offsets uncounted), or None after recording its issues."""
     for key in ("except", "occurrences"):
         if key in m and "repeat" not in m:
             ck.error((*path, key), f"{key!r} only applies to a repeating event: add 'repeat:' or remove it")
@@ -94,7 +103,14 @@ def check_series(
         ck.error((*path, "occurrences", overrides[1][day]), f"{day} is also in 'except': keep it in one of them")
     if ck.error_count > errors:
         return None
-    return Series(event=event, rule=str(m["repeat"]).strip(), exdates=frozenset(exdates), overrides=overrides[0])
+    return Series(
+        event=event,
+        rule=str(m["repeat"]).strip(),
+        exdates=frozenset(exdates),
+        overrides=overrides[0],
+        workdays=workdays,
+        if_closed=if_closed if workdays is not None else "none",
+    )
 
 
 def _exdates(ck: Checker, path: KeyPath, raw: Any) -> set[date]:

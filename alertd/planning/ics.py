@@ -11,24 +11,34 @@ whether clients agree with alertd:
   so those alarms carry the planned UTC instant instead (``TRIGGER;VALUE=DATE-TIME``).
 - A recurring event is one master VEVENT with its RRULE and EXDATEs (UNTIL rewritten in UTC, as RFC 5545 wants
   beside a TZID start), and each overridden occurrence a VEVENT with the master's UID and a RECURRENCE-ID.
+- RRULE cannot say "or the previous business day", nor that ``3bd`` is five days before one occurrence and three
+  before another. With a working-day calendar the master carries the alarms most occurrences have, and every
+  occurrence that lands elsewhere or whose alarms differ is written as a RECURRENCE-ID instance, from a year back
+  to as far ahead as the zone rules go (clients show later ones as the bare rule gives them), at most 500 of them.
 """
 
 from __future__ import annotations
 
+import logging
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from itertools import islice
 
 from icalendar import Alarm, Event
 from icalendar import Calendar as ICalendar
 from icalendar.prop import vInline, vRecur
 
 from alertd import __version__
-from alertd.calendar import rule_until
+from alertd.calendar import count_business_days, rule_until
 from alertd.domain import Calendar, EventSpec, Series
+from alertd.planning.closedays import settles
 from alertd.planning.planner import plan_reminders
-from alertd.planning.recurrence import SERIES_MARK, occurrence
+from alertd.planning.recurrence import SERIES_MARK, expand, occurrence
 from alertd.timeexpr import Offset, localize, zone
+from alertd.workdays import WorkdayError
 
 __all__ = ["render_calendar"]
 
@@ -40,6 +50,12 @@ _URL = re.compile(r"https?://[!-~]+")
 _MARGIN_YEARS = 1
 # How far ahead zone rules go for a rule without an end: clients expand recurring events years ahead.
 _SERIES_YEARS = 5
+# Occurrences checked against a working-day calendar for the export (seven years of a daily rule fit), and how many
+# of them may become instances: decades of a monthly rule, about two years of a daily rule with a 3bd alarm.
+_MAX_SETTLED = 5_000
+_MAX_INSTANCES = 500
+
+log = logging.getLogger("alertd.ics")
 
 
 def _duration(offset: Offset) -> str:
@@ -147,7 +163,9 @@ def _series(series: Series, *, now: datetime, revisions: Mapping[str, int]) -> l
     tz = zone(event.timezone)
     prefix = event.id + SERIES_MARK
     sequence = max((r for k, r in revisions.items() if k.startswith(prefix)), default=1) - 1
-    master = _vevent(event, uid=event.id, now=now, sequence=sequence, recurring=True)
+    settled = _settled(series, now)
+    master_event = _master(series, settled)
+    master = _vevent(master_event, uid=event.id, now=now, sequence=sequence, recurring=True)
     master.add("RRULE", _rule(series))
 
     def original(day: date) -> date | datetime:
@@ -156,7 +174,11 @@ def _series(series: Series, *, now: datetime, revisions: Mapping[str, int]) -> l
     if series.exdates:
         master.add("EXDATE", [original(day) for day in sorted(series.exdates)])
     found = [master]
-    for day in sorted(series.overrides):
+    # RRULE cannot say "or the previous business day", nor give each occurrence its own Nbd: those are instances.
+    differ = [
+        _rule_day(o) for o in settled if o.local_start.date() != _rule_day(o) or o.reminders != master_event.reminders
+    ]
+    for day in sorted(set(series.overrides) | set(_bounded(series, differ, now))):
         moved = occurrence(series, datetime.combine(day, event.local_start.time()))
         if moved is None:
             continue
@@ -164,6 +186,61 @@ def _series(series: Series, *, now: datetime, revisions: Mapping[str, int]) -> l
         instance.add("RECURRENCE-ID", original(day))
         found.append(instance)
     return found
+
+
+def _settled(series: Series, now: datetime) -> list[EventSpec]:
+    """The occurrences a working-day calendar settles, from a year back to where the zone rules end."""
+    if not settles(series):
+        return []
+    end = datetime(now.year + _SERIES_YEARS + _MARGIN_YEARS, 12, 31, tzinfo=UTC)
+    found = list(islice(expand(series, start=now - timedelta(days=366), end=end), _MAX_SETTLED + 1))
+    if len(found) > _MAX_SETTLED:
+        log.warning(
+            "%s: only its first %d occurrences are checked against its working-day calendar for the export; "
+            "later ones show on the rule's dates with the master's alarms",
+            series.event.id,
+            _MAX_SETTLED,
+        )
+    return found[:_MAX_SETTLED]
+
+
+def _bounded(series: Series, days: list[date], now: datetime) -> list[date]:
+    """At most _MAX_INSTANCES of ``days``, upcoming ones first: each instance costs the export (and every client
+    polling it) about as much as an event of its own."""
+    if len(days) <= _MAX_INSTANCES:
+        return days
+    today = now.date()
+    kept = sorted(days, key=lambda d: (d < today, d))[:_MAX_INSTANCES]
+    log.warning(
+        "%s: %d occurrences moved or with their own business-day alarms; the export writes the %d from today on as "
+        "instances (up to %s), clients show the others on the rule's dates with the master's alarms",
+        series.event.id,
+        len(days),
+        _MAX_INSTANCES,
+        max(kept).isoformat(),
+    )
+    return kept
+
+
+def _rule_day(found: EventSpec) -> date:
+    return datetime.strptime(found.id.rpartition(SERIES_MARK)[2], "%Y%m%d").date()
+
+
+def _master(series: Series, settled: list[EventSpec]) -> EventSpec:
+    """The series' event with the alarms most of its unmoved occurrences have, so the fewest need an instance."""
+    event, workdays = series.event, series.workdays
+    if workdays is None or not settles(series):
+        return event
+    usual = Counter(
+        o.reminders for o in settled if o.local_start.date() == _rule_day(o) and _rule_day(o) not in series.overrides
+    )
+    if usual:
+        return replace(event, reminders=usual.most_common(1)[0][0])
+    try:
+        return count_business_days(event, workdays)
+    except (WorkdayError, ValueError):
+        # Its own date has no business day in reach: no occurrence can be planned, so the master has no Nbd alarm.
+        return replace(event, reminders=tuple(o for o in event.reminders if not o.unresolved))
 
 
 def _years(events: list[EventSpec], series: Iterable[Series], now: datetime) -> tuple[int, int] | None:

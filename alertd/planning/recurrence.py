@@ -5,6 +5,8 @@ date the rule gives it, so a moved occurrence keeps its id and everything downst
 history, the API) treats it as one event. The rule runs in the event's wall time (python-dateutil) and each wall
 time is placed in the zone by RFC 5545 §3.3.5 (:func:`alertd.timeexpr.localize`): "every day at 09:00" stays 09:00
 across daylight saving time, and a 02:30 that a spring-forward night skips is read with the offset from before.
+A series with a working-day calendar has ``if_closed`` and ``Nbd`` offsets applied to each occurrence on its own
+(:mod:`alertd.planning.closedays`); the id keeps the date the rule gives.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from datetime import date, datetime, timedelta
 
 from alertd.calendar import build_rule
 from alertd.domain import Calendar, EventSpec, Series
+from alertd.planning.closedays import landing_day, offset_reach, scan_bounds, settle_occurrence
 from alertd.timeexpr import day_start, localize, zone
 
 __all__ = [
@@ -51,19 +54,19 @@ def series_id(event_id: str) -> str | None:
 
 def series_lag(series: Series) -> timedelta:
     """How long after an occurrence's start it still matters: a day, plus its latest follow-up reminder."""
-    after = [timedelta(days=o.days, seconds=o.seconds) for o in series.event.reminders if o.after]
+    after = [offset_reach(series, o) for o in series.event.reminders if o.after]
     return _SLACK + max(after, default=timedelta())
 
 
 def series_lead(series: Series, countdown_days: int = 0) -> timedelta:
     """How long before an occurrence's start it is first heard of: its earliest reminder or countdown line."""
-    before = [timedelta(days=o.days, seconds=o.seconds) for o in series.event.reminders if not o.after]
+    before = [offset_reach(series, o) for o in series.event.reminders if not o.after]
     return _SLACK + max([*before, timedelta(days=countdown_days)])
 
 
 def occurrence(series: Series, local: datetime) -> EventSpec | None:
-    """The occurrence the rule places at the wall time ``local``, with its override applied; None when the zone
-    skipped that day."""
+    """The occurrence the rule places at the wall time ``local``, with its override applied and settled on business
+    days; None (logged) when the zone skipped that day or no business day is within reach."""
     event, day = series.event, local.date()
     tz = zone(event.timezone)
     try:
@@ -74,26 +77,30 @@ def occurrence(series: Series, local: datetime) -> EventSpec | None:
     found = replace(event, id=occurrence_id(event.id, day), local_start=local, starts_at=starts_at)
     change = series.overrides.get(day)
     if change is None:
-        return found
+        return settle_occurrence(series, found, moved_by_hand=False)
+    by_hand = False
     if change.local_start is not None and change.starts_at is not None and change.all_day is not None:
         found = replace(found, local_start=change.local_start, starts_at=change.starts_at, all_day=change.all_day)
-    return replace(
+        by_hand = True
+    found = replace(
         found,
         status=change.status or found.status,
         title=change.title or found.title,
         notes=change.notes if change.notes is not None else found.notes,
     )
+    return settle_occurrence(series, found, moved_by_hand=by_hand)
 
 
 def expand(series: Series, *, start: datetime, end: datetime) -> Iterator[EventSpec]:
-    """The occurrences of ``series`` the rule places (before any override moves them) in ``[start, end]`` (UTC),
-    without those in ``except:``."""
+    """The occurrences of ``series`` that land (moved off a closed day, before any override moves them) in
+    ``[start, end]`` (UTC), without those in ``except:``."""
     event = series.event
     tz = zone(event.timezone)
     rule = build_rule(series.rule, event.local_start, tz)
     # Compared as wall times with a day's slack; the exact UTC bounds are checked per occurrence.
     first = start.astimezone(tz).replace(tzinfo=None) - _SLACK
     last = end.astimezone(tz).replace(tzinfo=None) + _SLACK
+    first, last = scan_bounds(series, first, last)
     for local in rule.xafter(first, inc=True) if first > event.local_start else rule:
         if local > last:
             return
@@ -102,8 +109,9 @@ def expand(series: Series, *, start: datetime, end: datetime) -> Iterator[EventS
         found = occurrence(series, local)
         if found is None:
             continue
-        original = day_start(local.date(), tz) if event.all_day else localize(local, tz)
-        if start <= original <= end:
+        day = landing_day(series, local.date())
+        placed = day_start(day, tz) if event.all_day else localize(datetime.combine(day, local.time()), tz)
+        if start <= placed <= end:
             yield found
 
 

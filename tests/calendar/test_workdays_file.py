@@ -347,3 +347,33 @@ def test_an_api_event_counts_business_days_by_the_files_workdays() -> None:
     spec, _ = resolve_draft(draft, calendar)
     assert spec.local_start == datetime(2025, 12, 24, 17, 0)
     assert due(spec)["3bd"] == datetime(2025, 12, 19, 22, 0, tzinfo=UTC)
+
+
+def test_a_repeating_event_keeps_its_written_date_and_uncounted_offsets_with_its_working_day_calendar() -> None:
+    """The series is settled per occurrence later (alertd.planning.closedays): loading moves and counts nothing."""
+    calendar = load("""\
+    workdays: {country: US, subdivision: NY}
+    events:
+      - id: close
+        title: Close
+        at: 2025-05-31T17:00
+        if_closed: previous
+        reminders: [3bd]
+        repeat: FREQ=MONTHLY;BYMONTHDAY=-1
+    """)
+    (series,) = calendar.series
+    assert series.event.local_start == datetime(2025, 5, 31, 17, 0)
+    assert [(o.text, o.days) for o in series.event.reminders] == [("3bd", 0)]
+    assert (series.workdays, series.if_closed) == (WorkdayCalendar("US", "NY"), "previous")
+
+
+def test_a_repeating_event_with_a_business_day_offset_and_no_workdays_is_an_error_at_its_line() -> None:
+    found = issues("""\
+    events:
+      - id: close
+        title: Close
+        at: 2025-05-31T17:00
+        reminders: [3bd]
+        repeat: FREQ=MONTHLY;BYMONTHDAY=-1
+    """)
+    assert [(i.line, i.path) for i in found] == [(7, "events[0].reminders")]

@@ -3,11 +3,13 @@ round trip (export → icalendar → dateutil's expansion) that gives back alert
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import icalendar
+import pytest
 from dateutil.rrule import rrulestr
 from support.factories import from_file
 
@@ -149,3 +151,95 @@ def test_export_reads_back_as_the_same_occurrences_and_alarms(tmp_path: Path) ->
     assert checked > 20
     gap = next(e for e in ours if e.id == "backup@20260308")
     assert gap.starts_at == datetime(2026, 3, 8, 7, 30, tzinfo=UTC)
+
+
+BUSINESS_DAYS = """\
+version: 1
+timezone: America/New_York
+workdays: {country: US}
+defaults: {countdown: false}
+channels:
+  hooks: {type: console}
+events:
+  - id: close
+    title: Month-end close
+    at: 2026-01-31T17:00
+    if_closed: previous
+    reminders: [3bd, 2h]
+    repeat: FREQ=MONTHLY;BYMONTHDAY=-1
+  - id: report
+    title: Weekly report
+    at: 2026-01-06T09:00
+    reminders: [3bd]
+    repeat: FREQ=WEEKLY;BYDAY=TU
+"""
+
+
+def test_occurrences_moved_off_closed_days_are_exported_as_recurrence_id_instances(tmp_path: Path) -> None:
+    """The master keeps the rule (RRULE cannot say "or the previous business day"); Sat 2026-01-31 is an instance
+    for that date starting Friday 17:00, and a month-end on a business day with its usual alarms has none."""
+    text = render_calendar([], from_file(tmp_path, BUSINESS_DAYS), NOW)
+    master, *instances = components(text, "close")
+    assert master["RRULE"].to_ical() == b"FREQ=MONTHLY;BYMONTHDAY=-1"
+    assert master.decoded("DTSTART").replace(tzinfo=None) == datetime(2026, 1, 31, 17, 0)
+    by_day = {i.decoded("RECURRENCE-ID").date(): i for i in instances}
+    assert by_day[date(2026, 1, 31)].decoded("DTSTART").replace(tzinfo=None) == datetime(2026, 1, 30, 17, 0)
+    assert "Moved from Sat 2026-01-31" in str(by_day[date(2026, 1, 31)]["DESCRIPTION"])
+    assert date(2026, 3, 31) not in by_day  # Tuesday: its 3bd is five days back, as most month-ends' are
+    assert [str(a["TRIGGER"].to_ical(), "ascii") for a in master.walk("VALARM")] == ["-P5D", "-PT2H"]
+
+
+def test_a_weekly_3bd_alarm_is_an_instance_only_in_the_weeks_a_holiday_lengthens_it(tmp_path: Path) -> None:
+    """Three business days before a Tuesday is the Thursday before (P5D, the master's alarm), except where a
+    holiday in between makes it the Wednesday (P6D): only those weeks are written as instances."""
+    text = render_calendar([], from_file(tmp_path, BUSINESS_DAYS), NOW)
+    master, *instances = components(text, "report")
+    assert [str(a["TRIGGER"].to_ical(), "ascii") for a in master.walk("VALARM")] == ["-P5D"]
+    in_2026 = {i.decoded("RECURRENCE-ID").date(): i for i in instances if i.decoded("RECURRENCE-ID").year == 2026}
+    assert sorted(in_2026) == [
+        date(2026, 1, 6),  # New Year's Day, Thu Jan 1
+        date(2026, 1, 20),  # Martin Luther King Jr. Day, Mon Jan 19
+        date(2026, 2, 17),  # Washington's Birthday, Mon Feb 16
+        date(2026, 5, 26),  # Memorial Day, Mon May 25
+        date(2026, 6, 23),  # Juneteenth, Fri Jun 19
+        date(2026, 7, 7),  # Independence Day observed, Fri Jul 3
+        date(2026, 9, 8),  # Labor Day, Mon Sep 7
+        date(2026, 10, 13),  # Columbus Day, Mon Oct 12
+        date(2026, 12, 1),  # Thanksgiving, Thu Nov 26
+        date(2026, 12, 29),  # Christmas Day, Fri Dec 25
+    ]
+    assert {str(a["TRIGGER"].to_ical(), "ascii") for i in in_2026.values() for a in i.walk("VALARM")} == {"-P6D"}
+
+
+def test_a_business_day_export_reads_back_as_alertds_occurrences_and_alarms(tmp_path: Path) -> None:
+    """Round trip over 2026 with per-occurrence if_closed and 3bd (Thanksgiving, Christmas, both DST changes):
+    every occurrence starts, and every alarm fires, when alertd says."""
+    cal = from_file(tmp_path, BUSINESS_DAYS)
+    until = datetime(2027, 1, 1, tzinfo=UTC)
+    ours = with_occurrences(cal, start=datetime(2026, 1, 1, tzinfo=UTC), end=until).events
+    # The export's instances reach years ahead; compare the ones of 2026.
+    theirs = {k: v for k, v in _read_back(render_calendar([], cal, NOW), until).items() if k[1] < until.date()}
+    named = {(e.id.split("@")[0], datetime.strptime(e.id.split("@")[1], "%Y%m%d").date()) for e in ours}
+    assert named == set(theirs)
+    for event in ours:
+        uid, stamp = event.id.split("@")
+        read = theirs[(uid, datetime.strptime(stamp, "%Y%m%d").date())]
+        assert read["start"].astimezone(UTC) == event.starts_at, event.id
+        assert _fired(read["start"], read["vevent"]) == sorted(p.due_at for p in plan_reminders(event, ["x"])), event.id
+    assert len(ours) == 12 + 52
+
+
+def test_a_daily_business_day_rule_exports_a_bounded_number_of_instances_upcoming_first(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A daily rule with if_closed and 3bd gives most occurrences their own dates or alarms: the export writes at
+    most 500 of them, from the export's day on, and says in the log that later ones follow the bare rule."""
+    daily = BUSINESS_DAYS.replace("FREQ=WEEKLY;BYDAY=TU", "FREQ=DAILY")
+    text = daily.replace("    reminders: [3bd]\n", "    if_closed: next\n    reminders: [3bd]\n", 1)
+    with caplog.at_level(logging.WARNING, logger="alertd.ics"):
+        exported = render_calendar([], from_file(tmp_path, text), NOW)
+    _, *instances = components(exported, "report")
+    days = sorted(i.decoded("RECURRENCE-ID").date() for i in instances)
+    assert len(days) == 500
+    assert days[0] >= NOW.date()
+    assert any("report:" in r.getMessage() and "clients show the others" in r.getMessage() for r in caplog.records)

@@ -238,3 +238,47 @@ def test_moving_the_window_plans_the_countdown_digests_of_the_new_occurrences(en
         after = set(conn.execute(query).scalars())
     assert unchanged == before
     assert after - before == {"cd:hooks:20260115"}
+
+
+LAST_BUSINESS_DAY = """\
+  - id: close
+    title: Month-end close
+    at: 2026-01-31T17:00
+    if_closed: previous
+    repeat: FREQ=MONTHLY;BYMONTHDAY=-1
+"""
+
+
+def with_workdays(tmp_path: Path, workdays: str) -> Calendar:
+    return from_file(tmp_path, HEAD.replace("events:\n", f"workdays: {workdays}\nevents:\n") + LAST_BUSINESS_DAY)
+
+
+def test_a_closed_date_added_to_the_file_moves_exactly_one_occurrence_with_one_notice(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """Closing Tue 2026-03-31 moves that month's close to Monday under the same id: one change, one notice, one
+    reminder re-planned; every other occurrence stays as it was."""
+    sync(engine, with_workdays(tmp_path, "{country: US}"))
+    ids = stored(engine, "close")
+    assert ids[:3] == ["close@20260131", "close@20260228", "close@20260331"]
+    report = sync(engine, with_workdays(tmp_path, "{country: US, closed: [2026-03-31]}"), now=NOW + timedelta(hours=1))
+    assert report.changed == ["close@20260331"]
+    assert (report.added, report.removed) == ([], [])
+    assert stored(engine, "close") == ids
+    (notice,) = notices(engine)
+    assert (notice.event_id, notice.payload["type"]) == ("close@20260331", "changed")
+    assert (notice.payload["before"]["local_start"], notice.payload["after"]["local_start"]) == (
+        "2026-03-31T17:00:00",
+        "2026-03-30T17:00:00",
+    )
+    assert reminders(engine, "close@20260331") == Counter({"pending": 1, "cancelled": 1})
+    assert reminders(engine, "close@20260430") == Counter({"pending": 1})
+
+
+def test_occurrences_are_stored_on_the_business_day_they_move_to(engine: Engine, tmp_path: Path) -> None:
+    """Sat 2026-01-31 and Sat 2026-02-28 are stored on the Fridays before, under the rule's dates."""
+    sync(engine, with_workdays(tmp_path, "{country: US}"))
+    query = sa.select(EVENT.c.id, EVENT.c.local_start).where(EVENT.c.id.in_(["close@20260131", "close@20260228"]))
+    with engine.begin() as conn:
+        rows = sorted((row.id, str(row.local_start)[:10]) for row in conn.execute(query))
+    assert rows == [("close@20260131", "2026-01-30"), ("close@20260228", "2026-02-27")]
