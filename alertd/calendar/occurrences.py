@@ -16,6 +16,7 @@ from typing import Any
 
 from icalendar import vRecur
 from recurring_ical_events import EventAdapter, Series
+from recurring_ical_events import Occurrence as LibraryOccurrence
 
 __all__ = ["Occurrence", "occurrences", "repeats_too_often", "rules_of"]
 
@@ -98,21 +99,43 @@ def _single(component: Any) -> bool:
     )
 
 
+class _Event(EventAdapter):  # type: ignore[misc]
+    """The library's VEVENT adapter, holding on to the component it reads."""
+
+    def __init__(self, component: Any) -> None:
+        super().__init__(component)
+        self.component = component
+
+
+class _Found(LibraryOccurrence):  # type: ignore[misc]
+    """The library's occurrence, keeping its component and original placing: copying the component for each
+    occurrence (the library's ``as_component``) cost half of a feed's expansion."""
+
+    def __init__(self, adapter: _Event, start: date | None = None, end: Any = None, sequence: int = -1) -> None:
+        super().__init__(adapter, start, end, sequence)
+        self.component = adapter.component
+        # The library passes no start for an override (it stands where its RECURRENCE-ID says); a start it passes
+        # was made by the rule, shifted by a THISANDFUTURE override's move when one applies.
+        moved = adapter.component.get("RECURRENCE-ID")
+        self.original: Any = moved.dt if start is None else start - adapter.move_recurrences_by
+
+
+class _Series(Series):  # type: ignore[misc]
+    occurrence = _Found
+
+
 def _series(components: list[Any], low: datetime, high: datetime) -> Iterator[Occurrence]:
     master = next((c for c in components if c.get("RECURRENCE-ID") is None), None)
     first = None if master is None or master.get("DTSTART") is None else master.get("DTSTART").dt
     tz = first.tzinfo if isinstance(first, datetime) else None
-    series = Series([EventAdapter(c) for c in components])
-    for found in series.between(low, high):
-        component = found.as_component(False)
-        value = component.get("DTSTART")
-        yield Occurrence(component, value.dt, value, _original(component.get("RECURRENCE-ID"), tz))
+    for found in _Series([_Event(c) for c in components]).between(low, high):
+        value = found.component.get("DTSTART")
+        yield Occurrence(found.component, found.start, value, _original(found.original, tz))
 
 
-def _original(prop: Any, tz: tzinfo | None) -> date | None:
+def _original(moment: Any, tz: tzinfo | None) -> date | None:
     """A RECURRENCE-ID on the series' wall clock: an override naming its occurrence in UTC (as Google writes) keeps
     the date the series gives that occurrence."""
-    moment = getattr(prop, "dt", None)
     if not isinstance(moment, date):
         return None
     if isinstance(moment, datetime) and moment.tzinfo is not None:
