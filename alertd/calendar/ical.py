@@ -216,7 +216,7 @@ def _event(occurrence: Occurrence, source: SourceSpec, defaults: Defaults, serie
     if isinstance(dt, datetime):
         name = _zone_name(value, source.timezone)
         instant = localize(dt, zone(name)) if dt.tzinfo is None else dt.astimezone(UTC)
-        local, all_day = wall_clock(instant, zone(name)), False
+        local, all_day = _local(dt, instant, name), False
     else:
         name = source.timezone
         local, all_day = datetime(dt.year, dt.month, dt.day), True
@@ -238,6 +238,14 @@ def _event(occurrence: Occurrence, source: SourceSpec, defaults: Defaults, serie
         countdown=source.countdown,
         owner="feed",
     )
+
+
+def _local(dt: datetime, instant: datetime, name: str) -> datetime:
+    """The wall clock the feed wrote, when it means ``instant`` in the zone: a time in a spring-forward gap stays
+    as written, as in a calendar file, so reminders days before it fall at that wall-clock time too (as the feed's
+    own alarms would). Otherwise (a time in another zone, the second run of a repeated hour) the instant's."""
+    written = dt.replace(tzinfo=None)
+    return written if localize(written, zone(name)) == instant else wall_clock(instant, zone(name))
 
 
 def _categories(component: Any) -> Iterator[str]:
