@@ -128,9 +128,18 @@ def _series(components: list[Any], low: datetime, high: datetime) -> Iterator[Oc
     master = next((c for c in components if c.get("RECURRENCE-ID") is None), None)
     first = None if master is None or master.get("DTSTART") is None else master.get("DTSTART").dt
     tz = first.tzinfo if isinstance(first, datetime) else None
-    for found in _Series([_Event(c) for c in components]).between(low, high):
+    for found in _Series([_Event(_without_end(c)) for c in components]).between(low, high):
         value = found.component.get("DTSTART")
         yield Occurrence(found.component, found.start, value, _original(found.original, tz))
+
+
+def _without_end(component: Any) -> Any:
+    """A copy without DTEND and DURATION: alertd plans starts only, and from an end the library would start an
+    event whose end comes before its start at that end, and a dated event with a timed end at midnight."""
+    copy = component.copy()
+    for name in ("DTEND", "DURATION"):
+        copy.pop(name, None)
+    return copy
 
 
 def _original(moment: Any, tz: tzinfo | None) -> date | None:

@@ -150,3 +150,22 @@ def test_an_hourly_rule_multiplied_by_minutes_is_skipped_as_too_frequent() -> No
         datetime(2025, 11, 2, 9, 0),
         datetime(2025, 11, 2, 9, 30),
     ]
+
+
+def test_a_series_whose_end_comes_before_its_start_still_starts_at_dtstart() -> None:
+    found = read(
+        *event(
+            "b", f"DTSTART;TZID={NY}:20251103T100000", f"DTEND;TZID={NY}:20251103T090000", "RRULE:FREQ=DAILY;COUNT=2"
+        )
+    )
+    assert [e.local_start for e in found.values()] == [datetime(2025, 11, 3, 10, 0), datetime(2025, 11, 4, 10, 0)]
+
+
+def test_a_dated_series_with_a_timed_end_stays_all_day() -> None:
+    found = read(
+        *event("c", "DTSTART;VALUE=DATE:20251103", f"DTEND;TZID={NY}:20251103T090000", "RRULE:FREQ=DAILY;COUNT=2")
+    )
+    assert [(e.all_day, e.local_start) for e in found.values()] == [
+        (True, datetime(2025, 11, 3)),
+        (True, datetime(2025, 11, 4)),
+    ]
