@@ -169,3 +169,15 @@ def test_a_dated_series_with_a_timed_end_stays_all_day() -> None:
         (True, datetime(2025, 11, 3)),
         (True, datetime(2025, 11, 4)),
     ]
+
+
+def test_a_daily_rule_with_more_than_24_times_a_day_is_skipped_as_too_frequent() -> None:
+    hours = ",".join(str(h) for h in range(24))
+    rule = f"RRULE:FREQ=DAILY;BYHOUR={hours};BYMINUTE=0,30"
+    text = "\r\n".join(
+        ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//t//EN", *event("d", "DTSTART:20251101T000000Z", rule)]
+    )
+    read_ = feed_events(
+        (text + "\r\nEND:VCALENDAR\r\n").encode(), SOURCE, DEFAULTS, now=NOW, horizon=timedelta(days=400)
+    )
+    assert (read_.events, read_.skipped) == ([], ["the series 'd': it repeats more often than hourly"])
