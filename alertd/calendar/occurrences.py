@@ -71,7 +71,7 @@ def occurrences(calendar: Any, start: datetime, end: datetime, skipped: list[str
     low, high = start - _SLACK, end + _SLACK
     for uid, components in groups.items():
         if len(components) == 1 and _single(components[0]):
-            # Most of a feed: nothing to expand, and building a series for each costs a tenth of a sync.
+            # Most of a feed: nothing to expand, and a library series for each adds half again to the reading.
             value = components[0].get("DTSTART")
             yield Occurrence(components[0], value.dt, value, None)
             continue
