@@ -1,8 +1,8 @@
 """An iCalendar feed's text in, the events alertd plans out: a pure function of the bytes, the source and ``now``.
 
 Kept libraries do the reading: ``icalendar`` parses (and maps Windows zone names that come without a VTIMEZONE),
-``x-wr-timezone`` turns Google's calendar-wide ``X-WR-TIMEZONE`` into per-time zones, and python-dateutil's
-``rruleset`` expands RRULE/RDATE/EXDATE within a bounded window, RECURRENCE-ID overrides put in place
+``x-wr-timezone`` turns Google's calendar-wide ``X-WR-TIMEZONE`` into per-time zones, and ``recurring-ical-events``
+expands RRULE/RDATE/EXDATE within a bounded window, RECURRENCE-ID overrides put in place
 (:mod:`alertd.calendar.occurrences`).
 
 Ids are stable across fetches: ``<source>:<UID>`` for a single event and ``<source>:<UID>@YYYYMMDD`` for an
@@ -24,7 +24,7 @@ import icalendar
 import x_wr_timezone
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
-from alertd.calendar.occurrences import Occurrence, occurrences, rules_of
+from alertd.calendar.occurrences import Occurrence, occurrences, repeats_too_often, rules_of
 from alertd.calendar.routes import resolve_notify
 from alertd.calendar.sources import LOOKBACK
 from alertd.domain import Defaults, EventSpec, SourceSpec
@@ -38,7 +38,6 @@ MAX_OCCURRENCES = 100_000
 _UID_KEEP = re.compile(r"^[A-Za-z0-9._@+=-]{1,64}$")
 _STATUS = {"TENTATIVE": "tentative", "CONFIRMED": "confirmed", "CANCELLED": "cancelled"}
 _TITLE_MAX = 500
-_TOO_FREQUENT = frozenset({"SECONDLY", "MINUTELY"})
 _NOTES_MAX = 4000
 
 
@@ -106,12 +105,8 @@ def feed_events(
 
 
 def _drop_too_frequent(calendar: icalendar.Calendar, read: FeedRead) -> None:
-    """Series repeating every minute or second are no calendar people read; expanding them would cost minutes."""
-    dense = {
-        _uid(c)
-        for c in calendar.walk("VEVENT")
-        if any(str(f).upper() in _TOO_FREQUENT for r in _valid_rules(c) for f in r.get("FREQ", []))
-    }
+    """Series repeating more often than hourly are no calendar people read; expanding them would cost minutes."""
+    dense = {_uid(c) for c in calendar.walk("VEVENT") if any(repeats_too_often(r) for r in _valid_rules(c))}
     if not dense:
         return
     calendar.subcomponents = [c for c in calendar.subcomponents if not (c.name == "VEVENT" and _uid(c) in dense)]
@@ -221,7 +216,7 @@ def _event(occurrence: Occurrence, source: SourceSpec, defaults: Defaults, serie
     if isinstance(dt, datetime):
         name = _zone_name(value, source.timezone)
         instant = localize(dt, zone(name)) if dt.tzinfo is None else dt.astimezone(UTC)
-        local, all_day = wall_clock(instant, zone(name)), False
+        local, all_day = _local(dt, instant, name), False
     else:
         name = source.timezone
         local, all_day = datetime(dt.year, dt.month, dt.day), True
@@ -243,6 +238,14 @@ def _event(occurrence: Occurrence, source: SourceSpec, defaults: Defaults, serie
         countdown=source.countdown,
         owner="feed",
     )
+
+
+def _local(dt: datetime, instant: datetime, name: str) -> datetime:
+    """The wall clock the feed wrote, when it means ``instant`` in the zone: a time in a spring-forward gap stays
+    as written, as in a calendar file, so reminders days before it fall at that wall-clock time too (as the feed's
+    own alarms would). Otherwise (a time in another zone, the second run of a repeated hour) the instant's."""
+    written = dt.replace(tzinfo=None)
+    return written if localize(written, zone(name)) == instant else wall_clock(instant, zone(name))
 
 
 def _categories(component: Any) -> Iterator[str]:

@@ -1,34 +1,37 @@
-"""The occurrences of a feed's events in a window: RRULE and RDATE expanded by python-dateutil's ``rruleset``,
-EXDATE removed, RECURRENCE-ID overrides put in place of the occurrences they move, cancel or retitle.
+"""The occurrences of a feed's events in a window, expanded by ``recurring-ical-events``: RRULE and RDATE, EXDATE,
+RECURRENCE-ID overrides (and their SEQUENCE) put in place of the occurrences they move, cancel or retitle.
 
-Expansion runs on wall-clock times in the series' own zone (RFC 5545 §3.3.10: "every day at 09:00" stays 09:00
-across DST); the caller turns each start into an instant. The rule itself is never expanded by hand.
-
-Why not ``recurring-ical-events``: it pins python-dateutil below 3, whose zone reader cannot read the slim zone
-files of the ``tzdata`` package that alertd's differential zone tests read with dateutil 4.
+The library expands on the series' own wall clock (RFC 5545: "every day at 09:00" stays 09:00 across DST); the
+caller turns each start into an instant. Series are expanded one at a time, each over the window only, so the
+caller's occurrence bound stops the work; what one series can yield in a window is bounded by
+:func:`repeats_too_often`, which the caller uses to drop runaway rules before expanding anything.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
-from dateutil.rrule import rruleset, rrulestr
 from icalendar import vRecur
+from recurring_ical_events import EventAdapter, Series
+from recurring_ical_events import Occurrence as LibraryOccurrence
 
-__all__ = ["Occurrence", "occurrences", "rules_of"]
+__all__ = ["Occurrence", "occurrences", "repeats_too_often", "rules_of"]
 
-# Any zone's wall clock is within this of UTC: the window is widened by it before the exact filter.
+# Any zone's wall clock is within this of UTC: the library compares floating times and dates as if in UTC, so the
+# window is widened by it and the caller filters each start exactly.
 _SLACK = timedelta(hours=15)
+_TOO_FREQUENT = frozenset({"SECONDLY", "MINUTELY"})
 
 
 @dataclass(frozen=True, slots=True)
 class Occurrence:
     """One occurrence: ``component`` holds its properties (the series' own, or its override's), ``start`` its start
     as the feed writes it (a date, a floating time, or an aware one), ``value`` the property the start came from
-    (its TZID names the zone), and ``original`` the series' own placing of it (None for a single event)."""
+    (its TZID names the zone), and ``original`` the series' own placing of it on the series' wall clock (its
+    RECURRENCE-ID; None for a single event)."""
 
     component: Any
     start: date
@@ -45,120 +48,105 @@ def rules_of(component: Any) -> list[Any]:
     return found
 
 
+def repeats_too_often(rule: Any) -> bool:
+    """Whether a rule makes more than one occurrence an hour (24 a day): every minute or second, or an hourly or
+    daily rule multiplied by BYMINUTE/BYSECOND lists. Such a series is no calendar people read, and expanding it
+    over a long horizon would cost minutes and gigabytes."""
+    freq = {str(f).upper() for f in rule.get("FREQ", [])}
+    if freq & _TOO_FREQUENT:
+        return True
+    per_hour = len(rule.get("BYMINUTE", [])) or 1
+    per_hour *= len(rule.get("BYSECOND", [])) or 1
+    if "HOURLY" in freq:
+        return per_hour > 1
+    return (len(rule.get("BYHOUR", [])) or 1) * per_hour > 24
+
+
 def occurrences(calendar: Any, start: datetime, end: datetime, skipped: list[str]) -> Iterator[Occurrence]:
     """Occurrences that may start within [start, end) (a little more: the caller filters exactly), series by series;
-    a series whose rule cannot be read is left out, with a reason in ``skipped``."""
-    masters: dict[str, Any] = {}
-    overrides: dict[str, list[Any]] = {}
+    a series whose recurrence cannot be read is left out, with a reason in ``skipped``."""
+    groups: dict[str, list[Any]] = {}
     for component in calendar.walk("VEVENT"):
-        uid = str(component.get("UID", "")).strip() or _anonymous(component)
-        if component.get("RECURRENCE-ID") is not None:
-            overrides.setdefault(uid, []).append(component)
-        else:
-            masters.setdefault(uid, component)  # a second master with the same UID is a broken feed: the first wins
-    low, high = start.replace(tzinfo=None) - _SLACK, end.replace(tzinfo=None) + _SLACK
-    for uid, master in masters.items():
-        moved = overrides.pop(uid, [])
+        groups.setdefault(_key(component), []).append(component)
+    low, high = start - _SLACK, end + _SLACK
+    for uid, components in groups.items():
+        if len(components) == 1 and _single(components[0]):
+            # Most of a feed: nothing to expand, and a library series for each adds half again to the reading.
+            value = components[0].get("DTSTART")
+            yield Occurrence(components[0], value.dt, value, None)
+            continue
         try:
-            if not rules_of(master) and master.get("RDATE") is None:
-                yield Occurrence(master, master.get("DTSTART").dt, master.get("DTSTART"), None)
-                yield from _lone_overrides(moved)
-                continue
-            yield from _series(master, moved, low, high)
+            for component in components:
+                rules_of(component)
+            yield from _series(components, low, high)
         except Exception as exc:
-            # icalendar and dateutil raise many types on a broken rule or date; one bad series costs only itself.
+            # icalendar, dateutil and the library raise many types on a broken rule or date; one bad series costs
+            # only itself.
             skipped.append(f"the series {uid!r}: its recurrence cannot be read ({type(exc).__name__})")
-    for moved in overrides.values():
-        yield from _lone_overrides(moved)
 
 
-def _anonymous(component: Any) -> str:
+def _key(component: Any) -> str:
+    uid = str(component.get("UID", "")).strip()
+    if uid:
+        return uid
     start = component.get("DTSTART")
     return f"{component.get('SUMMARY', '')}|{start.to_ical().decode() if start is not None else ''}"
 
 
-def _lone_overrides(moved: list[Any]) -> Iterator[Occurrence]:
-    """Overrides without their series in the feed (a feed that publishes only the changed occurrence)."""
-    for component in moved:
-        value = component.get("DTSTART")
-        if value is not None:
-            yield Occurrence(component, value.dt, value, component.get("RECURRENCE-ID").dt)
+def _single(component: Any) -> bool:
+    return component.get("DTSTART") is not None and not any(
+        component.get(name) is not None for name in ("RRULE", "RDATE", "RECURRENCE-ID")
+    )
 
 
-def _series(master: Any, moved: list[Any], low: datetime, high: datetime) -> Iterator[Occurrence]:
-    value = master.get("DTSTART")
-    first = value.dt
-    all_day = not isinstance(first, datetime)
-    tz = None if all_day else first.tzinfo
-    wall = datetime.combine(first, time()) if all_day else first.replace(tzinfo=None)
-    rules = rruleset()
-    rules.rdate(wall)  # DTSTART is the first occurrence (RFC 5545 §3.8.5.3), whether or not the rule makes it
-    for rule in rules_of(master):
-        parsed = rrulestr(_rule_text(rule, tz, all_day), dtstart=wall)
-        if isinstance(parsed, rruleset):
-            raise ValueError("one RRULE holds several rules")
-        rules.rrule(parsed)
-    for moment in _dates(master.get("RDATE"), tz):
-        rules.rdate(moment if isinstance(moment, datetime) else datetime.combine(moment, time()))
-    excluded_days: set[date] = set()
-    for moment in _dates(master.get("EXDATE"), tz):
-        if isinstance(moment, datetime):
-            rules.exdate(moment)
-        elif all_day:
-            rules.exdate(datetime.combine(moment, time()))
-        else:
-            excluded_days.add(moment)
-    by_original: dict[datetime, Any] = {}
-    for component in moved:
-        for key in _dates(component.get("RECURRENCE-ID"), tz)[:1]:
-            by_original[key if isinstance(key, datetime) else datetime.combine(key, time())] = component
-    for moment in rules:
-        if moment >= high:
-            break
-        if moment < low or moment.date() in excluded_days:
-            continue
-        original = moment.date() if all_day else moment
-        override = by_original.pop(moment, None)
-        if override is not None and override.get("DTSTART") is not None:
-            yield Occurrence(override, override.get("DTSTART").dt, override.get("DTSTART"), original)
-        else:
-            yield Occurrence(master, original if all_day else moment.replace(tzinfo=tz), value, original)
-    # An override of an occurrence the rule no longer makes (or one past the window's reach) still happens.
-    for key, component in by_original.items():
-        if low <= key < high and component.get("DTSTART") is not None:
-            original = key.date() if all_day else key
-            yield Occurrence(component, component.get("DTSTART").dt, component.get("DTSTART"), original)
+class _Event(EventAdapter):  # type: ignore[misc]
+    """The library's VEVENT adapter, holding on to the component it reads."""
+
+    def __init__(self, component: Any) -> None:
+        super().__init__(component)
+        self.component = component
 
 
-def _rule_text(rule: Any, tz: tzinfo | None, all_day: bool) -> str:
-    """The rule as RRULE text, its UNTIL turned into the series' wall clock (dateutil wants it like DTSTART)."""
-    parts = dict(rule)
-    until = parts.pop("UNTIL", None)
-    text: str = type(rule)(parts).to_ical().decode()
-    if until:
-        moment = until[0]
-        if isinstance(moment, datetime):
-            moment = _wall(moment, tz)
-        else:
-            moment = datetime.combine(moment, time(23, 59, 59) if not all_day else time())
-        text += f";UNTIL={moment:%Y%m%dT%H%M%S}"
-    return "RRULE:" + text
+class _Found(LibraryOccurrence):  # type: ignore[misc]
+    """The library's occurrence, keeping its component and original placing: copying the component for each
+    occurrence (the library's ``as_component``) cost half of a feed's expansion."""
+
+    def __init__(self, adapter: _Event, start: date | None = None, end: Any = None, sequence: int = -1) -> None:
+        super().__init__(adapter, start, end, sequence)
+        self.component = adapter.component
+        # The library passes no start for an override (it stands where its RECURRENCE-ID says); a start it passes
+        # was made by the rule, shifted by a THISANDFUTURE override's move when one applies.
+        moved = adapter.component.get("RECURRENCE-ID")
+        self.original: Any = moved.dt if start is None else start - adapter.move_recurrences_by
 
 
-def _wall(moment: datetime, tz: tzinfo | None) -> datetime:
-    if moment.tzinfo is None:
-        return moment
-    return moment.astimezone(tz or UTC).replace(tzinfo=None)
+class _Series(Series):  # type: ignore[misc]
+    occurrence = _Found
 
 
-def _dates(prop: Any, tz: tzinfo | None) -> list[date]:
-    """The dates or wall-clock times (in the series' zone) of an RDATE, EXDATE or RECURRENCE-ID property."""
-    found: list[date] = []
-    for item in prop if isinstance(prop, list) else [prop] if prop is not None else []:
-        for entry in getattr(item, "dts", None) or [item]:
-            moment = getattr(entry, "dt", None)
-            if isinstance(moment, datetime):
-                found.append(_wall(moment, tz))
-            elif isinstance(moment, date):
-                found.append(moment)
-    return found
+def _series(components: list[Any], low: datetime, high: datetime) -> Iterator[Occurrence]:
+    master = next((c for c in components if c.get("RECURRENCE-ID") is None), None)
+    first = None if master is None or master.get("DTSTART") is None else master.get("DTSTART").dt
+    tz = first.tzinfo if isinstance(first, datetime) else None
+    for found in _Series([_Event(_without_end(c)) for c in components]).between(low, high):
+        value = found.component.get("DTSTART")
+        yield Occurrence(found.component, found.start, value, _original(found.original, tz))
+
+
+def _without_end(component: Any) -> Any:
+    """A copy without DTEND and DURATION: alertd plans starts only, and from an end the library would start an
+    event whose end comes before its start at that end, and a dated event with a timed end at midnight."""
+    copy = component.copy()
+    for name in ("DTEND", "DURATION"):
+        copy.pop(name, None)
+    return copy
+
+
+def _original(moment: Any, tz: tzinfo | None) -> date | None:
+    """A RECURRENCE-ID on the series' wall clock: an override naming its occurrence in UTC (as Google writes) keeps
+    the date the series gives that occurrence."""
+    if not isinstance(moment, date):
+        return None
+    if isinstance(moment, datetime) and moment.tzinfo is not None:
+        return (moment.astimezone(tz) if tz is not None else moment).replace(tzinfo=None)
+    return moment

@@ -159,6 +159,15 @@ def test_a_floating_time_in_a_dst_gap_takes_the_offset_from_before_the_gap() -> 
     assert event.starts_at == datetime(2026, 3, 8, 7, 30, tzinfo=UTC)
 
 
+def test_a_time_in_a_dst_gap_keeps_the_wall_clock_the_feed_wrote() -> None:
+    """As in a calendar file: 02:30 on the spring-forward night, so a reminder days before falls at 02:30 too."""
+    body = ics(vevent("gap", ":20260308T023000"), vevent("zoned", ";TZID=America/New_York:20260308T023000"))
+    read_ = feed_events(body, source(), DEFAULTS, now=NOW, horizon=HORIZON)
+    assert [(e.local_start, e.starts_at) for e in read_.events] == 2 * [
+        (datetime(2026, 3, 8, 2, 30), datetime(2026, 3, 8, 7, 30, tzinfo=UTC))
+    ]
+
+
 def test_a_floating_time_in_a_dst_fold_is_its_first_occurrence() -> None:
     (event,) = feed_events(ics(vevent("fold", ":20251102T013000")), source(), DEFAULTS, now=NOW, horizon=HORIZON).events
     assert event.starts_at == datetime(2025, 11, 2, 5, 30, tzinfo=UTC)
