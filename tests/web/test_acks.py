@@ -10,7 +10,7 @@ from alertd.daemon import Daemon
 from alertd.storage import NOTIFICATION
 from alertd.storage.ackrows import ACK
 
-from .conftest import READ_TOKEN, WRITE_TOKEN, csrf_of, log_in
+from .conftest import READ_TOKEN, SEED, WRITE_TOKEN, WebDaemon, client_for, csrf_of, log_in
 
 _N = NOTIFICATION.c
 
@@ -134,3 +134,23 @@ async def test_acknowledging_counts_in_the_metrics_by_the_dashboard_path(
     await _ack(client, by="ana")
     metrics = (await client.get("/metrics")).text
     assert 'alertd_acknowledgements_total{via="dashboard"} 1.0' in metrics
+
+
+SERIES = """
+  - id: month-end
+    title: Month-end report
+    at: 2025-10-31T17:00
+    repeat: FREQ=MONTHLY;BYDAY=-1FR
+"""
+
+
+async def test_one_occurrence_of_a_recurring_event_is_acknowledged_from_its_page(start_web: WebDaemon) -> None:
+    """The occurrence's page (``/events/month-end@20251128``) acknowledges that occurrence only."""
+    daemon = await start_web(calendar=SEED.read_text(encoding="utf-8") + SERIES, api_token=WRITE_TOKEN)
+    async with client_for(daemon) as client:
+        await log_in(client, WRITE_TOKEN)
+        csrf = csrf_of((await client.get("/events/month-end@20251128")).text)
+        answer = await client.post("/events/month-end%4020251128/ack", data={"csrf": csrf, "by": "ana"})
+        assert answer.headers["location"] == "/events/month-end@20251128?done=acked"
+        assert "chip-acknowledged" in (await client.get(answer.headers["location"])).text
+        assert "chip-acknowledged" not in (await client.get("/events/month-end@20251226")).text
