@@ -224,3 +224,14 @@ def test_a_feed_event_can_be_acked_and_a_refresh_does_not_revive_it(engine: Engi
     assert states(engine, "desk:call@20251103") == Counter({"pending": 1})
     with engine.begin() as conn:
         assert load_events(conn)["desk:call@20251110"].acknowledged
+
+
+def test_escalation_under_defaults_is_planned_for_each_occurrence(engine: Engine, tmp_path: Path) -> None:
+    text = HEAD.replace("notify: [hooks]}", "notify: [hooks], escalate: [{at: 1d, notify: [pager]}]}")
+    calendar = from_file(
+        tmp_path, text + MONTH_END.replace("    escalate: [{at: 2h, unless: acknowledged, notify: [pager]}]\n", "")
+    )
+    sync(engine, calendar)
+    ack_event(engine, calendar, event_id=FEB, by="ana", via="cli", now=NOW)
+    assert states(engine, MAR, "escalation") == Counter({"pending": 1})
+    assert states(engine, FEB, "escalation") == Counter({"cancelled": 1})
