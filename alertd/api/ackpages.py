@@ -86,9 +86,11 @@ def _claim(daemon: Backend, token: str) -> LinkClaim | HTMLResponse:
 
 
 async def _target(daemon: Backend, claim: LinkClaim) -> tuple[EventSpec, AckRecord | None, bool] | HTMLResponse:
+    now = daemon.clock.now()
+
     def read() -> tuple[EventSpec, AckRecord | None, bool]:
         with daemon.read_engine.connect() as conn:
-            return link_target(conn, claim.event_id, claim.nonce)
+            return link_target(conn, claim.event_id, claim.nonce, now=now)
 
     try:
         return await run_db(daemon, read)

@@ -16,7 +16,7 @@ from alertd.storage import events as eventsdb
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/events", tags=["events"], responses=error_responses(400, 401, 403, 404, 409, 422, 503))
+router = APIRouter(prefix="/events", tags=["events"], responses=error_responses(400, 401, 403, 404, 409, 413, 422, 503))
 EventId = Annotated[str, Path(description="The event's id, e.g. truce-expiry.")]
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
-from alertd.calendar import MAX_LIST, ChannelId, Notes, Offset, Short, Source, Tag, Title
+from alertd.calendar import MAX_LIST, MAX_STEPS, ChannelId, EscalationDraft, Notes, Offset, Short, Source, Tag, Title
 from alertd.domain import EventSpec, start_text
 
 __all__ = [
@@ -180,6 +180,8 @@ class EventPatch(BaseModel):
     source: Source | None = None
     notify: Annotated[list[ChannelId], Field(max_length=MAX_LIST)] | None = None
     reminders: Annotated[list[Offset], Field(max_length=MAX_LIST)] | None = None
+    after_ack: Short | None = None
+    escalate: Annotated[list[EscalationDraft], Field(max_length=MAX_STEPS)] | None = None
 
     def changes(self) -> dict[str, Any]:
         return self.model_dump(exclude_unset=True)

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
+from alertd.calendar.ackopts import MAX_STEPS
 from alertd.calendar.load import check_event
 from alertd.calendar.schema import Checker
 from alertd.calendar.yamlsrc import YamlDoc
@@ -24,7 +25,9 @@ from alertd.errors import CalendarError, CalendarIssue
 __all__ = [
     "DRAFT_FIELDS",
     "MAX_LIST",
+    "MAX_STEPS",
     "ChannelId",
+    "EscalationDraft",
     "EventDraft",
     "EventId",
     "EventIssue",
@@ -57,6 +60,17 @@ Offset = Annotated[str, StringConstraints(max_length=32)]
 MAX_LIST = 50
 
 
+class EscalationDraft(BaseModel):
+    """One ``escalate`` step, as the calendar file writes it: ``{at: 2d, unless: acknowledged, notify: [pager]}``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    at: Offset
+    unless: Short | None = None
+    notify: Annotated[list[ChannelId], Field(max_length=MAX_LIST)]
+    repeat: Offset | None = None
+
+
 class EventDraft(BaseModel):
     """A database-owned event as given to the CLI or the API; ``start`` uses the calendar file's ``at`` syntax."""
 
@@ -73,6 +87,9 @@ class EventDraft(BaseModel):
     source: Source | None = None
     notify: Annotated[list[ChannelId], Field(max_length=MAX_LIST)] | None = None
     reminders: Annotated[list[Offset], Field(max_length=MAX_LIST)] | None = None
+    # The calendar file's per-event acknowledgement keys; left out, the calendar's defaults apply.
+    after_ack: Short | None = None
+    escalate: Annotated[list[EscalationDraft], Field(max_length=MAX_STEPS)] | None = None
 
 
 DRAFT_FIELDS = tuple(EventDraft.model_fields)
@@ -118,10 +135,12 @@ def _raw(draft: EventDraft, calendar: Calendar, *, lenient: bool) -> dict[str, A
     raw: dict[str, Any] = {"id": draft.id, "title": draft.title, "at": start, "status": draft.status}
     if draft.tags:
         raw["tags"] = list(draft.tags)
-    for key in ("timezone", "notes", "source", "reminders"):
+    for key in ("timezone", "notes", "source", "reminders", "after_ack"):
         value = getattr(draft, key)
         if value is not None:
             raw[key] = value
+    if draft.escalate is not None:
+        raw["escalate"] = _escalate(draft.escalate, calendar, lenient=lenient)
     if draft.notify is not None:
         notify = list(draft.notify)
         if lenient:
@@ -130,6 +149,16 @@ def _raw(draft: EventDraft, calendar: Calendar, *, lenient: bool) -> dict[str, A
             notify = [c for c in notify if c in calendar.channels]
         raw["notify"] = notify
     return raw
+
+
+def _escalate(steps: list[EscalationDraft], calendar: Calendar, *, lenient: bool) -> list[dict[str, Any]]:
+    found = [step.model_dump(exclude_none=True) for step in steps]
+    if not lenient:
+        return found
+    # As for ``notify``: a step keeps the channels the reloaded calendar still declares; one left with none goes.
+    for step in found:
+        step["notify"] = [c for c in step["notify"] if c in calendar.channels]
+    return [step for step in found if step["notify"]]
 
 
 def resolve_draft(

@@ -59,7 +59,7 @@ def _run(args: argparse.Namespace, settings: Settings, revoke: bool) -> int:
     event_id = occurrence_id(args.event, args.occurrence)
     now = args.now or SystemClock().now()
     try:
-        _known(engine, calendar, event_id, now)
+        _known(engine, calendar, event_id, now, settings.recurrence_horizon)
         if revoke:
             record, report = unack_event(engine, calendar, event_id=event_id, by=args.by, now=now)
             text = f"{event_id} is no longer acknowledged; {report.queued} notifications still ahead are queued again"
@@ -82,19 +82,20 @@ def _run(args: argparse.Namespace, settings: Settings, revoke: bool) -> int:
     return 0
 
 
-def _known(engine: Any, calendar: Any, event_id: str, now: Any) -> None:
-    """Store the calendar file's events first when the daemon has not yet (a fresh database): a file event can then
-    be acknowledged before the first ``alertd run``, as the daemon would plan it."""
+def _known(engine: Any, calendar: Any, event_id: str, now: Any, horizon: int) -> None:
+    """Store the calendar file's events first when the daemon has not yet (a fresh database): a file event, or an
+    occurrence of a recurring one, can then be acknowledged before the first ``alertd run``, as the daemon would
+    plan it."""
     import sqlalchemy as sa
 
     from alertd.storage import EVENT, sync_calendar
 
     base = event_id.split("@", 1)[0]
-    if not any(e.id == base for e in calendar.events):
+    if not any(e.id == base for e in (*calendar.events, *(s.event for s in calendar.series))):
         return
     with engine.begin() as conn:
-        if conn.execute(sa.select(EVENT.c.id).where(EVENT.c.id == base)).first() is None:
-            sync_calendar(conn, calendar, now=now)
+        if conn.execute(sa.select(EVENT.c.id).where(EVENT.c.id == event_id)).first() is None:
+            sync_calendar(conn, calendar, now=now, horizon_days=horizon)
 
 
 def _kinds(cancelled: Counter[tuple[str, str]]) -> str:

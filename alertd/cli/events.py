@@ -67,6 +67,9 @@ def add_parsers(sub: Any) -> None:
     add.add_argument(
         "--reminders", type=_items, metavar="7d,1d", help='offsets (default: calendar defaults; "" = none)'
     )
+    add.add_argument(
+        "--after-ack", choices=("stop", "keep"), help="after an acknowledgement (default: the calendar's): stop or keep"
+    )
     _common(add, write=True)
 
     move = cmd(actions, "move", "give a database-owned event a new start")
@@ -223,7 +226,7 @@ def _draft(args: argparse.Namespace) -> EventDraft:
     from alertd.calendar import DRAFT_FIELDS, draft_from_mapping
 
     # Through the checking constructor: a value over a field's bound is a CalendarError naming the field.
-    return draft_from_mapping({name: getattr(args, name) for name in DRAFT_FIELDS})
+    return draft_from_mapping({name: getattr(args, name, None) for name in DRAFT_FIELDS})
 
 
 def export_ics(args: argparse.Namespace, settings: Settings) -> int:

@@ -270,6 +270,7 @@ class Dispatcher:
         want_due: bool = True,
         marks: list[tuple[str, str, datetime]] | None = None,
     ) -> tuple[list[_Work], datetime | None]:
+        dropped: list[Claimed] = []
         with self.engine.begin() as conn:
             if results:
                 record(conn, results, worker=self.settings.worker)
@@ -286,7 +287,9 @@ class Dispatcher:
                 due_by = now + timedelta(seconds=self.settings.lead * self.clock.speed)
                 claimed = self._claim(conn, due_by, room, skip)
                 # Still unacknowledged? Asked here, in the claim's transaction, so a late ack wins.
-                claimed = drop_acknowledged(conn, claimed, now=now)
+                kept = drop_acknowledged(conn, claimed, now=now)
+                dropped = [c for c in claimed if c not in kept] if len(kept) < len(claimed) else []
+                claimed = kept
             work = self._load_context(conn, claimed) if claimed else []
             due = None
             if not claimed and want_due:
@@ -297,6 +300,10 @@ class Dispatcher:
                 due = None if set(self.channels) <= set(waiting) else next_due(conn, skip_channels=waiting)
                 refills = [self._buckets[c].ready_at() for c in self._starved if c in self._buckets]
                 due = min([d for d in (due, *refills) if d is not None], default=None)
+        # Outcomes like any other (the metric counts them), told once the cancellation is committed.
+        for item in dropped:
+            gone = Outcome(id=item.id, state="cancelled", at=now, detail="acknowledged first", attempted=False)
+            self._observe(item, gone)
         return work, due
 
     def _sync_health(self, conn: sa.Connection, marks: list[tuple[str, str, datetime]], *, read: bool = True) -> None:
@@ -407,6 +414,9 @@ class Dispatcher:
     def _finish(self, item: Claimed, state: str, detail: str, **extra: Any) -> None:
         outcome = Outcome(id=item.id, state=state, at=self.clock.now(), detail=detail, **extra)
         self._results.append(outcome)
+        self._observe(item, outcome)
+
+    def _observe(self, item: Claimed, outcome: Outcome) -> None:
         if self.observer is not None:
             self.observer(item, outcome)
 

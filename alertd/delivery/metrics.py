@@ -15,7 +15,7 @@ database at scrape time, so they are right across restarts and replicas (every r
 ``alertd_calendar_reload_errors_total``   calendar changes rejected as invalid (the last good one keeps running)
 ``alertd_calendar_last_reload_ok``        1 when the newest calendar file is the one running, 0 when it was rejected
 ``alertd_api_writes_total``               successful writes through the HTTP API, by action
-``alertd_acknowledgements_total``         events acknowledged through this daemon (API, link, Slack), by path
+``alertd_acknowledgements_total``         events acknowledged through this daemon (API, link, Slack, dashboard), by path
 ``alertd_build_info``                     alertd's version and the time-zone database it plans with (labels)
 ========================================  =====================================================================
 """
@@ -194,7 +194,7 @@ class Metrics:
         )
         self.acknowledgements = Counter(
             "alertd_acknowledgements",
-            "Events acknowledged through this daemon, by path (api, link, slack).",
+            "Events acknowledged through this daemon, by path (api, link, slack, dashboard).",
             ["via"],
             registry=self.registry,
         )

@@ -46,8 +46,10 @@ def escalation_instants(event: EventSpec, step: Escalation) -> list[datetime]:
 
 
 def plan_escalations(event: EventSpec) -> Iterator[Planned]:
-    """Every escalation notification of ``event`` (nothing for postponed or cancelled events)."""
-    if not event.active:
+    """Every escalation notification of ``event`` (nothing for postponed, cancelled or acknowledged events)."""
+    # An acknowledged event's steps would only be cancelled when claimed; a re-plan (a file edit, a feed refresh)
+    # must not queue them again. Withdrawing the acknowledgement plans them afresh.
+    if not event.active or event.acknowledged:
         return
     for index, step in enumerate(event.escalate):
         for count, due in enumerate(escalation_instants(event, step)):

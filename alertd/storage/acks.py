@@ -19,8 +19,9 @@ import sqlalchemy as sa
 
 from alertd.domain import Calendar, EventSpec, Planned
 from alertd.errors import ConflictError, NotFoundError, UsageError
+from alertd.planning import series_id
+from alertd.storage.ackrows import ACK
 from alertd.storage.eventrows import EVENT, event_from_row
-from alertd.storage.models import Acknowledgement
 from alertd.storage.outbox import NOTIFICATION, OPERATOR_CANCEL, Claimed, cancel, enqueue
 from alertd.storage.pglocks import PLANNING, lock_for_transaction
 from alertd.storage.sync import SyncReport, bump_events_revision, planned_for, refresh_countdowns
@@ -43,7 +44,6 @@ __all__ = [
     "unacknowledge",
 ]
 
-ACK = Acknowledgement.__table__  # type: ignore[attr-defined]
 # The paths an acknowledgement can come by.
 VIAS = ("cli", "api", "link", "slack", "dashboard")
 # Rows an acknowledgement cancelled carry this reason: a re-plan never revives them (it is an operator's cancel),
@@ -103,13 +103,42 @@ def _clean(text: str | None, what: str, limit: int) -> str | None:
     return text or None
 
 
-def _event(conn: sa.Connection, event_id: str) -> EventSpec:
-    """The event an id names: itself, or for an occurrence id (``x@20260331``) the recurring event ``x``."""
-    for candidate in dict.fromkeys([event_id, event_id.split("@", 1)[0]]):
-        row = conn.execute(sa.select(EVENT).where(EVENT.c.id == candidate, EVENT.c.removed.is_(False))).first()
-        if row is not None:
-            return event_from_row(row)
+def _event(conn: sa.Connection, event_id: str, calendar: Calendar | None = None, *, now: datetime) -> EventSpec:
+    """The stored event an id names: an ordinary event, a feed event, or one occurrence (``x@20260331``).
+
+    A recurring event as a whole has no row and no acknowledgement of its own: each occurrence is handled on its
+    own, so its id is refused with a message naming the occurrence form (and the next occurrence).
+    """
+    row = conn.execute(sa.select(EVENT).where(EVENT.c.id == event_id, EVENT.c.removed.is_(False))).first()
+    if row is not None:
+        return event_from_row(row)
+    repeating = {s.event.id for s in calendar.series} if calendar is not None else set()
+    if event_id in repeating:
+        raise UsageError(
+            f"{event_id} repeats: acknowledge one occurrence, e.g. {_next(conn, event_id, now)} "
+            f"(alertd ack {event_id} --occurrence DATE)"
+        )
+    series = series_id(event_id)
+    if series is not None and series in repeating:
+        raise NotFoundError(
+            f"no occurrence {event_id!r} in the stored window; the next is {_next(conn, series, now)}: "
+            "see 'alertd events list'"
+        )
+    if series is not None and conn.execute(sa.select(EVENT.c.id).where(EVENT.c.id == series)).first():
+        raise UsageError(f"{series!r} does not repeat; acknowledge it as {series!r}, without a date")
     raise NotFoundError(f"no event {event_id!r}: see 'alertd events list'")
+
+
+def _next(conn: sa.Connection, series: str, now: datetime) -> str:
+    """The id of the series' next stored occurrence, or the id form when none is stored."""
+    e = EVENT.c
+    query = (
+        sa.select(e.id)
+        .where(e.id.startswith(f"{series}@", autoescape=True), e.removed.is_(False))
+        .order_by(e.starts_at)
+    )
+    upcoming = conn.execute(query.where(e.starts_at >= now).limit(1)).scalar()
+    return upcoming or conn.execute(query.limit(1)).scalar() or f"{series}@YYYYMMDD"
 
 
 def active_acks(conn: sa.Connection, event_ids: Iterable[str] | None = None) -> dict[str, AckRecord]:
@@ -170,7 +199,7 @@ def acknowledge(
     note = _clean(note, "the note", _MAX_NOTE)
     lock_for_transaction(conn, PLANNING)
     report = SyncReport()
-    event = _event(conn, event_id)
+    event = _event(conn, event_id, calendar, now=now)
     if link_nonce is not None and conn.execute(sa.select(ACK.c.id).where(ACK.c.link_nonce == link_nonce)).first():
         raise ConflictError(LINK_USED)
     existing = active_acks(conn, [event_id]).get(event_id)
@@ -185,7 +214,7 @@ def acknowledge(
     n = NOTIFICATION.c
     report.count_cancelled(cancel(conn, sa.and_(n.event_id == event_id, n.kind.in_(kinds)), reason=reason, now=now))
     report.queued += enqueue(conn, _notice(event, event_id, record, "acknowledged", now), now=now)
-    if event.after_ack == "stop" and event_id == event.id:
+    if event.after_ack == "stop":
         report.count_cancelled(refresh_countdowns(conn, calendar, now=now).cancelled_by)
     bump_events_revision(conn)
     return record, True, report
@@ -198,7 +227,7 @@ def unacknowledge(
     who = _clean(by, "the name given with --by", _MAX_BY) or "unknown"
     lock_for_transaction(conn, PLANNING)
     report = SyncReport()
-    event = _event(conn, event_id)
+    event = _event(conn, event_id, calendar, now=now)
     existing = active_acks(conn, [event_id]).get(event_id)
     if existing is None:
         raise ConflictError(f"event {event_id!r} is not acknowledged; nothing to undo")
@@ -206,16 +235,12 @@ def unacknowledge(
     conn.execute(EVENT.update().where(EVENT.c.id == event_id).values(acknowledged=False))
     record = existing._replace(revoked_at=now, revoked_by=who)
     n = NOTIFICATION.c
-    if event_id == event.id:
-        wanted = [p for p in planned_for(_unacked(event)) if p.due_at > now]
-        ids = [p.id for p in wanted]
-        for start in range(0, len(ids), 500):
-            report.queued += _revive(conn, n.id.in_(ids[start : start + 500]), now=now)
-        report.queued += enqueue(conn, wanted, now=now)
-        report.count_cancelled(refresh_countdowns(conn, calendar, now=now).cancelled_by)
-    else:
-        # An occurrence has no row of its own here: bring back what the acknowledgement cancelled, if still ahead.
-        report.queued += _revive(conn, sa.and_(n.event_id == event_id, n.due_at > now), now=now)
+    wanted = [p for p in planned_for(_unacked(event)) if p.due_at > now]
+    ids = [p.id for p in wanted]
+    for start in range(0, len(ids), 500):
+        report.queued += _revive(conn, n.id.in_(ids[start : start + 500]), now=now)
+    report.queued += enqueue(conn, wanted, now=now)
+    report.count_cancelled(refresh_countdowns(conn, calendar, now=now).cancelled_by)
     # Not counted in ``queued``: that says how many of the event's own notifications came back.
     enqueue(conn, _notice(event, event_id, record, "revoked", now), now=now)
     bump_events_revision(conn)
@@ -296,8 +321,10 @@ def occurrence_id(event_id: str, occurrence: date | None) -> str:
     return event_id if occurrence is None else f"{event_id}@{occurrence:%Y%m%d}"
 
 
-def link_target(conn: sa.Connection, event_id: str, nonce: str) -> tuple[EventSpec, AckRecord | None, bool]:
+def link_target(
+    conn: sa.Connection, event_id: str, nonce: str, *, now: datetime
+) -> tuple[EventSpec, AckRecord | None, bool]:
     """What a link's page shows: the event, its current acknowledgement, and whether this link was used."""
-    event = _event(conn, event_id)
+    event = _event(conn, event_id, now=now)
     used = conn.execute(sa.select(ACK.c.id).where(ACK.c.link_nonce == nonce)).first() is not None
     return event, active_acks(conn, [event_id]).get(event_id), used

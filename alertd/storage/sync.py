@@ -26,6 +26,7 @@ from alertd.planning import (
     plan_reminders,
     renames,
 )
+from alertd.storage.ackrows import acked_ids
 from alertd.storage.eventrows import EVENT, event_from_row, event_values, load_events
 from alertd.storage.models import Meta
 from alertd.storage.outbox import NOTIFICATION, cancel, enqueue
@@ -171,13 +172,17 @@ def sync_calendar(
     # id was renamed is both, and is announced as one rename rather than as "added" and "removed".
     appeared: list[tuple[EventSpec, int]] = []
     seen: set[str] = set()
+    # An occurrence the window left and now reaches again is stored anew: its acknowledgement row says it is handled.
+    returning = acked_ids(conn, (e.id for e in calendar.events if SERIES_MARK in e.id and e.id not in known))
     for event in calendar.events:
         if occurrences_only and SERIES_MARK not in event.id:
             continue
         seen.add(event.id)
         row = known.get(event.id)
         if row is None:
-            new_rows.append(event_values(event, revision=1, now=now))
+            if event.id in returning:
+                event = replace(event, acknowledged=True)
+            new_rows.append(event_values(event, revision=1, now=now) | {"acknowledged": event.acknowledged})
             batch.add(planned_for(event))
             appeared.append((event, 1))
             report.added.append(event.id)

@@ -16,7 +16,7 @@ __all__ = ["create_dashboard_app"]
 
 def create_dashboard_app(daemon: Backend) -> FastAPI:
     """The API app of ``daemon`` with the dashboard's routes and static files mounted on it."""
-    from alertd.web import channels, edit, history, pages, plan
+    from alertd.web import acks, channels, edit, history, pages, plan
 
     def key() -> bytes:
         # Read once, on the first request (the schema exists by then), so replicas and restarts agree on it.
@@ -32,5 +32,6 @@ def create_dashboard_app(daemon: Backend) -> FastAPI:
     app.include_router(channels.router)
     app.include_router(plan.router)
     app.include_router(edit.router)
+    app.include_router(acks.router)
     app.mount("/static", StaticFiles(packages=[("alertd.web", "static")]), name="static")
     return app

@@ -18,8 +18,9 @@ from alertd.api.schemas import EventPatch
 from alertd.calendar import EventDraft, draft_from_mapping, resolve_draft
 from alertd.errors import CalendarError, UsageError
 from alertd.planning import plan_reminders
-from alertd.storage import get_event
+from alertd.storage import AckRecord, get_event
 from alertd.web.access import Viewer, form_fields, refuse_form, viewer_of
+from alertd.web.acks import ACK_DONE, active_ack
 from alertd.web.board import STATUSES
 from alertd.web.changes import ChangePreview, Reminder, file_line, preview_change, stored_draft
 from alertd.web.render import page
@@ -29,7 +30,7 @@ __all__ = ["router"]
 router = APIRouter(include_in_schema=False)
 _EDITABLE = ("start", "timezone", "status")
 _NEW_FIELDS = ("id", "title", "start", "timezone", "status", "tags")
-_DONE = {"saved": "Saved: the change is stored and its notices are queued.", "created": "Created."}
+_DONE = {"saved": "Saved: the change is stored and its notices are queued.", "created": "Created.", **ACK_DONE}
 
 
 def _field_errors(exc: CalendarError | ValidationError) -> dict[str, str]:
@@ -57,6 +58,7 @@ def _event_page(
     preview: ChangePreview | None = None,
     line: int | None = None,
     status: int = 200,
+    ack: AckRecord | None = None,
 ) -> Response:
     return page(
         request,
@@ -73,6 +75,7 @@ def _event_page(
         file=viewer.daemon.calendar_path.name,
         line=line,
         done=_DONE.get(request.query_params.get("done", ""), ""),
+        ack=ack,
     )
 
 
@@ -153,7 +156,8 @@ async def show(request: Request, event_id: str) -> Response:
             daemon, lambda: file_line(daemon.calendar_path, event_id, max_bytes=daemon.settings.calendar_max_bytes)
         )
     values = {"start": str(draft.get("start", "")) if draft else "", "timezone": event.timezone, "status": event.status}
-    return _event_page(request, viewer, event_id, event=event, draft=draft, values=values, line=line)
+    ack = await viewer.readers.run(daemon, active_ack, daemon, event_id)
+    return _event_page(request, viewer, event_id, event=event, draft=draft, values=values, line=line, ack=ack)
 
 
 @router.post("/events/{event_id}")

@@ -45,6 +45,7 @@ _EN = {
     "for": "for",
     "nothing": "Nothing upcoming.",
     "folded": "Past and cancelled ({n})",
+    "acknowledged": "acknowledged",
 }
 
 _TABLES: dict[str, dict[str, str]] = {

@@ -13,7 +13,7 @@ from alertd.clock import ReplayClock
 from alertd.daemon import Daemon
 from alertd.storage.outbox import NOTIFICATION
 
-from .conftest import READ, READ_TOKEN, WRITE, WRITE_TOKEN, DaemonFactory
+from .conftest import CALENDAR, READ, READ_TOKEN, WRITE, WRITE_TOKEN, DaemonFactory
 
 ACK_URL = "/api/v1/events/truce-expiry/ack"
 
@@ -119,3 +119,34 @@ async def test_the_ics_feed_marks_an_acknowledged_event(http: httpx.AsyncClient)
     text = (await http.get("/calendar.ics", headers=READ)).text
     assert "X-ALERTD-ACK:TRUE" in text
     assert "BEGIN:VALARM" not in text
+
+
+SERIES = """\
+      - id: month-end
+        title: Month-end report
+        at: 2025-10-31T17:00
+        repeat: FREQ=MONTHLY;BYDAY=-1FR
+"""
+
+
+async def test_an_occurrence_is_acked_by_its_id_and_the_series_id_is_refused_naming_it(
+    start_daemon: DaemonFactory,
+) -> None:
+    """Over a real socket: ``month-end@20251128`` is acknowledged on its own; ``month-end`` answers one line
+    naming the occurrence form."""
+    daemon = await start_daemon(
+        ReplayClock(datetime(2025, 10, 20, 12, tzinfo=UTC)),
+        calendar=CALENDAR + SERIES,
+        http_host="127.0.0.1",
+        http_port=0,
+        api_token=WRITE_TOKEN,
+    )
+    assert daemon.http_address is not None
+    host, port = daemon.http_address
+    async with httpx.AsyncClient(base_url=f"http://{host}:{port}", trust_env=False) as client:
+        whole = await client.post("/api/v1/events/month-end/ack", json={"by": "ana"}, headers=WRITE)
+        one = await client.post("/api/v1/events/month-end@20251128/ack", json={"by": "ana"}, headers=WRITE)
+    assert whole.status_code == 400, whole.text
+    assert "month-end repeats: acknowledge one occurrence, e.g. month-end@20251031" in whole.json()["error"]
+    assert one.status_code == 200, one.text
+    assert one.json()["event_id"] == "month-end@20251128"

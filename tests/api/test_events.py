@@ -218,3 +218,33 @@ async def test_cancelling_an_event_counts_its_cancelled_reminders(daemon: Daemon
     assert sample("alertd_api_writes_total", {"action": "cancel"}) == 1.0
     assert sample("alertd_api_writes_total", {"action": "add"}) == 1.0
     assert sample("alertd_api_writes_total", {"action": "cancelled"}) is None
+
+
+async def test_create_with_escalation_steps_plans_them_and_keep_leaves_reminders_after_an_ack(
+    client: httpx.AsyncClient,
+) -> None:
+    """``after_ack`` and ``escalate`` per database-owned event, as a file event has them."""
+    step = {"at": "2d", "unless": "acknowledged", "notify": ["console"]}
+    await create(client, after_ack="keep", escalate=[step])
+    query = {"event": SUMMIT["id"], "kind": "escalation"}
+    steps = (await client.get("/api/v1/notifications", params=query, headers=READ)).json()["items"]
+    assert [(n["offset"], n["state"]) for n in steps] == [("2d", "pending")]
+
+    assert (await client.post(f"/api/v1/events/{SUMMIT['id']}/ack", json={"by": "ana"}, headers=WRITE)).is_success
+
+    query["kind"] = "reminder"
+    reminders = (await client.get("/api/v1/notifications", params=query, headers=READ)).json()["items"]
+    assert {n["state"] for n in reminders} == {"pending"}
+
+
+async def test_patch_adds_an_escalation_step_and_refuses_an_unknown_channel(client: httpx.AsyncClient) -> None:
+    await create(client)
+    url = f"/api/v1/events/{SUMMIT['id']}"
+    bad = await client.patch(url, json={"escalate": [{"at": "1d", "notify": ["pager"]}]}, headers=WRITE)
+    assert bad.status_code == 422
+    assert "pager" in bad.json()["error"]
+    good = await client.patch(url, json={"escalate": [{"at": "1d", "notify": ["console"]}]}, headers=WRITE)
+    assert good.status_code == 200, good.text
+    query = {"event": SUMMIT["id"], "kind": "escalation"}
+    steps = (await client.get("/api/v1/notifications", params=query, headers=READ)).json()["items"]
+    assert [n["offset"] for n in steps] == ["1d"]

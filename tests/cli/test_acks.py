@@ -76,9 +76,39 @@ def test_unack_restores_the_reminders(capsys: pytest.CaptureFixture[str], where:
     assert states(where) == {"pending"}
 
 
-def test_an_occurrence_is_acknowledged_under_its_own_id(capsys: pytest.CaptureFixture[str], where: list[str]) -> None:
-    assert main(["ack", "truce-expiry", "--occurrence", "2025-11-10", "--by", "ana", *where]) == 0
-    assert "truce-expiry@20251110" in capsys.readouterr().out
+SERIES = """\
+  - id: month-end
+    title: Month-end report
+    at: 2025-10-31T17:00
+    repeat: FREQ=MONTHLY;BYDAY=-1FR
+"""
+
+
+def test_an_occurrence_is_acknowledged_under_its_own_id(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--occurrence DATE`` names ``EVENT@YYYYMMDD`` of a recurring event, even before the daemon ever ran."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "calendar.yaml").write_text(CALENDAR + SERIES, encoding="utf-8")
+    where = ["--calendar", str(tmp_path / "calendar.yaml"), "--db", f"sqlite:///{tmp_path / 'fresh.db'}"]
+    code = main(["ack", "month-end", "--occurrence", "2025-11-28", "--by", "ana", "--now", NOW, *where])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert out.startswith("acknowledged month-end@20251128 by ana; cancelled: ")
+    assert out.strip().endswith("2 reminder")
+
+
+def test_acking_a_recurring_event_without_a_date_names_the_occurrence_form(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "calendar.yaml").write_text(CALENDAR + SERIES, encoding="utf-8")
+    where = ["--calendar", str(tmp_path / "calendar.yaml"), "--db", f"sqlite:///{tmp_path / 'fresh.db'}"]
+    assert main(["ack", "month-end", "--by", "ana", "--now", NOW, *where]) == 1
+    err = capsys.readouterr().err
+    assert "month-end repeats: acknowledge one occurrence, e.g. month-end@20251031" in err
+    assert "--occurrence DATE" in err
+    assert "Traceback" not in err
 
 
 def test_an_unknown_event_is_one_line_without_a_traceback(capsys: pytest.CaptureFixture[str], where: list[str]) -> None:

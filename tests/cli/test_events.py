@@ -165,3 +165,17 @@ def test_export_ics_to_stdout_keeps_crlf(capsysbinary: pytest.CaptureFixture[byt
     assert code == 0
     assert out.startswith(b"BEGIN:VCALENDAR\r\n")
     assert out.count(b"\n") == out.count(b"\r\n")
+
+
+def test_add_with_after_ack_keep_leaves_the_reminders_after_an_ack(
+    capsys: pytest.CaptureFixture[str], where: list[str]
+) -> None:
+    assert add(capsys, where, "--after-ack", "keep")[0] == 0
+    code, out, _ = run(capsys, "ack", "truce-talks", "--by", "ana", "--now", NOW, *where)
+    assert (code, out.strip()) == (0, "acknowledged truce-talks by ana; cancelled: nothing")
+
+
+def test_add_with_an_unknown_after_ack_is_a_usage_error(capsys: pytest.CaptureFixture[str], where: list[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        add(capsys, where, "--after-ack", "later")
+    assert exit_info.value.code == 2

@@ -147,6 +147,27 @@ async def test_a_step_acknowledged_one_second_before_its_instant_is_not_sent(
     assert states(daemon) == {"cancelled": 1}
 
 
+async def test_a_step_the_claim_cancels_counts_as_a_cancelled_outcome(start: Starter, receiver: Receiver) -> None:
+    """An ack that raced the plan (the step still pending at its instant) is caught inside the claim; the metric
+    counts that cancellation like any other outcome."""
+    due = datetime(2025, 10, 30, 11, 2, tzinfo=UTC)
+    clock = FixedClock(T0)
+    daemon = await start(calendar(receiver.url()), clock)
+    clock.set(due - timedelta(seconds=1))
+    ack_event(daemon.engine, daemon.calendar, event_id="filing", by="ana", via="api", now=clock.now())
+    with daemon.engine.begin() as conn:
+        n = NOTIFICATION.c
+        conn.execute(NOTIFICATION.update().where(n.kind == "escalation").values(state="pending", last_error=None))
+    outcomes = daemon.metrics.outcomes.labels("escalation", "pager", "cancelled")
+    before = outcomes._value.get()
+
+    await wake_at(daemon, clock, due)
+    await until(lambda: states(daemon) == {"cancelled": 1})
+    await until(lambda: outcomes._value.get() == before + 1)
+
+    assert escalations(receiver) == []
+
+
 async def test_the_same_step_unacknowledged_is_sent_when_woken_the_same_way(start: Starter, receiver: Receiver) -> None:
     """The control for the test above: the same wake at the same instant does send it."""
     clock = FixedClock(T0)

@@ -67,3 +67,9 @@ def test_plan_gives_one_row_per_channel_and_instant_with_stable_ids() -> None:
 def test_a_cancelled_event_plans_no_escalation() -> None:
     event = make_event("filing", status="cancelled", escalate=(step("1d"),))
     assert list(plan_escalations(event)) == []
+
+
+def test_an_acknowledged_event_plans_no_escalation() -> None:
+    """A re-plan of an acknowledged event (a file edit, a feed refresh) queues no step the claim would only drop."""
+    event = make_event("filing", acknowledged=True, escalate=(step("1d"),))
+    assert list(plan_escalations(event)) == []

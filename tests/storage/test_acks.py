@@ -191,19 +191,6 @@ def test_ack_refuses_an_empty_or_huge_name(engine: Engine, name: str) -> None:
         assert conn.execute(sa.select(sa.func.count()).select_from(ACK)).scalar() == 0
 
 
-def test_ack_of_an_occurrence_touches_only_that_occurrence(engine: Engine) -> None:
-    """An occurrence id (``x@20251110``) is acknowledged on its own; the recurring event itself stays unacked."""
-    cal = load(engine, calendar())
-
-    record, new, _ = ack_event(engine, cal, event_id="truce-expiry@20251110", by="ana", via="cli", now=NOW)
-
-    assert new
-    assert record.event_id == "truce-expiry@20251110"
-    assert states(engine, "reminder") == {"pending": 4}
-    with engine.begin() as conn:
-        assert not load_events(conn)["truce-expiry"].acknowledged
-
-
 def test_a_calendar_edit_does_not_revive_the_reminders_of_an_acked_event(engine: Engine) -> None:
     """Re-planning an acknowledged event (its title changed in the file) plans no reminders for it."""
     cal = load(engine, calendar())

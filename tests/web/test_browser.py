@@ -227,3 +227,36 @@ def test_send_test_from_the_channels_page_shows_the_receivers_answer(browser: Br
     assert len(receiver.requests) == count + 1
     assert receiver.requests[-1].json()["kind"] == "test"
     context.close()
+
+
+def test_acknowledging_from_the_event_page_shows_the_chip_and_withdrawing_brings_the_form_back(
+    browser: Browser, served: Served
+) -> None:
+    base, receiver = served
+    # axe is injected as an inline script: this context alone bypasses the pages' CSP.
+    context = _context(browser, bypass_csp=True)
+    page = context.new_page()
+    console = Console(page)
+    _log_in(page, base, WRITE_TOKEN)
+    before = sum(1 for r in list(receiver.requests) if r.json().get("kind") == "ack")
+    page.goto(f"{base}/events/truce-expiry")
+    page.get_by_label("Your name").fill("ana")
+    page.get_by_label("Note for the team (optional)").fill("extension announced")
+    page.get_by_role("button", name="Acknowledge").click()
+    page.wait_for_selector("text=Acknowledged: its remaining reminders")
+    assert "acknowledged by ana at 2025-10-31 12:00 UTC via dashboard" in page.locator("#ack").inner_text()
+    assert _axe_problems(page) == []
+    page.goto(f"{base}/")
+    assert page.locator("article[data-event=truce-expiry] .chip-acknowledged").count() == 1
+
+    page.goto(f"{base}/events/truce-expiry")
+    page.get_by_label("Your name").fill("ana")
+    page.get_by_role("button", name="Withdraw").click()
+    page.wait_for_selector("text=Acknowledgement withdrawn")
+    assert page.locator("form#ack-form").count() == 1
+    deadline = time.monotonic() + 5
+    while sum(1 for r in list(receiver.requests) if r.json().get("kind") == "ack") < before + 2:
+        assert time.monotonic() < deadline, "the webhook got no acknowledged and withdrawn notices"
+        time.sleep(0.05)
+    assert console.errors == []
+    context.close()
