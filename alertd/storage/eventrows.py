@@ -63,8 +63,8 @@ def _local_start(text: str, timezone: str, starts_at: datetime, all_day: bool) -
     return local if used == local.replace(tzinfo=zone(timezone)).utcoffset() else local.replace(fold=1)
 
 
-def event_values(event: EventSpec, *, revision: int, now: datetime) -> dict[str, Any]:
-    """The column values that store ``event``."""
+def event_values(event: EventSpec, *, revision: int, now: datetime, fingerprint: str | None = None) -> dict[str, Any]:
+    """The column values that store ``event`` (``fingerprint``: its fingerprint, when the caller has it already)."""
     return {
         "id": event.id,
         "title": event.title,
@@ -81,7 +81,7 @@ def event_values(event: EventSpec, *, revision: int, now: datetime) -> dict[str,
         "all_day_at": event.all_day_at.strftime("%H:%M"),
         "countdown": event.countdown,
         "owner": event.owner,
-        "fingerprint": event_fingerprint(event),
+        "fingerprint": event_fingerprint(event) if fingerprint is None else fingerprint,
         "revision": revision,
         "removed": False,
         "updated_at": now,
