@@ -26,12 +26,12 @@ from alertd.planning import (
     plan_reminders,
     renames,
 )
-from alertd.storage.bulk import driver_execute, driver_sql
 from alertd.storage.eventrows import EVENT, event_from_row, event_values, load_events
 from alertd.storage.models import Meta
 from alertd.storage.outbox import NOTIFICATION, cancel, enqueue
 from alertd.storage.pglocks import PLANNING, lock_for_transaction
 from alertd.storage.series import SeriesNotices, Window, read_window_end, window_calendar, write_window_end
+from alertd.storage.stored import absent_rows, read_stored
 
 __all__ = [
     "EVENTS_REV",
@@ -141,7 +141,7 @@ def sync_calendar(
     calendar = window_calendar(calendar, now=now, horizon_days=horizon_days)
     notices = SeriesNotices(now)
     events = [e for e in calendar.events if SERIES_MARK in e.id] if occurrences_only else list(calendar.events)
-    stored = _stored(conn, occurrences_only=occurrences_only)
+    stored = read_stored(conn, occurrences_only=occurrences_only)
     # The very first load of a calendar announces nothing: every event would otherwise be "added".
     bootstrap = not stored.live and not any(row.owner == "file" for row in stored.other.values())
     wanted = dict(zip((e.id for e in events), event_fingerprints(events), strict=True))
@@ -182,13 +182,13 @@ def sync_calendar(
         conn.execute(EVENT.insert(), new_rows[start : start + 5000])
     # Only database-owned events with a draft can change with the calendar: reading the others back one by one
     # took a minute on a 1M-row outbox before a daemon could start.
-    drafted = [row.id for row in stored.other.values() if row.owner == "db" and not row.removed and row.drafted]
+    drafted = [i for i, row in stored.other.items() if row.owner == "db" and not row.removed and row.drafted]
     for start in range(0, len(drafted), 500):
         chunk = drafted[start : start + 500]
         rows = {r.id: r for r in conn.execute(sa.select(EVENT).where(EVENT.c.id.in_(chunk))).all()}
         for event_id in chunk:
             _refresh_db_event(conn, batch, calendar, rows[event_id], report)
-    absent = _absent(conn, stored, wanted)
+    absent = absent_rows(conn, stored, wanted)
     dropped = _drop_outside(conn, window, absent, report)
     gone = {
         row.id: (row, event_from_row(conn.execute(sa.select(EVENT).where(EVENT.c.id == row.id)).one()))
@@ -236,44 +236,6 @@ def sync_calendar(
     _sync_countdowns(conn, batch, calendar, report)
     batch.flush()
     return report
-
-
-@dataclass(slots=True)
-class _Stored:
-    """The event table as a sync compares it: ``live`` file events' fingerprints by id, the other rows by id."""
-
-    live: dict[str, str]
-    other: dict[str, Any]
-
-
-def _stored(conn: sa.Connection, *, occurrences_only: bool) -> _Stored:
-    """Two narrow reads: (id, fingerprint) of the live file events, the few columns a sync needs of the rest."""
-    c = EVENT.c
-    scope = c.id.contains(SERIES_MARK) if occurrences_only else sa.true()
-    live_rows = sa.and_(c.owner == "file", c.removed.is_(False))
-    # Through the driver: SQLAlchemy's Row objects for 100k pairs cost more than the comparison they feed.
-    table = conn.dialect.identifier_preparer.quote(EVENT.name)
-    sql = f"SELECT id, fingerprint FROM {table} WHERE owner = ? AND removed = ?"
-    params: tuple[Any, ...] = ("file", False)
-    if occurrences_only:
-        sql, params = sql + " AND id LIKE ?", (*params, f"%{SERIES_MARK}%")
-    live: dict[str, str] = dict(driver_execute(conn, driver_sql(conn, sql), params, rows=True)[1])
-    query = sa.select(c.id, c.owner, c.removed, c.draft.is_not(None).label("drafted")).where(scope, ~live_rows)
-    return _Stored(live=live, other={row.id: row for row in conn.execute(query)})
-
-
-def _absent(conn: sa.Connection, stored: _Stored, wanted: Mapping[str, str]) -> list[Any]:
-    """The stored file events the calendar no longer has, with what deciding their fate needs."""
-    missing = stored.live.keys() - wanted.keys()
-    missing.update(i for i, row in stored.other.items() if row.owner == "file" and i not in wanted)
-    # A removed one-off event stays removed: only occurrences may still leave the window, so only they are read.
-    ids = sorted(i for i in missing if i in stored.live or SERIES_MARK in i)
-    c = EVENT.c
-    found: list[Any] = []
-    for start in range(0, len(ids), 500):
-        query = sa.select(c.id, c.starts_at, c.revision, c.removed).where(c.id.in_(ids[start : start + 500]))
-        found.extend(conn.execute(query).all())
-    return found
 
 
 def _drop_outside(conn: sa.Connection, window: Window, absent: list[Any], report: SyncReport) -> int:
