@@ -1,8 +1,9 @@
 """Planning: which notifications a calendar wants and when, as pure functions of the calendar and ``now``.
 
-Reminders, countdown digests and change notices with stable ids (``planner``), what a window would send, rendered
-(``previews``), occurrences of recurring events in a window (``recurrence``), and the calendar as iCalendar with
-one alarm per reminder (``ics``). No clock, no database.
+Reminders, countdown digests and change notices with stable ids (``planner``), the fingerprint a sync compares
+events by (``fingerprint``), what a window would send, rendered (``previews``), occurrences of recurring events in
+a window (``recurrence``), and the calendar as iCalendar with one alarm per reminder (``ics``). No clock, no
+database.
 
 May import: alertd's shared modules, :mod:`alertd.messages`, :mod:`alertd.channels` and :mod:`alertd.calendar`.
 """
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from alertd.planning.escalation import plan_escalations
+    from alertd.planning.fingerprint import event_fingerprints
     from alertd.planning.ics import render_calendar
     from alertd.planning.planner import (
         countdown_listed,
@@ -52,6 +54,7 @@ else:
             "reminder_id",
             "renames",
         ),
+        fingerprint=("event_fingerprints",),
         previews=("PreviewItem", "preview"),
         escalation=("plan_escalations",),
         ics=("render_calendar",),
@@ -74,6 +77,7 @@ __all__ = [
     "countdown_listed",
     "digest_events",
     "event_fingerprint",
+    "event_fingerprints",
     "expand",
     "occurrence_id",
     "plan_changes",

@@ -6,13 +6,12 @@ future; the caller decides which are still worth inserting (only those due after
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime, timedelta
 
 from alertd.domain import ChannelSpec, CountdownSpec, EventSpec, Planned, event_snapshot
 from alertd.messages import all_day_end, reader_day
+from alertd.planning.fingerprint import event_fingerprint
 from alertd.planning.recurrence import series_id
 from alertd.timeexpr import Offset, apply_offset, is_nonexistent, localize, shift, zone
 
@@ -36,33 +35,6 @@ def _stamp(instant: datetime) -> str:
 
 def reminder_id(event_id: str, offset: str, channel: str, due_at: datetime) -> str:
     return f"rem:{event_id}:{offset}:{channel}:{_stamp(due_at)}"
-
-
-# Bumped whenever the planner would plan an unchanged event differently, so that a database planned by an older
-# alertd is re-planned once on upgrade (2: times written with an offset keep their instant; an all-day event gets
-# one reminder per day, at all_day_at).
-_PLAN_RULES = 2
-
-
-def event_fingerprint(event: EventSpec) -> str:
-    """A digest of everything about an event that planning or messages depend on."""
-    fields = event_snapshot(event) | {
-        "tags": list(event.tags),
-        "source": event.source,
-        "notes": event.notes,
-        # A business-day offset's resolved days: a new holiday or closed date moves its reminder.
-        "reminders": [o.stored for o in event.reminders],
-        "notify": list(event.notify),
-        "all_day_at": event.all_day_at.strftime("%H:%M"),
-        "countdown": event.countdown,
-        "rules": _PLAN_RULES,
-    }
-    # Only when set: an event without them keeps the digest it had before acknowledgements existed (no re-plan).
-    if event.after_ack != "stop":
-        fields["after_ack"] = event.after_ack
-    if event.escalate:
-        fields["escalate"] = [[s.at.text, list(s.notify), s.repeat and s.repeat.text] for s in event.escalate]
-    return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:32]
 
 
 def _reminder_due(event: EventSpec, offset: Offset) -> datetime:

@@ -2,7 +2,8 @@
 
 Engines, the single-writer guard and migrations (``db``, ``migrations/``), the tables (``models``), the outbox of
 planned notifications, the only writer of their rows (``outbox``), events read back (``eventrows``) and edited
-through the CLI and API (``events``), the calendar file synced into rows (``sync``), channel state kept between
+through the CLI and API (``events``), the calendar file synced into rows (``sync``, comparing against what
+``stored`` reads), channel state kept between
 sends (``channel_state``) and batched SQL helpers (``bulk``).
 
 May import: alertd's shared modules, :mod:`alertd.messages`, :mod:`alertd.channels`, :mod:`alertd.calendar` and

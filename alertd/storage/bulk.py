@@ -24,6 +24,7 @@ _MAX_PARAMETERS = 30_000
 
 __all__ = [
     "driver_execute",
+    "driver_sql",
     "execute_cells",
     "execute_many",
     "fetch",
@@ -261,6 +262,10 @@ def _row_marks(table: sa.Table, names: tuple[str, ...], dialect: sa.Dialect) -> 
 def _driver_sql(conn: sa.Connection, sql: str) -> str:
     """``sql`` with its ``?`` parameter marks in the driver's own style."""
     return sql if conn.dialect.paramstyle == "qmark" else sql.replace("?", "%s")
+
+
+# The public name: statements written for the driver elsewhere (a sync's narrow reads) mark parameters the same way.
+driver_sql = _driver_sql
 
 
 def insert_sql(conn: sa.Connection, table: sa.Table, names: Sequence[str]) -> str:

@@ -88,8 +88,8 @@ def _local_start(text: str, timezone: str, starts_at: datetime, all_day: bool) -
     return local if used == local.replace(tzinfo=zone(timezone)).utcoffset() else local.replace(fold=1)
 
 
-def event_values(event: EventSpec, *, revision: int, now: datetime) -> dict[str, Any]:
-    """The column values that store ``event``."""
+def event_values(event: EventSpec, *, revision: int, now: datetime, fingerprint: str | None = None) -> dict[str, Any]:
+    """The column values that store ``event`` (``fingerprint``: its fingerprint, when the caller has it already)."""
     return {
         "id": event.id,
         "title": event.title,
@@ -108,7 +108,7 @@ def event_values(event: EventSpec, *, revision: int, now: datetime) -> dict[str,
         "owner": event.owner,
         "after_ack": event.after_ack,
         "escalate": escalate_values(event.escalate),
-        "fingerprint": event_fingerprint(event),
+        "fingerprint": event_fingerprint(event) if fingerprint is None else fingerprint,
         "revision": revision,
         "removed": False,
         "updated_at": now,

@@ -20,6 +20,7 @@ from alertd.planning import (
     DEFAULT_HORIZON_DAYS,
     SERIES_MARK,
     event_fingerprint,
+    event_fingerprints,
     plan_changes,
     plan_countdowns,
     plan_escalations,
@@ -32,6 +33,7 @@ from alertd.storage.models import Meta
 from alertd.storage.outbox import NOTIFICATION, cancel, enqueue
 from alertd.storage.pglocks import PLANNING, lock_for_transaction
 from alertd.storage.series import SeriesNotices, Window, read_window_end, window_calendar, write_window_end
+from alertd.storage.stored import absent_rows, read_stored
 
 __all__ = [
     "EVENTS_REV",
@@ -151,56 +153,44 @@ def sync_calendar(
     window = Window(calendar, now=now, horizon_days=horizon_days, previous_end=read_window_end(conn))
     calendar = window_calendar(calendar, now=now, horizon_days=horizon_days)
     notices = SeriesNotices(now)
-    known = {
-        row.id: row
-        for row in conn.execute(
-            sa.select(
-                EVENT.c.id,
-                EVENT.c.fingerprint,
-                EVENT.c.revision,
-                EVENT.c.owner,
-                EVENT.c.removed,
-                EVENT.c.starts_at,
-                EVENT.c.draft.is_not(None).label("drafted"),
-            ).where(EVENT.c.id.contains(SERIES_MARK) if occurrences_only else sa.true())
-        )
-    }
+    events = [e for e in calendar.events if SERIES_MARK in e.id] if occurrences_only else list(calendar.events)
+    stored = read_stored(conn, occurrences_only=occurrences_only)
     # The very first load of a calendar announces nothing: every event would otherwise be "added".
-    bootstrap = not any(row.owner == "file" for row in known.values())
+    bootstrap = not stored.live and not any(row.owner == "file" for row in stored.other.values())
+    wanted = dict(zip((e.id for e in events), event_fingerprints(events), strict=True))
+    # Set arithmetic over (id, fingerprint) pairs finds what differs without a Python step per unchanged event.
+    differing = {event_id for event_id, _ in wanted.items() - stored.live.items()}
     new_rows = []
     # Events that appear (new, or back after removal) are announced once the gone ones are known: an event whose
     # id was renamed is both, and is announced as one rename rather than as "added" and "removed".
     appeared: list[tuple[EventSpec, int]] = []
-    seen: set[str] = set()
     # An occurrence the window left and now reaches again is stored anew: its acknowledgement row says it is handled.
-    returning = acked_ids(conn, (e.id for e in calendar.events if SERIES_MARK in e.id and e.id not in known))
-    for event in calendar.events:
-        if occurrences_only and SERIES_MARK not in event.id:
+    fresh = [i for i in differing if SERIES_MARK in i and i not in stored.live and i not in stored.other]
+    returning = acked_ids(conn, fresh) if fresh else set()
+    for event in events if differing else ():
+        if event.id not in differing:
             continue
-        seen.add(event.id)
-        row = known.get(event.id)
-        if row is None:
+        fingerprint = wanted[event.id]
+        other = stored.other.get(event.id)
+        if event.id not in stored.live and other is None:
             if event.id in returning:
                 event = replace(event, acknowledged=True)
-            new_rows.append(event_values(event, revision=1, now=now) | {"acknowledged": event.acknowledged})
+            values = event_values(event, revision=1, now=now, fingerprint=fingerprint)
+            new_rows.append(values | {"acknowledged": event.acknowledged})
             batch.add(planned_for(event))
             appeared.append((event, 1))
             report.added.append(event.id)
             continue
-        if row.owner != "file":
-            if not row.removed:
+        if other is not None and other.owner != "file":
+            if not other.removed:
                 log.warning("calendar event %r ignored: the id belongs to a database-owned event; rename one", event.id)
             report.skipped.append(event.id)
             continue
-        if not row.removed and row.fingerprint == event_fingerprint(event):
-            continue
-        before = (
-            None if row.removed else event_from_row(conn.execute(sa.select(EVENT).where(EVENT.c.id == event.id)).one())
-        )
+        row = conn.execute(sa.select(EVENT).where(EVENT.c.id == event.id)).one()
+        before = None if row.removed else event_from_row(row)
         revision = row.revision + 1
-        conn.execute(
-            EVENT.update().where(EVENT.c.id == event.id).values(**event_values(event, revision=revision, now=now))
-        )
+        values = event_values(event, revision=revision, now=now, fingerprint=fingerprint)
+        conn.execute(EVENT.update().where(EVENT.c.id == event.id).values(**values))
         if before is None:
             appeared.append((event, revision))
         else:
@@ -211,13 +201,13 @@ def sync_calendar(
         conn.execute(EVENT.insert(), new_rows[start : start + 5000])
     # Only database-owned events with a draft can change with the calendar: reading the others back one by one
     # took a minute on a 1M-row outbox before a daemon could start.
-    drafted = [row.id for row in known.values() if row.owner == "db" and not row.removed and row.drafted]
+    drafted = [i for i, row in stored.other.items() if row.owner == "db" and not row.removed and row.drafted]
     for start in range(0, len(drafted), 500):
         chunk = drafted[start : start + 500]
         rows = {r.id: r for r in conn.execute(sa.select(EVENT).where(EVENT.c.id.in_(chunk))).all()}
         for event_id in chunk:
             _refresh_db_event(conn, batch, calendar, rows[event_id], report)
-    absent = [row for row in known.values() if row.owner == "file" and row.id not in seen]
+    absent = absent_rows(conn, stored, wanted)
     dropped = _drop_outside(conn, window, absent, report)
     gone = {
         row.id: (row, event_from_row(conn.execute(sa.select(EVENT).where(EVENT.c.id == row.id)).one()))
@@ -375,12 +365,17 @@ def events_revision(conn: sa.Connection) -> str | None:
 
 def _sync_countdowns(conn: sa.Connection, batch: _Batch, calendar: Calendar, report: SyncReport) -> None:
     spec = calendar.defaults.countdown
-    fingerprint_rows = conn.execute(
-        sa.select(EVENT.c.id, EVENT.c.fingerprint).where(EVENT.c.removed.is_(False)).order_by(EVENT.c.id)
-    )
     digest = hashlib.sha256()
-    for row in fingerprint_rows:
-        digest.update(f"{row.id}={row.fingerprint};".encode())
+    if spec is not None:
+        # Only events that take part in digests can change them; with digests off no event can (an edit of a
+        # 100k-event calendar would otherwise read every fingerprint back to find that out).
+        fingerprint_rows = conn.execute(
+            sa.select(EVENT.c.id, EVENT.c.fingerprint)
+            .where(EVENT.c.removed.is_(False), EVENT.c.countdown.is_(True))
+            .order_by(EVENT.c.id)
+        )
+        for row in fingerprint_rows:
+            digest.update(f"{row.id}={row.fingerprint};".encode())
     channels = {c.id: [c.type, c.timezone] for c in calendar.channels.values()}
     digest.update(json.dumps([channels, spec and [spec.within_days, spec.at.isoformat()]], sort_keys=True).encode())
     if _meta(conn, "countdown_fingerprint") == digest.hexdigest():

@@ -467,3 +467,69 @@ def test_a_new_closed_date_replans_a_business_day_reminder(engine: Engine, tmp_p
         ("cancelled", datetime(2025, 11, 25, 22, 0, tzinfo=UTC)),
         ("pending", datetime(2025, 11, 24, 22, 0, tzinfo=UTC)),
     }
+
+
+# --- comparing a large calendar cheaply ----------------------------------------------------------------------
+
+
+def stored_revisions(engine: Engine) -> dict[str, tuple[int, datetime]]:
+    with engine.begin() as conn:
+        return {r.id: (r.revision, r.updated_at) for r in conn.execute(sa.select(EVENT))}
+
+
+def test_an_edit_rewrites_only_the_edited_events_row(engine: Engine) -> None:
+    """Of 50 stored events, the one edited gets a new revision; the others' rows are not written at all."""
+    events = [event(f"deadline-{i:02d}", title=f"Deadline {i}") for i in range(50)]
+    sync(engine, calendar(*events))
+    before = stored_revisions(engine)
+    edited = [*events[:7], event("deadline-07", title="Deadline 7, moved", notes="new"), *events[8:]]
+    report = sync(engine, calendar(*edited), now=LATER)
+    after = stored_revisions(engine)
+    assert report.changed == ["deadline-07"]
+    assert {i for i in after if after[i] != before[i]} == {"deadline-07"}
+
+
+def test_a_calendar_rebuilt_from_scratch_but_equal_changes_nothing(engine: Engine) -> None:
+    """A reload hands over new objects with the same values: the stored fingerprints match them."""
+    sync(engine, calendar(event(), event("summit", notes='Room 2\n"quoted" — ünïcode')))
+    report = sync(engine, calendar(event(), event("summit", notes='Room 2\n"quoted" — ünïcode')), now=LATER)
+    assert (report.added, report.changed, report.removed, report.queued, report.cancelled) == ([], [], [], 0, 0)
+
+
+def test_a_removed_event_is_not_written_or_announced_again_by_later_syncs(engine: Engine) -> None:
+    """Once removed, an event absent from the calendar is left alone: no new revision, no second notice."""
+    sync(engine, calendar(event(), event("summit")))
+    sync(engine, calendar(event("summit")), now=LATER)
+    removal_notices = len(rows(engine, kind="change"))
+    report = sync(engine, calendar(event("summit", title="Summit, renamed")), now=LATER + timedelta(hours=1))
+    assert report.removed == []
+    assert stored_revisions(engine)["truce-expiry"][0] == 2
+    assert len(rows(engine, kind="change")) == removal_notices + 2  # the title change, on two channels
+
+
+def test_editing_an_event_without_digests_leaves_the_countdown_fingerprint(engine: Engine) -> None:
+    """Digests list only events with ``countdown`` on, so editing another event cannot change them."""
+    listed, unlisted = event(), event("summit", countdown=False)
+    sync(engine, calendar(listed, unlisted, countdown=DIGEST))
+    first = meta(engine, "countdown_fingerprint")
+    sync(engine, calendar(listed, event("summit", countdown=False, title="Summit moved"), countdown=DIGEST), now=LATER)
+    assert meta(engine, "countdown_fingerprint") == first
+    sync(engine, calendar(event(title="Truce expiry, renamed"), unlisted, countdown=DIGEST), now=LATER)
+    assert meta(engine, "countdown_fingerprint") != first
+
+
+def test_with_digests_off_an_edit_leaves_the_countdown_fingerprint(engine: Engine) -> None:
+    """Without a countdown spec no event can bring a digest back: the sync does not read the events for it."""
+    sync(engine, calendar(event(), event("summit")))
+    first = meta(engine, "countdown_fingerprint")
+    sync(engine, calendar(event(title="Truce expiry, renamed"), event("summit")), now=LATER)
+    assert meta(engine, "countdown_fingerprint") == first
+    assert rows(engine, kind="countdown") == []
+
+
+def test_an_event_turning_digests_on_is_listed(engine: Engine) -> None:
+    """Switching one event's ``countdown`` on changes which events the digests list, so they are re-planned."""
+    sync(engine, calendar(event(countdown=False), countdown=DIGEST))
+    assert rows(engine, kind="countdown") == []
+    sync(engine, calendar(event(countdown=True), countdown=DIGEST), now=LATER)
+    assert {r.channel for r in rows(engine, kind="countdown")} == {"hooks", "mail"}
