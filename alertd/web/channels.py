@@ -18,6 +18,7 @@ from alertd.api.deps import Backend
 from alertd.delivery import ChannelHealth, channel_limit, failing_channels
 from alertd.storage import ACTIVE_STATES, NOTIFICATION
 from alertd.web.access import form_fields, refuse_form, viewer_of
+from alertd.web.feedrows import feed_rows
 from alertd.web.render import page
 from alertd.web.sendtest import send_test
 
@@ -89,12 +90,14 @@ async def channels(
     if isinstance(viewer, Response):
         return viewer
     rows = await viewer.readers.run(viewer.daemon, channel_rows, viewer.daemon)
+    feeds = await viewer.readers.run(viewer.daemon, feed_rows, viewer.daemon.read_engine, viewer.daemon.calendar)
     return page(
         request,
         "channels.html",
         viewer.session,
         locale=viewer.locale,
         rows=rows,
+        feeds=feeds,
         tested=tested or "",
         outcome=outcome or "",
         answer=answer or "",

@@ -2,7 +2,8 @@
 cancelled, and ``/events/new`` creates one. Every change is previewed (what it will send) before it is saved.
 
 Saving goes through the API's own handlers, so the checks, metrics and the dispatcher's wake-up are the API's.
-A file-owned event is shown read-only with the file and line to edit.
+A file-owned event (an occurrence of a file's recurring event too) is shown read-only with the file and line to
+edit; a calendar feed's event read-only with the feed to edit it in.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from alertd.calendar import EventDraft, draft_from_mapping, resolve_draft
 from alertd.errors import CalendarError, UsageError
 from alertd.planning import plan_reminders
 from alertd.storage import get_event
+from alertd.storage.events import feed_owned
 from alertd.web.access import Viewer, form_fields, refuse_form, viewer_of
-from alertd.web.board import STATUSES
+from alertd.web.board import STATUSES, series_of
 from alertd.web.changes import ChangePreview, Reminder, file_line, preview_change, stored_draft
 from alertd.web.render import page
 
@@ -58,6 +60,7 @@ def _event_page(
     line: int | None = None,
     status: int = 200,
 ) -> Response:
+    feed_note = feed_owned(event_id, viewer.daemon.calendar) if event.owner == "feed" else ""
     return page(
         request,
         "event.html",
@@ -72,6 +75,8 @@ def _event_page(
         statuses=STATUSES,
         file=viewer.daemon.calendar_path.name,
         line=line,
+        feed_note=feed_note,
+        series=series_of(event_id) or "",
         done=_DONE.get(request.query_params.get("done", ""), ""),
     )
 
@@ -148,9 +153,11 @@ async def show(request: Request, event_id: str) -> Response:
         return page(request, "refused.html", viewer.session, status=404, locale=viewer.locale, message=str(exc))
     draft = await viewer.readers.run(daemon, stored_draft, daemon.read_engine, event_id)
     line = None
-    if draft is None:
+    if draft is None and event.owner == "file":
+        # An occurrence is written in the file as its series: that is the line to edit.
+        key = series_of(event_id) or event_id
         line = await viewer.readers.run(
-            daemon, lambda: file_line(daemon.calendar_path, event_id, max_bytes=daemon.settings.calendar_max_bytes)
+            daemon, lambda: file_line(daemon.calendar_path, key, max_bytes=daemon.settings.calendar_max_bytes)
         )
     values = {"start": str(draft.get("start", "")) if draft else "", "timezone": event.timezone, "status": event.status}
     return _event_page(request, viewer, event_id, event=event, draft=draft, values=values, line=line)
@@ -173,7 +180,11 @@ async def change(request: Request, event_id: str) -> Response:
     draft = await viewer.readers.run(daemon, stored_draft, daemon.read_engine, event_id)
     values = {k: fields.get(k, "").strip() for k in _EDITABLE}
     if draft is None:
-        message = f"event {event_id!r} is defined in {daemon.calendar_path.name}; edit the file instead"
+        message = (
+            feed_owned(event_id, daemon.calendar)
+            if before.owner == "feed"
+            else f"event {event_id!r} is defined in {daemon.calendar_path.name}; edit the file instead"
+        )
         return page(request, "refused.html", viewer.session, status=409, locale=viewer.locale, message=message)
     current = {"start": str(draft.get("start", "")), "timezone": before.timezone, "status": before.status}
     changes = {k: v for k, v in values.items() if v and v != current[k]}

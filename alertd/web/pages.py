@@ -66,6 +66,7 @@ async def board(
     request: Request,
     tag: Annotated[str | None, Query(max_length=100)] = None,
     status: Annotated[str | None, Query(max_length=20)] = None,
+    series: Annotated[str | None, Query(max_length=300)] = None,
 ) -> Response:
     viewer = viewer_of(request)
     if isinstance(viewer, Response):
@@ -76,7 +77,7 @@ async def board(
     rev = await readers.run(daemon, live_revision, daemon.read_engine, daemon.calendar)
     # Countdowns are worded to the minute, so a page is good for the minute it was rendered in.
     minute = now.replace(second=0, microsecond=0)
-    key = (rev, viewer.zone, viewer.locale, minute, tag, chosen_status, viewer.session.role)
+    key = (rev, viewer.zone, viewer.locale, minute, tag, chosen_status, series, viewer.session.role)
     cache: PageCache = request.app.state.board_cache
     html = cache.get(key)
     if html is None:
@@ -90,6 +91,7 @@ async def board(
             next_sends=sends,
             tag=tag or None,
             status=chosen_status,
+            series=series or None,
         )
         html = render_html(
             "board.html",
@@ -101,6 +103,7 @@ async def board(
             tag=tag or "",
             status_filter=chosen_status or "",
             statuses=STATUSES,
+            series=series or "",
         )
         cache.put(key, html)
     return HTMLResponse(html, headers=SECURITY_HEADERS)

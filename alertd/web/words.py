@@ -45,6 +45,11 @@ _EN = {
     "for": "for",
     "nothing": "Nothing upcoming.",
     "folded": "Past and cancelled ({n})",
+    "feed": "feed",
+    "repeats": "repeats",
+    "all_occurrences": "All {n} occurrences",
+    "one_series": "Every occurrence of {series}.",
+    "all_events": "Show all events",
 }
 
 _TABLES: dict[str, dict[str, str]] = {
