@@ -19,8 +19,7 @@ from alertd.api.schemas import EventPatch
 from alertd.calendar import EventDraft, draft_from_mapping, resolve_draft
 from alertd.errors import CalendarError, UsageError
 from alertd.planning import plan_reminders
-from alertd.storage import get_event
-from alertd.storage.events import feed_owned
+from alertd.storage import feed_owned, get_event
 from alertd.web.access import Viewer, form_fields, refuse_form, viewer_of
 from alertd.web.board import STATUSES, series_of
 from alertd.web.changes import ChangePreview, Reminder, file_line, preview_change, stored_draft

@@ -12,7 +12,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from alertd.domain import Calendar
-from alertd.storage.feedstate import feed_statuses
+from alertd.storage import feed_statuses
 
 __all__ = ["FeedRow", "feed_rows"]
 
