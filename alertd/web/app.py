@@ -9,6 +9,9 @@ from alertd.api import create_app
 from alertd.api.deps import Backend
 from alertd.storage import purpose_key, server_key
 from alertd.web.cache import PageCache
+from alertd.web.cardhtml import CardHtml
+from alertd.web.eventcache import EventCache
+from alertd.web.faces import FaceMemo
 from alertd.web.session import Sessions
 
 __all__ = ["create_dashboard_app"]
@@ -27,6 +30,9 @@ def create_dashboard_app(daemon: Backend) -> FastAPI:
     app = create_app(daemon, page_writes=sessions.write_refusal)
     app.state.sessions = sessions
     app.state.board_cache = PageCache()
+    app.state.board_events = EventCache()
+    app.state.board_faces = FaceMemo()
+    app.state.board_cards = CardHtml()
     app.include_router(pages.router)
     app.include_router(history.router)
     app.include_router(channels.router)

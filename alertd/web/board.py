@@ -10,27 +10,18 @@ series alone.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from alertd.calendar import source_of
 from alertd.domain import EventSpec
-from alertd.messages import all_day_end, countdown_line, format_when, status_text
+from alertd.messages import countdown_line
+from alertd.web.faces import CardFace, FaceMemo, series_of
 
 __all__ = ["STATUSES", "Board", "Card", "NextSend", "build_board", "series_of"]
 
 STATUSES = ("tentative", "confirmed", "postponed", "cancelled")
-# The last "@" and a date (or a date and time for a series within a day): feed UIDs may hold an "@" themselves.
-_OCCURRENCE = re.compile(r"^(.+)@\d{8}(?:T\d{4})?$")
-
-
-def series_of(event_id: str) -> str | None:
-    """The series an occurrence belongs to (``standup@20260105`` → ``standup``), None for a single event."""
-    found = _OCCURRENCE.match(event_id)
-    return found.group(1) if found else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,21 +36,34 @@ class NextSend:
 @dataclass(frozen=True, slots=True)
 class Card:
     event: EventSpec
+    face: CardFace
     countdown: str
     seconds: int
-    status: str
-    when_own: str
-    # In the viewer's zone; empty when that is the event's own zone (or the same whole day for an all-day event).
-    when_viewer: str
     next_send: NextSend | None
     next_when: str
     past: bool
-    # The series' id for an occurrence of a recurring event, and how many more of its occurrences the card stands
-    # for (the rest of the series in the same section of the board).
-    series: str | None = None
+    # How many more occurrences of the card's series it stands for (the rest of the series in the same section).
     more: int = 0
-    # The source id of a calendar feed's event: the feed is where it is edited.
-    feed: str | None = None
+
+    @property
+    def series(self) -> str | None:
+        return self.face.series
+
+    @property
+    def feed(self) -> str | None:
+        return self.face.feed
+
+    @property
+    def when_own(self) -> str:
+        return self.face.when_own
+
+    @property
+    def when_viewer(self) -> str:
+        return self.face.when_viewer
+
+    @property
+    def status(self) -> str:
+        return self.face.status
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,39 +74,30 @@ class Board:
     tags: list[str]
 
 
-def _ended(event: EventSpec, now: datetime) -> bool:
-    return (all_day_end(event) if event.all_day else event.starts_at) <= now
-
-
 def _card(
     event: EventSpec,
+    face: CardFace,
     now: datetime,
     zone: str | None,
     locale: str,
     next_send: NextSend | None,
-    series: str | None,
     more: int,
 ) -> Card:
     reader = zone or event.timezone
     line = countdown_line(event, now, reader, locale=locale)
-    viewer = format_when(event, zone, locale=locale) if zone and zone != event.timezone else ""
     next_when = ""
     if next_send is not None:
         local = next_send.due_at.astimezone(ZoneInfo(reader))
         next_when = f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
     return Card(
         event=event,
+        face=face,
         countdown=line.text,
         seconds=line.seconds,
-        status=status_text(event.status, locale),
-        when_own=format_when(event, locale=locale),
-        when_viewer=viewer,
         next_send=next_send,
         next_when=next_when,
-        past=_ended(event, now),
-        series=series,
+        past=face.ends_at <= now,
         more=more,
-        feed=source_of(event.id) if event.owner == "feed" else None,
     )
 
 
@@ -116,9 +111,12 @@ def build_board(
     tag: str | None = None,
     status: str | None = None,
     series: str | None = None,
+    faces: FaceMemo | None = None,
 ) -> Board:
     """Cards for ``events`` in start order, filtered by ``tag`` and ``status`` when given; one card per recurring
-    series unless ``series`` asks for every occurrence of that one."""
+    series unless ``series`` asks for every occurrence of that one. ``faces`` keeps the cards' clock-free parts
+    between boards."""
+    memo = faces or FaceMemo()
     upcoming: list[Card] = []
     folded: list[Card] = []
     tags: set[str] = set()
@@ -128,10 +126,11 @@ def build_board(
         tags.update(event.tags)
         if (tag and tag not in event.tags) or (status and event.status != status):
             continue
-        sid = series_of(event.id)
+        face = memo.face(event, zone, locale)
+        sid = face.series
         if series is not None and sid != series:
             continue
-        away = _ended(event, now) or event.status == "cancelled"
+        away = face.ends_at <= now or event.status == "cancelled"
         section = folded if away else upcoming
         key = (away, sid or "")
         if sid is not None and series is None and key in shown:
@@ -139,14 +138,14 @@ def build_board(
             card = section[at]
             # The folded keep the newest past occurrence: later ones replace the card, counting the one before.
             section[at] = (
-                _card(event, now, zone, locale, next_sends.get(event.id), sid, card.more + 1)
+                _card(event, face, now, zone, locale, next_sends.get(event.id), card.more + 1)
                 if away
                 else replace(card, more=card.more + 1)
             )
             continue
         if sid is not None:
             shown[key] = len(section)
-        section.append(_card(event, now, zone, locale, next_sends.get(event.id), sid, 0))
+        section.append(_card(event, face, now, zone, locale, next_sends.get(event.id), 0))
     # Most recent first among the folded: yesterday's event matters more than last year's.
     folded.sort(key=lambda c: (c.event.starts_at, c.event.id), reverse=True)
     return Board(upcoming=upcoming, folded=folded, tags=sorted(tags))

@@ -7,10 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from alertd.storage import list_events
 from alertd.web.access import form_fields, safe_next, sessions_of, viewer_of
 from alertd.web.board import STATUSES, build_board
 from alertd.web.cache import PageCache
+from alertd.web.cardhtml import CardHtml
+from alertd.web.eventcache import EventCache
 from alertd.web.queries import live_revision, next_sends
 from alertd.web.render import SECURITY_HEADERS, page, render_html
 from alertd.web.session import COOKIE, role_for_token
@@ -81,7 +82,8 @@ async def board(
     cache: PageCache = request.app.state.board_cache
     html = cache.get(key)
     if html is None:
-        events = await readers.run(daemon, list_events, daemon.read_engine)
+        kept: EventCache = request.app.state.board_events
+        events = await readers.run(daemon, kept.events, daemon.read_engine)
         sends = await readers.run(daemon, next_sends, daemon.read_engine)
         result = build_board(
             events,
@@ -92,13 +94,17 @@ async def board(
             tag=tag or None,
             status=chosen_status,
             series=series or None,
+            faces=request.app.state.board_faces,
         )
+        cards: CardHtml = request.app.state.board_cards
         html = render_html(
             "board.html",
             viewer.session,
             path=request.url.path,
             locale=viewer.locale,
             board=result,
+            upcoming_html=cards.render(result.upcoming, locale=viewer.locale, series=series or ""),
+            folded_html=cards.render(result.folded, locale=viewer.locale, series=series or ""),
             zone=viewer.zone,
             tag=tag or "",
             status_filter=chosen_status or "",
