@@ -12,6 +12,7 @@ from alertd.web.cache import PageCache
 from alertd.web.cardhtml import CardHtml
 from alertd.web.eventcache import EventCache
 from alertd.web.faces import FaceMemo
+from alertd.web.logincsrf import LoginTokens
 from alertd.web.session import Sessions
 
 __all__ = ["create_dashboard_app"]
@@ -29,6 +30,7 @@ def create_dashboard_app(daemon: Backend) -> FastAPI:
     sessions = Sessions(daemon.settings, key)
     app = create_app(daemon, page_writes=sessions.write_refusal)
     app.state.sessions = sessions
+    app.state.login_tokens = LoginTokens(key)
     app.state.board_cache = PageCache()
     app.state.board_events = EventCache()
     app.state.board_faces = FaceMemo()

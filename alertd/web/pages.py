@@ -12,6 +12,7 @@ from alertd.web.board import STATUSES, build_board
 from alertd.web.cache import PageCache
 from alertd.web.cardhtml import CardHtml
 from alertd.web.eventcache import EventCache
+from alertd.web.logincsrf import LOGIN_COOKIE, LoginTokens
 from alertd.web.queries import live_revision, next_sends
 from alertd.web.render import SECURITY_HEADERS, page, render_html
 from alertd.web.session import COOKIE, role_for_token
@@ -22,12 +23,34 @@ __all__ = ["router"]
 router = APIRouter(include_in_schema=False)
 
 
+def _login_page(request: Request, *, next: str, error: str = "", status: int = 200) -> Response:
+    """The login form with its CSRF token, in a cookie scoped to /login and in the form (kept while still valid)."""
+    tokens: LoginTokens = request.app.state.login_tokens
+    token = request.cookies.get(LOGIN_COOKIE)
+    kept = token is not None and tokens.valid(token)
+    if token is None or not kept:
+        token = tokens.issue()
+    locale = pick_locale(request.headers.get("accept-language"))
+    response = page(request, "login.html", None, status=status, locale=locale, next=next, error=error, csrf=token)
+    if kept:
+        return response
+    response.set_cookie(
+        LOGIN_COOKIE,
+        str(token),
+        max_age=tokens.max_age,
+        path="/login",
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
+    return response
+
+
 @router.get("/login")
 async def login_form(request: Request, next: str | None = None) -> Response:
-    locale = pick_locale(request.headers.get("accept-language"))
     if sessions_of(request).open:
         return RedirectResponse(safe_next(next), status_code=303)
-    return page(request, "login.html", None, locale=locale, next=safe_next(next), error="")
+    return _login_page(request, next=safe_next(next))
 
 
 @router.post("/login")
@@ -37,11 +60,15 @@ async def login(request: Request) -> Response:
     target = safe_next(fields.get("next"))
     if sessions.open:
         return RedirectResponse(target, status_code=303)
+    tokens: LoginTokens = request.app.state.login_tokens
+    if not tokens.matches(request.cookies.get(LOGIN_COOKIE), fields.get("csrf")):
+        # Posted from another site, or from a form older than an hour: nothing is checked, no session is made.
+        error = "this login form has expired or was not sent from this site; paste the token again"
+        return _login_page(request, next=target, error=error, status=403)
     role = role_for_token(request.app.state.daemon.settings, fields.get("token", "").strip())
     if role is None:
-        locale = pick_locale(request.headers.get("accept-language"))
         error = "that is neither ALERTD_API_TOKEN nor ALERTD_API_READ_TOKEN; paste one of the daemon's tokens"
-        return page(request, "login.html", None, status=401, locale=locale, next=target, error=error)
+        return _login_page(request, next=target, error=error, status=401)
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         COOKIE,
