@@ -30,7 +30,8 @@ __all__ = ["router"]
 router = APIRouter(include_in_schema=False)
 _EDITABLE = ("start", "timezone", "status")
 _NEW_FIELDS = ("id", "title", "start", "timezone", "status", "tags")
-_DONE = {"saved": "Saved: the change is stored and its notices are queued.", "created": "Created."}
+# The notes shown after a redirect (?done=…): keys of the pages' labels.
+_DONE = frozenset({"saved", "created"})
 
 
 def _field_errors(exc: CalendarError | ValidationError) -> dict[str, str]:
@@ -76,7 +77,7 @@ def _event_page(
         line=line,
         feed_note=feed_note,
         series=series_of(event_id) or "",
-        done=_DONE.get(request.query_params.get("done", ""), ""),
+        done=done if (done := request.query_params.get("done", "")) in _DONE else "",
     )
 
 
