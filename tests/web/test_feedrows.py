@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from alertd.daemon import Daemon
-from alertd.storage import list_events
+from alertd.storage import list_events, record_failure
+from alertd.web.feedrows import feed_rows
 
 from .conftest import WRITE_TOKEN, WebDaemon, client_for, csrf_of, log_in
 
@@ -122,3 +123,24 @@ async def test_a_failing_feed_is_listed_with_since_when_its_reason_and_last_good
         desk = html.split('data-feed="desk"', 1)[1].split("</tr>", 1)[0]
         assert '<span class="chip">ok</span>' in desk
         assert "2025-10-31 12:00" in desk
+
+
+async def test_a_feeds_multi_line_error_is_shown_on_one_bounded_line(with_feed: Daemon) -> None:
+    error = "HTTP 500\n<html>\n" + "x" * 1000
+    with with_feed.engine.begin() as conn:
+        record_failure(conn, "desk", error, now=with_feed.clock.now())
+    rows = feed_rows(with_feed.engine, with_feed.calendar)
+    desk = next(r for r in rows if r.id == "desk")
+    assert desk.last_error.startswith("HTTP 500 <html> xxx")
+    assert len(desk.last_error) == 300
+    assert rows[0].last_error  # failing feeds first
+
+
+async def test_an_odd_series_filter_is_escaped_and_shows_no_card(with_feed: Daemon) -> None:
+    async with client_for(with_feed) as http:
+        await log_in(http, WRITE_TOKEN)
+        html = (await http.get("/", params={"series": "<script>x</script>"})).text
+        assert "<script>x" not in html
+        assert "&lt;script&gt;x" in html
+        assert 'data-event="' not in html
+        assert (await http.get("/", params={"series": "s" * 301})).status_code == 422

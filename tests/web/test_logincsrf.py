@@ -56,3 +56,10 @@ def test_an_expired_token_is_not_valid() -> None:
     tokens = LoginTokens(lambda: KEY, max_age=-1)
     assert not tokens.valid(tokens.issue())
     assert not tokens.matches(None, "x")
+
+
+def test_an_oversized_or_garbled_token_is_not_valid() -> None:
+    tokens = LoginTokens(lambda: KEY)
+    assert not tokens.valid("a" * 10_000)
+    assert not tokens.valid("not.a.signed-value")
+    assert not tokens.matches(tokens.issue(), "")
