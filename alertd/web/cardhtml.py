@@ -13,7 +13,7 @@ from collections.abc import Hashable, Iterable
 from markupsafe import Markup
 
 from alertd.web.board import Card
-from alertd.web.render import render_fragment
+from alertd.web.render import render_macro
 
 __all__ = ["CardHtml"]
 
@@ -50,7 +50,7 @@ class CardHtml:
             key = _key(card, locale, bool(series))
             html = self._html.get(key)
             if html is None:
-                html = render_fragment("_card.html", locale=locale, c=card, series=series)
+                html = render_macro("_card.html", "card", locale=locale, c=card, series=series)
                 with self._lock:
                     if len(self._html) >= self.size:
                         self._html.clear()
