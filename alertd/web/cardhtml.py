@@ -36,24 +36,29 @@ def _key(card: Card, locale: str, alone: bool) -> Hashable:
 
 
 class CardHtml:
-    """At most ``size`` cards (then it starts afresh); safe to use from several threads at once."""
+    """Cards of recent boards; past ``size`` (about 1 kB each), only the cards of the board just rendered are kept,
+    so memory stays near one board's worth. Safe to use from several threads at once."""
 
-    def __init__(self, size: int = 20_000) -> None:
+    def __init__(self, size: int = 5_000) -> None:
         self.size = size
         self._html: dict[Hashable, Markup] = {}
         self._lock = threading.Lock()
 
     def render(self, cards: Iterable[Card], *, locale: str, series: str) -> list[Markup]:
         """The HTML of ``cards`` in order; ``series`` is the series the board is showing alone ("" for none)."""
+        kept = self._html
+        used: dict[Hashable, Markup] = {}
         found: list[Markup] = []
         for card in cards:
             key = _key(card, locale, bool(series))
-            html = self._html.get(key)
+            html = kept.get(key)
             if html is None:
                 html = render_macro("_card.html", "card", locale=locale, c=card, series=series)
-                with self._lock:
-                    if len(self._html) >= self.size:
-                        self._html.clear()
-                    self._html[key] = html
+            used[key] = html
             found.append(html)
+        with self._lock:
+            if len(self._html) + len(used) > self.size:
+                self._html = used
+            else:
+                self._html.update(used)
         return found

@@ -65,10 +65,10 @@ def card_face(event: EventSpec, zone: str | None, locale: str) -> CardFace:
 
 
 class FaceMemo:
-    """Faces by what they are made of; at most ``size`` (then it starts afresh: a board holds fewer). Safe to use
+    """Faces by what they are made of; at most ``size`` (about 0.5 kB each; then it starts afresh). Safe to use
     from several reader threads at once."""
 
-    def __init__(self, size: int = 20_000) -> None:
+    def __init__(self, size: int = 10_000) -> None:
         self.size = size
         self._faces: dict[Hashable, CardFace] = {}
         self._lock = threading.Lock()

@@ -40,3 +40,11 @@ def test_each_language_has_its_own_card() -> None:
     cards = _upcoming()
     assert "Next notice" in kept.render(cards, locale="en", series="")[0]
     assert "Nächste Meldung" in kept.render(cards, locale="de", series="")[0]
+
+
+def test_past_its_size_only_the_board_just_rendered_is_kept() -> None:
+    kept = CardHtml(size=3)
+    first = kept.render(_upcoming(), locale="en", series="")
+    kept.render(_upcoming(), locale="de", series="")
+    assert len(kept._html) == 2  # the German board only: English and German together would pass the size
+    assert kept.render(_upcoming(), locale="en", series="") == first
