@@ -37,14 +37,8 @@ class ChannelRow:
     failing: ChannelHealth | None
     last_sent: datetime | None
     queued: int
-    pacing: str
-
-
-def _pacing(per_second: float | None, burst: int | None) -> str:
-    if per_second is None:
-        return "unpaced"
-    rate = f"{per_second:g}/s" if per_second >= 1 else f"1 per {1 / per_second:g} s"
-    return f"{rate}, bursts of {burst}"
+    # (per second, burst), worded by the page in the viewer's language; None when the channel is not paced.
+    pace: tuple[float, int] | None
 
 
 def channel_rows(daemon: Backend) -> list[ChannelRow]:
@@ -73,7 +67,7 @@ def channel_rows(daemon: Backend) -> list[ChannelRow]:
                     failing=failing.get(cid),
                     last_sent=last,
                     queued=int(queued.get(cid, 0)),
-                    pacing=_pacing(limit.per_second if limit else None, limit.burst if limit else None),
+                    pace=(limit.per_second, limit.burst) if limit else None,
                 )
             )
     return rows
