@@ -331,12 +331,12 @@ def send_test(args: argparse.Namespace, settings: Settings) -> int:
         answer = asyncio.run(send())
     except DeliveryError as exc:
         failed = Outcome(id=message.id, state="dead", at=now, detail=str(exc))
-        _remember(args.db or settings.database_url, message.id, spec.id, now, failed)
+        _remember(args.db or settings.database_url, spec.id, now, failed)
         kind = "permanent" if exc.permanent else "temporary"
         raise UsageError(f"send-test {spec.id}: failed ({kind}): {exc}") from None
     refused = f"refused: {answer.refused}" if isinstance(answer, PartialAnswer) else None
     sent = Outcome(id=message.id, state="sent", at=now, detail=answer, note=refused)
-    cleared = _remember(args.db or settings.database_url, message.id, spec.id, now, sent, admin=calendar.admin)
+    cleared = _remember(args.db or settings.database_url, spec.id, now, sent, admin=calendar.admin)
     print(f"send-test {spec.id}: delivered — {answer}")
     if cleared is not None:
         mark, released = cleared
@@ -348,34 +348,19 @@ def send_test(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _remember(
-    url: str, id: str, channel: str, now: Any, outcome: Outcome, *, admin: str | None = None
+    url: str, channel: str, now: Any, outcome: Outcome, *, admin: str | None = None
 ) -> tuple[ChannelHealth, int] | None:
     """Keep the test in history; a successful test also clears the channel's failing mark (returned with the
     number of held notifications it released). A test that cannot be recorded still counts as sent."""
     from sqlalchemy.exc import DBAPIError
 
-    from alertd.delivery import clear_failing
-    from alertd.domain import Planned
-    from alertd.storage import NOTIFICATION, enqueue, record
+    from alertd.delivery import record_test
 
     cleared: tuple[ChannelHealth, int] | None = None
     try:
         engine = migrated_engine(url)
         with engine.begin() as conn:
-            enqueue(
-                conn,
-                [Planned(id=id, kind="test", channel=channel, due_at=now)],
-                now=now - timedelta(seconds=1),
-            )
-            conn.execute(
-                NOTIFICATION.update()
-                .where(NOTIFICATION.c.id == id)
-                .values(state="sending", locked_by="cli", attempts=1)
-            )
-            record(conn, [outcome], worker="cli")
-            if outcome.state == "sent":
-                mark, released = clear_failing(conn, channel, now=now, admin=admin)
-                cleared = None if mark is None else (mark, released)
+            cleared = record_test(conn, outcome, channel, now=now, worker="cli", admin=admin)
         engine.dispose()
     except (StorageError, DBAPIError) as exc:
         print(f"alertd: warning: test not recorded in history: {exc}", file=sys.stderr)

@@ -2,8 +2,8 @@
 
 The dispatcher and its per-channel workers (``dispatcher``), early wake-ups across replicas (``wakeup``), the one
 retry policy (``retry``), pacing per channel (``ratelimit``), quiet hours (``quiet``), channel health marks
-(``health``), notices about alertd itself for the admin channel (``admin``) and the daemon's Prometheus metrics
-(``metrics``).
+(``health``), test messages kept in history (``testsend``), notices about alertd itself for the admin channel
+(``admin``) and the daemon's Prometheus metrics (``metrics``).
 
 May import: every layer below it: alertd's shared modules, :mod:`alertd.messages`, :mod:`alertd.channels`,
 :mod:`alertd.calendar`, :mod:`alertd.planning` and :mod:`alertd.storage`.
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from alertd.delivery.quiet import quiet_until
     from alertd.delivery.ratelimit import channel_limit
     from alertd.delivery.retry import RetryPolicy
+    from alertd.delivery.testsend import last_test_at, record_test
     from alertd.delivery.wakeup import DueListener
 else:
     from alertd._exports import exports
@@ -37,6 +38,7 @@ else:
         ratelimit=("channel_limit",),
         quiet=("quiet_until",),
         links=("AckLinks", "LinkClaim", "LinkError"),
+        testsend=("last_test_at", "record_test"),
     )
 
 __all__ = [
@@ -54,7 +56,9 @@ __all__ = [
     "channel_recovered",
     "clear_failing",
     "failing_channels",
+    "last_test_at",
     "prune_failing",
     "quiet_until",
+    "record_test",
     "waiting",
 ]

@@ -147,6 +147,17 @@ class Dispatcher:
         self._buckets = buckets
         self._starved &= set(buckets)
 
+    def pace_test(self, channel_id: str) -> datetime | None:
+        """Spend one of ``channel_id``'s rate-limit tokens on a test message: None when spent (or the channel is not
+        paced), else the instant a token is available again. A test must not push the service past its limit."""
+        bucket = self._buckets.get(channel_id)
+        if bucket is None:
+            return None
+        if bucket.available() < 1:
+            return bucket.ready_at()
+        bucket.take(1)
+        return None
+
     async def db(self, fn: Any, *args: Any) -> Any:
         """Run blocking database work on the one database thread, keeping the event loop free."""
         return await asyncio.get_running_loop().run_in_executor(self._db, fn, *args)

@@ -23,11 +23,8 @@ __all__ = ["ACK_DONE", "active_ack", "router"]
 router = APIRouter(include_in_schema=False)
 # Occurrence and feed ids keep their "@" and ":" readable in the address bar.
 _SAFE = "@:"
-# The event page's one-line confirmation after each form (its ``?done=`` value).
-ACK_DONE = {
-    "acked": "Acknowledged: its remaining reminders and escalation steps are stopped, and its channels are told.",
-    "unacked": "Acknowledgement withdrawn: its reminders and escalation steps still ahead are queued again.",
-}
+# The event page's one-line confirmation after each form (its ``?done=`` value; the words are labels).
+ACK_DONE = frozenset({"acked", "unacked"})
 
 
 def active_ack(daemon: Backend, event_id: str) -> AckRecord | None:

@@ -9,6 +9,10 @@ from alertd.api import create_app
 from alertd.api.deps import Backend
 from alertd.storage import purpose_key, server_key
 from alertd.web.cache import PageCache
+from alertd.web.cardhtml import CardHtml
+from alertd.web.eventcache import EventCache
+from alertd.web.faces import FaceMemo
+from alertd.web.logincsrf import LoginTokens
 from alertd.web.session import Sessions
 
 __all__ = ["create_dashboard_app"]
@@ -26,7 +30,11 @@ def create_dashboard_app(daemon: Backend) -> FastAPI:
     sessions = Sessions(daemon.settings, key)
     app = create_app(daemon, page_writes=sessions.write_refusal)
     app.state.sessions = sessions
+    app.state.login_tokens = LoginTokens(key)
     app.state.board_cache = PageCache()
+    app.state.board_events = EventCache()
+    app.state.board_faces = FaceMemo()
+    app.state.board_cards = CardHtml()
     app.include_router(pages.router)
     app.include_router(history.router)
     app.include_router(channels.router)

@@ -18,6 +18,7 @@ from alertd.api.deps import Backend
 from alertd.delivery import ChannelHealth, channel_limit, failing_channels
 from alertd.storage import ACTIVE_STATES, NOTIFICATION
 from alertd.web.access import form_fields, refuse_form, viewer_of
+from alertd.web.feedrows import feed_rows
 from alertd.web.render import page
 from alertd.web.sendtest import send_test
 
@@ -36,14 +37,8 @@ class ChannelRow:
     failing: ChannelHealth | None
     last_sent: datetime | None
     queued: int
-    pacing: str
-
-
-def _pacing(per_second: float | None, burst: int | None) -> str:
-    if per_second is None:
-        return "unpaced"
-    rate = f"{per_second:g}/s" if per_second >= 1 else f"1 per {1 / per_second:g} s"
-    return f"{rate}, bursts of {burst}"
+    # (per second, burst), worded by the page in the viewer's language; None when the channel is not paced.
+    pace: tuple[float, int] | None
 
 
 def channel_rows(daemon: Backend) -> list[ChannelRow]:
@@ -72,7 +67,7 @@ def channel_rows(daemon: Backend) -> list[ChannelRow]:
                     failing=failing.get(cid),
                     last_sent=last,
                     queued=int(queued.get(cid, 0)),
-                    pacing=_pacing(limit.per_second if limit else None, limit.burst if limit else None),
+                    pace=(limit.per_second, limit.burst) if limit else None,
                 )
             )
     return rows
@@ -89,12 +84,14 @@ async def channels(
     if isinstance(viewer, Response):
         return viewer
     rows = await viewer.readers.run(viewer.daemon, channel_rows, viewer.daemon)
+    feeds = await viewer.readers.run(viewer.daemon, feed_rows, viewer.daemon.read_engine, viewer.daemon.calendar)
     return page(
         request,
         "channels.html",
         viewer.session,
         locale=viewer.locale,
         rows=rows,
+        feeds=feeds,
         tested=tested or "",
         outcome=outcome or "",
         answer=answer or "",

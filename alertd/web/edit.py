@@ -2,7 +2,8 @@
 cancelled, and ``/events/new`` creates one. Every change is previewed (what it will send) before it is saved.
 
 Saving goes through the API's own handlers, so the checks, metrics and the dispatcher's wake-up are the API's.
-A file-owned event is shown read-only with the file and line to edit.
+A file-owned event (an occurrence of a file's recurring event too) is shown read-only with the file and line to
+edit; a calendar feed's event read-only with the feed to edit it in.
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ from alertd.api.schemas import EventPatch
 from alertd.calendar import EventDraft, draft_from_mapping, resolve_draft
 from alertd.errors import CalendarError, UsageError
 from alertd.planning import plan_reminders
-from alertd.storage import AckRecord, get_event
+from alertd.storage import AckRecord, feed_owned, get_event
 from alertd.web.access import Viewer, form_fields, refuse_form, viewer_of
 from alertd.web.acks import ACK_DONE, active_ack
-from alertd.web.board import STATUSES
+from alertd.web.board import STATUSES, series_of
 from alertd.web.changes import ChangePreview, Reminder, file_line, preview_change, stored_draft
 from alertd.web.render import page
 
@@ -30,7 +31,8 @@ __all__ = ["router"]
 router = APIRouter(include_in_schema=False)
 _EDITABLE = ("start", "timezone", "status")
 _NEW_FIELDS = ("id", "title", "start", "timezone", "status", "tags")
-_DONE = {"saved": "Saved: the change is stored and its notices are queued.", "created": "Created.", **ACK_DONE}
+# The notes shown after a redirect (?done=…): keys of the pages' labels.
+_DONE = frozenset({"saved", "created", *ACK_DONE})
 
 
 def _field_errors(exc: CalendarError | ValidationError) -> dict[str, str]:
@@ -60,6 +62,7 @@ def _event_page(
     status: int = 200,
     ack: AckRecord | None = None,
 ) -> Response:
+    feed_note = feed_owned(event_id, viewer.daemon.calendar) if event.owner == "feed" else ""
     return page(
         request,
         "event.html",
@@ -74,8 +77,10 @@ def _event_page(
         statuses=STATUSES,
         file=viewer.daemon.calendar_path.name,
         line=line,
-        done=_DONE.get(request.query_params.get("done", ""), ""),
         ack=ack,
+        feed_note=feed_note,
+        series=series_of(event_id) or "",
+        done=done if (done := request.query_params.get("done", "")) in _DONE else "",
     )
 
 
@@ -151,9 +156,11 @@ async def show(request: Request, event_id: str) -> Response:
         return page(request, "refused.html", viewer.session, status=404, locale=viewer.locale, message=str(exc))
     draft = await viewer.readers.run(daemon, stored_draft, daemon.read_engine, event_id)
     line = None
-    if draft is None:
+    if draft is None and event.owner == "file":
+        # An occurrence is written in the file as its series: that is the line to edit.
+        key = series_of(event_id) or event_id
         line = await viewer.readers.run(
-            daemon, lambda: file_line(daemon.calendar_path, event_id, max_bytes=daemon.settings.calendar_max_bytes)
+            daemon, lambda: file_line(daemon.calendar_path, key, max_bytes=daemon.settings.calendar_max_bytes)
         )
     values = {"start": str(draft.get("start", "")) if draft else "", "timezone": event.timezone, "status": event.status}
     ack = await viewer.readers.run(daemon, active_ack, daemon, event_id)
@@ -177,7 +184,11 @@ async def change(request: Request, event_id: str) -> Response:
     draft = await viewer.readers.run(daemon, stored_draft, daemon.read_engine, event_id)
     values = {k: fields.get(k, "").strip() for k in _EDITABLE}
     if draft is None:
-        message = f"event {event_id!r} is defined in {daemon.calendar_path.name}; edit the file instead"
+        message = (
+            feed_owned(event_id, daemon.calendar)
+            if before.owner == "feed"
+            else f"event {event_id!r} is defined in {daemon.calendar_path.name}; edit the file instead"
+        )
         return page(request, "refused.html", viewer.session, status=409, locale=viewer.locale, message=message)
     current = {"start": str(draft.get("start", "")), "timezone": before.timezone, "status": before.status}
     changes = {k: v for k, v in values.items() if v and v != current[k]}

@@ -1,25 +1,32 @@
-"""A test message from the dashboard: sent through the daemon's own channel (so it is paced, scrubbed and uses the
-same HTTP client), kept in history like ``alertd send-test`` keeps it, and a success clears a failing mark."""
+"""A test message from the dashboard: sent through the daemon's own channel (scrubbed, same HTTP client), within the
+channel's pace (its rate-limit tokens, shared with deliveries), at most one per channel every ``TEST_EVERY`` (a
+repeated click is answered, not sent), and kept in history like ``alertd send-test`` keeps it."""
 
 from __future__ import annotations
 
+import math
+import weakref
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
 from alertd.api.deps import Backend, run_db
 from alertd.channels import PartialAnswer
-from alertd.delivery import clear_failing
-from alertd.domain import Planned
+from alertd.delivery import last_test_at, record_test
 from alertd.errors import DeliveryError
 from alertd.messages import render
-from alertd.storage import NOTIFICATION, Outcome, enqueue, record
+from alertd.storage import Outcome
 
-__all__ = ["TestResult", "send_test"]
+__all__ = ["TEST_EVERY", "TestResult", "send_test"]
+
+# Long enough that a double click or an impatient reload sends one message, short enough to test again after a fix.
+TEST_EVERY = timedelta(seconds=10)
+# Tests being sent now, per dispatcher: the database knows of a test only once it is recorded, after the answer.
+_SENDING: weakref.WeakKeyDictionary[object, set[str]] = weakref.WeakKeyDictionary()
 
 
 class TestResult:
-    """What the service answered (scrubbed of the channel's secrets), or why it failed."""
+    """What the service answered (scrubbed of the channel's secrets), or why it failed or was not sent."""
 
     __test__ = False  # not a pytest class, despite its name
 
@@ -28,24 +35,48 @@ class TestResult:
         self.text = " ".join(text.split())[:300]
 
 
-def _remember(conn: sa.Connection, id: str, channel: str, now: datetime, outcome: Outcome, admin: str | None) -> None:
-    enqueue(conn, [Planned(id=id, kind="test", channel=channel, due_at=now)], now=now - timedelta(seconds=1))
-    conn.execute(
-        NOTIFICATION.update().where(NOTIFICATION.c.id == id).values(state="sending", locked_by="web", attempts=1)
-    )
-    record(conn, [outcome], worker="web")
-    if outcome.state == "sent":
-        clear_failing(conn, channel, now=now, admin=admin)
+def _seconds(delta: timedelta) -> int:
+    return max(1, math.ceil(delta.total_seconds()))
+
+
+def _too_soon(engine: sa.Engine, channel_id: str, now: datetime) -> timedelta | None:
+    with engine.connect() as conn:
+        last = last_test_at(conn, channel_id)
+    return None if last is None or now - last >= TEST_EVERY else TEST_EVERY - (now - last)
 
 
 async def send_test(daemon: Backend, channel_id: str) -> TestResult:
     """Send a test message to ``channel_id`` (a channel of the loaded calendar) and record the outcome."""
-    spec = daemon.calendar.channels[channel_id]
     channel = daemon.dispatcher.channels.get(channel_id)
     if channel is None:
         # The calendar was reloaded between the page and the click, and the dispatcher has not caught up yet.
         return TestResult(False, f"channel {channel_id!r} is being reloaded; try again in a few seconds")
+    sending = _SENDING.setdefault(daemon.dispatcher, set())
+    if channel_id in sending:
+        return TestResult(False, f"a test to {channel_id!r} is being sent now; its answer shows when it is back")
     now = daemon.clock.now()
+    wait = await run_db(daemon, _too_soon, daemon.engine, channel_id, now)
+    if wait is not None:
+        return TestResult(
+            False,
+            f"not sent: a test went to {channel_id!r} less than {_seconds(TEST_EVERY)} s ago; "
+            f"try again in {_seconds(wait)} s",
+        )
+    ready = daemon.dispatcher.pace_test(channel_id)
+    if ready is not None:
+        return TestResult(
+            False, f"not sent: {channel_id!r} is at its rate limit; try again in {_seconds(ready - now)} s"
+        )
+    sending.add(channel_id)
+    try:
+        return await _send(daemon, channel_id, now)
+    finally:
+        sending.discard(channel_id)
+
+
+async def _send(daemon: Backend, channel_id: str, now: datetime) -> TestResult:
+    spec = daemon.calendar.channels[channel_id]
+    channel = daemon.dispatcher.channels[channel_id]
     message = render(id=f"test:{spec.id}:{now:%Y%m%dT%H%M%S%fZ}", kind="test", channel=spec, due_at=now, now=now)
     try:
         answer = await channel.send(message)
@@ -60,7 +91,7 @@ async def send_test(daemon: Backend, channel_id: str) -> TestResult:
 
     def remember() -> None:
         with engine.begin() as conn:
-            _remember(conn, message.id, spec.id, now, outcome, admin)
+            record_test(conn, outcome, spec.id, now=now, worker="web", admin=admin)
 
     await run_db(daemon, remember)
     daemon.dispatcher.kick.set()

@@ -1,232 +1,38 @@
-"""The dashboard's own words (navigation, the board and the login form) in alertd's locales.
+"""The dashboard's own words (page labels, headings, buttons, notes) in alertd's locales.
 
-Countdowns, dates and statuses come from :mod:`alertd.messages` like every message's; these are only the page's
-labels. A key missing from a language reads in English.
+Countdowns, dates and statuses come from :mod:`alertd.messages` like every message's; these are only the pages'
+labels, kept as data: one JSON table per language in ``alertd/web/labels/``, so a translator edits a file, not
+code. A key missing from a language reads in English; the tests check every table has the English placeholders.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
+from functools import cache
+from importlib.resources import files
 from types import MappingProxyType
+
+from alertd.messages import LOCALES
 
 __all__ = ["words"]
 
-_EN = {
-    "board": "Board",
-    "timeline": "Timeline",
-    "history": "History",
-    "channels": "Channels",
-    "pages": "Pages",
-    "skip": "Skip to content",
-    "log_out": "Log out",
-    "log_in": "Log in",
-    "can_edit": "Signed in: can edit",
-    "read_only": "Signed in: read only",
-    "open": "No token configured: read only",
-    "token": "API token",
-    "new_event": "New event",
-    "tag": "Tag",
-    "status": "Status",
-    "all_tags": "all tags",
-    "all_statuses": "all statuses",
-    "filter": "Filter",
-    "your_zone": "Times counted in your zone, {zone}.",
-    "own_zone": "Times counted in each event's own zone (your browser has not told us its zone).",
-    "upcoming": "Upcoming events",
-    "starts": "Starts",
-    "your_time": "Your time",
-    "next_notice": "Next notice",
-    "none_queued": "none queued",
-    "via": "via",
-    "owner": "Owner",
-    "file": "calendar file",
-    "database": "database",
-    "source": "Source",
-    "for": "for",
-    "nothing": "Nothing upcoming.",
-    "folded": "Past and cancelled ({n})",
-    "acknowledged": "acknowledged",
-}
 
-_TABLES: dict[str, dict[str, str]] = {
-    "en": _EN,
-    "de": {
-        "board": "Übersicht",
-        "timeline": "Zeitplan",
-        "history": "Verlauf",
-        "channels": "Kanäle",
-        "pages": "Seiten",
-        "skip": "Zum Inhalt springen",
-        "log_out": "Abmelden",
-        "log_in": "Anmelden",
-        "can_edit": "Angemeldet: darf ändern",
-        "read_only": "Angemeldet: nur lesen",
-        "open": "Kein Token eingerichtet: nur lesen",
-        "new_event": "Neuer Termin",
-        "tag": "Schlagwort",
-        "all_tags": "alle Schlagwörter",
-        "all_statuses": "alle Status",
-        "filter": "Filtern",
-        "your_zone": "Zeiten in Ihrer Zone gezählt, {zone}.",
-        "own_zone": "Zeiten in der Zone jedes Termins gezählt (Ihr Browser hat seine Zone nicht genannt).",
-        "upcoming": "Anstehende Termine",
-        "starts": "Beginn",
-        "your_time": "Ihre Zeit",
-        "next_notice": "Nächste Meldung",
-        "none_queued": "keine geplant",
-        "via": "über",
-        "owner": "Quelle",
-        "file": "Kalenderdatei",
-        "database": "Datenbank",
-        "source": "Quelle",
-        "for": "für",
-        "nothing": "Nichts steht an.",
-        "folded": "Vergangen und abgesagt ({n})",
-    },
-    "fr": {
-        "board": "Tableau",
-        "timeline": "Calendrier",
-        "history": "Historique",
-        "channels": "Canaux",
-        "skip": "Aller au contenu",
-        "log_out": "Se déconnecter",
-        "log_in": "Se connecter",
-        "can_edit": "Connecté : modification permise",
-        "read_only": "Connecté : lecture seule",
-        "open": "Aucun jeton configuré : lecture seule",
-        "token": "Jeton d'API",
-        "new_event": "Nouvel événement",
-        "tag": "Étiquette",
-        "status": "Statut",
-        "all_tags": "toutes les étiquettes",
-        "all_statuses": "tous les statuts",
-        "filter": "Filtrer",
-        "your_zone": "Heures comptées dans votre fuseau, {zone}.",
-        "own_zone": "Heures comptées dans le fuseau de chaque événement (votre navigateur n'a pas donné le sien).",
-        "upcoming": "Événements à venir",
-        "starts": "Début",
-        "your_time": "Votre heure",
-        "next_notice": "Prochain avis",
-        "none_queued": "aucun prévu",
-        "via": "via",
-        "owner": "Origine",
-        "file": "fichier du calendrier",
-        "database": "base de données",
-        "source": "Source",
-        "for": "pour",
-        "nothing": "Rien à venir.",
-        "folded": "Passés et annulés ({n})",
-    },
-    "es": {
-        "board": "Tablero",
-        "timeline": "Cronograma",
-        "history": "Historial",
-        "channels": "Canales",
-        "pages": "Páginas",
-        "skip": "Ir al contenido",
-        "log_out": "Cerrar sesión",
-        "log_in": "Iniciar sesión",
-        "can_edit": "Sesión iniciada: puede editar",
-        "read_only": "Sesión iniciada: solo lectura",
-        "open": "Sin token configurado: solo lectura",
-        "token": "Token de la API",
-        "new_event": "Nuevo evento",
-        "tag": "Etiqueta",
-        "status": "Estado",
-        "all_tags": "todas las etiquetas",
-        "all_statuses": "todos los estados",
-        "filter": "Filtrar",
-        "your_zone": "Horas contadas en su zona, {zone}.",
-        "own_zone": "Horas contadas en la zona de cada evento (su navegador no ha indicado la suya).",
-        "upcoming": "Próximos eventos",
-        "starts": "Empieza",
-        "your_time": "Su hora",
-        "next_notice": "Próximo aviso",
-        "none_queued": "ninguno previsto",
-        "via": "por",
-        "owner": "Origen",
-        "file": "archivo del calendario",
-        "database": "base de datos",
-        "source": "Fuente",
-        "for": "de",
-        "nothing": "Nada próximo.",
-        "folded": "Pasados y cancelados ({n})",
-    },
-    "ja": {
-        "board": "ボード",
-        "timeline": "タイムライン",
-        "history": "履歴",
-        "channels": "チャンネル",
-        "pages": "ページ",
-        "skip": "本文へ移動",
-        "log_out": "ログアウト",
-        "log_in": "ログイン",
-        "can_edit": "ログイン中：編集可",
-        "read_only": "ログイン中：閲覧のみ",
-        "open": "トークン未設定：閲覧のみ",
-        "token": "API トークン",
-        "new_event": "新しいイベント",
-        "tag": "タグ",
-        "status": "状態",
-        "all_tags": "すべてのタグ",
-        "all_statuses": "すべての状態",
-        "filter": "絞り込む",
-        "your_zone": "時刻はあなたのタイムゾーン（{zone}）で数えています。",
-        "own_zone": "時刻は各イベントのタイムゾーンで数えています（ブラウザーのタイムゾーンが不明です）。",
-        "upcoming": "今後のイベント",
-        "starts": "開始",
-        "your_time": "あなたの時刻",
-        "next_notice": "次の通知",
-        "none_queued": "予定なし",
-        "via": "経由",
-        "owner": "管理元",
-        "file": "カレンダーファイル",
-        "database": "データベース",
-        "source": "出典",
-        "for": "：",
-        "nothing": "今後の予定はありません。",
-        "folded": "過去・中止（{n}）",
-    },
-    "zh": {
-        "board": "看板",
-        "timeline": "时间线",
-        "history": "历史",
-        "channels": "渠道",
-        "pages": "页面",
-        "skip": "跳到内容",
-        "log_out": "退出",
-        "log_in": "登录",
-        "can_edit": "已登录：可编辑",
-        "read_only": "已登录：只读",
-        "open": "未配置令牌：只读",
-        "token": "API 令牌",
-        "new_event": "新建事件",
-        "tag": "标签",
-        "status": "状态",
-        "all_tags": "全部标签",
-        "all_statuses": "全部状态",
-        "filter": "筛选",
-        "your_zone": "时间按您的时区计算：{zone}。",
-        "own_zone": "时间按各事件自己的时区计算（浏览器未提供其时区）。",
-        "upcoming": "即将到来的事件",
-        "starts": "开始",
-        "your_time": "您的时间",
-        "next_notice": "下一条通知",
-        "none_queued": "暂无",
-        "via": "经由",
-        "owner": "来源",
-        "file": "日历文件",
-        "database": "数据库",
-        "source": "出处",
-        "for": "：",
-        "nothing": "没有即将到来的事件。",
-        "folded": "已过去和已取消（{n}）",
-    },
-}
+def _table(locale: str) -> dict[str, str]:
+    path = files("alertd.web").joinpath("labels", f"{locale}.json")
+    if not path.is_file():
+        return {}
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return {str(k): str(v) for k, v in data.items()}
 
-_WORDS = {name: MappingProxyType(_EN | table) for name, table in _TABLES.items()}
+
+@cache
+def _all() -> dict[str, Mapping[str, str]]:
+    english = _table("en")
+    return {name: MappingProxyType(english | _table(name)) for name in {"en", *LOCALES}}
 
 
 def words(locale: str) -> Mapping[str, str]:
     """The page labels in ``locale`` (English for a locale without a table)."""
-    return _WORDS.get(locale, _WORDS["en"])
+    tables = _all()
+    return tables.get(locale, tables["en"])

@@ -84,8 +84,14 @@ async def client(daemon: Daemon) -> AsyncIterator[httpx.AsyncClient]:
         yield http
 
 
+async def post_login(http: httpx.AsyncClient, **fields: str) -> httpx.Response:
+    """Post the login form as a browser does: after loading it, with its CSRF field (and cookie)."""
+    csrf = csrf_of((await http.get("/login")).text)
+    return await http.post("/login", data={"csrf": csrf, **fields})
+
+
 async def log_in(http: httpx.AsyncClient, token: str) -> None:
-    answer = await http.post("/login", data={"token": token, "next": "/"})
+    answer = await post_login(http, token=token, next="/")
     assert answer.status_code == 303, answer.text
 
 

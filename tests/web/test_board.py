@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 from alertd.calendar import load_calendar
 from alertd.domain import EventSpec
-from alertd.web.board import Card, NextSend, build_board
+from alertd.web.board import Card, NextSend, build_board, series_of
 
 from .conftest import SEED
 
@@ -68,3 +69,50 @@ def test_the_next_notice_is_shown_in_the_viewers_zone_across_the_change() -> Non
 def test_the_board_speaks_the_viewers_language() -> None:
     board = build_board(EVENTS, now=BEFORE, zone=None, locale="de", next_sends={})
     assert board.upcoming[0].countdown == "morgen"
+
+
+def _daily(n: int, start: datetime, series: str = "standup") -> list[EventSpec]:
+    base = EVENTS[0]
+    return [
+        replace(
+            base,
+            id=f"{series}@{start + timedelta(days=i):%Y%m%d}",
+            title="Stand-up",
+            starts_at=start + timedelta(days=i),
+            local_start=(start + timedelta(days=i)).replace(tzinfo=None),
+            all_day=False,
+            status="confirmed",
+        )
+        for i in range(n)
+    ]
+
+
+def test_a_daily_series_shows_one_card_for_its_next_occurrence_with_the_count_of_the_rest() -> None:
+    events = _daily(400, BEFORE - timedelta(days=3, hours=-1))
+    board = build_board(events, now=BEFORE, zone=None, locale="en", next_sends={})
+    assert [(c.event.id, c.series, c.more) for c in board.upcoming] == [("standup@20251031", "standup", 396)]
+    # The past ones fold into one card too: the newest of them.
+    assert [(c.event.id, c.more) for c in board.folded] == [("standup@20251030", 2)]
+
+
+def test_asking_for_one_series_lists_every_occurrence_of_it_and_nothing_else() -> None:
+    events = [*_daily(5, BEFORE + timedelta(hours=1)), *_daily(5, BEFORE + timedelta(hours=2), "retro"), *EVENTS]
+    board = build_board(events, now=BEFORE, zone=None, locale="en", next_sends={}, series="retro")
+    assert [c.event.id for c in board.upcoming] == [f"retro@202510{d}" for d in (31,)] + [
+        f"retro@202511{d:02d}" for d in range(1, 5)
+    ]
+    assert all(c.more == 0 for c in board.upcoming)
+    assert board.folded == []
+
+
+def test_a_feed_uid_with_an_at_sign_is_one_series_keyed_by_the_last_date() -> None:
+    assert series_of("desk:call-7k2m@google.com@20251117") == "desk:call-7k2m@google.com"
+    assert series_of("desk:call-7k2m@google.com@20251117T0930") == "desk:call-7k2m@google.com"
+    assert series_of("desk:call-7k2m@google.com") is None
+    assert series_of("truce-expiry") is None
+
+
+def test_a_feed_event_names_its_feed_on_the_card() -> None:
+    event = replace(EVENTS[-1], id="holidays:abc@example.org", owner="feed")
+    board = build_board([event], now=BEFORE, zone=None, locale="en", next_sends={})
+    assert [(c.feed, c.series) for c in board.upcoming] == [("holidays", None)]

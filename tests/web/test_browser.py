@@ -260,3 +260,60 @@ def test_acknowledging_from_the_event_page_shows_the_chip_and_withdrawing_brings
         time.sleep(0.05)
     assert console.errors == []
     context.close()
+
+
+GOOGLE = SEED.parents[1] / "tests" / "calendar" / "feeds" / "google.ics"
+SERIES_CALENDAR = """\
+version: 1
+timezone: America/New_York
+defaults: {{reminders: [1d], notify: [console], countdown: false}}
+channels:
+  console: {{type: console}}
+sources:
+  - {{id: desk, path: "{feed}", refresh: 1h}}
+events:
+  - id: standup
+    title: Daily stand-up
+    at: 2025-10-01T09:00
+    repeat: FREQ=DAILY
+"""
+
+
+@pytest.fixture(scope="module")
+def served_series(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    folder = tmp_path_factory.mktemp("series")
+    feed = folder / "google.ics"
+    feed.write_bytes(GOOGLE.read_bytes())
+    daemon = ServedDaemon(folder, SERIES_CALENDAR.format(feed=feed), FixedClock(NOW), api_token=WRITE_TOKEN)
+    base = daemon.start()
+    yield base
+    daemon.stop()
+
+
+def test_a_daily_series_is_one_card_that_opens_every_occurrence_and_feed_events_are_read_only(
+    browser: Browser, served_series: str
+) -> None:
+    base = served_series
+    # axe is injected as an inline script, so this context bypasses the pages' CSP (as the axe test above does).
+    context = _context(browser, zone="America/New_York", bypass_csp=True)
+    page = context.new_page()
+    console = Console(page)
+    _log_in(page, base, WRITE_TOKEN)
+    deadline = time.monotonic() + 10
+    while page.locator(".chip-feed").count() == 0 and time.monotonic() < deadline:
+        time.sleep(0.2)  # the feed is read in the background after the start
+        page.reload()
+    cards = page.locator('ul.cards[aria-label] article[data-event^="standup@"]')
+    assert cards.count() == 1
+    assert cards.locator(".chip-repeats").inner_text() == "repeats"
+    assert _axe_problems(page) == [], "/ with a series and a feed"
+    cards.get_by_role("link", name="All ").click()
+    page.wait_for_url(f"{base}/?series=standup")
+    assert page.locator('article[data-event^="standup@"]').count() > 300
+    page.goto(f"{base}/")
+    page.locator("article:has(.chip-feed) h2 a").first.click()
+    page.wait_for_selector("#feed-owned")
+    assert "calendar feed 'desk'" in page.locator("#feed-owned").inner_text()
+    assert page.locator("form#change-form").count() == 0
+    assert console.errors == []
+    context.close()

@@ -8,10 +8,11 @@ import httpx
 import sqlalchemy as sa
 from support.receiver import Receiver
 
+from alertd.clock import FixedClock
 from alertd.delivery.health import mark_failing
 from alertd.storage import NOTIFICATION
 
-from .conftest import READ_TOKEN, WRITE_TOKEN, WebDaemon, client_for, csrf_of, log_in
+from .conftest import NOW, READ_TOKEN, WRITE_TOKEN, WebDaemon, client_for, csrf_of, log_in
 
 SECRET = "s3cr3t-" + "hook-path"
 
@@ -95,3 +96,34 @@ async def test_send_test_during_a_reload_says_to_try_again(start_web: WebDaemon,
     assert result["outcome"] == ["failed"]
     assert "being reloaded; try again" in result["answer"][0]
     assert receiver.requests == []
+
+
+async def test_a_repeated_click_within_ten_seconds_is_answered_without_sending(
+    start_web: WebDaemon, receiver: Receiver
+) -> None:
+    clock = FixedClock(NOW)
+    daemon = await start_web(clock, _calendar(receiver), api_token=WRITE_TOKEN, allow_private_targets=True)
+    async with client_for(daemon) as http:
+        await log_in(http, WRITE_TOKEN)
+        assert (await _send_test(http))["outcome"] == ["ok"]
+        clock.advance(3)
+        again = await _send_test(http)
+        assert again["outcome"] == ["failed"]
+        assert again["answer"] == ["not sent: a test went to 'hook' less than 10 s ago; try again in 7 s"]
+        clock.advance(8)
+        assert (await _send_test(http))["outcome"] == ["ok"]
+    assert len(receiver.requests) == 2
+
+
+async def test_send_test_keeps_to_the_channels_rate_limit(start_web: WebDaemon, receiver: Receiver) -> None:
+    clock = FixedClock(NOW)
+    paced = _calendar(receiver).replace('url: "', 'rate_limit: {per_minute: 1, burst: 1}, url: "')
+    daemon = await start_web(clock, paced, api_token=WRITE_TOKEN, allow_private_targets=True)
+    async with client_for(daemon) as http:
+        await log_in(http, WRITE_TOKEN)
+        assert (await _send_test(http))["outcome"] == ["ok"]
+        clock.advance(20)
+        again = await _send_test(http)
+        assert again["outcome"] == ["failed"]
+        assert again["answer"] == ["not sent: 'hook' is at its rate limit; try again in 40 s"]
+    assert len(receiver.requests) == 1

@@ -6,7 +6,7 @@ import httpx
 
 from alertd.daemon import Daemon
 
-from .conftest import READ_TOKEN, WRITE_TOKEN, WebDaemon, client_for, log_in
+from .conftest import READ_TOKEN, WRITE_TOKEN, WebDaemon, client_for, log_in, post_login
 
 SECRET_PATH = "hook-" + "s3cr3t-path"
 WEBHOOK_CALENDAR = f"""\
@@ -27,7 +27,7 @@ async def test_a_page_without_a_session_sends_the_browser_to_the_login_form(clie
 
 
 async def test_a_wrong_token_is_refused_beside_the_field_and_sets_no_cookie(client: httpx.AsyncClient) -> None:
-    answer = await client.post("/login", data={"token": "not-" + "the-right-one-at-all"})
+    answer = await post_login(client, token="not-" + "the-right-one-at-all")
     assert answer.status_code == 401
     assert 'aria-invalid="true"' in answer.text
     assert "neither ALERTD_API_TOKEN nor ALERTD_API_READ_TOKEN" in answer.text
@@ -35,7 +35,7 @@ async def test_a_wrong_token_is_refused_beside_the_field_and_sets_no_cookie(clie
 
 
 async def test_logging_in_sets_an_httponly_strict_expiring_cookie(client: httpx.AsyncClient) -> None:
-    answer = await client.post("/login", data={"token": WRITE_TOKEN, "next": "/history"})
+    answer = await post_login(client, token=WRITE_TOKEN, next="/history")
     assert answer.status_code == 303
     assert answer.headers["location"] == "/history"
     cookie = answer.headers["set-cookie"].lower()
@@ -47,7 +47,7 @@ async def test_logging_in_sets_an_httponly_strict_expiring_cookie(client: httpx.
 
 
 async def test_login_never_redirects_to_another_site(client: httpx.AsyncClient) -> None:
-    answer = await client.post("/login", data={"token": WRITE_TOKEN, "next": "//evil.example/"})
+    answer = await post_login(client, token=WRITE_TOKEN, next="//evil.example/")
     assert answer.headers["location"] == "/"
 
 

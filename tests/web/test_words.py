@@ -22,3 +22,14 @@ def test_each_label_keeps_the_english_placeholders(locale: str) -> None:
 
 def test_an_unknown_locale_reads_in_english() -> None:
     assert words("xx")["board"] == "Board"
+
+
+def test_every_label_a_template_names_is_in_the_english_table() -> None:
+    from pathlib import Path
+
+    import alertd.web
+
+    folder = Path(alertd.web.__file__).parent / "templates"
+    named = {m for p in folder.glob("*.html") for m in re.findall(r"\bt\.(\w+)", p.read_text(encoding="utf-8"))}
+    assert named
+    assert named - set(words("en")) == set()
