@@ -1,8 +1,9 @@
 """The board's events, kept between renders and read again only where the shared database says they changed.
 
-Each render reads every event's (id, revision, fingerprint), a narrow indexed read, and loads in full only the
-events whose mark differs from the kept copy: after a delivery, none. Every write path moves an event's revision,
-and the fingerprint digests its content, so a kept copy is never older than the database, on any replica.
+Each render reads every event's (id, revision, fingerprint, acknowledged), a narrow indexed read, and loads in full
+only the events whose mark differs from the kept copy: after a delivery, none. Every write path moves an event's
+revision, the fingerprint digests its content, and an acknowledgement flips its flag without either, so a kept copy
+is never older than the database, on any replica.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ class EventCache:
     """The events of one database; safe to use from several reader threads at once."""
 
     def __init__(self) -> None:
-        self._events: dict[str, tuple[tuple[int, str], EventSpec]] = {}
+        self._events: dict[str, tuple[tuple[int, str, bool], EventSpec]] = {}
         self._lock = threading.Lock()
 
     def events(self, engine: sa.Engine) -> list[EventSpec]:
@@ -31,8 +32,10 @@ class EventCache:
         # One transaction: the marks and the rows loaded for them are the same snapshot.
         with engine.begin() as conn:
             marks = {
-                row.id: (row.revision, row.fingerprint)
-                for row in conn.execute(sa.select(_E.id, _E.revision, _E.fingerprint).where(_E.removed.is_(False)))
+                row.id: (row.revision, row.fingerprint, bool(row.acknowledged))
+                for row in conn.execute(
+                    sa.select(_E.id, _E.revision, _E.fingerprint, _E.acknowledged).where(_E.removed.is_(False))
+                )
             }
             with self._lock:
                 kept = dict(self._events)
