@@ -40,6 +40,7 @@ if TYPE_CHECKING:
         set_status,
         update_event,
     )
+    from alertd.storage.held import HeldConnection
     from alertd.storage.models import ACTIVE_STATES, Meta, Notification
     from alertd.storage.outbox import (
         ATTEMPT,
@@ -110,6 +111,7 @@ else:
         ),
         sync=("SyncReport", "events_revision", "sync_calendar"),
         channel_state=("MetaState",),
+        held=("HeldConnection",),
     )
 
 __all__ = [
@@ -119,6 +121,7 @@ __all__ = [
     "EVENT",
     "NOTIFICATION",
     "Claimed",
+    "HeldConnection",
     "InstanceLock",
     "Meta",
     "MetaState",
