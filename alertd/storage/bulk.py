@@ -207,8 +207,8 @@ def execute_cells(
             changed += max(done, 0)
             continue
         # VALUES lists of power-of-two lengths only (11 rows: 8, 2 and 1): the driver compiles each shape once and
-        # finds it in its statement cache afterwards, where a list of every length was compiled afresh, at twice
-        # the cost of running it.
+        # finds it in its statement cache afterwards, where a list of every length was compiled afresh, which
+        # cost more than running it.
         start = 0
         while start < len(part):
             size = 1 << ((len(part) - start).bit_length() - 1)
