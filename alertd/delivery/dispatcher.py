@@ -40,6 +40,7 @@ from alertd.planning import digest_events
 from alertd.storage import (
     EVENT,
     Claimed,
+    HeldConnection,
     Outcome,
     claim,
     describe_db_error,
@@ -103,6 +104,8 @@ class Dispatcher:
         self.clock = clock
         self.settings = settings
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="alertd-db")
+        # Used by the database thread alone, held while deliveries are under way (given back when they run out).
+        self._held = HeldConnection(engine)
         # Claimed work waits in its channel's queue for one of the channel's workers (at most its concurrency).
         # A fixed pool per channel, not a task per notification: under load the task, its semaphore and its done
         # callback cost a tenth of a delivery.
@@ -194,7 +197,7 @@ class Dispatcher:
         # channels must not wait for it to finish.
         want_due = True
         try:
-            work, due = await self.db(self._step_sync, results, now, room, busy, want_due, marks)
+            work, due = await self.db(self._step_sync, results, now, room, busy, want_due, marks, self.inflight > 0)
         except (DBAPIError, StorageError) as exc:
             self._results = results + self._results
             self._marks = marks + self._marks
@@ -280,9 +283,12 @@ class Dispatcher:
         busy: list[str],
         want_due: bool = True,
         marks: list[tuple[str, str, datetime]] | None = None,
+        keep: bool = False,
     ) -> tuple[list[_Work], datetime | None]:
+        """One round's database work in one transaction; ``keep``: deliveries are in flight, whose outcomes the
+        next round stores, so the connection stays held (as it does when this round claims anything)."""
         dropped: list[Claimed] = []
-        with self.engine.begin() as conn:
+        with self._held.begin() as conn:
             if results:
                 record(conn, results, worker=self.settings.worker)
             # A round that can neither claim nor ask when anything is due (every channel's queue full: it only stores
@@ -311,6 +317,8 @@ class Dispatcher:
                 due = None if set(self.channels) <= set(waiting) else next_due(conn, skip_channels=waiting)
                 refills = [self._buckets[c].ready_at() for c in self._starved if c in self._buckets]
                 due = min([d for d in (due, *refills) if d is not None], default=None)
+        if not work and not keep:
+            self._held.release()
         # Outcomes like any other (the metric counts them), told once the cancellation is committed.
         for item in dropped:
             gone = Outcome(id=item.id, state="cancelled", at=now, detail="acknowledged first", attempted=False)
@@ -558,4 +566,5 @@ class Dispatcher:
             record(conn, results, worker=self.settings.worker)
 
     def close(self) -> None:
+        self._db.submit(self._held.release)
         self._db.shutdown(wait=True)

@@ -68,6 +68,7 @@ if TYPE_CHECKING:
         set_window_end,
     )
     from alertd.storage.feedsync import drop_feed_events, sync_feed
+    from alertd.storage.held import HeldConnection
     from alertd.storage.keys import purpose_key, server_key
     from alertd.storage.models import ACTIVE_STATES, Meta, Notification
     from alertd.storage.outbox import (
@@ -167,6 +168,7 @@ else:
         ),
         sync=("SyncReport", "events_revision", "sync_calendar"),
         channel_state=("MetaState",),
+        held=("HeldConnection",),
     )
 
 __all__ = [
@@ -180,6 +182,7 @@ __all__ = [
     "Claimed",
     "FeedStatus",
     "Fetched",
+    "HeldConnection",
     "InstanceLock",
     "Meta",
     "MetaState",

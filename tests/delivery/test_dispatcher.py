@@ -474,3 +474,27 @@ def test_a_round_that_only_stores_outcomes_leaves_a_new_failing_mark_for_the_nex
     assert work == []
     assert "a" in dispatcher.failing
     assert {row.state for row in rows(db).values()} == {"pending"}
+
+
+async def test_the_database_connection_is_held_while_sends_are_under_way_and_given_back_after(
+    db: Engine, spec: ChannelSpec
+) -> None:
+    """Rounds with deliveries in flight keep one connection (no pool checkout per round); once the work runs out
+    the next round gives it back, so an idle daemon holds none."""
+    calendar = load(db)
+    channel = FakeChannel(spec)
+    channel.gate = asyncio.Event()
+    dispatcher = make_dispatcher(db, calendar, FixedClock(START - timedelta(hours=2)), channel)
+    try:
+        assert (await dispatcher.step())[0] == 1
+        assert db.pool.checkedout() == 1  # type: ignore[attr-defined]
+        await dispatcher.step()  # the send is still open
+        assert db.pool.checkedout() == 1  # type: ignore[attr-defined]
+        channel.gate.set()
+        while dispatcher.inflight:
+            await asyncio.sleep(0.01)
+        await dispatcher.step()  # stores the outcome; nothing is left in flight
+        assert db.pool.checkedout() == 0  # type: ignore[attr-defined]
+    finally:
+        dispatcher.close()
+    assert rows(db)["2h"].state == "sent"

@@ -7,6 +7,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from alertd.storage import bulk
 from alertd.storage.bulk import (
     driver_execute,
     execute_many,
@@ -216,3 +217,23 @@ def test_instant_writer_writes_what_the_column_type_writes(engine: Engine) -> No
     for value in (NOW, elsewhere):
         assert write(value) == process(value)
     assert write(None) is None
+
+
+def test_a_values_list_runs_in_a_few_shapes_whatever_the_row_count(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rows go in statements of power-of-two row counts (11 rows: 8, 2, 1), so only a few shapes are ever compiled;
+    every row is still written and counted."""
+    statements: list[str] = []
+
+    def seen(conn: sa.Connection, sql: str, params: Any, **kwargs: Any) -> Any:
+        statements.append(sql)
+        return driver_execute(conn, sql, params, **kwargs)
+
+    monkeypatch.setattr(bulk, "driver_execute", seen)
+    with engine.begin() as conn:
+        assert insert_many(conn, NOTIFICATION, [row(f"n{i}") for i in range(11)]) == 11
+        assert insert_many(conn, NOTIFICATION, [row(f"m{i}") for i in range(5)]) == 5
+    assert len(stored(engine)) == 16
+    # Rows a statement holds: 11 = 8 + 2 + 1 and 5 = 4 + 1.
+    assert [s.count("), (") + 1 for s in statements] == [8, 2, 1, 4, 1]
