@@ -15,7 +15,6 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from support.factories import make_calendar, make_channel, offsets
-from support.feed_server import FeedServer
 
 from alertd.channels.client import Client
 from alertd.channels.http import make_client
@@ -25,6 +24,7 @@ from alertd.domain import Calendar, SourceSpec
 from alertd.feeds import FeedRefresher
 from alertd.settings import Settings
 from alertd.storage import EVENT, NOTIFICATION, feed_statuses, last_body
+from bench.feed_server import FeedServer
 
 GOOGLE = (Path(__file__).parents[1] / "calendar" / "feeds" / "google.ics").read_bytes()
 NOW = datetime(2025, 10, 20, 12, 0, tzinfo=UTC)
