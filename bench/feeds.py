@@ -10,8 +10,6 @@ the unchanged feed (claim, conditional GET answered 304, record), median of seve
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import socket
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -21,7 +19,6 @@ from typing import Any
 
 import aiohttp
 import icalendar
-from aiohttp import web
 
 from alertd.channels.http import make_client
 from alertd.clock import FixedClock
@@ -30,6 +27,7 @@ from alertd.feeds import FeedRefresher
 from alertd.settings import Settings
 from alertd.timeexpr import parse_offset
 from bench.common import Result, Workspace, fresh_db, median
+from bench.feed_server import FeedServer
 
 NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 _SERIES = 100
@@ -68,39 +66,12 @@ def _calendar(url: str) -> Calendar:
     )
 
 
-class _Server:
-    def __init__(self, body: bytes) -> None:
-        self.body = body
-        self.etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
-        self._runner: web.AppRunner | None = None
-        self.port = 0
-
-    async def start(self) -> None:
-        async def handle(request: web.Request) -> web.Response:
-            if request.headers.get("If-None-Match") == self.etag:
-                return web.Response(status=304, headers={"ETag": self.etag})
-            return web.Response(body=self.body, headers={"ETag": self.etag, "Content-Type": "text/calendar"})
-
-        app = web.Application()
-        app.router.add_get("/feed.ics", handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        self.port = sock.getsockname()[1]
-        await web.SockSite(self._runner, sock).start()
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-
-
 async def _measure(ws: Workspace, n_events: int) -> dict[str, Any]:
     body = make_feed(n_events, _SERIES)
-    server = _Server(body)
+    server = FeedServer(body=body)
     await server.start()
     engine = fresh_db(ws.file("feeds.db"))
-    url = f"http://127.0.0.1:{server.port}/feed.ics"
+    url = server.url("/feed.ics")
     calendar = _calendar(url)
     clock = FixedClock(NOW)
 

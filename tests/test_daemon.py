@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from support.waiting import clear_alertd_environ, until
 
 from alertd.calendar import load_calendar
 from alertd.clock import FixedClock, wall_now
@@ -76,22 +77,22 @@ class Running:
         return delay
 
 
-async def until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        assert loop.time() < deadline, "condition not reached in time"
-        await asyncio.sleep(0.02)
-
-
 Starter = Callable[..., Awaitable[Running]]
+
+
+async def wake_a_minute_later(running: Running, clock: FixedClock) -> None:
+    """Once the wake is armed (nothing sent yet), move the clock a minute on and fire the wake at once."""
+    await until(lambda: running.daemon.scheduler.get_job("wake") is not None)
+    assert running.out.getvalue() == ""
+    clock.advance(60)
+    job = running.daemon.scheduler.get_job("wake")
+    assert job is not None
+    job.modify(next_run_time=wall_now())
 
 
 @pytest.fixture
 async def start_daemon(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Starter]:
-    for name in list(os.environ):
-        if name.startswith("ALERTD_"):
-            monkeypatch.delenv(name)
+    clear_alertd_environ(monkeypatch)
     monkeypatch.chdir(tmp_path)
     started: list[Running] = []
 
@@ -139,12 +140,7 @@ async def test_the_wake_is_armed_for_the_next_due_notification(start_daemon: Sta
 async def test_the_wake_sends_what_became_due(start_daemon: Starter) -> None:
     clock = FixedClock(T0)
     running = await start_daemon(CALENDAR, clock)
-    await until(lambda: running.daemon.scheduler.get_job("wake") is not None)
-    assert running.out.getvalue() == ""
-    clock.advance(60)
-    job = running.daemon.scheduler.get_job("wake")
-    assert job is not None
-    job.modify(next_run_time=wall_now())
+    await wake_a_minute_later(running, clock)
     await until(lambda: "Truce expires" in running.out.getvalue())
 
 
@@ -304,12 +300,7 @@ async def test_a_business_day_reminder_is_sent_when_it_falls_due(start_daemon: S
     """
     clock = FixedClock(datetime(2025, 11, 28, 21, 59, tzinfo=UTC))
     running = await start_daemon(calendar, clock)
-    await until(lambda: running.daemon.scheduler.get_job("wake") is not None)
-    assert running.out.getvalue() == ""
-    clock.advance(60)
-    job = running.daemon.scheduler.get_job("wake")
-    assert job is not None
-    job.modify(next_run_time=wall_now())
+    await wake_a_minute_later(running, clock)
     await until(lambda: "Annual filing" in running.out.getvalue())
     n = NOTIFICATION.c
     with running.daemon.engine.connect() as conn:

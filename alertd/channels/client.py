@@ -18,8 +18,8 @@ What it adds to aiohttp's defaults, and why:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from importlib import metadata
 from types import SimpleNamespace
 from typing import Any
@@ -124,6 +124,28 @@ def _check(url: str, headers: Mapping[str, str]) -> URL:
     return target
 
 
+@dataclass(slots=True)
+class _Dial:
+    """Where one request is aimed, and what its trace hooks saw of the current attempt."""
+
+    session: aiohttp.ClientSession
+    target: URL
+    proxy: URL | None
+    proxy_auth: aiohttp.BasicAuth | None
+    attempt: _Attempt = field(default_factory=_Attempt)
+
+
+def _answer(url: str, response: aiohttp.ClientResponse, body: bytes, *, version: str = "HTTP/1.1") -> Answer:
+    return Answer(
+        url,
+        response.status,
+        [(name.decode("latin-1"), value.decode("latin-1")) for name, value in response.raw_headers],
+        body,
+        version=version,
+        reason=response.reason or "",
+    )
+
+
 class Client:
     """The HTTP client of a process (the daemon or one command); open it in the event loop that uses it."""
 
@@ -187,26 +209,17 @@ class Client:
             content = orjson.dumps(json)
             if not any(name.lower() == "content-type" for name in sent):
                 sent["Content-Type"] = "application/json"
-        target = _check(url, sent)
-        session = self._session or self._open()
-        proxy, proxy_auth = self._proxy_for(target)
-        token = PROXIED.set(proxy is not None)
-        attempt = _Attempt()
-        try:
-            async with asyncio.timeout(self.timeout):
-                try:
-                    return await self._send(session, url, target, content, sent, proxy, proxy_auth, attempt)
-                except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
-                    if not _idle_closed(exc, attempt):
-                        raise
-                attempt = _Attempt()
-                return await self._send(session, url, target, content, sent, proxy, proxy_auth, attempt)
-        except TimeoutError:
-            if not attempt.connected:
-                raise ConnectTimeoutError from None
-            raise
-        finally:
-            PROXIED.reset(token)
+
+        async def send(dial: _Dial) -> Answer:
+            try:
+                return await self._send(dial, url, content, sent)
+            except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
+                if not _idle_closed(exc, dial.attempt):
+                    raise
+            dial.attempt = _Attempt()
+            return await self._send(dial, url, content, sent)
+
+        return await self._dialled(url, sent, self.timeout, send)
 
     async def get(
         self, url: str, *, headers: Mapping[str, str] | None = None, limit: int, timeout: float | None = None
@@ -214,69 +227,57 @@ class Client:
         """GET once within ``timeout`` (default: the client's), following up to :data:`MAX_REDIRECTS` redirects, each
         hop dialled through the same guard; at most ``limit + 1`` body bytes are read, so a caller can tell an answer
         past its bound from one exactly at it."""
+        sent = dict(headers or {})
+
+        async def fetch(dial: _Dial) -> Answer:
+            async with dial.session.get(
+                dial.target,
+                headers=sent,
+                proxy=dial.proxy,
+                proxy_auth=dial.proxy_auth,
+                max_redirects=MAX_REDIRECTS,
+                trace_request_ctx=dial.attempt,
+            ) as response:
+                return _answer(url, response, await read_bounded(response, limit + 1))
+
+        return await self._dialled(url, sent, self.timeout if timeout is None else timeout, fetch)
+
+    async def _dialled(
+        self, url: str, sent: Mapping[str, str], timeout: float | None, request: Callable[[_Dial], Awaitable[Answer]]
+    ) -> Answer:
+        """Run ``request`` against the checked target within ``timeout``: the one place a request is aimed (proxy,
+        guard flag) and a deadline that passed before any connection opened becomes a ConnectTimeoutError."""
         if self.is_closed:
             raise RuntimeError("the HTTP client is closed")
-        sent = dict(headers or {})
         target = _check(url, sent)
         session = self._session or self._open()
         proxy, proxy_auth = self._proxy_for(target)
+        dial = _Dial(session, target, proxy, proxy_auth)
         token = PROXIED.set(proxy is not None)
-        attempt = _Attempt()
         try:
-            async with asyncio.timeout(self.timeout if timeout is None else timeout):
-                async with session.get(
-                    target,
-                    headers=sent,
-                    proxy=proxy,
-                    proxy_auth=proxy_auth,
-                    max_redirects=MAX_REDIRECTS,
-                    trace_request_ctx=attempt,
-                ) as response:
-                    body = await read_bounded(response, limit + 1)
-                    return Answer(
-                        url,
-                        response.status,
-                        [(name.decode("latin-1"), value.decode("latin-1")) for name, value in response.raw_headers],
-                        body,
-                        reason=response.reason or "",
-                    )
+            async with asyncio.timeout(timeout):
+                return await request(dial)
         except TimeoutError:
-            if not attempt.connected:
+            if not dial.attempt.connected:
                 raise ConnectTimeoutError from None
             raise
         finally:
             PROXIED.reset(token)
 
-    async def _send(
-        self,
-        session: aiohttp.ClientSession,
-        url: str,
-        target: URL,
-        content: bytes | None,
-        headers: dict[str, str],
-        proxy: URL | None,
-        proxy_auth: aiohttp.BasicAuth | None,
-        attempt: _Attempt,
-    ) -> Answer:
-        async with session.post(
-            target,
+    async def _send(self, dial: _Dial, url: str, content: bytes | None, headers: dict[str, str]) -> Answer:
+        async with dial.session.post(
+            dial.target,
             data=content,
             headers=headers,
-            proxy=proxy,
-            proxy_auth=proxy_auth,
+            proxy=dial.proxy,
+            proxy_auth=dial.proxy_auth,
             allow_redirects=False,
-            trace_request_ctx=attempt,
+            trace_request_ctx=dial.attempt,
         ) as response:
-            attempt.answered = True
+            dial.attempt.answered = True
             body = await read_bounded(response)
-            return Answer(
-                url,
-                response.status,
-                [(name.decode("latin-1"), value.decode("latin-1")) for name, value in response.raw_headers],
-                body,
-                version=f"HTTP/{response.version.major}.{response.version.minor}" if response.version else "HTTP/1.1",
-                reason=response.reason or "",
-            )
+            version = f"HTTP/{response.version.major}.{response.version.minor}" if response.version else "HTTP/1.1"
+            return _answer(url, response, body, version=version)
 
     async def aclose(self) -> None:
         self.is_closed = True

@@ -118,21 +118,23 @@ class FeedRefresher:
         if content is not None and hashlib.sha256(content).hexdigest() == claim.body_sha256:
             content = None  # the same bytes without validators: nothing to read again
         window_end = now + timedelta(days=self.settings.recurrence_horizon)
+
+        def record(conn: sa.Connection, kept: bytes | None, applied_end: datetime | None) -> None:
+            record_fetched(
+                conn,
+                source.id,
+                location,
+                now=now,
+                body=kept,
+                etag=body.etag,
+                last_modified=body.last_modified,
+                window_end=applied_end,
+            )
+
         if content is None:
             rolled = claim.window_end is None or window_end - claim.window_end >= ROLL
             if not rolled:
-                await self._db(
-                    lambda conn: record_fetched(
-                        conn,
-                        source.id,
-                        location,
-                        now=now,
-                        body=None,
-                        etag=body.etag,
-                        last_modified=body.last_modified,
-                        window_end=None,
-                    )
-                )
+                await self._db(lambda conn: record(conn, None, None))
                 return None
             stored, _ = await self._db(lambda conn: last_body(conn, source.id))
             if stored is None:
@@ -154,16 +156,7 @@ class FeedRefresher:
                 window_end=window_end,
                 previous_end=claim.window_end,
             )
-            record_fetched(
-                conn,
-                source.id,
-                location,
-                now=now,
-                body=new_body,
-                etag=body.etag,
-                last_modified=body.last_modified,
-                window_end=window_end,
-            )
+            record(conn, new_body, window_end)
             return report
 
         report: SyncReport = await self._db(apply)

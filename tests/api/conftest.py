@@ -6,10 +6,7 @@ Unit tests of routes talk to the app in memory (``httpx.ASGITransport``) on the 
 
 from __future__ import annotations
 
-import asyncio
-import io
 import textwrap
-import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,11 +14,11 @@ from typing import Any
 
 import httpx
 import pytest
+from support.daemons import Daemons, ServedDaemon
 
 from alertd.api import create_app
 from alertd.clock import Clock, FixedClock
 from alertd.daemon import Daemon
-from alertd.settings import Settings
 
 NOW = datetime(2025, 10, 20, 12, 0, tzinfo=UTC)
 WRITE_TOKEN = "write-token-for-tests"
@@ -52,35 +49,16 @@ def write_calendar(path: Path, text: str = CALENDAR) -> Path:
     return path
 
 
-def settings(**overrides: Any) -> Settings:
-    """Settings for tests: no .env file, nothing from the developer's environment that matters here."""
-    values: dict[str, Any] = {"reload_interval": 3600.0, "max_sleep": 3600.0, "drain_timeout": 1.0}
-    values.update(overrides)
-    return Settings(_env_file=None, **values)
-
-
 @pytest.fixture
 async def start_daemon(tmp_path: Path) -> AsyncIterator[DaemonFactory]:
     """Start a daemon with the given settings (and clock); every daemon started is shut down afterwards."""
-    started: list[Daemon] = []
+    daemons = Daemons(tmp_path)
 
     async def start(clock: Clock | None = None, calendar: str = CALENDAR, **overrides: Any) -> Daemon:
-        folder = tmp_path / f"d{len(started)}"
-        folder.mkdir()
-        daemon = Daemon(
-            settings(**overrides),
-            clock=clock or FixedClock(NOW),
-            calendar_path=write_calendar(folder / "calendar.yaml", calendar),
-            db_url=f"sqlite:///{folder / 'alertd.db'}",
-            out=io.StringIO(),
-        )
-        started.append(daemon)
-        await daemon.start()
-        return daemon
+        return await daemons.start(textwrap.dedent(calendar), clock or FixedClock(NOW), **overrides)
 
     yield start
-    for daemon in started:
-        await daemon.shutdown()
+    await daemons.shutdown()
 
 
 @pytest.fixture
@@ -100,49 +78,9 @@ async def client(daemon: Daemon) -> AsyncIterator[httpx.AsyncClient]:
         yield http
 
 
-class DaemonThread:
-    """A daemon serving HTTP on 127.0.0.1 from its own thread and event loop, for synchronous clients."""
+class DaemonThread(ServedDaemon):
+    """A daemon on :data:`CALENDAR` at :data:`NOW` serving HTTP on 127.0.0.1 from its own thread and event loop, for
+    synchronous clients."""
 
     def __init__(self, folder: Path, **overrides: Any) -> None:
-        self.folder = folder
-        self.overrides = overrides
-        self.address: tuple[str, int] | None = None
-        self._ready = threading.Event()
-        self._failure: BaseException | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._daemon: Daemon | None = None
-        self._thread = threading.Thread(target=lambda: asyncio.run(self._main()), name="alertd-test-daemon")
-
-    async def _main(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        daemon = self._daemon = Daemon(
-            settings(http_host="127.0.0.1", http_port=0, **self.overrides),
-            clock=FixedClock(NOW),
-            calendar_path=write_calendar(self.folder / "calendar.yaml"),
-            db_url=f"sqlite:///{self.folder / 'alertd.db'}",
-            out=io.StringIO(),
-        )
-        try:
-            await daemon.start()
-        except BaseException as exc:
-            self._failure = exc
-            self._ready.set()
-            await daemon.shutdown()
-            raise
-        self.address = daemon.http_address
-        self._ready.set()
-        await daemon.run()
-
-    def start(self) -> str:
-        """Start and return the base URL."""
-        self._thread.start()
-        self._ready.wait(timeout=30)
-        if self._failure is not None or self.address is None:
-            raise RuntimeError(f"the daemon did not start: {self._failure!r}")
-        host, port = self.address
-        return f"http://{host}:{port}"
-
-    def stop(self) -> None:
-        if self._loop is not None and self._daemon is not None:
-            self._loop.call_soon_threadsafe(self._daemon.request_stop)
-        self._thread.join(timeout=30)
+        super().__init__(folder, textwrap.dedent(CALENDAR), FixedClock(NOW), **overrides)

@@ -10,11 +10,11 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
-from support.feed_server import FeedServer
 
 from alertd.clock import FixedClock
 from alertd.daemon import Daemon
 from alertd.storage import list_events
+from bench.feed_server import FeedServer
 
 from .conftest import READ, READ_TOKEN, WRITE, WRITE_TOKEN, DaemonFactory, client_for
 

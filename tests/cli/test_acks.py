@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from support.cli_calendar import NOW, calendar_options
 
 from alertd.calendar import load_calendar
 from alertd.cli.main import main
@@ -15,33 +16,18 @@ from alertd.storage.db import create_engine, migrate
 from alertd.storage.outbox import NOTIFICATION
 from alertd.storage.sync import sync_calendar
 
-CALENDAR = """\
-version: 1
-timezone: America/New_York
-defaults: {reminders: [7d, 1d], notify: [desk]}
-channels:
-  desk: {type: console}
-events:
-  - id: truce-expiry
-    title: US–China tariff truce expires
-    at: 2025-11-10
-"""
-NOW = "2025-10-20T12:00Z"
-
 
 @pytest.fixture
 def where(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """A calendar file and a database the daemon has already loaded it into."""
     monkeypatch.chdir(tmp_path)
-    path = tmp_path / "calendar.yaml"
-    path.write_text(CALENDAR, encoding="utf-8")
-    url = f"sqlite:///{tmp_path / 'alertd.db'}"
-    engine = create_engine(url)
+    where = calendar_options(tmp_path)
+    engine = create_engine(where[3])
     migrate(engine)
     with engine.begin() as conn:
-        sync_calendar(conn, load_calendar(path)[0], now=datetime(2025, 10, 20, 12, tzinfo=UTC))
+        sync_calendar(conn, load_calendar(Path(where[1]))[0], now=datetime(2025, 10, 20, 12, tzinfo=UTC))
     engine.dispose()
-    return ["--calendar", str(path), "--db", url, "--now", NOW]
+    return [*where, "--now", NOW]
 
 
 def states(where: list[str]) -> set[str]:
@@ -134,8 +120,7 @@ def test_a_file_event_can_be_acknowledged_before_the_daemon_ever_ran(
 ) -> None:
     """A fresh database: the calendar file is stored and planned first, then the event is acknowledged."""
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "calendar.yaml").write_text(CALENDAR, encoding="utf-8")
-    where = ["--calendar", str(tmp_path / "calendar.yaml"), "--db", f"sqlite:///{tmp_path / 'fresh.db'}"]
+    where = calendar_options(tmp_path, "fresh.db")
     assert main(["ack", "truce-expiry", "--by", "ana", "--now", NOW, *where]) == 0
     assert "acknowledged truce-expiry by ana" in capsys.readouterr().out
     assert states([*where, "--now", NOW]) == {"cancelled"}

@@ -8,29 +8,16 @@ from typing import Any
 
 import icalendar
 import pytest
+from support.cli_calendar import NOW, calendar_options
 
 from alertd.cli.main import main
-
-CALENDAR = """\
-version: 1
-timezone: America/New_York
-defaults: {reminders: [7d, 1d], notify: [desk]}
-channels:
-  desk: {type: console}
-events:
-  - id: truce-expiry
-    title: US–China tariff truce expires
-    at: 2025-11-10
-"""
-NOW = "2025-10-20T12:00Z"
 
 
 @pytest.fixture
 def where(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """``--calendar`` and ``--db`` options for a fresh calendar file and SQLite database."""
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "calendar.yaml").write_text(CALENDAR, encoding="utf-8")
-    return ["--calendar", str(tmp_path / "calendar.yaml"), "--db", f"sqlite:///{tmp_path / 'alertd.db'}"]
+    return calendar_options(tmp_path)
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

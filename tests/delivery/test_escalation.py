@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import os
 import textwrap
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -17,6 +16,7 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import SQLModel
 from support.receiver import Receiver
+from support.waiting import clear_alertd_environ, until
 
 from alertd.clock import Clock, FixedClock, ReplayClock, wall_now
 from alertd.daemon import Daemon
@@ -52,9 +52,7 @@ Starter = Callable[..., Awaitable[Daemon]]
 
 @pytest.fixture
 async def start(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Starter]:
-    for name in list(os.environ):
-        if name.startswith("ALERTD_"):
-            monkeypatch.delenv(name)
+    clear_alertd_environ(monkeypatch)
     started: list[Daemon] = []
 
     async def run(text: str, clock: Clock, *, db_url: str | None = None, worker: str | None = None) -> Daemon:
@@ -81,14 +79,6 @@ async def start(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterato
     for daemon in started:
         daemon.request_stop()
     await asyncio.gather(*daemon_tasks, return_exceptions=True)
-
-
-async def until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        assert loop.time() < deadline, "condition not reached in time"
-        await asyncio.sleep(0.02)
 
 
 def escalations(receiver: Receiver) -> list[dict[str, Any]]:

@@ -175,6 +175,16 @@ class Harness:
             daemon.wait_for_log(r"INFO +calendar \S+: \d+ added")
         return daemon
 
+    def start_then_edit(
+        self, before: str, after: str, *, replay_from: datetime, env: Mapping[str, str]
+    ) -> DaemonProcess:
+        """A daemon started on ``before``, once it has reloaded the calendar rewritten to ``after`` (one event
+        changed)."""
+        daemon = self.start(self.calendar(before), replay_from=replay_from, env=env)
+        self.calendar(after)
+        daemon.wait_for_log(r"calendar reloaded: 0 added, 1 changed")
+        return daemon
+
     def cli(self, *args: str, env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
         """A one-shot ``alertd`` command, its output captured as text."""
         return subprocess.run(

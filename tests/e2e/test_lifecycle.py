@@ -39,10 +39,7 @@ AFTER = BEFORE.replace("2025-11-10T00:00", "2025-10-30T00:30")
 def test_moving_an_event_sends_one_change_notice_per_channel_and_replans_its_reminders(
     e2e: Harness, receivers: Receivers
 ) -> None:
-    calendar = e2e.calendar(BEFORE)
-    daemon = e2e.start(calendar, replay_from=T0, env=receivers.env)
-    e2e.calendar(AFTER)
-    daemon.wait_for_log(r"calendar reloaded: 0 added, 1 changed")
+    daemon = e2e.start_then_edit(BEFORE, AFTER, replay_from=T0, env=receivers.env)
     daemon.wait_for_log(r"sent rem:expiry:30m:hook:", timeout=30)
     daemon.wait_for_log(r"sent rem:expiry:30m:team:", timeout=30)
     assert daemon.stop() == 0

@@ -34,10 +34,7 @@ AFTER = BEFORE + "        occurrences:\n          2025-11-02: {status: cancelled
 def test_an_occurrence_is_delivered_under_its_id_and_cancelling_another_is_one_notice(
     e2e: Harness, receivers: Receivers
 ) -> None:
-    calendar = e2e.calendar(BEFORE)
-    daemon = e2e.start(calendar, replay_from=T0, env=receivers.env)
-    e2e.calendar(AFTER)
-    daemon.wait_for_log(r"calendar reloaded: 0 added, 1 changed")
+    daemon = e2e.start_then_edit(BEFORE, AFTER, replay_from=T0, env=receivers.env)
     daemon.wait_for_log(r"sent rem:standup@20251030:30m:hook:", timeout=30)
     assert daemon.stop() == 0
 

@@ -15,7 +15,6 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from support.factories import make_calendar, make_channel, offsets
-from support.feed_server import FeedServer
 
 from alertd.channels.client import Client
 from alertd.channels.http import make_client
@@ -25,6 +24,7 @@ from alertd.domain import Calendar, SourceSpec
 from alertd.feeds import FeedRefresher
 from alertd.settings import Settings
 from alertd.storage import EVENT, NOTIFICATION, feed_statuses, last_body
+from bench.feed_server import FeedServer
 
 GOOGLE = (Path(__file__).parents[1] / "calendar" / "feeds" / "google.ics").read_bytes()
 NOW = datetime(2025, 10, 20, 12, 0, tzinfo=UTC)
@@ -88,6 +88,14 @@ class Harness:
         return await self.refresher.refresh(cal, source)
 
 
+async def fetched_once(engine: Engine, client: Client, server: FeedServer, **settings: Any) -> tuple[Harness, Calendar]:
+    """A harness that has made its first fetch of the feed server's calendar."""
+    h = Harness(engine, client, **settings)
+    cal = calendar(server.url())
+    await h.refresh(cal, advance=timedelta(0))
+    return h, cal
+
+
 def events(engine: Engine) -> dict[str, tuple[str, int]]:
     with engine.begin() as conn:
         rows = conn.execute(sa.select(EVENT.c.id, EVENT.c.fingerprint, EVENT.c.revision, EVENT.c.removed))
@@ -119,9 +127,7 @@ async def test_a_first_fetch_stores_the_feeds_events_and_its_copy(
 async def test_an_unchanged_feed_is_asked_with_if_none_match_and_nothing_is_replanned(
     engine: Engine, server: FeedServer, client: Client
 ) -> None:
-    h = Harness(engine, client)
-    cal = calendar(server.url())
-    await h.refresh(cal, advance=timedelta(0))
+    h, cal = await fetched_once(engine, client, server)
     before, rows = events(engine), notification_count(engine)
     assert await h.refresh(cal) is None
     assert server.seen[-1].headers["if-none-match"] == server.etag
@@ -131,9 +137,8 @@ async def test_an_unchanged_feed_is_asked_with_if_none_match_and_nothing_is_repl
 async def test_a_replica_finding_the_interval_taken_does_not_fetch(
     engine: Engine, server: FeedServer, client: Client
 ) -> None:
-    first, second = Harness(engine, client), Harness(engine, client)
-    cal = calendar(server.url())
-    await first.refresh(cal, advance=timedelta(0))
+    _first, cal = await fetched_once(engine, client, server)
+    second = Harness(engine, client)
     assert await second.refresh(cal, advance=timedelta(minutes=1)) is None
     assert len(server.seen) == 1
 
@@ -141,9 +146,7 @@ async def test_a_replica_finding_the_interval_taken_does_not_fetch(
 async def test_a_feed_edit_moving_one_occurrence_sends_exactly_one_change_notice(
     engine: Engine, server: FeedServer, client: Client
 ) -> None:
-    h = Harness(engine, client)
-    cal = calendar(server.url())
-    await h.refresh(cal, advance=timedelta(0))
+    h, cal = await fetched_once(engine, client, server)
     server.body = GOOGLE.replace(MOVED_FROM, MOVED_TO)
     report = await h.refresh(cal)
     assert report.changed == ["desk:weekly-tariff-call-7k2m@google.com@20251117"]
@@ -154,9 +157,7 @@ async def test_a_feed_edit_moving_one_occurrence_sends_exactly_one_change_notice
 async def test_a_cancelled_occurrence_in_the_feed_sends_one_notice(
     engine: Engine, server: FeedServer, client: Client
 ) -> None:
-    h = Harness(engine, client)
-    cal = calendar(server.url())
-    await h.refresh(cal, advance=timedelta(0))
+    h, cal = await fetched_once(engine, client, server)
     override = b"BEGIN:VEVENT\r\nDTSTART:20251201T140000Z\r\nRECURRENCE-ID:20251201T140000Z\r\n"
     override += (
         b"UID:weekly-tariff-call-7k2m@google.com\r\nSTATUS:CANCELLED\r\nSUMMARY:Weekly tariff call\r\nEND:VEVENT\r\n"
@@ -182,9 +183,7 @@ async def test_a_cancelled_occurrence_in_the_feed_sends_one_notice(
 async def test_a_failing_feed_keeps_its_last_good_copy_and_says_why_in_one_line(
     engine: Engine, server: FeedServer, client: Client, mode: Any, words: str
 ) -> None:
-    h = Harness(engine, client, feed_timeout=0.5)
-    cal = calendar(server.url())
-    await h.refresh(cal, advance=timedelta(0))
+    h, cal = await fetched_once(engine, client, server, feed_timeout=0.5)
     before, rows = events(engine), notification_count(engine)
     server.mode = mode
     server.stall = 3.0
@@ -285,9 +284,7 @@ async def test_a_server_without_etags_is_asked_with_if_modified_since(
     engine: Engine, server: FeedServer, client: Client
 ) -> None:
     server.etags = False
-    h = Harness(engine, client)
-    cal = calendar(server.url())
-    await h.refresh(cal, advance=timedelta(0))
+    h, cal = await fetched_once(engine, client, server)
     assert await h.refresh(cal) is None
     assert server.seen[-1].headers["if-modified-since"] == server.last_modified
     assert "if-none-match" not in server.seen[-1].headers

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import icalendar
 import pytest
 from support.factories import from_file, offsets
+from support.series_events import SERIES_EVENTS
 
 from alertd.calendar.ical import feed_events
 from alertd.calendar.sources import LOOKBACK
@@ -23,7 +24,8 @@ from alertd.planning.recurrence import SERIES_MARK
 NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 HORIZON = timedelta(days=400)
 ZONE = "America/New_York"
-CALENDAR = f"""\
+CALENDAR = (
+    f"""\
 version: 1
 timezone: {ZONE}
 defaults: {{reminders: [7d, 1d, 2h], countdown: false}}
@@ -48,24 +50,10 @@ events:
     title: Tax day
     at: 2026-04-15
     reminders: [3d, 0d]
-  - id: month-end
-    title: Month-end report
-    at: 2026-01-30T17:00
-    repeat: FREQ=MONTHLY;BYDAY=-1FR
-    except: [2026-04-24]
-    occurrences:
-      2026-03-27: {{at: 2026-03-30T10:00, title: Q1 close}}
-      2026-06-26: {{status: cancelled}}
-  - id: backup
-    title: Nightly backup check
-    at: 2026-03-01T02:30
-    repeat: FREQ=DAILY;UNTIL=20260315
-  - id: filing
-    title: Annual filing
-    at: 2026-03-31
-    repeat: FREQ=YEARLY;COUNT=3
-    reminders: [7d, 1d]
 """
+    + SERIES_EVENTS
+    + "    reminders: [7d, 1d]\n"
+)
 SOURCE = SourceSpec(
     id="back",
     url="https://calendar.example.com/alertd.ics",

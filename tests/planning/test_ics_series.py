@@ -12,36 +12,24 @@ import icalendar
 import pytest
 from dateutil.rrule import rrulestr
 from support.factories import from_file
+from support.series_events import SERIES_EVENTS
 
 from alertd.domain import Calendar
 from alertd.planning import plan_reminders, with_occurrences
 from alertd.planning.ics import render_calendar
 
 NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
-CALENDAR = """\
+CALENDAR = (
+    """\
 version: 1
 timezone: America/New_York
 defaults: {reminders: [7d, 1d, 2h], countdown: false}
 channels:
   hooks: {type: console}
 events:
-  - id: month-end
-    title: Month-end report
-    at: 2026-01-30T17:00
-    repeat: FREQ=MONTHLY;BYDAY=-1FR
-    except: [2026-04-24]
-    occurrences:
-      2026-03-27: {at: 2026-03-30T10:00, title: Q1 close}
-      2026-06-26: {status: cancelled}
-  - id: backup
-    title: Nightly backup check
-    at: 2026-03-01T02:30
-    repeat: FREQ=DAILY;UNTIL=20260315
-  - id: filing
-    title: Annual filing
-    at: 2026-03-31
-    repeat: FREQ=YEARLY;COUNT=3
 """
+    + SERIES_EVENTS
+)
 
 
 def calendar(tmp_path: Path) -> Calendar:

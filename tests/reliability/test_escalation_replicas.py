@@ -6,16 +6,15 @@ from __future__ import annotations
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from e2e.harness import DaemonProcess, Harness
+from e2e.harness import Harness
 
 from alertd.calendar import load_calendar
 from alertd.storage import ack_event
 from reliability.conftest import Figures
-from reliability.tools import FlakyEndpoint
+from reliability.tools import FlakyEndpoint, Replicas
 
 pytestmark = [pytest.mark.reliability, pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -23,7 +22,6 @@ T0 = datetime(2025, 10, 29, 23, 0, tzinfo=UTC)
 SPEED = 10.0
 EVENTS = 40  # the first half is acknowledged before any step is due
 STEPS = 4  # 4m, 3m, 2m and 1m before each start
-READY = r"INFO +calendar \S+: \d+ added"
 
 
 def _calendar() -> str:
@@ -40,11 +38,6 @@ def _calendar() -> str:
     return "\n".join(lines) + "\n"
 
 
-def _start(rel: Harness, calendar: Path, wall0: float, env: dict[str, str]) -> DaemonProcess:
-    at = T0 + timedelta(seconds=(time.time() - wall0) * SPEED)
-    return rel.start(calendar, replay_from=at, speed=SPEED, env=env, ready=False)
-
-
 def test_each_unacknowledged_step_is_sent_once_and_no_acknowledged_one_at_all(
     rel: Harness, fresh_pg: str, figures: Figures
 ) -> None:
@@ -55,12 +48,11 @@ def test_each_unacknowledged_step_is_sent_once_and_no_acknowledged_one_at_all(
         rel.db_url = fresh_pg
         env = {"HOOK_URL": hook.url("/pager"), "ALERTD_LEASE": "5"}
         path = rel.calendar(_calendar())
-        wall0 = time.time()
-        replicas = [_start(rel, path, wall0, env) for _ in range(3)]
-        for replica in replicas:
-            replica.wait_for_log(READY, timeout=60)
+        fleet = Replicas(rel, path, env, T0, SPEED)
+        wall0 = fleet.wall0
+        replicas = fleet.start_together(3)
         calendar, _ = load_calendar(path, environ=env)
-        acked_at = T0 + timedelta(seconds=(time.time() - wall0) * SPEED)
+        acked_at = fleet.virtual_now()
         assert acked_at < T0 + timedelta(minutes=4), "the replicas started too slowly for this test's schedule"
         for i in range(EVENTS // 2):
             ack_event(db, calendar, event_id=f"e{i:03d}", by="desk", via="api", now=acked_at)

@@ -11,21 +11,19 @@ import statistics
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from e2e.harness import DaemonProcess, Harness
+from e2e.harness import Harness
 
 from reliability.conftest import Figures
-from reliability.tools import FlakyEndpoint
+from reliability.tools import READY, FlakyEndpoint, Replicas
 
 pytestmark = [pytest.mark.reliability, pytest.mark.slow, pytest.mark.timeout(300)]
 
 T0 = datetime(2025, 10, 29, 23, 0, tzinfo=UTC)
 SPEED = 10.0  # slow enough that a loaded CI machine does not turn start-up time into lateness
 EVENTS = 1000  # one reminder to each of two channels: 2,000 notifications
-READY = r"INFO +calendar \S+: \d+ added"
 KILL_EVERY = 5.0  # real seconds; a replica restarting on a loaded 2-core machine takes several
 ENV = {
     # A short lease so a dead replica's rows come back within seconds (reclaim runs every lease/4).
@@ -53,12 +51,6 @@ def _calendar() -> str:
             "    notify: [hook_a, hook_b]",
         ]
     return "\n".join(lines) + "\n"
-
-
-def _start(rel: Harness, calendar: Path, wall0: float, env: dict[str, str], *, ready: bool) -> DaemonProcess:
-    # Every replica, restarts included, shows the same virtual time: T0 plus the real time since the first start.
-    at = T0 + timedelta(seconds=(time.time() - wall0) * SPEED)
-    return rel.start(calendar, replay_from=at, speed=SPEED, env=env, ready=ready)
 
 
 def _in_flight(db: sa.Engine, pid: int) -> set[str]:
@@ -96,12 +88,9 @@ def test_three_replicas_with_kills_lose_nothing_and_repeat_only_sends_in_flight(
     try:
         rel.db_url = fresh_pg
         env = {**ENV, "HOOK_URL": hook.url("/hooks/s3cr3t")}
-        calendar = rel.calendar(_calendar())
-        wall0 = time.time()
-        # Started together on an empty database: migrations and the first calendar sync must not race.
-        replicas = [_start(rel, calendar, wall0, env, ready=False) for _ in range(3)]
-        for replica in replicas:
-            replica.wait_for_log(READY, timeout=60)
+        fleet = Replicas(rel, rel.calendar(_calendar()), env, T0, SPEED)
+        wall0 = fleet.wall0
+        replicas = fleet.start_together(3)
         end_of_window = wall0 + (11 * 60 + 20) / SPEED
         in_flight: set[str] = set()
         kills = 0
@@ -112,7 +101,7 @@ def test_three_replicas_with_kills_lose_nothing_and_repeat_only_sends_in_flight(
             dead.kill()
             kills += 1
             in_flight |= _in_flight(db, dead.pid)
-            replicas[victim] = _start(rel, calendar, wall0, env, ready=False)
+            replicas[victim] = fleet.start()
 
         deadline = time.time() + 60
         while _states(db)["sent"] < 2 * EVENTS and time.time() < deadline:

@@ -13,11 +13,26 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
-__all__ = ["Arrival", "FlakyEndpoint", "TcpProxy", "free_port", "reminders_calendar", "wait_until"]
+from e2e.harness import DaemonProcess, Harness
+
+__all__ = [
+    "READY",
+    "Arrival",
+    "FlakyEndpoint",
+    "Replicas",
+    "TcpProxy",
+    "free_port",
+    "reminders_calendar",
+    "wait_until",
+]
+
+# What a daemon logs once it has applied the calendar.
+READY = r"INFO +calendar \S+: \d+ added"
 
 
 def free_port() -> int:
@@ -233,3 +248,33 @@ def reminders_calendar(due: list[datetime], *, channels: dict[str, str], lead: s
             f"    notify: [{', '.join(channels)}]",
         ]
     return "\n".join(lines) + "\n"
+
+
+@dataclass
+class Replicas:
+    """Daemons on one calendar and database, each on a replay clock: every one, restarts included, shows the same
+    virtual time, ``t0`` plus the real time since ``wall0`` (the first start) times ``speed``."""
+
+    rel: Harness
+    calendar: Path
+    env: dict[str, str]
+    t0: datetime
+    speed: float
+    wall0: float = field(default_factory=time.time)
+
+    def virtual_now(self) -> datetime:
+        return self.t0 + timedelta(seconds=(time.time() - self.wall0) * self.speed)
+
+    def start(self) -> DaemonProcess:
+        """One replica, not waited for."""
+        return self.rel.start(
+            self.calendar, replay_from=self.virtual_now(), speed=self.speed, env=self.env, ready=False
+        )
+
+    def start_together(self, count: int) -> list[DaemonProcess]:
+        """``count`` replicas started together (on an empty database, so migrations and the first calendar sync must
+        not race), once each has applied the calendar."""
+        replicas = [self.start() for _ in range(count)]
+        for replica in replicas:
+            replica.wait_for_log(READY, timeout=60)
+        return replicas

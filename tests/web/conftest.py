@@ -3,7 +3,6 @@ its whole app (API and pages), and log-in helpers. The browser fixtures live in 
 
 from __future__ import annotations
 
-import io
 import os
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -13,10 +12,10 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
+from support.daemons import Daemons
 
 from alertd.clock import Clock, FixedClock
 from alertd.daemon import Daemon
-from alertd.settings import Settings
 from alertd.web import create_dashboard_app
 
 if TYPE_CHECKING:
@@ -33,38 +32,19 @@ _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 WebDaemon = Callable[..., Awaitable[Daemon]]
 
 
-def web_settings(**overrides: Any) -> Settings:
-    values: dict[str, Any] = {"reload_interval": 3600.0, "max_sleep": 3600.0, "drain_timeout": 1.0}
-    values.update(overrides)
-    return Settings(_env_file=None, **values)
-
-
 @pytest.fixture
 async def start_web(tmp_path: Path) -> AsyncIterator[WebDaemon]:
     """Start a daemon on ``calendar`` (the seed by default) with the given clock and settings."""
-    started: list[Daemon] = []
+    daemons = Daemons(tmp_path)
 
     async def start(
         clock: Clock | None = None, calendar: str | None = None, db_url: str | None = None, **overrides: Any
     ) -> Daemon:
-        folder = tmp_path / f"d{len(started)}"
-        folder.mkdir()
-        path = folder / "calendar.yaml"
-        path.write_text(calendar if calendar is not None else SEED.read_text(encoding="utf-8"), encoding="utf-8")
-        daemon = Daemon(
-            web_settings(**overrides),
-            clock=clock or FixedClock(NOW),
-            calendar_path=path,
-            db_url=db_url or f"sqlite:///{folder / 'alertd.db'}",
-            out=io.StringIO(),
-        )
-        started.append(daemon)
-        await daemon.start()
-        return daemon
+        text = calendar if calendar is not None else SEED.read_text(encoding="utf-8")
+        return await daemons.start(text, clock or FixedClock(NOW), db_url, **overrides)
 
     yield start
-    for daemon in started:
-        await daemon.shutdown()
+    await daemons.shutdown()
 
 
 @pytest.fixture

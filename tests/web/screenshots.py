@@ -13,11 +13,11 @@ from pathlib import Path
 
 import httpx
 from playwright.sync_api import sync_playwright
+from support.daemons import ServedDaemon
 
 from alertd.clock import FixedClock
 
 from .conftest import CHROMIUM, NOW, READ_TOKEN, SEED, WRITE_TOKEN
-from .served import ServedDaemon
 
 SIZES = {"desktop": (1280, 860), "phone": (390, 844)}
 

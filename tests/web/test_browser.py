@@ -10,12 +10,12 @@ from typing import Any
 import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page
+from support.daemons import ServedDaemon
 from support.receiver import Receiver
 
 from alertd.clock import FixedClock
 
 from .conftest import AXE, NOW, READ_TOKEN, SEED, WRITE_TOKEN
-from .served import ServedDaemon
 
 Served = tuple[str, Receiver]
 

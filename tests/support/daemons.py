@@ -1,4 +1,6 @@
-"""A daemon serving the dashboard on 127.0.0.1 from its own thread, for browser tests (which are synchronous)."""
+"""Daemons for the API and dashboard tests: settings free of the developer's environment, daemons started on a
+calendar in folders of their own, and a daemon serving HTTP on 127.0.0.1 from its own thread (for synchronous
+clients: browsers, schema fuzzers)."""
 
 from __future__ import annotations
 
@@ -12,7 +14,42 @@ from alertd.clock import Clock
 from alertd.daemon import Daemon
 from alertd.settings import Settings
 
-__all__ = ["ServedDaemon"]
+__all__ = ["Daemons", "ServedDaemon", "settings_for_tests"]
+
+
+def settings_for_tests(**overrides: Any) -> Settings:
+    """Settings for tests: no .env file, nothing from the developer's environment that matters here."""
+    values: dict[str, Any] = {"reload_interval": 3600.0, "max_sleep": 3600.0, "drain_timeout": 1.0}
+    values.update(overrides)
+    return Settings(_env_file=None, **values)
+
+
+class Daemons:
+    """Starts daemons, each in its own folder under ``root``; :meth:`shutdown` stops every one started."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.started: list[Daemon] = []
+
+    async def start(self, calendar: str, clock: Clock, db_url: str | None = None, **overrides: Any) -> Daemon:
+        folder = self.root / f"d{len(self.started)}"
+        folder.mkdir()
+        path = folder / "calendar.yaml"
+        path.write_text(calendar, encoding="utf-8")
+        daemon = Daemon(
+            settings_for_tests(**overrides),
+            clock=clock,
+            calendar_path=path,
+            db_url=db_url or f"sqlite:///{folder / 'alertd.db'}",
+            out=io.StringIO(),
+        )
+        self.started.append(daemon)
+        await daemon.start()
+        return daemon
+
+    async def shutdown(self) -> None:
+        for daemon in self.started:
+            await daemon.shutdown()
 
 
 class ServedDaemon:
@@ -33,10 +70,8 @@ class ServedDaemon:
         self._loop = asyncio.get_running_loop()
         path = self.folder / "calendar.yaml"
         path.write_text(self.calendar, encoding="utf-8")
-        values: dict[str, Any] = {"reload_interval": 3600.0, "max_sleep": 3600.0, "drain_timeout": 1.0}
-        values.update(http_host="127.0.0.1", http_port=0, **self.settings)
         daemon = self.daemon = Daemon(
-            Settings(_env_file=None, **values),
+            settings_for_tests(http_host="127.0.0.1", http_port=0, **self.settings),
             clock=self.clock,
             calendar_path=path,
             db_url=f"sqlite:///{self.folder / 'alertd.db'}",
@@ -53,6 +88,7 @@ class ServedDaemon:
         await daemon.run()
 
     def start(self) -> str:
+        """Start and return the base URL."""
         self._thread.start()
         self._ready.wait(timeout=30)
         if self._failure is not None or self.daemon is None or self.daemon.http_address is None:
