@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from support.cli_calendar import NOW, calendar_options
+from support.cli_calendar import CALENDAR, NOW, calendar_options
 
 from alertd.calendar import load_calendar
 from alertd.cli.main import main
