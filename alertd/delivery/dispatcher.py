@@ -106,6 +106,7 @@ class Dispatcher:
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="alertd-db")
         # Used by the database thread alone, held while deliveries are under way (given back when they run out).
         self._held = HeldConnection(engine)
+        self._closed = False
         # Claimed work waits in its channel's queue for one of the channel's workers (at most its concurrency).
         # A fixed pool per channel, not a task per notification: under load the task, its semaphore and its done
         # callback cost a tenth of a delivery.
@@ -566,5 +567,9 @@ class Dispatcher:
             record(conn, results, worker=self.settings.worker)
 
     def close(self) -> None:
+        """Give the held connection back and stop the database thread; closing again does nothing."""
+        if self._closed:
+            return
+        self._closed = True
         self._db.submit(self._held.release)
         self._db.shutdown(wait=True)

@@ -498,3 +498,11 @@ async def test_the_database_connection_is_held_while_sends_are_under_way_and_giv
     finally:
         dispatcher.close()
     assert rows(db)["2h"].state == "sent"
+
+
+async def test_closing_twice_is_harmless(db: Engine, spec: ChannelSpec) -> None:
+    """A daemon shut down twice (a signal during a stop, a test's finaliser after a restart) does not raise."""
+    dispatcher = make_dispatcher(db, load(db), FixedClock(START - timedelta(hours=2)), FakeChannel(spec))
+    dispatcher.close()
+    dispatcher.close()
+    assert db.pool.checkedout() == 0  # type: ignore[attr-defined]
