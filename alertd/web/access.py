@@ -13,7 +13,7 @@ from alertd.web.render import page
 from alertd.web.session import COOKIE, Session, Sessions
 from alertd.web.viewer import TZ_COOKIE, pick_locale, pick_zone
 
-__all__ = ["Viewer", "form_fields", "refuse_form", "safe_next", "sessions_of", "viewer_of"]
+__all__ = ["Viewer", "form_fields", "form_writer", "refuse_form", "safe_next", "sessions_of", "viewer_of"]
 
 # A dashboard form has a handful of short fields; anything beyond is not ours and is not parsed.
 _MAX_FIELDS = 32
@@ -76,6 +76,17 @@ def refuse_form(request: Request, viewer: Viewer, fields: dict[str, str]) -> Res
             request, viewer, 403, "the form's CSRF token is missing or stale: reload the page and submit it again"
         )
     return None
+
+
+async def form_writer(request: Request) -> tuple[Viewer, dict[str, str]] | Response:
+    """The viewer and fields of a form post that may change something, or the page that answers instead: the login
+    redirect, or a refusal (a read-only session, a missing or stale CSRF token)."""
+    viewer = viewer_of(request)
+    if isinstance(viewer, Response):
+        return viewer
+    fields = await form_fields(request)
+    refusal = refuse_form(request, viewer, fields)
+    return (viewer, fields) if refusal is None else refusal
 
 
 def _refusal(request: Request, viewer: Viewer, status: int, message: str) -> HTMLResponse:

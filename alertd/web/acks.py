@@ -1,6 +1,6 @@
 """The event page's "Acknowledge" and "Withdraw" forms: ``POST /events/{id}/ack`` and ``POST /events/{id}/unack``.
 
-Write sessions only, with the form's CSRF token (:func:`alertd.web.access.refuse_form`). Any event can be
+Write sessions only, with the form's CSRF token (:func:`alertd.web.access.form_writer`). Any event can be
 acknowledged, file- and feed-owned ones too: an acknowledgement is not an edit of the event. The storage call is
 the API's (:mod:`alertd.storage.acks`), recorded ``via`` "dashboard"; the page then redirects back to the event.
 """
@@ -15,7 +15,7 @@ from fastapi.responses import RedirectResponse, Response
 from alertd.api.deps import Backend, run_db
 from alertd.errors import ConflictError, NotFoundError, UsageError
 from alertd.storage import AckRecord, SyncReport, ack_event, active_acks, unack_event
-from alertd.web.access import Viewer, form_fields, refuse_form, viewer_of
+from alertd.web.access import Viewer, form_writer
 from alertd.web.render import page
 
 __all__ = ["ACK_DONE", "active_ack", "router"]
@@ -47,13 +47,10 @@ def _refused(request: Request, viewer: Viewer, exc: UsageError) -> Response:
 
 @router.post("/events/{event_id}/ack")
 async def acknowledge(request: Request, event_id: str) -> Response:
-    viewer = viewer_of(request)
-    if isinstance(viewer, Response):
-        return viewer
-    fields = await form_fields(request)
-    refusal = refuse_form(request, viewer, fields)
-    if refusal is not None:
-        return refusal
+    allowed = await form_writer(request)
+    if isinstance(allowed, Response):
+        return allowed
+    viewer, fields = allowed
     daemon, by, note = viewer.daemon, fields.get("by", ""), fields.get("note") or None
     calendar, now = daemon.calendar, daemon.clock.now()
     try:
@@ -70,13 +67,10 @@ async def acknowledge(request: Request, event_id: str) -> Response:
 
 @router.post("/events/{event_id}/unack")
 async def withdraw(request: Request, event_id: str) -> Response:
-    viewer = viewer_of(request)
-    if isinstance(viewer, Response):
-        return viewer
-    fields = await form_fields(request)
-    refusal = refuse_form(request, viewer, fields)
-    if refusal is not None:
-        return refusal
+    allowed = await form_writer(request)
+    if isinstance(allowed, Response):
+        return allowed
+    viewer, fields = allowed
     daemon, by = viewer.daemon, fields.get("by", "") or "dashboard"
     calendar, now = daemon.calendar, daemon.clock.now()
     try:

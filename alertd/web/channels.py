@@ -17,7 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 from alertd.api.deps import Backend
 from alertd.delivery import ChannelHealth, channel_limit, failing_channels
 from alertd.storage import ACTIVE_STATES, NOTIFICATION
-from alertd.web.access import form_fields, refuse_form, viewer_of
+from alertd.web.access import form_writer, viewer_of
 from alertd.web.feedrows import feed_rows
 from alertd.web.render import page
 from alertd.web.sendtest import send_test
@@ -100,13 +100,10 @@ async def channels(
 
 @router.post("/channels/{channel_id}/test")
 async def test_channel(request: Request, channel_id: str) -> Response:
-    viewer = viewer_of(request)
-    if isinstance(viewer, Response):
-        return viewer
-    fields = await form_fields(request)
-    refusal = refuse_form(request, viewer, fields)
-    if refusal is not None:
-        return refusal
+    allowed = await form_writer(request)
+    if isinstance(allowed, Response):
+        return allowed
+    viewer, _ = allowed
     if channel_id not in viewer.daemon.calendar.channels:
         result_ok, text = False, f"no channel {channel_id!r} in the calendar (it may have been removed by a reload)"
     else:

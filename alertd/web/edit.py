@@ -20,7 +20,7 @@ from alertd.calendar import EventDraft, draft_from_mapping, resolve_draft
 from alertd.errors import CalendarError, UsageError
 from alertd.planning import plan_reminders
 from alertd.storage import AckRecord, feed_owned, get_event
-from alertd.web.access import Viewer, form_fields, refuse_form, viewer_of
+from alertd.web.access import Viewer, form_writer, viewer_of
 from alertd.web.acks import ACK_DONE, active_ack
 from alertd.web.board import STATUSES, series_of
 from alertd.web.changes import ChangePreview, Reminder, file_line, preview_change, stored_draft
@@ -104,13 +104,10 @@ async def new_form(request: Request) -> Response:
 
 @router.post("/events/new")
 async def create(request: Request) -> Response:
-    viewer = viewer_of(request)
-    if isinstance(viewer, Response):
-        return viewer
-    fields = await form_fields(request)
-    refusal = refuse_form(request, viewer, fields)
-    if refusal is not None:
-        return refusal
+    allowed = await form_writer(request)
+    if isinstance(allowed, Response):
+        return allowed
+    viewer, fields = allowed
     values = {k: fields.get(k, "").strip() for k in _NEW_FIELDS}
     daemon = viewer.daemon
     data: dict[str, Any] = {k: v for k, v in values.items() if v and k != "tags"}
@@ -169,13 +166,10 @@ async def show(request: Request, event_id: str) -> Response:
 
 @router.post("/events/{event_id}")
 async def change(request: Request, event_id: str) -> Response:
-    viewer = viewer_of(request)
-    if isinstance(viewer, Response):
-        return viewer
-    fields = await form_fields(request)
-    refusal = refuse_form(request, viewer, fields)
-    if refusal is not None:
-        return refusal
+    allowed = await form_writer(request)
+    if isinstance(allowed, Response):
+        return allowed
+    viewer, fields = allowed
     daemon = viewer.daemon
     try:
         before = await viewer.readers.run(daemon, get_event, daemon.read_engine, event_id)

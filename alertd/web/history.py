@@ -20,7 +20,7 @@ from alertd.api.deps import Backend
 from alertd.api.notifications import cancel_notification, decode_cursor, encode_cursor, retry_notification
 from alertd.errors import UsageError
 from alertd.storage import NOTIFICATION
-from alertd.web.access import form_fields, refuse_form, viewer_of
+from alertd.web.access import form_writer, viewer_of
 from alertd.web.render import page
 
 __all__ = ["STATES", "HistoryPage", "read_page", "router"]
@@ -147,13 +147,10 @@ async def history(
 
 
 async def _act(request: Request, notification_id: str, action: str) -> Response:
-    viewer = viewer_of(request)
-    if isinstance(viewer, Response):
-        return viewer
-    fields = await form_fields(request)
-    refusal = refuse_form(request, viewer, fields)
-    if refusal is not None:
-        return refusal
+    allowed = await form_writer(request)
+    if isinstance(allowed, Response):
+        return allowed
+    viewer, fields = allowed
     daemon: Backend = viewer.daemon
     try:
         if action == "retry":
