@@ -26,7 +26,7 @@ from alertd.storage.outbox import NOTIFICATION
 from .conftest import NOW, DaemonFactory
 
 # Assembled, so that no scanner takes this test value for a real Slack signing secret.
-SIGNING_SECRET = "8f742231b10e8888abcd" + "99yyyzzz85a5c4e3"
+SIGNING_SECRET = "test-signing-" + "secret-not-real-0000"
 SLACK_CHANNEL = "C0TEST1234"
 CALENDAR = """\
     version: 1

@@ -12,13 +12,12 @@ import pytest
 from alertd.channels.slack_verify import signature, signature_problem
 
 # A test secret, assembled so that no scanner takes it for a real one.
-SECRET = ("8f742231b10e8888abcd" + "99yyyzzz85a5c4e3").encode()
+SECRET = ("test-signing-" + "secret-not-real-0000").encode()
 STAMP = "1531420618"
+# Shaped like Slack's form-encoded interaction bodies; every id in it is made up.
 BODY = (
-    b"token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V&"
-    b"channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text=&"
-    b"response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN&"
-    b"trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c"
+    b"team_id=TTEST&team_domain=example&channel_id=CTEST&channel_name=desk&user_id=UTEST&user_name=ana&"
+    b"command=%2Falertd&text=&response_url=https%3A%2F%2Fslack.example.org%2Fcommands%2Ftest&trigger_id=1.2.3"
 )
 # Computed here from the protocol's definition, independently of the code under test.
 EXPECTED = "v0=" + hmac.new(SECRET, b"v0:" + STAMP.encode() + b":" + BODY, hashlib.sha256).hexdigest()
