@@ -15,6 +15,10 @@ whether clients agree with alertd:
   before another. With a working-day calendar the master carries the alarms most occurrences have, and every
   occurrence that lands elsewhere or whose alarms differ is written as a RECURRENCE-ID instance, from a year back
   to as far ahead as the zone rules go (clients show later ones as the bare rule gives them), at most 500 of them.
+- A recurring all-day event's alarms must stay relative (they recur), so they count whole days (nominal) and then
+  hours within one day (exact) from each date's midnight: ``7d`` at 09:00 is ``-P6DT15H``. The few occurrences
+  whose alarm day has a clock change in that exact part (``0d`` on a Sunday the clocks change) are instances with
+  the planned instants, like business-day ones.
 """
 
 from __future__ import annotations
@@ -24,8 +28,9 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from itertools import islice
+from zoneinfo import ZoneInfo
 
 from icalendar import Alarm, Event
 from icalendar import Calendar as ICalendar
@@ -37,7 +42,7 @@ from alertd.domain import Calendar, EventSpec, Series
 from alertd.planning.closedays import settles
 from alertd.planning.planner import plan_reminders
 from alertd.planning.recurrence import SERIES_MARK, expand, occurrence
-from alertd.timeexpr import Offset, localize, zone
+from alertd.timeexpr import Offset, day_start, localize, zone
 from alertd.workdays import WorkdayError
 
 __all__ = ["render_calendar"]
@@ -54,6 +59,7 @@ _SERIES_YEARS = 5
 # of them may become instances: decades of a monthly rule, about two years of a daily rule with a 3bd alarm.
 _MAX_SETTLED = 5_000
 _MAX_INSTANCES = 500
+_A_DAY = timedelta(days=1)
 
 log = logging.getLogger("alertd.ics")
 
@@ -109,14 +115,71 @@ def _alarms(event: EventSpec, *, recurring: bool = False) -> list[Alarm]:
     return alarms
 
 
-def _all_day_duration(event: EventSpec, offset: Offset) -> str:
-    """A recurring all-day event's alarm, relative to each day's start: ``all_day_at`` on the day the offset picks
-    (exact hours from midnight, so an hour off on the few days a clock change falls between)."""
+def _all_day_trigger(event: EventSpec, offset: Offset) -> timedelta:
+    """A recurring all-day event's alarm relative to each day's start: ``all_day_at`` on the day the offset picks."""
     sign = 1 if offset.after else -1
     days = sign * (offset.days + (offset.seconds // 86400 if offset.seconds else 0))
-    seconds = days * 86400 + event.all_day_at.hour * 3600 + event.all_day_at.minute * 60
-    text = f"PT{abs(seconds)}S" if seconds else "PT0S"
-    return text if seconds >= 0 else "-" + text
+    return timedelta(days=days, hours=event.all_day_at.hour, minutes=event.all_day_at.minute)
+
+
+def _all_day_duration(event: EventSpec, offset: Offset) -> str:
+    """The trigger as whole days (nominal: they keep the wall clock) and less than a day (exact), so only a clock
+    change in that last part of a day moves it; _clock_shifted finds those occurrences."""
+    trigger = _all_day_trigger(event, offset)
+    if not trigger:
+        return "PT0S"
+    whole = abs(trigger)
+    hours, rest = divmod(whole.seconds, 3600)
+    minutes = rest // 60
+    text = "P" + (f"{whole.days}D" if whole.days else "")
+    if hours or minutes:
+        text += "T" + (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes else "")
+    return text if trigger > timedelta() else "-" + text
+
+
+def _fired(day: date, trigger: timedelta, tz: ZoneInfo) -> datetime:
+    """When a client following RFC 5545 fires ``trigger`` for a DATE start on ``day`` read in ``tz``."""
+    sign = -1 if trigger < timedelta() else 1
+    whole = abs(trigger)
+    days = timedelta(days=whole.days)
+    # Aware arithmetic keeps the wall clock (nominal days); the rest is added to the instant (exact).
+    base = datetime.combine(day, time(0), tz) + sign * days
+    return base.astimezone(UTC) + sign * (whole - days)
+
+
+def _clock_shifted(series: Series, master: EventSpec, now: datetime) -> list[date]:
+    """The days of an all-day series whose master alarms a clock change would fire an hour off: those become
+    instances with the planned instants. Only a day that has a change (where the exact part of a trigger lies) can
+    be one, so a few occurrences a year are checked, not the whole rule."""
+    event = series.event
+    if not event.all_day or not master.reminders:
+        return []
+    tz = zone(event.timezone)
+    first = date(now.year - 1, 1, 1)
+    last = date(max(now.year, event.local_start.year) + _SERIES_YEARS + _MARGIN_YEARS, 12, 31)
+    changes: list[date] = []
+    offset = datetime.combine(first, time(0), tz).utcoffset()
+    for n in range((last - first).days + 1):
+        day = first + timedelta(days=n + 1)
+        following = datetime.combine(day, time(0), tz).utcoffset()
+        if following != offset:
+            changes.append(day - timedelta(days=1))
+        offset = following
+    triggers = {o.text: _all_day_trigger(master, o) for o in master.reminders}
+    # The alarm of day D lies on day D + trigger.days; a day either side covers changes at midnight.
+    shifts = {t.days + shift for t in triggers.values() for shift in (-1, 0, 1)}
+    candidates = sorted({change - timedelta(days=s) for change in changes for s in shifts})
+    found: list[date] = []
+    for day in candidates:
+        if day in series.overrides or day in found:
+            continue
+        for o in expand(series, start=day_start(day, tz) - timedelta(days=1), end=day_start(day, tz) + _A_DAY):
+            if _rule_day(o) != day or o.local_start.date() != day or o.reminders != master.reminders:
+                continue
+            planned = {p.offset: p.due_at for p in plan_reminders(o, ["ics"]) if p.offset is not None}
+            if any(_fired(day, triggers[text], tz) != due for text, due in planned.items()):
+                found.append(day)
+    return found
 
 
 def _vevent(event: EventSpec, *, uid: str, now: datetime, sequence: int, recurring: bool = False) -> Event:
@@ -178,6 +241,7 @@ def _series(series: Series, *, now: datetime, revisions: Mapping[str, int]) -> l
     differ = [
         _rule_day(o) for o in settled if o.local_start.date() != _rule_day(o) or o.reminders != master_event.reminders
     ]
+    differ += _clock_shifted(series, master_event, now)
     for day in sorted(set(series.overrides) | set(_bounded(series, differ, now))):
         moved = occurrence(series, datetime.combine(day, event.local_start.time()))
         if moved is None:

@@ -50,6 +50,11 @@ events:
     title: Tax day
     at: 2026-04-15
     reminders: [3d, 0d]
+  - id: sunday-review
+    title: Sunday review (all day, both DST changes fall on a Sunday)
+    at: 2026-01-04
+    repeat: FREQ=WEEKLY;BYDAY=SU
+    reminders: [0d, 1d]
 """
     + SERIES_EVENTS
     + "    reminders: [7d, 1d]\n"

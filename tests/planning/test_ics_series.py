@@ -231,3 +231,42 @@ def test_a_daily_business_day_rule_exports_a_bounded_number_of_instances_upcomin
     assert len(days) == 500
     assert days[0] >= NOW.date()
     assert any("report:" in r.getMessage() and "clients show the others" in r.getMessage() for r in caplog.records)
+
+
+SUNDAYS = """\
+version: 1
+timezone: America/New_York
+defaults: {countdown: false}
+channels:
+  hooks: {type: console}
+events:
+  - id: review
+    title: Sunday review
+    at: 2026-01-04
+    reminders: [7d, 0d]
+    repeat: FREQ=WEEKLY;BYDAY=SU
+"""
+
+
+def test_all_day_alarms_recur_as_whole_days_then_the_hours_of_one_day(tmp_path: Path) -> None:
+    """7d at 09:00 is six nominal days and 15 exact hours back from the date's midnight: no clock change of the
+    week between moves it, only one in the evening of the alarm's own day could."""
+    master = components(render_calendar([], from_file(tmp_path, SUNDAYS), NOW), "review")[0]
+
+    assert sorted(str(a["TRIGGER"].to_ical(), "ascii") for a in master.walk("VALARM")) == ["-P6DT15H", "PT9H"]
+
+
+def test_only_the_sundays_a_clock_change_falls_on_become_instances_with_the_planned_instants(tmp_path: Path) -> None:
+    """0d is nine exact hours from midnight: on the two Sundays the clocks change, a client would fire it at 10:00
+    or 08:00, so those occurrences carry their planned instants (DATE-TIME triggers)."""
+    cal = from_file(tmp_path, SUNDAYS)
+    _, *instances = components(render_calendar([], cal, NOW), "review")
+    days = {i.decoded("RECURRENCE-ID") for i in instances}
+
+    assert {date(2026, 3, 8), date(2026, 11, 1)} <= days
+    assert all(d.month in (3, 4, 10, 11) and d.weekday() == 6 for d in days)
+    march = next(i for i in instances if i.decoded("RECURRENCE-ID") == date(2026, 3, 8))
+    fired = sorted(a.decoded("TRIGGER").astimezone(UTC) for a in march.walk("VALARM"))
+    around = with_occurrences(cal, start=datetime(2026, 3, 7, tzinfo=UTC), end=datetime(2026, 3, 9, tzinfo=UTC))
+    (planned,) = around.events
+    assert fired == sorted(p.due_at for p in plan_reminders(planned, ["x"]))
