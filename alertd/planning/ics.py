@@ -287,7 +287,9 @@ def _bounded(series: Series, days: list[date], now: datetime) -> list[date]:
 
 
 def _rule_day(found: EventSpec) -> date:
-    return datetime.strptime(found.id.rpartition(SERIES_MARK)[2], "%Y%m%d").date()
+    # The id's YYYYMMDD, read by slicing: strptime was a seventh of a daily 3bd series' export.
+    stamp = found.id.rpartition(SERIES_MARK)[2]
+    return date(int(stamp[:4]), int(stamp[4:6]), int(stamp[6:8]))
 
 
 def _master(series: Series, settled: list[EventSpec]) -> EventSpec:
