@@ -15,7 +15,7 @@ from alertd.web.eventcache import EventCache
 from alertd.web.logincsrf import LOGIN_COOKIE, LoginTokens
 from alertd.web.queries import live_revision, next_sends
 from alertd.web.render import SECURITY_HEADERS, page, render_html
-from alertd.web.session import COOKIE, role_for_token
+from alertd.web.session import COOKIE, Sessions, role_for_token
 from alertd.web.viewer import pick_locale
 
 __all__ = ["router"]
@@ -84,6 +84,15 @@ async def login(request: Request) -> Response:
 
 @router.post("/logout")
 async def logout(request: Request) -> Response:
+    viewer = viewer_of(request)
+    if isinstance(viewer, Response):
+        # No session to end (expired, or none): the login form is where the button would lead anyway.
+        return viewer
+    fields = await form_fields(request)
+    # Only the session's own form may end it: another site's post could otherwise log people out at will.
+    if viewer.session.role != "open" and not Sessions.csrf_ok(viewer.session, fields.get("csrf")):
+        message = "the form's CSRF token is missing or stale: reload the page and log out again"
+        return page(request, "refused.html", viewer.session, status=403, locale=viewer.locale, message=message)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(COOKIE, httponly=True, samesite="strict")
     return response

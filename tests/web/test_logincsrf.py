@@ -6,7 +6,7 @@ import httpx
 
 from alertd.web.logincsrf import LOGIN_COOKIE, LoginTokens
 
-from .conftest import WRITE_TOKEN, csrf_of
+from .conftest import WRITE_TOKEN, csrf_of, log_in
 
 KEY = b"k" * 32
 
@@ -63,3 +63,18 @@ def test_an_oversized_or_garbled_token_is_not_valid() -> None:
     assert not tokens.valid("a" * 10_000)
     assert not tokens.valid("not.a.signed-value")
     assert not tokens.matches(tokens.issue(), "")
+
+
+async def test_logging_out_needs_the_sessions_own_form(client: httpx.AsyncClient) -> None:
+    await log_in(client, WRITE_TOKEN)
+    # What another site's form can send: no CSRF field of this session.
+    refused = await client.post("/logout", data={})
+    assert refused.status_code == 403
+    assert "alertd_session" not in refused.headers.get("set-cookie", "")
+    board = await client.get("/")
+    assert board.status_code == 200
+
+    answer = await client.post("/logout", data={"csrf": csrf_of(board.text)})
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/login"
+    assert "alertd_session=" in answer.headers["set-cookie"]
