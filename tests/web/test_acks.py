@@ -59,6 +59,14 @@ async def test_the_event_page_shows_the_acknowledgement_as_a_chip_with_who_and_w
     assert "Acknowledged: its remaining reminders" in html
 
 
+async def test_the_confirmation_reads_in_the_viewers_language(daemon: Daemon, client: httpx.AsyncClient) -> None:
+    await log_in(client, WRITE_TOKEN)
+    target = (await _ack(client, by="ana")).headers["location"]
+    html = (await client.get(target, headers={"accept-language": "fr-FR,fr;q=0.9"})).text
+    assert "Acquitté : ses rappels" in html
+    assert "Acknowledged: its remaining reminders" not in html
+
+
 async def test_the_board_card_shows_the_acknowledged_chip(daemon: Daemon, client: httpx.AsyncClient) -> None:
     await log_in(client, WRITE_TOKEN)
     assert "chip-acknowledged" not in (await client.get("/")).text

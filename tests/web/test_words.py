@@ -20,6 +20,20 @@ def test_each_label_keeps_the_english_placeholders(locale: str) -> None:
         assert set(_PLACEHOLDER.findall(text)) == set(_PLACEHOLDER.findall(english[key])), (locale, key)
 
 
+@pytest.mark.parametrize("locale", LOCALES)
+def test_each_language_file_says_every_label_itself(locale: str) -> None:
+    """Falling back to English is for an unknown language, not for a label a table forgot (an acknowledgement's
+    confirmation once read in English on a French page)."""
+    import json
+    from pathlib import Path
+
+    import alertd.web
+
+    folder = Path(alertd.web.__file__).parent / "labels"
+    own = json.loads((folder / f"{locale}.json").read_text(encoding="utf-8"))
+    assert set(own) == set(words("en"))
+
+
 def test_an_unknown_locale_reads_in_english() -> None:
     assert words("xx")["board"] == "Board"
 
