@@ -70,6 +70,9 @@ DAEMON_NEVER = (
     *NETWORK,
     "alembic",
     "psycopg",
+    # Models name no PostgreSQL-only option at import (alertd.storage.models.postgresql_partial_indexes).
+    "sqlalchemy.dialects.postgresql",
+    "itsdangerous",
     "holidays",
     "icalendar",
     "recurring_ical_events",
