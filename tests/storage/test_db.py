@@ -264,7 +264,7 @@ def test_a_postgresql_engine_gives_the_partial_indexes_their_condition() -> None
     engine = create_engine("postgresql://nobody@127.0.0.1:1/none")  # never connects
     try:
         made = {
-            index.name: str(CreateIndex(index).compile(dialect=engine.dialect))
+            str(index.name): str(CreateIndex(index).compile(dialect=engine.dialect))
             for table in SQLModel.metadata.sorted_tables
             for index in table.indexes
             if index.name in ("ix_notification_due_active", "ux_acknowledgement_active")
