@@ -33,7 +33,6 @@ from alertd.channels import (
 )
 from alertd.clock import Clock, wall_now
 from alertd.delivery import (
-    AckLinks,
     Dispatcher,
     DispatchSettings,
     DueListener,
@@ -68,6 +67,7 @@ from alertd.timeexpr import tzdata
 if TYPE_CHECKING:
     from alertd.api import HttpServer
     from alertd.channels import HttpClient
+    from alertd.delivery import AckLinks
     from alertd.feeds import FeedRefresher
 
 __all__ = ["Daemon", "build_channels", "preload"]
@@ -471,6 +471,9 @@ class Daemon:
         """Signed acknowledgement links, when ALERTD_PUBLIC_URL says where people reach this daemon."""
         if self.settings.public_url is None:
             return None
+        # Imported here: signed links (itsdangerous) exist only where ALERTD_PUBLIC_URL says people reach us.
+        from alertd.delivery import AckLinks
+
         with self.engine.begin() as conn:
             key = purpose_key(server_key(conn, self.settings.secret_key), "ack-link")
         return AckLinks(key, self.settings.public_url, self.settings.ack_link_ttl, self.clock)

@@ -34,6 +34,8 @@ from alertd.channels.client import (
     HttpClient,
 )
 from alertd.channels.guard import PRIVATE_SETTING, PrivateTargetError, is_private_address
+from alertd.channels.oneline import EXCERPT as _EXCERPT
+from alertd.channels.oneline import one_line
 from alertd.channels.retry_after import parse_retry_after
 from alertd.clock import wall_now
 from alertd.errors import DeliveryError
@@ -57,7 +59,6 @@ __all__ = [
     "redact",
 ]
 
-_EXCERPT = 200
 # Throttling and "try again later" answers; every other 5xx is transient too.
 _TRANSIENT = frozenset({408, 425, 429})
 _PAYLOAD = frozenset({400, 413, 422})
@@ -304,21 +305,6 @@ def _excerpt(content: bytes, kind: str, url: str | None, limit: int) -> str:
         for secret in _url_forms(url):
             text = text.replace(secret, "…")
     return one_line(text, limit)
-
-
-# Characters a terminal acts on (ESC starts a control sequence, BEL rings, BS erases…) and the bidirectional
-# overrides that reorder what is shown: a receiver's text must never drive the reader's terminal.
-_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-
-
-def one_line(text: str, limit: int = _EXCERPT) -> str:
-    """A service's text as alertd shows it: one line, control characters replaced, at most ``limit`` characters.
-
-    Every text that came from a receiver (a body excerpt, a JSON ``description`` or ``message``) goes through it
-    before it reaches a message, the log, history or a terminal.
-    """
-    text = _CONTROLS.sub("\ufffd", " ".join(text.split()))
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 @lru_cache(maxsize=256)

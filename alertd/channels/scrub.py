@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from alertd.channels.base import Channel, PartialAnswer
-from alertd.channels.http import one_line
+from alertd.channels.oneline import one_line
 from alertd.domain import ChannelSpec, Message
 from alertd.errors import DeliveryError
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -46,8 +46,16 @@ class MetaState:
         with self.engine.begin() as conn:
             if dialect in ("sqlite", "postgresql"):
                 # INSERT … ON CONFLICT DO NOTHING: of two replicas racing, exactly one insert lands.
-                insert = (sqlite.insert if dialect == "sqlite" else postgresql.insert)(META)
-                conn.execute(insert.values(key=key, value=value).on_conflict_do_nothing(index_elements=["key"]))
+                row = {"key": key, "value": value}
+                stmt: sa.Executable
+                if dialect == "sqlite":
+                    stmt = sqlite.insert(META).values(row).on_conflict_do_nothing(index_elements=["key"])
+                else:
+                    # Here, not at the top: a process on SQLite never loads the PostgreSQL dialect.
+                    from sqlalchemy.dialects import postgresql
+
+                    stmt = postgresql.insert(META).values(row).on_conflict_do_nothing(index_elements=["key"])
+                conn.execute(stmt)
             else:
                 try:
                     with conn.begin_nested():

@@ -127,8 +127,12 @@ def create_engine(url: str, *, pool_size: int | None = None, read_only: bool = F
             sa.event.listen(engine, "connect", _sqlite_connect_reader if read_only else _sqlite_connect)
             sa.event.listen(engine, "begin", _sqlite_begin_reader if read_only else _sqlite_begin)
             return engine
-        if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
-            parsed = parsed.set(drivername="postgresql+psycopg")
+        if parsed.get_backend_name() == "postgresql":
+            from alertd.storage.models import postgresql_partial_indexes
+
+            postgresql_partial_indexes()
+            if parsed.drivername == "postgresql":
+                parsed = parsed.set(drivername="postgresql+psycopg")
         pool = {} if pool_size is None else {"pool_size": pool_size, "max_overflow": 0}
         return sa.create_engine(parsed, pool_pre_ping=True, connect_args=_pg_args(parsed.drivername), **pool)
     except NoSuchModuleError:

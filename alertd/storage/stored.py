@@ -2,13 +2,14 @@
 
 A sync of a 100k-event calendar that changed one event must not pay for 100k rows: the live file events are read
 as (id, fingerprint) pairs straight through the driver (SQLAlchemy's Row objects cost more than the comparison
-they feed), the few other rows (removed, database- or feed-owned) with the columns deciding their fate, and the
-rows of absent events only once they are known.
+they feed), the few other rows (removed, feed-owned, database-owned with a draft) with the columns deciding their
+fate, and the rows of absent events only once they are known. Database-owned events without a draft (the API's,
+possibly hundreds of thousands) are looked up only by the ids a calendar event takes (:func:`add_db_owned`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -18,7 +19,7 @@ from alertd.planning import SERIES_MARK
 from alertd.storage.bulk import driver_execute, driver_sql
 from alertd.storage.eventrows import EVENT
 
-__all__ = ["Other", "Stored", "absent_rows", "read_stored"]
+__all__ = ["Other", "Stored", "absent_rows", "add_db_owned", "read_stored"]
 
 
 class Other(NamedTuple):
@@ -31,7 +32,8 @@ class Other(NamedTuple):
 
 @dataclass(slots=True)
 class Stored:
-    """``live``: the fingerprint of each live file event by id; ``other``: every other row by id."""
+    """``live``: the fingerprint of each live file event by id; ``other``: every other row by id, except
+    database-owned events without a draft that no calendar event collides with (see :func:`add_db_owned`)."""
 
     live: dict[str, str]
     other: dict[str, Other]
@@ -54,12 +56,27 @@ def read_stored(conn: sa.Connection, *, occurrences_only: bool) -> Stored:
         return stored
     live_sql = f"SELECT id, fingerprint FROM {table} WHERE owner = ? AND removed = ?"
     live = driver_execute(conn, driver_sql(conn, live_sql), ("file", False), rows=True)[1]
-    other_sql = f"SELECT id, owner, removed, draft IS NOT NULL FROM {table} WHERE NOT (owner = ? AND removed = ?)"
-    others = driver_execute(conn, driver_sql(conn, other_sql), ("file", False), rows=True)[1]
+    # Database-owned events without a draft cannot change with the calendar: they matter only where a calendar
+    # event takes their id. Read whole, the 250k of a 1M-row outbox cost a daemon's start ~70 MB of Python objects.
+    other_sql = (
+        f"SELECT id, owner, removed, draft IS NOT NULL FROM {table} "
+        "WHERE NOT (owner = ? AND removed = ?) AND NOT (owner = ? AND draft IS NULL)"
+    )
+    others = driver_execute(conn, driver_sql(conn, other_sql), ("file", False, "db"), rows=True)[1]
     return Stored(
         live=dict(live),
         other={event_id: Other(owner, bool(removed), bool(drafted)) for event_id, owner, removed, drafted in others},
     )
+
+
+def add_db_owned(conn: sa.Connection, stored: Stored, ids: Iterable[str]) -> None:
+    """Add to ``stored.other`` the rows :func:`read_stored` left out (database-owned, no draft) among ``ids``."""
+    wanted = sorted(i for i in ids if i not in stored.live and i not in stored.other)
+    c = EVENT.c
+    for start in range(0, len(wanted), 500):
+        query = sa.select(c.id, c.owner, c.removed, c.draft.is_not(None)).where(c.id.in_(wanted[start : start + 500]))
+        for event_id, owner, removed, drafted in conn.execute(query):
+            stored.other[event_id] = Other(owner, bool(removed), bool(drafted))
 
 
 def absent_rows(conn: sa.Connection, stored: Stored, wanted: Mapping[str, str]) -> list[Any]:

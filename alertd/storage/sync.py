@@ -33,7 +33,7 @@ from alertd.storage.models import Meta
 from alertd.storage.outbox import NOTIFICATION, cancel, enqueue
 from alertd.storage.pglocks import PLANNING, lock_for_transaction
 from alertd.storage.series import SeriesNotices, Window, read_window_end, window_calendar, write_window_end
-from alertd.storage.stored import absent_rows, read_stored
+from alertd.storage.stored import absent_rows, add_db_owned, read_stored
 
 __all__ = [
     "EVENTS_REV",
@@ -160,6 +160,9 @@ def sync_calendar(
     wanted = dict(zip((e.id for e in events), event_fingerprints(events), strict=True))
     # Set arithmetic over (id, fingerprint) pairs finds what differs without a Python step per unchanged event.
     differing = {event_id for event_id, _ in wanted.items() - stored.live.items()}
+    if not occurrences_only:
+        # Only now, and only for these ids: a calendar event that takes the id of a database-owned one is refused.
+        add_db_owned(conn, stored, differing)
     new_rows = []
     # Events that appear (new, or back after removal) are announced once the gone ones are known: an event whose
     # id was renamed is both, and is announced as one rename rather than as "added" and "removed".

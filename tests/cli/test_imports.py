@@ -37,11 +37,53 @@ _PROBE = textwrap.dedent(
 )
 
 
-def imported(*args: str, cwd: Path) -> tuple[set[str], set[str]]:
+# ``alertd run`` until it settled: one second after "started" the probe reads sys.modules and stops the daemon
+# (SIGTERM, as a service manager would).
+_DAEMON_PROBE = textwrap.dedent(
+    """
+    import json, logging, os, signal, sys, threading
+    from alertd.cli.main import main
+    watched = json.loads(sys.argv[1])
+    found = {"loaded": None}
+
+    def settled():
+        found["loaded"] = sorted(m for m in watched if m in sys.modules)
+        found["channels"] = sorted(m for m in sys.modules if m.startswith("alertd.channels."))
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    class Started(logging.Handler):
+        def emit(self, record):
+            if record.getMessage() == "started":
+                threading.Timer(1.0, settled).start()
+
+    logging.getLogger("alertd.daemon").addHandler(Started())
+    code = main(sys.argv[2:])
+    print(json.dumps({"code": code, **found}), file=sys.stderr)
+    """
+)
+# What a daemon with the HTTP server off and only light channels never needs.
+DAEMON_NEVER = (
+    "fastapi",
+    "uvicorn",
+    "starlette",
+    "jinja2",
+    *NETWORK,
+    "alembic",
+    "psycopg",
+    # Models name no PostgreSQL-only option at import (alertd.storage.models.postgresql_partial_indexes).
+    "sqlalchemy.dialects.postgresql",
+    "itsdangerous",
+    "holidays",
+    "icalendar",
+    "recurring_ical_events",
+)
+
+
+def imported(*args: str, cwd: Path, probe: str = _PROBE) -> tuple[set[str], set[str]]:
     """Run ``alertd ARGS`` in a fresh interpreter; return the watched libraries and channel modules it imported."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ALERTD_")}
     done = subprocess.run(
-        [sys.executable, "-c", _PROBE, json.dumps(WATCHED), *args],
+        [sys.executable, "-c", probe, json.dumps([*WATCHED, *DAEMON_NEVER]), *args],
         cwd=cwd,
         env=env,
         capture_output=True,
@@ -136,3 +178,16 @@ def test_check_imports_holidays_only_for_a_calendar_naming_workdays(tmp_path: Pa
     calendar.write_text(text, encoding="utf-8")
     loaded, _ = imported("check", str(calendar), cwd=tmp_path)
     assert loaded == {"holidays"}
+
+
+def test_a_restarted_seed_daemon_loads_no_server_network_template_or_migration_library(tmp_path: Path) -> None:
+    """``alertd run`` on the seed calendar (console only, HTTP server off), restarted on its current database: the
+    web stack, the HTTP client, Jinja2, alembic, holidays and the iCalendar stack stay out of the settled process."""
+    url = f"sqlite:///{tmp_path / 'alertd.db'}"
+    args = ("run", "--calendar", str(SEED), "--db", url)
+    first, _ = imported(*args, cwd=tmp_path, probe=_DAEMON_PROBE)
+    assert "alembic" in first  # the first start creates the schema
+    loaded, channels = imported(*args, cwd=tmp_path, probe=_DAEMON_PROBE)
+    assert {"sqlalchemy", "apscheduler"} <= loaded
+    assert loaded & set(DAEMON_NEVER) == set()
+    assert not channels & {"alertd.channels.http", "alertd.channels.client", "alertd.channels.answer"}

@@ -14,6 +14,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.schema import CreateIndex
 from sqlmodel import SQLModel
 from support.unwritable import unwritable_folder
 
@@ -255,6 +256,23 @@ def test_the_reader_engine_on_postgresql_has_its_own_bounded_pool(pg_url: str) -
         assert reader.pool.size() == 3  # type: ignore[attr-defined]
     finally:
         reader.dispose()
+
+
+def test_a_postgresql_engine_gives_the_partial_indexes_their_condition() -> None:
+    """The models name only SQLite's condition at import (no PostgreSQL dialect on SQLite); a PostgreSQL engine adds
+    the same condition for PostgreSQL, so its DDL makes the migrations' partial indexes."""
+    engine = create_engine("postgresql://nobody@127.0.0.1:1/none")  # never connects
+    try:
+        made = {
+            str(index.name): str(CreateIndex(index).compile(dialect=engine.dialect))
+            for table in SQLModel.metadata.sorted_tables
+            for index in table.indexes
+            if index.name in ("ix_notification_due_active", "ux_acknowledgement_active")
+        }
+    finally:
+        engine.dispose()
+    assert made["ix_notification_due_active"].endswith("WHERE state IN ('pending', 'retrying')")
+    assert made["ux_acknowledgement_active"].endswith("WHERE revoked_at IS NULL")
 
 
 def test_a_read_only_engine_reads_without_changing_the_file(tmp_path: Path) -> None:
