@@ -22,7 +22,7 @@ from apscheduler.triggers.date import DateTrigger
 from sqlalchemy.exc import DBAPIError
 
 from alertd import __version__
-from alertd.calendar import load_calendar
+from alertd.calendar import EventReuse, load_calendar
 from alertd.channels import (
     Channel,
     ChannelContext,
@@ -128,6 +128,8 @@ class Daemon:
         # After a rejected reload: a one-line summary (shown without a token) and the issues (behind the read token).
         self.reload_error: str | None = None
         self.reload_issues: list[CalendarIssue] = []
+        # The last good load's events: a reload rebuilds (and re-digests) only the entries that changed.
+        self._reuse = EventReuse()
         self._loading: asyncio.Future[tuple[Calendar, list[CalendarIssue]]] | None = None
         self._stopping = asyncio.Event()
         self._reload_wanted = False
@@ -423,7 +425,10 @@ class Daemon:
         limit = self.settings.calendar_load_timeout
         loop = asyncio.get_running_loop()
         self._loading = loop.run_in_executor(
-            None, lambda: load_calendar(self.calendar_path, environ=calendar_environ(), settings=self.settings)
+            None,
+            lambda: load_calendar(
+                self.calendar_path, environ=calendar_environ(), settings=self.settings, reuse=self._reuse
+            ),
         )
         try:
             return await asyncio.wait_for(asyncio.shield(self._loading), timeout=limit)
