@@ -4,10 +4,17 @@ A sync of a 100k-event calendar that changed one event must not pay for 100k row
 as (id, fingerprint) pairs straight through the driver (SQLAlchemy's Row objects cost more than the comparison
 they feed), the few other rows (removed, database- or feed-owned) with the columns deciding their fate, and the
 rows of absent events only once they are known.
+
+Better still, not at all: a process that syncs keeps what its last sync left (:class:`StoredCache`) under a random
+token that sync wrote into the meta table in its own transaction. The next sync reads the token back: the same
+value means that transaction committed and nothing has written the event table since (every other writer clears
+the token: :func:`forget_stored`; a rolled-back sync leaves the token before it), so the kept maps are the table's.
+Any other value (another replica's sync, a CLI command, a migration, a rollback) means reading it afresh.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -17,8 +24,13 @@ import sqlalchemy as sa
 from alertd.planning import SERIES_MARK
 from alertd.storage.bulk import driver_execute, driver_sql
 from alertd.storage.eventrows import EVENT
+from alertd.storage.models import Meta
 
-__all__ = ["Other", "Stored", "absent_rows", "read_stored"]
+__all__ = ["Other", "Stored", "StoredCache", "absent_rows", "forget_stored", "keep_stored", "read_stored"]
+
+META = Meta.__table__  # type: ignore[attr-defined]
+# The meta key of the token naming the last sync that wrote the event table through a cache's owner.
+TOKEN = "stored_token"
 
 
 class Other(NamedTuple):
@@ -31,21 +43,107 @@ class Other(NamedTuple):
 
 @dataclass(slots=True)
 class Stored:
-    """``live``: the fingerprint of each live file event by id; ``other``: every other row by id."""
+    """``live``: the fingerprint of each live file event by id; ``other``: every other row by id.
+
+    A sync reports its writes through the methods, so that the maps stay the table's (``also``: a whole table's
+    maps that an occurrences-only view was cut from, kept up to date with it).
+    """
 
     live: dict[str, str]
     other: dict[str, Other]
+    complete: bool = True
+    also: Stored | None = None
+
+    def wrote(self, event_id: str, fingerprint: str) -> None:
+        """A live file event was stored (inserted, changed, or back after removal)."""
+        self.live[event_id] = fingerprint
+        self.other.pop(event_id, None)
+        if self.also is not None:
+            self.also.wrote(event_id, fingerprint)
+
+    def removed(self, event_id: str) -> None:
+        """A file event was marked removed."""
+        self.live.pop(event_id, None)
+        self.other[event_id] = Other("file", True, False)
+        if self.also is not None:
+            self.also.removed(event_id)
+
+    def deleted(self, event_id: str) -> None:
+        """A row was deleted."""
+        self.live.pop(event_id, None)
+        self.other.pop(event_id, None)
+        if self.also is not None:
+            self.also.deleted(event_id)
 
 
-def read_stored(conn: sa.Connection, *, occurrences_only: bool) -> Stored:
-    """The event table as a sync compares it (only occurrences of recurring events with ``occurrences_only``)."""
+class StoredCache:
+    """What this process's last sync left in the event table, valid while the meta table holds its token.
+
+    Held by whoever syncs one database again and again (the daemon); ``reads`` counts the syncs that had to read
+    the whole table. A token is 128 random bits, so a cache handed another database never matches it.
+    """
+
+    def __init__(self) -> None:
+        self._token: str | None = None
+        self._stored: Stored | None = None
+        self.reads = 0
+
+    def _take(self, token: str | None) -> Stored | None:
+        """The kept maps if ``token`` is this cache's; either way the cache is empty until the sync keeps again
+        (a sync that fails half way must not leave half-updated maps behind)."""
+        found = self._stored if token is not None and token == self._token else None
+        self._token, self._stored = None, None
+        return found
+
+    def _keep(self, token: str, stored: Stored) -> None:
+        self._token, self._stored = token, stored
+
+
+def _token(conn: sa.Connection) -> str | None:
+    value: str | None = conn.execute(sa.select(META.c.value).where(META.c.key == TOKEN)).scalar()
+    return value
+
+
+def read_stored(conn: sa.Connection, *, occurrences_only: bool, cache: StoredCache | None = None) -> Stored:
+    """The event table as a sync compares it (only occurrences of recurring events with ``occurrences_only``),
+    from ``cache`` when it is still the table's."""
+    held = cache._take(_token(conn)) if cache is not None else None
+    if held is not None and not occurrences_only:
+        return held
+    stored = _read(conn, occurrences_only=occurrences_only)
+    if cache is not None and not occurrences_only:
+        cache.reads += 1
+    # A window move reads only occurrences; the whole table's maps it keeps follow its writes.
+    stored.also = held
+    return stored
+
+
+def keep_stored(conn: sa.Connection, stored: Stored, cache: StoredCache | None) -> None:
+    """End of a sync that wrote file events, inside its transaction: a new token in the meta table, under which
+    ``cache`` (if any) keeps the maps ``stored`` now holds (a window move's: the whole table's it kept up to date)."""
+    token = secrets.token_hex(16)
+    if conn.execute(META.update().where(META.c.key == TOKEN).values(value=token)).rowcount == 0:
+        conn.execute(META.insert().values(key=TOKEN, value=token))
+    full = stored if stored.complete else stored.also
+    if cache is not None and full is not None:
+        full.also = None
+        cache._keep(token, full)
+
+
+def forget_stored(conn: sa.Connection) -> None:
+    """Inside a transaction that wrote event rows other than through a file sync (a database-owned event, a feed,
+    a migration): no process's kept maps hold for the table any longer."""
+    conn.execute(META.delete().where(META.c.key == TOKEN))
+
+
+def _read(conn: sa.Connection, *, occurrences_only: bool) -> Stored:
     table = conn.dialect.identifier_preparer.quote(EVENT.name)
     columns = "id, fingerprint, owner, removed, draft IS NOT NULL"
     if occurrences_only:
         # A few hundred rows, but finding them scans the table: once, then split here.
         sql = f"SELECT {columns} FROM {table} WHERE id LIKE ?"
         rows = driver_execute(conn, driver_sql(conn, sql), (f"%{SERIES_MARK}%",), rows=True)[1]
-        stored = Stored(live={}, other={})
+        stored = Stored(live={}, other={}, complete=False)
         for event_id, fingerprint, owner, removed, drafted in rows:
             if owner == "file" and not removed:
                 stored.live[event_id] = fingerprint

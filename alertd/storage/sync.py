@@ -33,7 +33,7 @@ from alertd.storage.models import Meta
 from alertd.storage.outbox import NOTIFICATION, cancel, enqueue
 from alertd.storage.pglocks import PLANNING, lock_for_transaction
 from alertd.storage.series import SeriesNotices, Window, read_window_end, window_calendar, write_window_end
-from alertd.storage.stored import absent_rows, read_stored
+from alertd.storage.stored import Stored, StoredCache, absent_rows, forget_stored, keep_stored, read_stored
 
 __all__ = [
     "EVENTS_REV",
@@ -138,6 +138,7 @@ def sync_calendar(
     now: datetime,
     horizon_days: int = DEFAULT_HORIZON_DAYS,
     occurrences_only: bool = False,
+    cache: StoredCache | None = None,
 ) -> SyncReport:
     """Apply ``calendar`` to the database inside the caller's transaction.
 
@@ -145,6 +146,8 @@ def sync_calendar(
     (alertd.storage.series); syncing the same calendar again later moves that window forward. With
     ``occurrences_only`` (the calendar is the one last applied, only time has passed) the other events are not
     compared again: what a 100k-event calendar costs to compare is spent once per edit, not once per move.
+    ``cache``, kept by a caller that syncs the same database again and again, spares the next sync reading the
+    stored events back when nothing else wrote them meanwhile (alertd.storage.stored).
     """
     # Replicas reload the same file at about the same moment: the second waits, then finds nothing to change.
     lock_for_transaction(conn, PLANNING)
@@ -154,7 +157,7 @@ def sync_calendar(
     calendar = window_calendar(calendar, now=now, horizon_days=horizon_days)
     notices = SeriesNotices(now)
     events = [e for e in calendar.events if SERIES_MARK in e.id] if occurrences_only else list(calendar.events)
-    stored = read_stored(conn, occurrences_only=occurrences_only)
+    stored = read_stored(conn, occurrences_only=occurrences_only, cache=cache)
     # The very first load of a calendar announces nothing: every event would otherwise be "added".
     bootstrap = not stored.live and not any(row.owner == "file" for row in stored.other.values())
     wanted = dict(zip((e.id for e in events), event_fingerprints(events), strict=True))
@@ -177,6 +180,7 @@ def sync_calendar(
                 event = replace(event, acknowledged=True)
             values = event_values(event, revision=1, now=now, fingerprint=fingerprint)
             new_rows.append(values | {"acknowledged": event.acknowledged})
+            stored.wrote(event.id, fingerprint)
             batch.add(planned_for(event))
             appeared.append((event, 1))
             report.added.append(event.id)
@@ -191,6 +195,7 @@ def sync_calendar(
         revision = row.revision + 1
         values = event_values(event, revision=revision, now=now, fingerprint=fingerprint)
         conn.execute(EVENT.update().where(EVENT.c.id == event.id).values(**values))
+        stored.wrote(event.id, fingerprint)
         if before is None:
             appeared.append((event, revision))
         else:
@@ -208,7 +213,7 @@ def sync_calendar(
         for event_id in chunk:
             _refresh_db_event(conn, batch, calendar, rows[event_id], report)
     absent = absent_rows(conn, stored, wanted)
-    dropped = _drop_outside(conn, window, absent, report)
+    dropped = _drop_outside(conn, window, absent, report, stored)
     gone = {
         row.id: (row, event_from_row(conn.execute(sa.select(EVENT).where(EVENT.c.id == row.id)).one()))
         for row in absent
@@ -220,12 +225,15 @@ def sync_calendar(
         conn.execute(
             EVENT.update().where(EVENT.c.id == row.id).values(removed=True, revision=row.revision + 1, updated_at=now)
         )
+        stored.removed(row.id)
         new_id = renamed_to.get(row.id)
         reason = f"event renamed to {new_id!r}" if new_id else "event removed from the calendar"
         report.count_cancelled(cancel(conn, NOTIFICATION.c.event_id == row.id, reason=reason, now=now))
         if new_id is None:
             batch.add(notices.offer(before, plan_changes(before, None, revision=row.revision + 1, now=now)))
         report.removed.append(row.id)
+    # The event rows are as this sync leaves them: the next one may start from these maps (if this one commits).
+    keep_stored(conn, stored, cache)
     if not bootstrap:
         # After any "removed" notice: a reader who sees an event go and another come reads them in that order.
         added_at = now + _AFTER_REMOVALS if len(gone) > len(renamed) else now
@@ -257,7 +265,7 @@ def sync_calendar(
     return report
 
 
-def _drop_outside(conn: sa.Connection, window: Window, absent: list[Any], report: SyncReport) -> int:
+def _drop_outside(conn: sa.Connection, window: Window, absent: list[Any], report: SyncReport, stored: Stored) -> int:
     """Delete the stored occurrences that left the window, quietly: into the past (their sent notifications stay in
     history; any follow-up is over) or past its end (the horizon shrank; they come back as it reaches them)."""
     past = [row.id for row in absent if window.retired(row.id, row.starts_at)]
@@ -269,6 +277,8 @@ def _drop_outside(conn: sa.Connection, window: Window, absent: list[Any], report
     dropped = past + ahead
     for start in range(0, len(dropped), 500):
         conn.execute(EVENT.delete().where(EVENT.c.id.in_(dropped[start : start + 500])))
+    for event_id in dropped:
+        stored.deleted(event_id)
     return len(dropped)
 
 
@@ -336,6 +346,7 @@ def apply_event(
     batch.add(plan_changes(before, event, revision=revision, now=now))
     _replan(conn, batch, event, report)
     (report.added if before is None else report.changed).append(event.id)
+    forget_stored(conn)
     batch.flush()
     _sync_countdowns(conn, batch, calendar, report)
     batch.flush()
