@@ -22,7 +22,7 @@ from alertd.calendar.routes import check_routes, resolve_notify
 from alertd.calendar.schema import Checker, interpolate, suggest
 from alertd.calendar.sources import check_sources
 from alertd.calendar.workdays import check_default_rule, check_if_closed, check_workdays, settle_event
-from alertd.calendar.yamlsrc import KeyPath, load_yaml
+from alertd.calendar.yamlsrc import KeyPath, YamlDoc, load_yaml
 from alertd.domain import EVENT_STATUSES, Calendar, CountdownSpec, Defaults, EventSpec, Series
 from alertd.environ import CALENDAR_MAX_BYTES
 from alertd.errors import CalendarError, CalendarIssue, FileReadError
@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from alertd.environ import Basics
     from alertd.settings import Settings
 
-__all__ = ["check_event", "load_calendar", "parse_calendar"]
+__all__ = ["check_calendar", "check_event", "load_calendar", "parse_calendar"]
 
 _TOP = ("version", "timezone", "admin", "defaults", "channels", "routes", "events", "workdays", "sources")
 _DEFAULTS = ("reminders", "all_day_at", "countdown", "notify", "if_closed", "after_ack", "escalate")
@@ -106,7 +106,24 @@ def parse_calendar(
 
     No issue quotes a value that came from ``${VAR}`` or a ``*_file``: those are shown as ``<value of …>``.
     """
-    ck = Checker(name, load_yaml(text, file=name), secrets=secrets, secrets_dir=secrets_dir)
+    doc = load_yaml(text, file=name)
+    return check_calendar(
+        doc, name=name, environ=environ, base_dir=base_dir, secrets=secrets, secrets_dir=secrets_dir, reuse=reuse
+    )
+
+
+def check_calendar(
+    doc: YamlDoc,
+    *,
+    name: str,
+    environ: Mapping[str, str] | None = None,
+    base_dir: Path | None = None,
+    secrets: bool = True,
+    secrets_dir: Path | None = None,
+    reuse: EventReuse | None = None,
+) -> tuple[Calendar, list[CalendarIssue]]:
+    """:func:`parse_calendar` of a document already read (the benchmarks build one without YAML text)."""
+    ck = Checker(name, doc, secrets=secrets, secrets_dir=secrets_dir)
     raw = ck.doc.data
     if raw is None:
         ck.error((), "the calendar is empty: start with 'version: 1'")

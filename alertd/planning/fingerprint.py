@@ -16,8 +16,10 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
+from itertools import compress, repeat
 from json.encoder import encode_basestring_ascii as _quote
-from typing import Any
+from operator import attrgetter, is_
+from typing import Any, cast
 
 from alertd.domain import EventSpec, event_snapshot
 
@@ -27,6 +29,7 @@ __all__ = ["PLAN_RULES", "event_fingerprint", "event_fingerprints"]
 # alertd is re-planned once on upgrade (2: times written with an offset keep their instant; an all-day event gets
 # one reminder per day, at all_day_at).
 PLAN_RULES = 2
+_MEMO = attrgetter("memo_fingerprint")
 
 
 def _strings(values: Iterable[str]) -> str:
@@ -72,6 +75,21 @@ def _full(e: EventSpec) -> str:
 
 def event_fingerprints(events: Iterable[EventSpec]) -> list[str]:
     """The fingerprint of each of ``events``, in order."""
+    batch = events if isinstance(events, list) else list(events)
+    # The kept digests are read in C: a reload whose events were digested before pays no Python step per event.
+    found: list[str | None] = list(map(_MEMO, batch))
+    missing = found.count(None)
+    if missing == len(found):
+        return _digests(batch)
+    if missing:
+        todo = list(compress(range(len(found)), map(is_, found, repeat(None))))
+        for i, digest in zip(todo, _digests([batch[i] for i in todo]), strict=True):
+            found[i] = digest
+    return cast(list[str], found)
+
+
+def _digests(events: list[EventSpec]) -> list[str]:
+    """The fingerprint of each of ``events``, computed (and kept on each)."""
     # Keyed by the identity of the tuples (events built from one calendar share their defaults' tuples) and by the
     # values of the other shared fields. The tuples are kept in the value, so that an id cannot be reused by another
     # object while the batch runs.
@@ -80,10 +98,6 @@ def event_fingerprints(events: Iterable[EventSpec]) -> list[str]:
     sha256 = hashlib.sha256
     keep = object.__setattr__  # the event is frozen; the memo is the one field set after construction
     for e in events:
-        digest = e.memo_fingerprint
-        if digest is not None:
-            found.append(digest)
-            continue
         if e.after_ack != "stop" or e.escalate:
             digest = _full(e)
             keep(e, "memo_fingerprint", digest)

@@ -15,8 +15,9 @@ Any other value (another replica's sync, a CLI command, a migration, a rollback)
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
+from collections.abc import Container
 from dataclasses import dataclass
+from itertools import filterfalse
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
@@ -160,10 +161,11 @@ def _read(conn: sa.Connection, *, occurrences_only: bool) -> Stored:
     )
 
 
-def absent_rows(conn: sa.Connection, stored: Stored, wanted: Mapping[str, str]) -> list[Any]:
-    """The stored file events a calendar of ``wanted`` (id → fingerprint) no longer has, each with its id,
-    ``starts_at``, ``revision`` and ``removed``, in id order."""
-    missing = stored.live.keys() - wanted.keys()
+def absent_rows(conn: sa.Connection, stored: Stored, wanted: Container[str], live_kept: bool = False) -> list[Any]:
+    """The stored file events a calendar of the ``wanted`` ids no longer has, each with its id, ``starts_at``,
+    ``revision`` and ``removed``, in id order. ``live_kept``: the caller knows the calendar still has every live
+    one, and ``wanted`` need only answer for the other rows."""
+    missing = set() if live_kept else set(filterfalse(wanted.__contains__, stored.live))
     missing.update(i for i, row in stored.other.items() if row.owner == "file" and i not in wanted)
     # A removed one-off event stays removed: only occurrences may still leave the window, so only they are read.
     ids = sorted(i for i in missing if i in stored.live or SERIES_MARK in i)

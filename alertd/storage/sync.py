@@ -9,6 +9,8 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from itertools import compress
+from operator import attrgetter, ne
 from typing import Any
 
 import sqlalchemy as sa
@@ -57,6 +59,7 @@ _AFTER_REMOVALS = timedelta(seconds=1)
 EVENTS_REV = "events_rev"
 
 log = logging.getLogger("alertd.sync")
+_ID = attrgetter("id")
 
 
 @dataclass(slots=True)
@@ -147,7 +150,8 @@ def sync_calendar(
     ``occurrences_only`` (the calendar is the one last applied, only time has passed) the other events are not
     compared again: what a 100k-event calendar costs to compare is spent once per edit, not once per move.
     ``cache``, kept by a caller that syncs the same database again and again, spares the next sync reading the
-    stored events back when nothing else wrote them meanwhile (alertd.storage.stored).
+    stored events back when nothing else wrote them meanwhile (alertd.storage.stored). The calendar's events have
+    distinct ids, as the loader makes sure.
     """
     # Replicas reload the same file at about the same moment: the second waits, then finds nothing to change.
     lock_for_transaction(conn, PLANNING)
@@ -160,9 +164,15 @@ def sync_calendar(
     stored = read_stored(conn, occurrences_only=occurrences_only, cache=cache)
     # The very first load of a calendar announces nothing: every event would otherwise be "added".
     bootstrap = not stored.live and not any(row.owner == "file" for row in stored.other.values())
-    wanted = dict(zip((e.id for e in events), event_fingerprints(events), strict=True))
-    # Set arithmetic over (id, fingerprint) pairs finds what differs without a Python step per unchanged event.
-    differing = {event_id for event_id, _ in wanted.items() - stored.live.items()}
+    fingerprints = event_fingerprints(events)
+    # Each event's fingerprint against the stored one, in C (map, compress): no Python step per unchanged event.
+    differs = list(map(ne, fingerprints, map(stored.live.get, map(_ID, events))))
+    changed = list(zip(compress(events, differs), compress(fingerprints, differs), strict=True))
+    differing = {e.id for e, _ in changed}
+    # Every stored live event the calendar still has is either unchanged or among the differing (ids are distinct):
+    # when they add up to all of them, none has left the calendar, and no set of 100k ids need be built to know.
+    kept = len(events) - len(changed) + sum(map(stored.live.__contains__, differing))
+    everything_kept = kept == len(stored.live)
     new_rows = []
     # Events that appear (new, or back after removal) are announced once the gone ones are known: an event whose
     # id was renamed is both, and is announced as one rename rather than as "added" and "removed".
@@ -170,10 +180,7 @@ def sync_calendar(
     # An occurrence the window left and now reaches again is stored anew: its acknowledgement row says it is handled.
     fresh = [i for i in differing if SERIES_MARK in i and i not in stored.live and i not in stored.other]
     returning = acked_ids(conn, fresh) if fresh else set()
-    for event in events if differing else ():
-        if event.id not in differing:
-            continue
-        fingerprint = wanted[event.id]
+    for event, fingerprint in changed:
         other = stored.other.get(event.id)
         if event.id not in stored.live and other is None:
             if event.id in returning:
@@ -212,7 +219,8 @@ def sync_calendar(
         rows = {r.id: r for r in conn.execute(sa.select(EVENT).where(EVENT.c.id.in_(chunk))).all()}
         for event_id in chunk:
             _refresh_db_event(conn, batch, calendar, rows[event_id], report)
-    absent = absent_rows(conn, stored, wanted)
+    # Of the ids not stored as live events, those in the calendar are all differing.
+    absent = absent_rows(conn, stored, differing if everything_kept else set(map(_ID, events)), everything_kept)
     dropped = _drop_outside(conn, window, absent, report, stored)
     gone = {
         row.id: (row, event_from_row(conn.execute(sa.select(EVENT).where(EVENT.c.id == row.id)).one()))
