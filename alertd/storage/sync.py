@@ -9,8 +9,8 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from itertools import compress
-from operator import attrgetter, ne
+from itertools import compress, repeat
+from operator import attrgetter, contains, ne
 from typing import Any
 
 import sqlalchemy as sa
@@ -160,7 +160,9 @@ def sync_calendar(
     window = Window(calendar, now=now, horizon_days=horizon_days, previous_end=read_window_end(conn))
     calendar = window_calendar(calendar, now=now, horizon_days=horizon_days)
     notices = SeriesNotices(now)
-    events = [e for e in calendar.events if SERIES_MARK in e.id] if occurrences_only else list(calendar.events)
+    events = list(calendar.events)
+    if occurrences_only:
+        events = list(compress(events, map(contains, map(_ID, events), repeat(SERIES_MARK))))
     stored = read_stored(conn, occurrences_only=occurrences_only, cache=cache)
     # The very first load of a calendar announces nothing: every event would otherwise be "added".
     bootstrap = not stored.live and not any(row.owner == "file" for row in stored.other.values())
