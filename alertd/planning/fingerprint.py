@@ -90,8 +90,9 @@ def event_fingerprints(events: Iterable[EventSpec]) -> list[str]:
 
 def _digests(events: list[EventSpec]) -> list[str]:
     """The fingerprint of each of ``events``, computed (and kept on each)."""
-    # Keyed by the identity of the tuples (events built from one calendar share their defaults' tuples) and by the
-    # values of the other shared fields. The tuples are kept in the value, so that an id cannot be reused by another
+    # Keyed by the values of the shared fields, but by the identity of the reminders (events built from one calendar
+    # share their defaults' tuple; Offsets are dear to hash): tags and channels are equal tuples of text in events
+    # the loader built one by one. The reminders are kept in the value, so that an id cannot be reused by another
     # object while the batch runs.
     shared: dict[tuple[object, ...], tuple[tuple[str, str, str], object]] = {}
     found: list[str] = []
@@ -103,10 +104,10 @@ def _digests(events: list[EventSpec]) -> list[str]:
             keep(e, "memo_fingerprint", digest)
             found.append(digest)
             continue
-        key = (id(e.tags), id(e.notify), id(e.reminders), e.all_day, e.all_day_at, e.countdown, e.status, e.timezone)
+        key = (e.tags, e.notify, id(e.reminders), e.all_day, e.all_day_at, e.countdown, e.status, e.timezone)
         texts = shared.get(key)
         if texts is None:
-            texts = shared[key] = (_shared(e), (e.tags, e.notify, e.reminders))
+            texts = shared[key] = (_shared(e), e.reminders)
         (head, middle, tail), _ = texts
         s = e.starts_at
         # As event_snapshot spells it (strftime), which writes years before 1000 unpadded unlike isoformat.
