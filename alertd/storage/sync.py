@@ -6,7 +6,7 @@ import hashlib
 import json
 import logging
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from itertools import compress, repeat
@@ -60,6 +60,8 @@ EVENTS_REV = "events_rev"
 
 log = logging.getLogger("alertd.sync")
 _ID = attrgetter("id")
+# The fingerprint an event keeps once computed (alertd.planning.fingerprint), None before.
+_MEMO = attrgetter("memo_fingerprint")
 
 
 @dataclass(slots=True)
@@ -160,16 +162,22 @@ def sync_calendar(
     window = Window(calendar, now=now, horizon_days=horizon_days, previous_end=read_window_end(conn))
     calendar = window_calendar(calendar, now=now, horizon_days=horizon_days)
     notices = SeriesNotices(now)
-    events = list(calendar.events)
+    events: Sequence[EventSpec] = calendar.events
     if occurrences_only:
         events = list(compress(events, map(contains, map(_ID, events), repeat(SERIES_MARK))))
     stored = read_stored(conn, occurrences_only=occurrences_only, cache=cache)
     # The very first load of a calendar announces nothing: every event would otherwise be "added".
     bootstrap = not stored.live and not any(row.owner == "file" for row in stored.other.values())
-    fingerprints = event_fingerprints(events)
-    # Each event's fingerprint against the stored one, in C (map, compress): no Python step per unchanged event.
-    differs = list(map(ne, fingerprints, map(stored.live.get, map(_ID, events))))
-    changed = list(zip(compress(events, differs), compress(fingerprints, differs), strict=True))
+    # Each event's kept fingerprint against the stored one ("" where none is stored), in C: only the events that
+    # differ or were never digested (a first load's) take a Python step, unchanged ones of a reload none.
+    stored_print = stored.live.get
+    differs = map(ne, map(_MEMO, events), map(stored_print, map(_ID, events), repeat("")))
+    candidates = list(compress(events, differs))
+    changed = [
+        (e, fingerprint)
+        for e, fingerprint in zip(candidates, event_fingerprints(candidates), strict=True)
+        if stored_print(e.id) != fingerprint
+    ]
     differing = {e.id for e, _ in changed}
     # Every stored live event the calendar still has is either unchanged or among the differing (ids are distinct):
     # when they add up to all of them, none has left the calendar, and no set of 100k ids need be built to know.
