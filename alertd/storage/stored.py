@@ -47,16 +47,20 @@ class Stored:
     """``live``: the fingerprint of each live file event by id; ``other``: every other row by id.
 
     A sync reports its writes through the methods, so that the maps stay the table's (``also``: a whole table's
-    maps that an occurrences-only view was cut from, kept up to date with it).
+    maps that an occurrences-only view was cut from, kept up to date with it; ``token``: the meta table's token
+    when they were read; ``writes``: how many rows the sync changed since).
     """
 
     live: dict[str, str]
     other: dict[str, Other]
     complete: bool = True
     also: Stored | None = None
+    token: str | None = None
+    writes: int = 0
 
     def wrote(self, event_id: str, fingerprint: str) -> None:
         """A live file event was stored (inserted, changed, or back after removal)."""
+        self.writes += 1
         self.live[event_id] = fingerprint
         self.other.pop(event_id, None)
         if self.also is not None:
@@ -64,6 +68,7 @@ class Stored:
 
     def removed(self, event_id: str) -> None:
         """A file event was marked removed."""
+        self.writes += 1
         self.live.pop(event_id, None)
         self.other[event_id] = Other("file", True, False)
         if self.also is not None:
@@ -71,6 +76,7 @@ class Stored:
 
     def deleted(self, event_id: str) -> None:
         """A row was deleted."""
+        self.writes += 1
         self.live.pop(event_id, None)
         self.other.pop(event_id, None)
         if self.also is not None:
@@ -108,23 +114,29 @@ def _token(conn: sa.Connection) -> str | None:
 def read_stored(conn: sa.Connection, *, occurrences_only: bool, cache: StoredCache | None = None) -> Stored:
     """The event table as a sync compares it (only occurrences of recurring events with ``occurrences_only``),
     from ``cache`` when it is still the table's."""
-    held = cache._take(_token(conn)) if cache is not None else None
+    token = _token(conn)
+    held = cache._take(token) if cache is not None else None
     if held is not None and not occurrences_only:
+        held.token, held.writes = token, 0
         return held
     stored = _read(conn, occurrences_only=occurrences_only)
     if cache is not None and not occurrences_only:
         cache.reads += 1
     # A window move reads only occurrences; the whole table's maps it keeps follow its writes.
-    stored.also = held
+    stored.also, stored.token = held, token
     return stored
 
 
 def keep_stored(conn: sa.Connection, stored: Stored, cache: StoredCache | None) -> None:
-    """End of a sync that wrote file events, inside its transaction: a new token in the meta table, under which
-    ``cache`` (if any) keeps the maps ``stored`` now holds (a window move's: the whole table's it kept up to date)."""
-    token = secrets.token_hex(16)
-    if conn.execute(META.update().where(META.c.key == TOKEN).values(value=token)).rowcount == 0:
-        conn.execute(META.insert().values(key=TOKEN, value=token))
+    """End of a sync, inside its transaction: ``cache`` (if any) keeps the maps ``stored`` now holds (a window
+    move's: the whole table's it kept up to date) under the meta table's token. A sync that changed rows writes a
+    new token, so every other process's kept maps lapse; one that changed none leaves the token (the maps read
+    under it are still the table's)."""
+    token = stored.token
+    if stored.writes or token is None:
+        token = secrets.token_hex(16)
+        if conn.execute(META.update().where(META.c.key == TOKEN).values(value=token)).rowcount == 0:
+            conn.execute(META.insert().values(key=TOKEN, value=token))
     full = stored if stored.complete else stored.also
     if cache is not None and full is not None:
         full.also = None

@@ -217,3 +217,17 @@ def test_a_cache_never_matches_another_database(engine: Engine, tmp_path: Path) 
     assert synced(engine, file_calendar(A, B), cache).added == []
     assert cache.reads == 3
     other.dispose()
+
+
+def test_a_sync_that_changed_nothing_leaves_every_process_its_view(engine: Engine) -> None:
+    """No row changed, so the maps read under the token are still the table's: the token stays, for both."""
+    ours, theirs = StoredCache(), StoredCache()
+    synced(engine, file_calendar(A, B), ours)
+    assert synced(engine, file_calendar(A, B), theirs).queued == 0  # reads the table, writes no event row
+    synced(engine, file_calendar(A, B), ours)
+    synced(engine, file_calendar(A, B), theirs)
+    assert (ours.reads, theirs.reads) == (1, 1)
+    assert synced(engine, file_calendar(A), theirs).removed == ["beta"]
+    assert synced(engine, file_calendar(A), ours).removed == []
+    assert ours.reads == 2
+    assert kept_is_the_table(engine, ours)
