@@ -5,11 +5,12 @@ as (id, fingerprint) pairs straight through the driver (SQLAlchemy's Row objects
 they feed), the few other rows (removed, database- or feed-owned) with the columns deciding their fate, and the
 rows of absent events only once they are known.
 
-Better still, not at all: a process that syncs keeps what its last sync left (:class:`StoredCache`) under a random
-token that sync wrote into the meta table in its own transaction. The next sync reads the token back: the same
-value means that transaction committed and nothing has written the event table since (every other writer clears
-the token: :func:`forget_stored`; a rolled-back sync leaves the token before it), so the kept maps are the table's.
-Any other value (another replica's sync, a CLI command, a migration, a rollback) means reading it afresh.
+Better still, not at all: a process that syncs keeps what its last sync left (:class:`StoredCache`) under the
+token in the meta table: a random value every sync that changes event rows writes in its own transaction (one
+that changes none leaves it). The next sync reads the token back: the same value means that transaction
+committed and nothing has written the event table since (every other writer clears the token:
+:func:`forget_stored`; a rolled-back sync leaves the token before it), so the kept maps are the table's. Any other
+value (another replica's or a CLI command's changes, a migration, a rollback) means reading it afresh.
 """
 
 from __future__ import annotations
