@@ -6,7 +6,7 @@ import pytest
 
 from alertd.calendar.load import parse_calendar
 from alertd.calendar.reuse import EventReuse
-from alertd.domain import Calendar
+from alertd.domain import Calendar, EventSpec
 from alertd.errors import CalendarError
 from alertd.planning.fingerprint import event_fingerprints
 
@@ -38,7 +38,7 @@ def parse(text: str, reuse: EventReuse | None = None, environ: dict[str, str] | 
     return calendar
 
 
-def by_id(calendar: Calendar) -> dict[str, object]:
+def by_id(calendar: Calendar) -> dict[str, EventSpec]:
     return {e.id: e for e in calendar.events}
 
 
@@ -132,3 +132,14 @@ def test_a_rejected_load_leaves_the_last_good_events_for_the_next() -> None:
         parse(HEAD + EVENTS + "  - {id: broken}\n", reuse)
     third = parse(HEAD + EVENTS, reuse)
     assert by_id(third)["alpha"] is by_id(first)["alpha"]
+
+
+def test_an_entry_with_an_unset_variable_is_checked_again_on_each_load() -> None:
+    """Without secrets an unset ${VAR} stays as written and silences errors under its key, which the entry's text
+    alone does not tell (an escaped $${VAR} reads the same): such an entry is never handed on."""
+    text = HEAD + EVENTS.replace("title: Alpha", "title: '${UNSET} call'", 1)
+    reuse = EventReuse()
+    for _ in range(2):
+        calendar, _ = parse_calendar(text, name="calendar.yaml", environ={}, secrets=False, reuse=reuse)
+        assert by_id(calendar)["alpha"].title == "${UNSET} call"
+    assert reuse.reused == 2  # beta and gamma, not alpha
