@@ -22,7 +22,7 @@ from apscheduler.triggers.date import DateTrigger
 from sqlalchemy.exc import DBAPIError
 
 from alertd import __version__
-from alertd.calendar import load_calendar
+from alertd.calendar import EventReuse, load_calendar
 from alertd.channels import (
     Channel,
     ChannelContext,
@@ -47,6 +47,7 @@ from alertd.settings import Settings, calendar_environ
 from alertd.storage import (
     InstanceLock,
     MetaState,
+    StoredCache,
     SyncReport,
     create_engine,
     create_reader_engine,
@@ -128,6 +129,10 @@ class Daemon:
         # After a rejected reload: a one-line summary (shown without a token) and the issues (behind the read token).
         self.reload_error: str | None = None
         self.reload_issues: list[CalendarIssue] = []
+        # The last good load's events: a reload rebuilds (and re-digests) only the entries that changed.
+        self._reuse = EventReuse()
+        # What this daemon's last sync left in the event table: the next reads it back only if another wrote since.
+        self._stored = StoredCache()
         self._loading: asyncio.Future[tuple[Calendar, list[CalendarIssue]]] | None = None
         self._stopping = asyncio.Event()
         self._reload_wanted = False
@@ -186,7 +191,8 @@ class Daemon:
             with self.engine.begin() as conn:
                 # With SQLite the file lock proves no other daemon is sending, so every row in flight is orphaned.
                 orphans = reclaim(conn, now=now, everything=is_sqlite(self.engine))
-                report = sync_calendar(conn, calendar, now=now, horizon_days=self.settings.recurrence_horizon)
+                horizon = self.settings.recurrence_horizon
+                report = sync_calendar(conn, calendar, now=now, horizon_days=horizon, cache=self._stored)
                 gone = prune_failing(conn, calendar.channels)
                 upcoming = next_due(conn)
             self._synced_at = now
@@ -423,7 +429,10 @@ class Daemon:
         limit = self.settings.calendar_load_timeout
         loop = asyncio.get_running_loop()
         self._loading = loop.run_in_executor(
-            None, lambda: load_calendar(self.calendar_path, environ=calendar_environ(), settings=self.settings)
+            None,
+            lambda: load_calendar(
+                self.calendar_path, environ=calendar_environ(), settings=self.settings, reuse=self._reuse
+            ),
         )
         try:
             return await asyncio.wait_for(asyncio.shield(self._loading), timeout=limit)
@@ -454,7 +463,9 @@ class Daemon:
 
         def apply() -> SyncReport:
             with self.engine.begin() as conn:
-                return sync_calendar(conn, calendar, now=now, horizon_days=horizon, occurrences_only=True)
+                return sync_calendar(
+                    conn, calendar, now=now, horizon_days=horizon, occurrences_only=True, cache=self._stored
+                )
 
         try:
             report = await self.dispatcher.db(apply)
@@ -511,7 +522,8 @@ class Daemon:
 
         def apply() -> tuple[SyncReport, list[str]]:
             with self.engine.begin() as conn:
-                report = sync_calendar(conn, calendar, now=now, horizon_days=self.settings.recurrence_horizon)
+                horizon = self.settings.recurrence_horizon
+                report = sync_calendar(conn, calendar, now=now, horizon_days=horizon, cache=self._stored)
                 gone = prune_failing(conn, calendar.channels)
             return report, gone
 

@@ -147,6 +147,10 @@ class EventSpec:
     escalate: tuple[Escalation, ...] = ()
     # Read from the database (alertd.storage.acks keeps it): a file or draft never sets it.
     acknowledged: bool = False
+    # The planning fingerprint (alertd.planning.fingerprint), kept once computed: the object is immutable, and a
+    # reload that reuses an unchanged event must not digest it again. Not an argument, so ``replace`` (a new
+    # object) starts without one; not compared, hashed or shown.
+    memo_fingerprint: str | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def active(self) -> bool:

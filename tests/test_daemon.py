@@ -159,6 +159,23 @@ async def test_an_edited_calendar_is_applied_on_reload(start_daemon: Starter, tm
     ]
 
 
+async def test_a_reload_rebuilds_only_the_edited_event_and_reads_no_stored_event_back(
+    start_daemon: Starter, tmp_path: Path
+) -> None:
+    """The other events are the last load's objects (not checked or digested again), and the sync starts from what
+    the daemon's last sync left in the event table."""
+    text = CALENDAR + "      - {id: talks, title: Trade talks, at: 2025-11-03T09:00, notify: [out]}\n"
+    running = await start_daemon(text, FixedClock(T0))
+    before = {e.id: e for e in running.daemon.calendar.events}
+    write(tmp_path / "calendar.yaml", text.replace("Truce expires", "Truce extended"))
+    running.daemon.request_reload()
+    await until(lambda: running.daemon.calendar.events[0].title == "Truce extended")
+    after = {e.id: e for e in running.daemon.calendar.events}
+    assert after["talks"] is before["talks"]
+    assert after["expiry"] is not before["expiry"]
+    assert running.daemon._stored.reads == 1  # the start's sync only
+
+
 async def test_a_reload_that_cancels_reminders_counts_them(start_daemon: Starter, tmp_path: Path) -> None:
     """Re-planned reminders cancelled by a reload show in outcomes{state="cancelled"}."""
     running = await start_daemon(CALENDAR, FixedClock(T0))

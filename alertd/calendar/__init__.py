@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     )
     from alertd.calendar.ical import FeedRead, feed_events
     from alertd.calendar.load import load_calendar, parse_calendar
+    from alertd.calendar.reuse import EventReuse
     from alertd.calendar.routes import matches, resolve_notify
     from alertd.calendar.rrules import RuleError, build_rule, rule_until
     from alertd.calendar.schema import suggest
@@ -46,6 +47,7 @@ else:
     __getattr__ = exports(
         __name__,
         load=("load_calendar", "parse_calendar"),
+        reuse=("EventReuse",),
         drafts=(
             "DRAFT_FIELDS",
             "MAX_LIST",
@@ -83,6 +85,7 @@ __all__ = [
     "EventDraft",
     "EventId",
     "EventIssue",
+    "EventReuse",
     "FeedRead",
     "Notes",
     "Offset",

@@ -17,11 +17,12 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from alertd.calendar.ackopts import check_after_ack, check_escalate
 from alertd.calendar.channels import check_channels
 from alertd.calendar.repeat import SERIES_KEYS, check_budget, check_series
+from alertd.calendar.reuse import EventReuse, ReuseRound
 from alertd.calendar.routes import check_routes, resolve_notify
 from alertd.calendar.schema import Checker, interpolate, suggest
 from alertd.calendar.sources import check_sources
 from alertd.calendar.workdays import check_default_rule, check_if_closed, check_workdays, settle_event
-from alertd.calendar.yamlsrc import KeyPath, load_yaml
+from alertd.calendar.yamlsrc import KeyPath, YamlDoc, load_yaml
 from alertd.domain import EVENT_STATUSES, Calendar, CountdownSpec, Defaults, EventSpec, Series
 from alertd.environ import CALENDAR_MAX_BYTES
 from alertd.errors import CalendarError, CalendarIssue, FileReadError
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
     from alertd.environ import Basics
     from alertd.settings import Settings
 
-__all__ = ["check_event", "load_calendar", "parse_calendar"]
+__all__ = ["check_calendar", "check_event", "load_calendar", "parse_calendar"]
 
 _TOP = ("version", "timezone", "admin", "defaults", "channels", "routes", "events", "workdays", "sources")
 _DEFAULTS = ("reminders", "all_day_at", "countdown", "notify", "if_closed", "after_ack", "escalate")
@@ -60,13 +61,15 @@ def load_calendar(
     environ: Mapping[str, str] | None = None,
     settings: Settings | Basics | None = None,
     secrets: bool = True,
+    reuse: EventReuse | None = None,
 ) -> tuple[Calendar, list[CalendarIssue]]:
     """Load the calendar at ``path``: return it and its warnings, or raise CalendarError with every issue.
 
     ``settings`` bounds the file's size (ALERTD_CALENDAR_MAX_BYTES) and confines ``*_file`` reads
     (ALERTD_SECRETS_DIR); without them the defaults apply and ``*_file`` may read any file. ``secrets=False`` is
     for commands that send nothing: unset ``${VAR}``s and unreadable ``*_file``s are then not errors, and the
-    channels they belong to lack those options.
+    channels they belong to lack those options. ``reuse``, kept by a caller that reloads the file, hands unchanged
+    events back as the objects the last good load built (alertd.calendar.reuse).
     """
     file = str(path)
     max_bytes = settings.calendar_max_bytes if settings is not None else CALENDAR_MAX_BYTES
@@ -78,7 +81,13 @@ def load_calendar(
         raise CalendarError([CalendarIssue(file, 1, "", message)]) from None
     secrets_dir = settings.secrets_dir if settings is not None else None
     return parse_calendar(
-        text, name=file, environ=environ, base_dir=Path(path).parent, secrets=secrets, secrets_dir=secrets_dir
+        text,
+        name=file,
+        environ=environ,
+        base_dir=Path(path).parent,
+        secrets=secrets,
+        secrets_dir=secrets_dir,
+        reuse=reuse,
     )
 
 
@@ -90,12 +99,31 @@ def parse_calendar(
     base_dir: Path | None = None,
     secrets: bool = True,
     secrets_dir: Path | None = None,
+    reuse: EventReuse | None = None,
 ) -> tuple[Calendar, list[CalendarIssue]]:
-    """Validate calendar ``text`` (``name`` in issues); ``*_file`` paths are relative to ``base_dir``.
+    """Validate calendar ``text`` (``name`` in issues); ``*_file`` paths are relative to ``base_dir``; ``reuse``
+    as :func:`load_calendar` takes it.
 
     No issue quotes a value that came from ``${VAR}`` or a ``*_file``: those are shown as ``<value of …>``.
     """
-    ck = Checker(name, load_yaml(text, file=name), secrets=secrets, secrets_dir=secrets_dir)
+    doc = load_yaml(text, file=name)
+    return check_calendar(
+        doc, name=name, environ=environ, base_dir=base_dir, secrets=secrets, secrets_dir=secrets_dir, reuse=reuse
+    )
+
+
+def check_calendar(
+    doc: YamlDoc,
+    *,
+    name: str,
+    environ: Mapping[str, str] | None = None,
+    base_dir: Path | None = None,
+    secrets: bool = True,
+    secrets_dir: Path | None = None,
+    reuse: EventReuse | None = None,
+) -> tuple[Calendar, list[CalendarIssue]]:
+    """:func:`parse_calendar` of a document already read (the benchmarks build one without YAML text)."""
+    ck = Checker(name, doc, secrets=secrets, secrets_dir=secrets_dir)
     raw = ck.doc.data
     if raw is None:
         ck.error((), "the calendar is empty: start with 'version: 1'")
@@ -111,7 +139,11 @@ def parse_calendar(
     if data.get("workdays") is not None:
         defaults = replace(defaults, workdays=check_workdays(ck, data["workdays"], ("workdays",)))
     check_default_rule(ck, defaults, data.get("workdays") is not None)
-    events, series = _events(ck, data.get("events"), tz, defaults, declared)
+    # Everything calendar-wide that shapes an event besides its own entry (settle_event also asks whether the file
+    # has a workdays section, valid or not).
+    context = (tz, defaults, declared, data.get("workdays") is not None, secrets)
+    round_ = reuse.begin(context) if reuse is not None else None
+    events, series = _events(ck, data.get("events"), tz, defaults, declared, round_)
     admin = _admin(ck, data.get("admin"), declared)
     sources = check_sources(ck, data.get("sources"), tz, defaults, declared, base_dir or Path())
     calendar = Calendar(
@@ -127,6 +159,8 @@ def parse_calendar(
     issues = ck.redacted()
     if ck.error_count:
         raise CalendarError(issues)
+    if round_ is not None:
+        round_.commit()
     return calendar, issues
 
 
@@ -204,9 +238,9 @@ def _notify(ck: Checker, raw: Any, path: KeyPath, declared: tuple[str, ...]) -> 
 
 
 def _events(
-    ck: Checker, raw: Any, tz: str, defaults: Defaults, declared: tuple[str, ...]
+    ck: Checker, raw: Any, tz: str, defaults: Defaults, declared: tuple[str, ...], reuse: ReuseRound | None
 ) -> tuple[tuple[EventSpec, ...], tuple[Series, ...]]:
-    """The one-off events and the recurring ones (``repeat:``)."""
+    """The one-off events and the recurring ones (``repeat:``), unchanged one-off events from ``reuse``."""
     if raw is None:
         return (), ()
     if not isinstance(raw, list):
@@ -215,15 +249,25 @@ def _events(
     seen: dict[str, int] = {}
     events: list[EventSpec] = []
     series: list[tuple[KeyPath, Series]] = []
+    # An unset ${VAR} (allowed without secrets) silences errors under its key, which its text alone does not tell.
+    unresolved = {u[1] for u in ck.unresolved if len(u) > 1 and u[0] == "events"}
     for i, item in enumerate(raw):
         eid = item.get("id") if isinstance(item, dict) else None
         if isinstance(eid, str) and eid in seen:
             ck.error(("events", i, "id"), f"duplicate event id {eid!r} (first on line {seen[eid]}); rename one")
         elif isinstance(eid, str):
             seen[eid] = ck.line(("events", i, "id"))
+        repeating = isinstance(item, dict) and any(k in item for k in SERIES_KEYS)
+        key = None
+        if reuse is not None and isinstance(item, dict) and not repeating and i not in unresolved:
+            key = reuse.key(item)
+            same = reuse.get(key)
+            if same is not None:
+                events.append(same)
+                continue
+        issues = len(ck.issues)
         checked = _check_event(ck, ("events", i), item, tz, defaults, declared)
         event = _settled(ck, ("events", i), checked)
-        repeating = isinstance(item, dict) and any(k in item for k in SERIES_KEYS)
         if checked is not None and event is not None and repeating:
             # The series keeps the date as written and its Nbd uncounted: each occurrence is settled on its own.
             days = checked.workdays
@@ -232,6 +276,8 @@ def _events(
                 series.append((("events", i), found))
         elif event is not None:
             events.append(event)
+            if reuse is not None and key is not None and len(ck.issues) == issues:
+                reuse.keep(key, event)
     check_budget(ck, series)
     return tuple(events), tuple(s for _, s in series)
 

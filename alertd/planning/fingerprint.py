@@ -6,6 +6,9 @@ the JSON text ``json.dumps(fields, sort_keys=True)`` would write for the fields 
 here (strings escaped by :mod:`json`'s own encoder), with the lists events share (``notify``, ``reminders``,
 ``tags``) encoded once per batch. Stored fingerprints stay valid: the text is byte for byte the same, which the
 tests check against ``json.dumps``.
+
+Each event keeps its digest (``EventSpec.memo_fingerprint``): an event object is immutable, and the calendar loader
+hands a reload the previous load's objects for unchanged events, so an edit digests only what it changed.
 """
 
 from __future__ import annotations
@@ -13,8 +16,10 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
+from itertools import compress, repeat
 from json.encoder import encode_basestring_ascii as _quote
-from typing import Any
+from operator import attrgetter, is_
+from typing import Any, cast
 
 from alertd.domain import EventSpec, event_snapshot
 
@@ -24,6 +29,7 @@ __all__ = ["PLAN_RULES", "event_fingerprint", "event_fingerprints"]
 # alertd is re-planned once on upgrade (2: times written with an offset keep their instant; an all-day event gets
 # one reminder per day, at all_day_at).
 PLAN_RULES = 2
+_MEMO = attrgetter("memo_fingerprint")
 
 
 def _strings(values: Iterable[str]) -> str:
@@ -69,20 +75,39 @@ def _full(e: EventSpec) -> str:
 
 def event_fingerprints(events: Iterable[EventSpec]) -> list[str]:
     """The fingerprint of each of ``events``, in order."""
-    # Keyed by the identity of the tuples (events built from one calendar share their defaults' tuples) and by the
-    # values of the other shared fields. The tuples are kept in the value, so that an id cannot be reused by another
+    batch = events if isinstance(events, list) else list(events)
+    # The kept digests are read in C: a reload whose events were digested before pays no Python step per event.
+    found: list[str | None] = list(map(_MEMO, batch))
+    missing = found.count(None)
+    if missing == len(found):
+        return _digests(batch)
+    if missing:
+        todo = list(compress(range(len(found)), map(is_, found, repeat(None))))
+        for i, digest in zip(todo, _digests([batch[i] for i in todo]), strict=True):
+            found[i] = digest
+    return cast(list[str], found)
+
+
+def _digests(events: list[EventSpec]) -> list[str]:
+    """The fingerprint of each of ``events``, computed (and kept on each)."""
+    # Keyed by the values of the shared fields, but by the identity of the reminders (events built from one calendar
+    # share their defaults' tuple; Offsets are dear to hash): tags and channels are equal tuples of text in events
+    # the loader built one by one. The reminders are kept in the value, so that an id cannot be reused by another
     # object while the batch runs.
     shared: dict[tuple[object, ...], tuple[tuple[str, str, str], object]] = {}
     found: list[str] = []
     sha256 = hashlib.sha256
+    keep = object.__setattr__  # the event is frozen; the memo is the one field set after construction
     for e in events:
         if e.after_ack != "stop" or e.escalate:
-            found.append(_full(e))
+            digest = _full(e)
+            keep(e, "memo_fingerprint", digest)
+            found.append(digest)
             continue
-        key = (id(e.tags), id(e.notify), id(e.reminders), e.all_day, e.all_day_at, e.countdown, e.status, e.timezone)
+        key = (e.tags, e.notify, id(e.reminders), e.all_day, e.all_day_at, e.countdown, e.status, e.timezone)
         texts = shared.get(key)
         if texts is None:
-            texts = shared[key] = (_shared(e), (e.tags, e.notify, e.reminders))
+            texts = shared[key] = (_shared(e), e.reminders)
         (head, middle, tail), _ = texts
         s = e.starts_at
         # As event_snapshot spells it (strftime), which writes years before 1000 unpadded unlike isoformat.
@@ -92,7 +117,9 @@ def event_fingerprints(events: Iterable[EventSpec]) -> list[str]:
             f'{head}{e.local_start.isoformat()}", "notes": {_optional(e.notes)}{middle}{_optional(e.source)}, '
             f'"starts_at": "{start}Z{tail}{_quote(e.title)}}}'
         )
-        found.append(sha256(text.encode()).hexdigest()[:32])
+        digest = sha256(text.encode()).hexdigest()[:32]
+        keep(e, "memo_fingerprint", digest)
+        found.append(digest)
     return found
 
 

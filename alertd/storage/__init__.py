@@ -88,6 +88,7 @@ if TYPE_CHECKING:
         requeue,
         supersede_countdowns,
     )
+    from alertd.storage.stored import StoredCache
     from alertd.storage.sync import SyncReport, events_revision, sync_calendar
 else:
     from alertd._exports import exports
@@ -167,6 +168,7 @@ else:
             "update_event",
         ),
         sync=("SyncReport", "events_revision", "sync_calendar"),
+        stored=("StoredCache",),
         channel_state=("MetaState",),
         held=("HeldConnection",),
     )
@@ -188,6 +190,7 @@ __all__ = [
     "MetaState",
     "Notification",
     "Outcome",
+    "StoredCache",
     "SyncReport",
     "ack_event",
     "ack_json",

@@ -197,6 +197,11 @@ def migrate(engine: Engine) -> None:
         from alembic import command
 
         command.upgrade(_alembic_config(engine), "head")
+        from alertd.storage.stored import forget_stored
+
+        with engine.begin() as conn:
+            # A migration may rewrite event rows: a running replica's kept view of them must not outlive it.
+            forget_stored(conn)
     except (OperationalError, DBAPIError) as exc:
         raise StorageError(describe_db_error(str(engine.url), exc)) from None
 

@@ -139,8 +139,9 @@ def event_from_row(row: Any) -> EventSpec:
     )
 
 
-# An EventSpec's fields are the event columns of the same names (the draft and bookkeeping columns are not read).
-_SPEC_NAMES = tuple(f.name for f in fields(EventSpec))
+# An EventSpec's fields (those it is built from) are the event columns of the same names (the draft and
+# bookkeeping columns are not read).
+_SPEC_NAMES = tuple(f.name for f in fields(EventSpec) if f.init)
 _SPEC_COLUMNS = [EVENT.c[name] for name in _SPEC_NAMES]
 
 

@@ -23,6 +23,7 @@ from alertd.planning import event_fingerprint, plan_changes, plan_reminders
 from alertd.storage.eventrows import EVENT, event_from_row, event_values
 from alertd.storage.outbox import NOTIFICATION, cancel
 from alertd.storage.pglocks import PLANNING, lock_for_transaction
+from alertd.storage.stored import forget_stored
 from alertd.storage.sync import PlanBatch, SyncReport, bump_events_revision, replan, sync_countdowns
 
 __all__ = ["EMPTIED", "drop_feed_events", "sync_feed"]
@@ -117,8 +118,10 @@ def sync_feed(
     sync_countdowns(conn, batch, calendar, report)
     batch.flush()
     if report.added or report.changed or report.removed:
-        # Other processes (replicas, the API's plan) learn of the change as they do of a database-owned edit.
+        # Other processes (replicas, the API's plan) learn of the change as they do of a database-owned edit, and
+        # a file sync's kept view of the event table no longer holds (alertd.storage.stored).
         bump_events_revision(conn)
+        forget_stored(conn)
     return report
 
 
@@ -138,6 +141,7 @@ def drop_feed_events(conn: sa.Connection, calendar: Calendar, *, now: datetime) 
         reason = "feed removed from the calendar"
         report.count_cancelled(cancel(conn, NOTIFICATION.c.event_id == row.id, reason=reason, now=now))
         report.removed.append(row.id)
+    forget_stored(conn)
     batch = PlanBatch(conn, now, report)
     sync_countdowns(conn, batch, calendar, report)
     batch.flush()

@@ -6,9 +6,11 @@ import hashlib
 import json
 import logging
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from itertools import compress, repeat
+from operator import attrgetter, contains, ne
 from typing import Any
 
 import sqlalchemy as sa
@@ -33,7 +35,15 @@ from alertd.storage.models import Meta
 from alertd.storage.outbox import NOTIFICATION, cancel, enqueue
 from alertd.storage.pglocks import PLANNING, lock_for_transaction
 from alertd.storage.series import SeriesNotices, Window, read_window_end, window_calendar, write_window_end
-from alertd.storage.stored import absent_rows, add_db_owned, read_stored
+from alertd.storage.stored import (
+    Stored,
+    StoredCache,
+    absent_rows,
+    add_db_owned,
+    forget_stored,
+    keep_stored,
+    read_stored,
+)
 
 __all__ = [
     "EVENTS_REV",
@@ -57,6 +67,9 @@ _AFTER_REMOVALS = timedelta(seconds=1)
 EVENTS_REV = "events_rev"
 
 log = logging.getLogger("alertd.sync")
+_ID = attrgetter("id")
+# The fingerprint an event keeps once computed (alertd.planning.fingerprint), None before.
+_MEMO = attrgetter("memo_fingerprint")
 
 
 @dataclass(slots=True)
@@ -138,6 +151,7 @@ def sync_calendar(
     now: datetime,
     horizon_days: int = DEFAULT_HORIZON_DAYS,
     occurrences_only: bool = False,
+    cache: StoredCache | None = None,
 ) -> SyncReport:
     """Apply ``calendar`` to the database inside the caller's transaction.
 
@@ -145,6 +159,9 @@ def sync_calendar(
     (alertd.storage.series); syncing the same calendar again later moves that window forward. With
     ``occurrences_only`` (the calendar is the one last applied, only time has passed) the other events are not
     compared again: what a 100k-event calendar costs to compare is spent once per edit, not once per move.
+    ``cache``, kept by a caller that syncs the same database again and again, spares the next sync reading the
+    stored events back when nothing else wrote them meanwhile (alertd.storage.stored). The calendar's events have
+    distinct ids, as the loader makes sure.
     """
     # Replicas reload the same file at about the same moment: the second waits, then finds nothing to change.
     lock_for_transaction(conn, PLANNING)
@@ -153,16 +170,30 @@ def sync_calendar(
     window = Window(calendar, now=now, horizon_days=horizon_days, previous_end=read_window_end(conn))
     calendar = window_calendar(calendar, now=now, horizon_days=horizon_days)
     notices = SeriesNotices(now)
-    events = [e for e in calendar.events if SERIES_MARK in e.id] if occurrences_only else list(calendar.events)
-    stored = read_stored(conn, occurrences_only=occurrences_only)
+    events: Sequence[EventSpec] = calendar.events
+    if occurrences_only:
+        events = list(compress(events, map(contains, map(_ID, events), repeat(SERIES_MARK))))
+    stored = read_stored(conn, occurrences_only=occurrences_only, cache=cache)
     # The very first load of a calendar announces nothing: every event would otherwise be "added".
     bootstrap = not stored.live and not any(row.owner == "file" for row in stored.other.values())
-    wanted = dict(zip((e.id for e in events), event_fingerprints(events), strict=True))
-    # Set arithmetic over (id, fingerprint) pairs finds what differs without a Python step per unchanged event.
-    differing = {event_id for event_id, _ in wanted.items() - stored.live.items()}
+    # Each event's kept fingerprint against the stored one ("" where none is stored), in C: only the events that
+    # differ or were never digested (a first load's) take a Python step, unchanged ones of a reload none.
+    stored_print = stored.live.get
+    differs = map(ne, map(_MEMO, events), map(stored_print, map(_ID, events), repeat("")))
+    candidates = list(compress(events, differs))
+    changed = [
+        (e, fingerprint)
+        for e, fingerprint in zip(candidates, event_fingerprints(candidates), strict=True)
+        if stored_print(e.id) != fingerprint
+    ]
+    differing = {e.id for e, _ in changed}
     if not occurrences_only:
         # Only now, and only for these ids: a calendar event that takes the id of a database-owned one is refused.
         add_db_owned(conn, stored, differing)
+    # Every stored live event the calendar still has is either unchanged or among the differing (ids are distinct):
+    # when they add up to all of them, none has left the calendar, and no set of 100k ids need be built to know.
+    kept = len(events) - len(changed) + sum(map(stored.live.__contains__, differing))
+    everything_kept = kept == len(stored.live)
     new_rows = []
     # Events that appear (new, or back after removal) are announced once the gone ones are known: an event whose
     # id was renamed is both, and is announced as one rename rather than as "added" and "removed".
@@ -170,16 +201,14 @@ def sync_calendar(
     # An occurrence the window left and now reaches again is stored anew: its acknowledgement row says it is handled.
     fresh = [i for i in differing if SERIES_MARK in i and i not in stored.live and i not in stored.other]
     returning = acked_ids(conn, fresh) if fresh else set()
-    for event in events if differing else ():
-        if event.id not in differing:
-            continue
-        fingerprint = wanted[event.id]
+    for event, fingerprint in changed:
         other = stored.other.get(event.id)
         if event.id not in stored.live and other is None:
             if event.id in returning:
                 event = replace(event, acknowledged=True)
             values = event_values(event, revision=1, now=now, fingerprint=fingerprint)
             new_rows.append(values | {"acknowledged": event.acknowledged})
+            stored.wrote(event.id, fingerprint)
             batch.add(planned_for(event))
             appeared.append((event, 1))
             report.added.append(event.id)
@@ -194,6 +223,7 @@ def sync_calendar(
         revision = row.revision + 1
         values = event_values(event, revision=revision, now=now, fingerprint=fingerprint)
         conn.execute(EVENT.update().where(EVENT.c.id == event.id).values(**values))
+        stored.wrote(event.id, fingerprint)
         if before is None:
             appeared.append((event, revision))
         else:
@@ -210,8 +240,9 @@ def sync_calendar(
         rows = {r.id: r for r in conn.execute(sa.select(EVENT).where(EVENT.c.id.in_(chunk))).all()}
         for event_id in chunk:
             _refresh_db_event(conn, batch, calendar, rows[event_id], report)
-    absent = absent_rows(conn, stored, wanted)
-    dropped = _drop_outside(conn, window, absent, report)
+    # Of the ids not stored as live events, those in the calendar are all differing.
+    absent = absent_rows(conn, stored, differing if everything_kept else set(map(_ID, events)), everything_kept)
+    dropped = _drop_outside(conn, window, absent, report, stored)
     gone = {
         row.id: (row, event_from_row(conn.execute(sa.select(EVENT).where(EVENT.c.id == row.id)).one()))
         for row in absent
@@ -223,12 +254,15 @@ def sync_calendar(
         conn.execute(
             EVENT.update().where(EVENT.c.id == row.id).values(removed=True, revision=row.revision + 1, updated_at=now)
         )
+        stored.removed(row.id)
         new_id = renamed_to.get(row.id)
         reason = f"event renamed to {new_id!r}" if new_id else "event removed from the calendar"
         report.count_cancelled(cancel(conn, NOTIFICATION.c.event_id == row.id, reason=reason, now=now))
         if new_id is None:
             batch.add(notices.offer(before, plan_changes(before, None, revision=row.revision + 1, now=now)))
         report.removed.append(row.id)
+    # The event rows are as this sync leaves them: the next one may start from these maps (if this one commits).
+    keep_stored(conn, stored, cache)
     if not bootstrap:
         # After any "removed" notice: a reader who sees an event go and another come reads them in that order.
         added_at = now + _AFTER_REMOVALS if len(gone) > len(renamed) else now
@@ -260,7 +294,7 @@ def sync_calendar(
     return report
 
 
-def _drop_outside(conn: sa.Connection, window: Window, absent: list[Any], report: SyncReport) -> int:
+def _drop_outside(conn: sa.Connection, window: Window, absent: list[Any], report: SyncReport, stored: Stored) -> int:
     """Delete the stored occurrences that left the window, quietly: into the past (their sent notifications stay in
     history; any follow-up is over) or past its end (the horizon shrank; they come back as it reaches them)."""
     past = [row.id for row in absent if window.retired(row.id, row.starts_at)]
@@ -272,6 +306,8 @@ def _drop_outside(conn: sa.Connection, window: Window, absent: list[Any], report
     dropped = past + ahead
     for start in range(0, len(dropped), 500):
         conn.execute(EVENT.delete().where(EVENT.c.id.in_(dropped[start : start + 500])))
+    for event_id in dropped:
+        stored.deleted(event_id)
     return len(dropped)
 
 
@@ -339,6 +375,7 @@ def apply_event(
     batch.add(plan_changes(before, event, revision=revision, now=now))
     _replan(conn, batch, event, report)
     (report.added if before is None else report.changed).append(event.id)
+    forget_stored(conn)
     batch.flush()
     _sync_countdowns(conn, batch, calendar, report)
     batch.flush()

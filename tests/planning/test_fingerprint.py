@@ -56,11 +56,36 @@ ODD = [
 @pytest.mark.parametrize("event", ODD, ids=[e.id for e in ODD])
 def test_fingerprint_is_byte_for_byte_the_stored_definition(event: EventSpec) -> None:
     """Databases filled by earlier versions keep matching: no event is re-planned because the code got faster."""
-    assert event_fingerprint(event) == reference(event)
+    fresh = replace(event)  # a new object: nothing an earlier test computed is kept on it
+    assert event_fingerprint(fresh) == reference(event)
 
 
 def test_batch_gives_each_event_its_own_fingerprint_in_order() -> None:
-    assert event_fingerprints(ODD) == [reference(e) for e in ODD]
+    assert event_fingerprints([replace(e) for e in ODD]) == [reference(e) for e in ODD]
+
+
+def test_an_event_keeps_its_fingerprint_once_computed() -> None:
+    event = make_event("kept")
+    assert event.memo_fingerprint is None
+    found = event_fingerprints([event])
+    assert event.memo_fingerprint == found[0] == reference(event)
+    # A kept digest is what is answered, so it must be the one the event has: planted, it would be returned.
+    object.__setattr__(event, "memo_fingerprint", "planted")
+    assert event_fingerprints([event, make_event("other")])[0] == "planted"
+
+
+def test_a_changed_copy_of_a_digested_event_is_digested_anew() -> None:
+    """``replace`` makes a new object without the digest: no stale fingerprint survives a change."""
+    base = make_event("copied")
+    before = event_fingerprint(base)
+    copies = (replace(base, title="Other"), replace(base, notify=("elsewhere",)), replace(base, after_ack="keep"))
+    for changed in copies:
+        assert changed.memo_fingerprint is None
+        assert event_fingerprint(changed) != before
+        assert event_fingerprint(changed) == event_fingerprint(replace(changed))
+    digested = make_event("copied", title="Other")
+    event_fingerprint(digested)
+    assert digested == replace(base, title="Other")  # the kept digest takes no part in comparisons
 
 
 def test_batch_tells_apart_events_whose_shared_lists_differ() -> None:
