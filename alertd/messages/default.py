@@ -33,6 +33,18 @@ def render_default(
 ) -> Message:
     """Build the message for one notification as it would be sent at ``now``, in the channel's locale."""
     locale, tz_name = channel.locale, channel.timezone
+    if kind in ("reminder", "escalation"):
+        if event is None:
+            raise ValueError(f"{kind} notification {id} has no event")
+        line = countdown_line(event, now, tz_name, locale=locale)
+        if kind == "reminder":
+            title, text = reminder_words(event, line, tz_name, locale)
+        else:
+            title, text = escalation_words(event, line, tz_name, locale)
+        # Positional, in Message's field order: one message is built per delivery, and the keyword form (a dict of
+        # the shared fields merged into the call) cost a tenth of rendering it.
+        cid = channel.id
+        return Message(id, kind, cid, title, text, due_at, now, late, event, offset, line, (), None, tz_name, locale)
     base: dict[str, Any] = {
         "id": id,
         "kind": kind,
@@ -66,8 +78,6 @@ def render_default(
     if kind == "ack":
         title, text = ack_words(event, payload or {}, tz_name, locale)
         return Message(**base | {"offset": None}, title=title, text=text, countdown=line)
-    if kind == "escalation":
-        title, text = escalation_words(event, line, tz_name, locale)
-        return Message(**base, title=title, text=text, countdown=line)
+    # Kind has no other value; anything else is worded as a reminder, as it always was.
     title, text = reminder_words(event, line, tz_name, locale)
     return Message(**base, title=title, text=text, countdown=line)
