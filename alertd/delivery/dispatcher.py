@@ -267,7 +267,7 @@ class Dispatcher:
             or self._marks
             or len(self._results) >= _RECORD_BATCH
             # The channel's queue runs low: a step claims more for it (a busy channel is skipped by claims).
-            or self._busy(channel) < 2 * self._caps.get(channel, 1)
+            or left < 2 * self._caps.get(channel, 1)
             # Capacity was full: another channel with room may claim again.
             or (
                 inflight + 1 >= self.settings.capacity
@@ -526,9 +526,8 @@ class Dispatcher:
             return
         if self.decorate is not None:
             message = self.decorate(message)
-        await self._send(item, channel, message, late)
-
-    async def _send(self, item: Claimed, channel: Channel, message: Message, late: bool) -> None:
+        # Sent from here, not from a coroutine of its own: every level of coroutines is resumed at every await of
+        # the request, and this one held nothing.
         started = time.perf_counter()
         try:
             answer = await channel.send(message)
