@@ -35,6 +35,10 @@ __all__ = [
 ]
 
 
+# A message's named tuples are built as the tuples they are (every field given): one per delivery.
+_tuple_new = tuple.__new__
+
+
 def all_day_end(event: EventSpec) -> datetime:
     """When an all-day event's date ends in its own zone (the next day's first instant)."""
     return day_end(event.local_start.date(), zone(event.timezone))
@@ -111,7 +115,8 @@ def countdown_line(event: EventSpec, now: datetime, tz_name: str, *, locale: str
     # In the event's own zone its own date is the reader's (the same instant in the same zone): no second lookup.
     same = not event.all_day and tz_name == event.timezone
     shown = format_day(day, locale) if same else day_text(event, day, locale)
-    return CountdownLine(event, seconds, days, text, day, shown)
+    line: CountdownLine = _tuple_new(CountdownLine, (event, seconds, days, text, day, shown))
+    return line
 
 
 def snapshot_when(snap: Mapping[str, Any], locale: str, *, abbreviation: bool = False) -> str:
