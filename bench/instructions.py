@@ -24,6 +24,7 @@ import shutil
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from alertd.channels.http import json_bytes
 from alertd.channels.webhook import payload
@@ -75,9 +76,13 @@ def _outbox(n: int, ws: Workspace) -> str:
     return str(path)
 
 
-def _count(side: str, url: str, n: int, ws: Workspace) -> int:
+def _count(side: str, url: str, n: int, ws: Workspace, keep: Path | None = None) -> int:
     db = _outbox(n, ws) if side == "alertd" else None
-    command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, "-m"]
+    # Kept, one file per thread, for callgrind_annotate: where the instructions of a side go.
+    out = "/dev/null" if keep is None else str(keep / f"callgrind.{side}-{n}.out")
+    command = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"]
+    command += ["--separate-threads=yes"] if keep is not None else []
+    command += [sys.executable, "-m"]
     command += ["bench.instructions", "--side", side, "--url", url, "-n", str(n)] + (["--db", db] if db else [])
     done = subprocess.run(command, capture_output=True, text=True, stdin=subprocess.DEVNULL)
     found = _COLLECTED.search(done.stderr)
@@ -90,6 +95,13 @@ def _count(side: str, url: str, n: int, ws: Workspace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.instructions", description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs=2, default=(1000, 3000), metavar=("N1", "N2"))
+    parser.add_argument(
+        "--only",
+        choices=SIDES,
+        nargs="+",
+        help="count these sides alone (e.g. the dispatcher while changing it); the ratios need all three",
+    )
+    parser.add_argument("--keep", type=Path, metavar="DIR", help="keep callgrind's output in DIR, one file per thread")
     parser.add_argument("--side", choices=SIDES, help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("-n", type=int, help=argparse.SUPPRESS)
@@ -102,17 +114,27 @@ def main(argv: list[str] | None = None) -> int:
         print("valgrind is not installed: this benchmark counts instructions with valgrind's callgrind tool")
         return 1
     small, large = sorted(args.sizes)
+    sides = [side for side in SIDES if args.only is None or side in args.only]
+    if args.keep is not None:
+        args.keep.mkdir(parents=True, exist_ok=True)
     ws = Workspace()
     sink = SinkProcess()
     per: dict[str, float] = {}
     try:
-        for side in SIDES:
+        for side in sides:
             print(f"… {side} ({small} and {large} notifications under valgrind)", file=sys.stderr, flush=True)
-            counts = [_count(side, sink.url("/services/T0/B0/hook"), n, ws) for n in (small, large)]
+            url = sink.url("/services/T0/B0/hook")
+            counts = [_count(side, url, n, ws, args.keep) for n in (small, large)]
             per[side] = (counts[1] - counts[0]) / (large - small)
     finally:
         sink.close()
         ws.close()
+    if len(per) < len(SIDES):
+        print("side   | instructions per notification")
+        print("-------+-------------------------------")
+        for side, count in per.items():
+            print(f"{side:<6} | {count:>29,.0f}")
+        return 0
     bare = per["bare"]
     print("side   | instructions per notification | × bare loop")
     print("-------+-------------------------------+------------")

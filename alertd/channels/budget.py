@@ -46,6 +46,9 @@ def cut(text: str, limit: int, *, measure: Measure = chars, escape: Callable[[st
     """
     # Every measure counts each character of ``text`` at least once, so a longer text is never measured whole.
     if len(text) <= limit:
+        if escape is _same and measure is chars:
+            # Plain text counted in characters (every payload field): it fits as it is.
+            return text
         whole = escape(text)
         if measure(whole) <= limit:
             return whole

@@ -18,6 +18,7 @@ What it adds to aiohttp's defaults, and why:
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -109,6 +110,10 @@ async def _reused(session: aiohttp.ClientSession, ctx: SimpleNamespace, params: 
     ctx.trace_request_ctx.reused = True
 
 
+# Characters that would end a header line (or the C string under it) early.
+_FRAMING = re.compile("[\r\n\0]")
+
+
 def _check(url: str, headers: Mapping[str, str]) -> URL:
     parts = urlsplit(url)
     try:
@@ -119,7 +124,8 @@ def _check(url: str, headers: Mapping[str, str]) -> URL:
     if parts.scheme.lower() not in ("http", "https") or not target.raw_host:
         raise BadTargetError("unsupported or invalid URL")
     for name, value in headers.items():
-        if any(c in "\r\n\0" for c in name + value):
+        # One scan in C per text: a generator over its characters cost a tenth of a request.
+        if _FRAMING.search(name) or _FRAMING.search(value):
             raise BadTargetError(f"header {name!r} cannot be sent: its name or value breaks the request's framing")
     return target
 

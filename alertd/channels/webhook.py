@@ -10,16 +10,17 @@ import base64
 import binascii
 import hashlib
 import hmac
-from collections.abc import Mapping
-from datetime import datetime
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from pydantic import ConfigDict, Field, field_validator
 
 from alertd.channels import budget, http
 from alertd.channels.answers import host, with_excerpt
 from alertd.channels.base import Channel, ChannelContext, ChannelType, Options
-from alertd.clock import utc_text, wall_now
+from alertd.clock import utc, utc_text, wall_now
 from alertd.domain import ChannelSpec, CountdownLine, EventSpec, Message
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "TYPE",
     "WebhookChannel",
     "WebhookOptions",
+    "body_bytes",
     "instant",
     "payload",
     "sign",
@@ -111,11 +113,11 @@ def _cut(text: str | None) -> str | None:
     return None if text is None else budget.cut(text, FIELD_MAX)
 
 
-def _event(event: EventSpec) -> dict[str, Any]:
+def _event(event: EventSpec, when: Callable[[datetime], Any] = instant) -> dict[str, Any]:
     return {
         "id": event.id,
         "title": _cut(event.title),
-        "starts_at": instant(event.starts_at),
+        "starts_at": when(event.starts_at),
         "all_day": event.all_day,
         "timezone": event.timezone,
         "status": event.status,
@@ -128,13 +130,13 @@ def _countdown(line: CountdownLine | None) -> dict[str, Any] | None:
     return None if line is None else {"seconds": line.seconds, "text": line.text}
 
 
-def _jsonable(value: Any) -> Any:
+def _jsonable(value: Any, when: Callable[[datetime], Any] = instant) -> Any:
     if isinstance(value, datetime):
-        return instant(value)
+        return when(value)
     if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): _jsonable(v, when) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
-        return [_jsonable(v) for v in value]
+        return [_jsonable(v, when) for v in value]
     if isinstance(value, str):
         return budget.cut(value, FIELD_MAX)
     return value
@@ -147,21 +149,7 @@ def payload(message: Message) -> dict[str, Any]:
     ``events_omitted`` saying how many did not.
     """
     digest = message.kind == "countdown"
-    body: dict[str, Any] = {
-        "id": message.id,
-        "kind": message.kind,
-        "due_at": instant(message.due_at),
-        "sent_at": instant(message.sent_at),
-        "late": message.late,
-        "event": None if digest or message.event is None else _event(message.event),
-        "offset": message.offset,
-        "countdown": None if digest else _countdown(message.countdown),
-        "text": budget.cut(message.text, TEXT_MAX),
-        "change": None if message.change is None else _jsonable(message.change),
-    }
-    if message.ack_url is not None:
-        # Present only when ALERTD_PUBLIC_URL is set: a signed one-click acknowledgement link.
-        body["ack_url"] = message.ack_url
+    body = _fields(message, instant)
     if digest:
         events = [{**_event(line.event), "countdown": _countdown(line)} for line in message.lines]
         # Measured with every event omitted (the count at its widest), then each event costs its JSON and a comma.
@@ -170,6 +158,47 @@ def payload(message: Message) -> dict[str, Any]:
         keep = budget.fit_items([len(http.json_bytes(e)) + 1 for e in events], room)
         body["events"], body["events_omitted"] = events[:keep], len(events) - keep
     return body
+
+
+def _fields(message: Message, when: Callable[[datetime], Any]) -> dict[str, Any]:
+    """The payload's fields but a digest's events, with each instant as ``when`` gives it."""
+    digest = message.kind == "countdown"
+    body: dict[str, Any] = {
+        "id": message.id,
+        "kind": message.kind,
+        "due_at": when(message.due_at),
+        "sent_at": when(message.sent_at),
+        "late": message.late,
+        "event": None if digest or message.event is None else _event(message.event, when),
+        "offset": message.offset,
+        "countdown": None if digest else _countdown(message.countdown),
+        "text": budget.cut(message.text, TEXT_MAX),
+        "change": None if message.change is None else _jsonable(message.change, when),
+    }
+    if message.ack_url is not None:
+        # Present only when ALERTD_PUBLIC_URL is set: a signed one-click acknowledgement link.
+        body["ack_url"] = message.ack_url
+    return body
+
+
+def body_bytes(message: Message) -> bytes:
+    """``json_bytes(payload(message))``, the exact bytes sent and signed.
+
+    Outside digests (whose events are fitted by their encoded size) the instants stay datetimes in UTC and the
+    encoder writes them, in the very form :func:`instant` gives: one call, where three texts made apart and copied
+    in cost a quarter of the payload.
+    """
+    if message.kind == "countdown":
+        return http.json_bytes(payload(message))
+    return orjson.dumps(_fields(message, _utc), option=_UTC_TEXT)
+
+
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo is UTC else utc(value)
+
+
+# The options alertd.clock.utc_text writes an instant with.
+_UTC_TEXT = orjson.OPT_UTC_Z | orjson.OPT_OMIT_MICROSECONDS
 
 
 class WebhookChannel:
@@ -181,7 +210,7 @@ class WebhookChannel:
         self._answer = f"from {host(self._options.url)}"
 
     async def send(self, message: Message) -> str:
-        body = http.json_bytes(payload(message))
+        body = body_bytes(message)
         # Standard Webhooks: the timestamp is the attempt's, so every retry is signed afresh. It is the real time,
         # not ``sent_at``: receivers check it against their own clock (±5 min), and under ``--replay-from``
         # ``sent_at`` is virtual. The same goes for the HTTP-date form of Retry-After.

@@ -17,6 +17,10 @@ from alertd.timeexpr import zone
 
 __all__ = ["render_default"]
 
+_tuple_new = tuple.__new__
+assert Message._fields[-1] == "ack_url", "Message changed: update render_default"
+assert len(Message._fields) == 16, "Message changed: update render_default"
+
 
 def render_default(
     *,
@@ -33,6 +37,20 @@ def render_default(
 ) -> Message:
     """Build the message for one notification as it would be sent at ``now``, in the channel's locale."""
     locale, tz_name = channel.locale, channel.timezone
+    if kind in ("reminder", "escalation"):
+        if event is None:
+            raise ValueError(f"{kind} notification {id} has no event")
+        line = countdown_line(event, now, tz_name, locale=locale)
+        if kind == "reminder":
+            title, text = reminder_words(event, line, tz_name, locale)
+        else:
+            title, text = escalation_words(event, line, tz_name, locale)
+        # Built as the tuple it is, in Message's field order: one message is built per delivery, and the keyword form
+        # (a dict of the shared fields merged into the named tuple's constructor) cost a tenth of rendering it.
+        cid = channel.id
+        fields = (id, kind, cid, title, text, due_at, now, late, event, offset, line, (), None, tz_name, locale, None)
+        message: Message = _tuple_new(Message, fields)
+        return message
     base: dict[str, Any] = {
         "id": id,
         "kind": kind,
@@ -66,8 +84,6 @@ def render_default(
     if kind == "ack":
         title, text = ack_words(event, payload or {}, tz_name, locale)
         return Message(**base | {"offset": None}, title=title, text=text, countdown=line)
-    if kind == "escalation":
-        title, text = escalation_words(event, line, tz_name, locale)
-        return Message(**base, title=title, text=text, countdown=line)
+    # Kind has no other value; anything else is worded as a reminder, as it always was.
     title, text = reminder_words(event, line, tz_name, locale)
     return Message(**base, title=title, text=text, countdown=line)

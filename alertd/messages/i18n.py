@@ -23,6 +23,7 @@ __all__ = [
     "LOCALES",
     "format_day",
     "format_time",
+    "hour_minute",
     "offset_text",
     "phrases",
     "plural",
@@ -76,11 +77,11 @@ def relative_text(seconds: int, days: int, all_day: bool, locale: str = DEFAULT_
     if days < 0 or (not all_day and seconds < -60):
         ago = -days if all_day or seconds < -86400 else 0
         if ago:
-            return p.yesterday if ago == 1 else plural(p.days_ago, ago, locale)
+            return p.yesterday if ago == 1 else _counted("days_ago", ago, locale)
         mins = -seconds // 60
         if mins >= 60:
-            return plural(p.started_hours_ago, mins // 60, locale)
-        return plural(p.started_minutes_ago, mins, locale)
+            return _counted("started_hours_ago", mins // 60, locale)
+        return _counted("started_minutes_ago", mins, locale)
     if days == 0:
         # Far enough ahead the exact hour count is noise; the time itself is in the message.
         if all_day or seconds >= 6 * 3600:
@@ -88,10 +89,18 @@ def relative_text(seconds: int, days: int, all_day: bool, locale: str = DEFAULT_
         if seconds < 60:
             return p.now
         mins = (seconds + 59) // 60
-        return plural(p.in_hours, round(mins / 60), locale) if mins >= 90 else plural(p.in_minutes, mins, locale)
+        return _counted("in_hours", round(mins / 60), locale) if mins >= 90 else _counted("in_minutes", mins, locale)
     if days == 1:
         return p.tomorrow
-    return plural(p.in_days, days, locale)
+    return _counted("in_days", days, locale)
+
+
+@lru_cache(maxsize=1024)
+def _counted(field: str, n: int, locale: str) -> str:
+    """:func:`plural` of the phrase table's ``field`` for ``n``: every message words a distance, and distances
+    repeat (minutes or days to an event), so each is worded once."""
+    forms: Plural = getattr(phrases(locale), field)
+    return plural(forms, n, locale)
 
 
 @lru_cache(maxsize=4096)
@@ -106,11 +115,12 @@ def format_day(day: date, locale: str = DEFAULT_LOCALE) -> str:
 def format_time(moment: datetime, locale: str = DEFAULT_LOCALE) -> str:
     """The 24-hour wall-clock time of an aware ``moment`` in its own zone (desks compare times across zones)."""
     # Only the wall-clock hour and minute show, so they are the cache key (not the instant, which has a zone).
-    return _hour_minute(moment.hour, moment.minute, locale)
+    return hour_minute(moment.hour, moment.minute, locale)
 
 
 @lru_cache(maxsize=4096)
-def _hour_minute(hour: int, minute: int, locale: str) -> str:
+def hour_minute(hour: int, minute: int, locale: str = DEFAULT_LOCALE) -> str:
+    """:func:`format_time` of a wall-clock hour and minute."""
     return format_skeleton("Hm", time(hour, minute), locale=_babel(locale))
 
 

@@ -7,7 +7,15 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from alertd.domain import CountdownLine, EventSpec
-from alertd.messages.i18n import DEFAULT_LOCALE, format_day, format_time, phrases, relative_text, status_text
+from alertd.messages.i18n import (
+    DEFAULT_LOCALE,
+    format_day,
+    format_time,
+    hour_minute,
+    phrases,
+    relative_text,
+    status_text,
+)
 from alertd.timeexpr import day_end, zone
 
 __all__ = [
@@ -25,6 +33,10 @@ __all__ = [
     "when_both",
     "when_label",
 ]
+
+
+# A message's named tuples are built as the tuples they are (every field given): one per delivery.
+_tuple_new = tuple.__new__
 
 
 def all_day_end(event: EventSpec) -> datetime:
@@ -55,7 +67,7 @@ def format_when(event: EventSpec, tz_name: str | None = None, *, locale: str = D
 
 
 def _moment(local: datetime, locale: str) -> str:
-    return f"{format_day(local.date(), locale)} {format_time(local, locale)} {local.tzname()}"
+    return f"{format_day(local.date(), locale)} {hour_minute(local.hour, local.minute, locale)} {local.tzname()}"
 
 
 def when_both(event: EventSpec, tz_name: str, locale: str) -> tuple[str, str]:
@@ -94,13 +106,17 @@ def countdown_line(event: EventSpec, now: datetime, tz_name: str, *, locale: str
     """How far ``event`` is from ``now`` in seconds and in the reader's calendar days, worded in ``locale``, with
     the reader's date it counts to (and the event's own date beside it where that differs)."""
     # One zone for the whole sentence: the reader's today, the reader's date of the event, the date shown.
-    day = reader_day(event, now, tz_name)
+    tz = zone(tz_name)
+    # A timed event's date in the reader's zone is reader_day's, computed here once (every message has one line).
+    day = reader_day(event, now, tz_name) if event.all_day else event.starts_at.astimezone(tz).date()
     seconds = int((event.starts_at - now).total_seconds())
-    days = (day - now.astimezone(zone(tz_name)).date()).days
+    days = (day - now.astimezone(tz).date()).days
     text = relative_text(seconds, days, event.all_day, locale)
-    return CountdownLine(
-        event=event, seconds=seconds, days=days, text=text, day=day, day_text=day_text(event, day, locale)
-    )
+    # In the event's own zone its own date is the reader's (the same instant in the same zone): no second lookup.
+    same = not event.all_day and tz_name == event.timezone
+    shown = format_day(day, locale) if same else day_text(event, day, locale)
+    line: CountdownLine = _tuple_new(CountdownLine, (event, seconds, days, text, day, shown))
+    return line
 
 
 def snapshot_when(snap: Mapping[str, Any], locale: str, *, abbreviation: bool = False) -> str:
@@ -212,9 +228,16 @@ def describe_change(change: Mapping[str, Any], *, locale: str = DEFAULT_LOCALE) 
 
 def event_details(event: EventSpec, tz_name: str, locale: str) -> str:
     """The lines under a reminder or change: when (both zones), status unless confirmed, source."""
+    # when_both's pair, joined here without building it (every message has these lines).
+    here = format_when(event, locale=locale)
+    if tz_name != event.timezone:
+        there = format_when(event, tz_name, locale=locale)
+        if there:
+            here = f"{here} = {there}"
+    if event.status == "confirmed" and not event.source:
+        return here
     p = phrases(locale)
-    here, there = when_both(event, tz_name, locale)
-    lines = [here + (f" = {there}" if there else "")]
+    lines = [here]
     if event.status != "confirmed":
         lines.append(p.status_line.format(status=status_text(event.status, locale)))
     if event.source:

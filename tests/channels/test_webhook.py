@@ -20,7 +20,16 @@ from alertd.channels import REGISTRY
 from alertd.channels.answers import EXCERPT_MAX
 from alertd.channels.base import ChannelContext
 from alertd.channels.http import json_bytes
-from alertd.channels.webhook import MAX_BYTES, TYPE, WebhookOptions, instant, payload, sign, signing_key
+from alertd.channels.webhook import (
+    MAX_BYTES,
+    TYPE,
+    WebhookOptions,
+    body_bytes,
+    instant,
+    payload,
+    sign,
+    signing_key,
+)
 from alertd.domain import Message
 from alertd.errors import DeliveryError
 
@@ -117,6 +126,26 @@ def test_change_payload_makes_values_json() -> None:
     assert body["change"] == {"what": "moved", "from": "2025-11-01T05:00:00Z", "fields": ["starts_at"]}
     assert body["countdown"] is None
     assert "events" not in body
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        make_message(),
+        # Instants with microseconds, in another zone and naive (taken as UTC), as payload() reads them.
+        make_message(
+            due_at=datetime(2025, 11, 9, 23, 0, 2, 999999, tzinfo=ZoneInfo("Asia/Tokyo")),
+            sent_at=datetime(2025, 11, 9, 14, 0, 3, 123456),
+            late=True,
+        ),
+        make_message(kind="change", offset=None, change={"from": datetime(2025, 11, 1, 5, 0, 0, 5, tzinfo=UTC)}),
+        make_message(title="x" * 5000, text="y" * 20_000)._replace(ack_url="https://alertd.example/ack/abc"),
+        make_message(kind="countdown", offset=None, lines=(make_line(make_event()),)),
+    ],
+)
+def test_sent_body_is_the_payload_json(message: Message) -> None:
+    """The bytes sent (and signed) are exactly the JSON of :func:`payload`, however the instants are written."""
+    assert body_bytes(message) == json_bytes(payload(message))
 
 
 def test_instant_drops_microseconds_and_converts_to_utc() -> None:
