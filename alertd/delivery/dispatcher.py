@@ -491,35 +491,24 @@ class Dispatcher:
             return
         late = overdue > self._late_after
         kind = cast(Kind, item.kind)
+
+        def make() -> Message:
+            return render(
+                id=item.id,
+                kind=kind,
+                channel=spec,
+                due_at=item.due_at,
+                now=now,
+                event=work.event,
+                offset=item.offset,
+                payload=item.payload,
+                digest=work.digest,
+                late=late,
+            )
+
         try:
-            if spec.templates.get(item.kind):
-                # A channel template renders in a worker process, for up to its time budget: off the event loop.
-                message = await asyncio.to_thread(
-                    render,
-                    id=item.id,
-                    kind=kind,
-                    channel=spec,
-                    due_at=item.due_at,
-                    now=now,
-                    event=work.event,
-                    offset=item.offset,
-                    payload=item.payload,
-                    digest=work.digest,
-                    late=late,
-                )
-            else:
-                message = render(
-                    id=item.id,
-                    kind=kind,
-                    channel=spec,
-                    due_at=item.due_at,
-                    now=now,
-                    event=work.event,
-                    offset=item.offset,
-                    payload=item.payload,
-                    digest=work.digest,
-                    late=late,
-                )
+            # A channel template renders in a worker process, for up to its time budget: off the event loop.
+            message = await asyncio.to_thread(make) if spec.templates.get(item.kind) else make()
         except TemplateError as exc:
             self._finish(item, "dead", str(exc), attempted=False)
             log.error("dead %s → %s: %s", item.id, item.channel, exc)
