@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -27,9 +27,11 @@ from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 from alertd.calendar.occurrences import Occurrence, occurrences, repeats_too_often, rules_of
 from alertd.calendar.routes import resolve_notify
 from alertd.calendar.sources import LOOKBACK
+from alertd.calendar.workdays import count_business_days
 from alertd.domain import Defaults, EventSpec, SourceSpec
 from alertd.errors import FeedError
 from alertd.timeexpr import ZoneError, day_start, localize, wall_clock, zone
+from alertd.workdays import WorkdayError
 
 __all__ = ["MAX_OCCURRENCES", "FeedRead", "feed_event_id", "feed_events"]
 
@@ -90,7 +92,7 @@ def feed_events(
                     f"feed {source.id!r} has more than {max_occurrences} occurrences within the planning horizon; "
                     "check its recurrence rules or shorten ALERTD_RECURRENCE_HORIZON"
                 )
-            event = _event(occurrence, source, defaults, series)
+            event = _counted(_event(occurrence, source, defaults, series), defaults, read)
             if event.id in seen:
                 read.skipped.append(f"a second event with the id {event.id!r} (a duplicate UID)")
                 continue
@@ -102,6 +104,18 @@ def feed_events(
         # The libraries raise many types on broken input (bad rules, bad dates); none of them is a bug of ours.
         raise FeedError(f"feed {source.id!r} could not be read: {_cause(exc)}") from None
     return read
+
+
+def _counted(event: EventSpec, defaults: Defaults, read: FeedRead) -> EventSpec:
+    """``event`` with its business-day reminders (``3bd``) counted against the calendar's working days, as a file
+    event's are; one that cannot be counted (no business day within ten years) is left out, saying why."""
+    if defaults.workdays is None or not any(o.business_days for o in event.reminders):
+        return event
+    try:
+        return count_business_days(event, defaults.workdays)
+    except (WorkdayError, ValueError) as exc:
+        read.skipped.append(f"the business-day reminders of {event.id!r}: {exc}")
+        return replace(event, reminders=tuple(o for o in event.reminders if not o.business_days))
 
 
 def _drop_too_frequent(calendar: icalendar.Calendar, read: FeedRead) -> None:

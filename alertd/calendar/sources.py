@@ -97,6 +97,16 @@ def _source(
     notify = _notify(ck, (*path, "notify"), m.get("notify"), declared)
     all_day_at = ck.clock(m["all_day_at"], (*path, "all_day_at")) if m.get("all_day_at") is not None else None
     countdown = ck.boolean(m["countdown"], (*path, "countdown")) if m.get("countdown") is not None else True
+    business = [o for o in (defaults.reminders if reminders is None else reminders) if o.business_days]
+    root = ck.doc.data
+    # A file whose workdays is invalid has that error already; a second one per feed would bury it.
+    if business and defaults.workdays is None and not (isinstance(root, dict) and root.get("workdays") is not None):
+        whose = "" if reminders is not None else "the default reminder "
+        ck.error(
+            (*path, "reminders") if reminders is not None else path,
+            f"{whose}{business[0].text!r} counts business days and needs a working-day calendar: add workdays: "
+            "{country: US} (your country's code) at the top of the file",
+        )
     if ck.error_count > errors or sid is None or tz is None or (url is None and file is None):
         return None
     return SourceSpec(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
@@ -11,6 +12,8 @@ from support.factories import offsets
 from alertd.calendar.ical import MAX_OCCURRENCES, feed_event_id, feed_events
 from alertd.domain import Defaults, EventSpec, Route, SourceSpec
 from alertd.errors import FeedError
+from alertd.planning import plan_reminders
+from alertd.workdays import WorkdayCalendar
 
 FEEDS = Path(__file__).parent / "feeds"
 NOW = datetime(2025, 10, 20, 12, 0, tzinfo=UTC)
@@ -238,3 +241,26 @@ def test_a_huge_title_is_cut() -> None:
     body = ics(vevent("long", ":20251101T090000Z").replace("SUMMARY:Thing", "SUMMARY:" + "x" * 5000))
     (event,) = feed_events(body, source(), DEFAULTS, now=NOW, horizon=HORIZON).events
     assert len(event.title) <= 500
+
+
+# --- Business days: a feed's 3bd counts the calendar's working days, as a file event's does ---
+
+
+def test_a_feeds_business_day_reminder_counts_the_calendars_working_days() -> None:
+    """Three business days before Monday 1 Dec 2025 in the US skip the weekend and Thanksgiving: Tue 25 Nov."""
+    defaults = replace(DEFAULTS, workdays=WorkdayCalendar("US"))
+    body = ics(vevent("filing", ";TZID=America/New_York:20251201T090000"))
+    (event,) = feed_events(body, source(reminders=offsets("3bd")), defaults, now=NOW, horizon=HORIZON).events
+    (due,) = plan_reminders(event, ["hooks"])
+    assert due.due_at == datetime(2025, 11, 25, 14, 0, tzinfo=UTC)
+
+
+def test_a_business_day_reminder_out_of_reach_is_left_out_saying_why() -> None:
+    """Every day closed: no business day within reach, so that reminder is dropped and the read says so."""
+    closed = WorkdayCalendar("US", weekend=frozenset(range(7)))
+    defaults = replace(DEFAULTS, workdays=closed)
+    body = ics(vevent("filing", ";TZID=America/New_York:20251201T090000"))
+    found = feed_events(body, source(reminders=offsets("3bd", "1d")), defaults, now=NOW, horizon=HORIZON)
+    (event,) = found.events
+    assert [o.text for o in event.reminders] == ["1d"]
+    assert any("business-day reminders of 'desk:filing'" in s for s in found.skipped)

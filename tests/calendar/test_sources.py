@@ -127,3 +127,16 @@ def test_a_path_that_is_not_a_file_yet_is_a_warning(tmp_path: Path) -> None:
     assert [w.path for w in warnings] == ["sources[0].path"]
     assert "not a file here yet" in warnings[0].message
     assert calendar.sources[0].path == str(tmp_path / "missing.ics")
+
+
+def test_a_business_day_reminder_needs_the_files_working_days(tmp_path: Path) -> None:
+    found = issues(tmp_path, "- {id: desk, url: https://calendar.example.com/desk.ics, reminders: [3bd]}\n")
+    assert [(i.line, i.path) for i in found] == [(8, "sources[0].reminders")]
+    assert "'3bd' counts business days and needs a working-day calendar" in found[0].message
+
+
+def test_a_business_day_reminder_loads_with_working_days(tmp_path: Path) -> None:
+    path = write(tmp_path, "- {id: desk, url: https://calendar.example.com/desk.ics, reminders: [3bd]}\n")
+    path.write_text(path.read_text(encoding="utf-8").replace("version: 1\n", "version: 1\nworkdays: {country: US}\n"))
+    calendar, _ = load_calendar(path, environ={})
+    assert [o.text for o in calendar.sources[0].reminders] == ["3bd"]
