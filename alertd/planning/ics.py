@@ -29,6 +29,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from itertools import islice
 from zoneinfo import ZoneInfo
 
@@ -147,16 +148,12 @@ def _fired(day: date, trigger: timedelta, tz: ZoneInfo) -> datetime:
     return base.astimezone(UTC) + sign * (whole - days)
 
 
-def _clock_shifted(series: Series, master: EventSpec, now: datetime) -> list[date]:
-    """The days of an all-day series whose master alarms a clock change would fire an hour off: those become
-    instances with the planned instants. Only a day that has a change (where the exact part of a trigger lies) can
-    be one, so a few occurrences a year are checked, not the whole rule."""
-    event = series.event
-    if not event.all_day or not master.reminders:
-        return []
-    tz = zone(event.timezone)
-    first = date(now.year - 1, 1, 1)
-    last = date(max(now.year, event.local_start.year) + _SERIES_YEARS + _MARGIN_YEARS, 12, 31)
+@lru_cache(maxsize=64)
+def _change_days(zone_name: str, first_year: int, last_year: int) -> tuple[date, ...]:
+    """The days of those years on which ``zone_name``'s offset changes (a day's midnight and the next differ).
+    Kept: every all-day series of a zone asks for the same years, on every export."""
+    tz = zone(zone_name)
+    first, last = date(first_year, 1, 1), date(last_year, 12, 31)
     changes: list[date] = []
     offset = datetime.combine(first, time(0), tz).utcoffset()
     for n in range((last - first).days + 1):
@@ -165,6 +162,19 @@ def _clock_shifted(series: Series, master: EventSpec, now: datetime) -> list[dat
         if following != offset:
             changes.append(day - timedelta(days=1))
         offset = following
+    return tuple(changes)
+
+
+def _clock_shifted(series: Series, master: EventSpec, now: datetime) -> list[date]:
+    """The days of an all-day series whose master alarms a clock change would fire an hour off: those become
+    instances with the planned instants. Only a day that has a change (where the exact part of a trigger lies) can
+    be one, so a few occurrences a year are checked, not the whole rule."""
+    event = series.event
+    if not event.all_day or not master.reminders:
+        return []
+    tz = zone(event.timezone)
+    last_year = max(now.year, event.local_start.year) + _SERIES_YEARS + _MARGIN_YEARS
+    changes = _change_days(event.timezone, now.year - 1, last_year)
     triggers = {o.text: _all_day_trigger(master, o) for o in master.reminders}
     # The alarm of day D lies on day D + trigger.days; a day either side covers changes at midnight.
     shifts = {t.days + shift for t in triggers.values() for shift in (-1, 0, 1)}
